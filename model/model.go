@@ -1,0 +1,258 @@
+// Package model is the course notebook's MNIST network in GoMLX: its training loop, evaluation,
+// visualisation data and weight files.
+//
+// It builds unchanged for GOOS=js GOARCH=wasm and natively, so it imports only the pure-Go
+// backend (simplego) and never XLA, and it reads data as bytes or io.Reader, never from paths.
+// Callers pick the backend: GoBackend for simplego, or any backends.Backend (the native command
+// links XLA behind a build tag).
+//
+// Errors are returned, never panicked: graph building panics inside GoMLX, and every exported
+// method recovers at its boundary.
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// EvalBatch is the batch size of evaluation and prediction. Normalisation always uses the statistics
+// of the current batch, so predictions depend a little on it; 500 divides both MNIST sets and
+// keeps the im2col buffers of conv3 around 60 MB.
+const EvalBatch = 500
+
+// GoBackend returns GoMLX's pure-Go backend, the one that runs in the browser. Its default
+// parallel executor deadlocks on this graph (a DotGeneral waits for a worker from inside a worker),
+// so ops run sequentially; DotGeneral still uses every core.
+func GoBackend() (backends.Backend, error) {
+	return simplego.New("ops_sequential")
+}
+
+// Model is the network with its weights on a backend. It is safe for concurrent use: training
+// steps, predictions and exports are serialised, so the page can predict between training steps.
+type Model struct {
+	mu      sync.Mutex
+	cfg     Config
+	backend backends.Backend
+	ctx     *context.Context
+	vars    map[string]*context.Variable // by ParamSpec.Name
+
+	trainExec, evalExec, featureExec *context.Exec
+}
+
+// New returns a model with freshly initialised weights: Glorot-uniform from cfg.Seed, drawn on
+// the host so that every backend starts from identical values.
+func New(backend backends.Backend, cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6e697374)) // second word: "mnist"
+	values := make(map[string][]float32)
+	for _, p := range cfg.Params() {
+		limit := math.Sqrt(6 / float64(p.FanIn+p.FanOut))
+		v := make([]float32, p.Size())
+		for i := range v {
+			v[i] = float32((rng.Float64()*2 - 1) * limit)
+		}
+		values[p.Name] = v
+	}
+	return newWithValues(backend, cfg, values)
+}
+
+// newWithValues builds a model whose parameters take the given values, which must match cfg.Params().
+func newWithValues(backend backends.Backend, cfg Config, values map[string][]float32) (m *Model, err error) {
+	if backend == nil {
+		return nil, fmt.Errorf("model: no backend")
+	}
+	defer recoverError(&err, "creating the model")
+	m = &Model{cfg: cfg, backend: backend, ctx: context.New(), vars: make(map[string]*context.Variable)}
+	scope := m.ctx.In("model")
+	for _, p := range cfg.Params() {
+		v, ok := values[p.Name]
+		if !ok || len(v) != p.Size() {
+			return nil, fmt.Errorf("model: parameter %s: got %d values, want %d", p.Name, len(v), p.Size())
+		}
+		t := tensors.FromFlatDataAndDimensions(append([]float32(nil), v...), p.Shape...)
+		m.vars[p.Name] = scope.In(p.Name).VariableWithValue("value", t)
+	}
+	return m, nil
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// NumParams returns the number of trainable values.
+func (m *Model) NumParams() int { return m.cfg.NumParams() }
+
+// graphWeights returns the current weights as nodes of g.
+func (m *Model) graphWeights(g *Graph) weights {
+	w := make(weights, len(m.vars))
+	for name, v := range m.vars {
+		w[name] = v.ValueGraph(g)
+	}
+	return w
+}
+
+// trainStep runs one optimisation step on a batch and returns its loss. Callers hold m.mu.
+func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
+	if m.trainExec == nil {
+		optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) *Node {
+			g := images.Graph()
+			ctx.SetTraining(g, true)
+			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images).logits, labels)
+			optimizer.UpdateGraph(ctx, g, loss)
+			return loss
+		})
+		if err != nil {
+			return 0, err
+		}
+		m.trainExec = exec
+	}
+	out, err := m.trainExec.Exec(images, labels)
+	if err != nil {
+		return 0, err
+	}
+	return float64(scalar(out[0])), nil
+}
+
+// logProbs returns the log-probabilities [N,10] of images (N*784 bytes), computed in one batch.
+// Callers hold m.mu.
+func (m *Model) logProbs(images []byte) ([]float32, error) {
+	if m.evalExec == nil {
+		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images *Node) *Node {
+			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images).logits, -1)
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.evalExec = exec
+	}
+	out, err := m.evalExec.Exec(imageTensor(images))
+	if err != nil {
+		return nil, err
+	}
+	return flat(out[0]), nil
+}
+
+// Probabilities returns the class probabilities of one 28x28 image (784 bytes, 0 = background,
+// 255 = ink, as in MNIST): what the draw-a-digit panel shows.
+//
+// The image is a batch of its own, so normalisation uses that image's statistics alone.
+func (m *Model) Probabilities(image []byte) (probs [NumClasses]float32, err error) {
+	if len(image) != ImageSize*ImageSize {
+		return probs, fmt.Errorf("an image has %d pixels, got %d", ImageSize*ImageSize, len(image))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer recoverError(&err, "predicting")
+	lp, err := m.logProbs(image)
+	if err != nil {
+		return probs, err
+	}
+	for i := range probs {
+		probs[i] = float32(math.Exp(float64(lp[i])))
+	}
+	return probs, nil
+}
+
+// Evaluation is the result of running the network over a dataset.
+type Evaluation struct {
+	// Predictions holds the predicted digit of each image.
+	Predictions []int `json:"predictions"`
+	// Loss is the mean cross-entropy.
+	Loss float64 `json:"loss"`
+	// Confusion is the 10x10 confusion matrix, rows true digits, columns predictions.
+	Confusion ConfusionMatrix `json:"confusion"`
+	// Report is the sklearn-style classification report.
+	Report Report `json:"report"`
+}
+
+// Evaluate runs the network over d in batches of EvalBatch.
+func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
+	var ev Evaluation
+	n := d.Len()
+	if n == 0 {
+		return ev, fmt.Errorf("evaluate: no images")
+	}
+	ev.Predictions = make([]int, n)
+	labels := make([]int, n)
+	pixels := ImageSize * ImageSize
+	var lossSum float64
+	for start := 0; start < n; start += EvalBatch {
+		end := min(start+EvalBatch, n)
+		lp, err := m.lockedLogProbs(d.Images[start*pixels : end*pixels])
+		if err != nil {
+			return ev, err
+		}
+		for i := start; i < end; i++ {
+			row := lp[(i-start)*NumClasses : (i-start+1)*NumClasses]
+			labels[i] = int(d.Labels[i])
+			ev.Predictions[i] = argMax(row)
+			lossSum -= float64(row[labels[i]])
+		}
+	}
+	ev.Loss = lossSum / float64(n)
+	var err error
+	if ev.Confusion, err = NewConfusionMatrix(NumClasses, labels, ev.Predictions); err != nil {
+		return ev, err
+	}
+	ev.Report = ev.Confusion.Report()
+	return ev, nil
+}
+
+// lockedLogProbs is logProbs for callers that do not hold m.mu: each batch takes the lock on its
+// own, so a long evaluation lets predictions in between.
+func (m *Model) lockedLogProbs(images []byte) (lp []float32, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer recoverError(&err, "evaluating")
+	return m.logProbs(images)
+}
+
+// imageTensor wraps N*784 MNIST bytes as a uint8 [N,28,28,1] tensor; the graph converts to float.
+func imageTensor(images []byte) *tensors.Tensor {
+	n := len(images) / (ImageSize * ImageSize)
+	return tensors.FromFlatDataAndDimensions(images[:n*ImageSize*ImageSize], n, ImageSize, ImageSize, 1)
+}
+
+// scalar reads a float32 scalar tensor and frees its buffer.
+func scalar(t *tensors.Tensor) float32 {
+	v := tensors.ToScalar[float32](t)
+	_ = t.FinalizeAll()
+	return v
+}
+
+// flat copies a float32 tensor's values and frees its buffer (on XLA it lives on the device).
+func flat(t *tensors.Tensor) []float32 {
+	v := tensors.MustCopyFlatData[float32](t)
+	_ = t.FinalizeAll()
+	return v
+}
+
+func argMax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// recoverError turns a panic (GoMLX reports graph errors by panicking) into an error, keeping
+// the stack, which is what makes such errors debuggable.
+func recoverError(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: %v\n%s", what, r, debug.Stack())
+	}
+}

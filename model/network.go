@@ -1,0 +1,279 @@
+package model
+
+// This file builds the course notebook's network as a GoMLX graph.
+//
+// simplego, the pure-Go backend that also runs in the browser, cannot differentiate Convolve
+// (needs Reverse), MaxPool (needs SelectAndScatterMax) or Slice (needs Pad), and the gradient
+// it builds for DotGeneral materialises a [M,K,N] broadcast. So conv and max-pool are written as
+// an im2col Gather (whose gradient, ScatterSum, it has), and every matmul carries a hand-written
+// gradient made of two more matmuls. The forward pass matches Convolve + MaxPool with TF "SAME"
+// padding; the model tests check it against a direct implementation.
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
+)
+
+// Block names, in network order. They name the weights in files and the visualisation data.
+const (
+	conv1, conv2, conv3    = "conv1", "conv2", "conv3"
+	dense1, dense2, output = "dense1", "dense2", "output"
+)
+
+// convNames lists the conv layers in order.
+var convNames = [3]string{conv1, conv2, conv3}
+
+// poolWindow and poolStride are the max-pool geometry of the notebook (3x3, stride 2, SAME).
+const poolWindow, poolStride = 3, 2
+
+// poolPad is what max-pool pads with. Not -Inf: the pad entries are multiplied by a 0 mask in
+// the forward pass, and -Inf*0 is NaN.
+const poolPad = -1e30
+
+// ParamSpec describes one trainable tensor of the network.
+type ParamSpec struct {
+	// Name is "<block>.kernel" or "<block>.bias", as stored in weight files.
+	Name string
+	// Shape is [K,K,In,Out] (TF's HWIO) for conv kernels, [In,Out] for dense kernels, [Out] for biases.
+	Shape []int
+	// FanIn and FanOut are what Glorot-uniform initialisation uses.
+	FanIn, FanOut int
+}
+
+// Size returns the number of values in the tensor.
+func (p ParamSpec) Size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
+
+// geometry is the spatial size of each stage, computed from a Config.
+type geometry struct {
+	conv1Out, pool1Out, pool3Out int // spatial side after conv1, after the first pool, after the last pool
+	flat                         int // length of the flattened conv3 block output
+}
+
+// sameOut is TF's "SAME" output size: ceil(in/stride).
+func sameOut(in, stride int) int { return (in + stride - 1) / stride }
+
+// samePads returns TF's "SAME" padding before and after: the odd pad goes at the end.
+func samePads(in, window, stride int) (before, after int) {
+	total := max((sameOut(in, stride)-1)*stride+window-in, 0)
+	return total / 2, total - total/2
+}
+
+func (c Config) geometry() geometry {
+	var g geometry
+	g.conv1Out = sameOut(ImageSize, c.Stride)
+	g.pool1Out = sameOut(g.conv1Out, poolStride)
+	g.pool3Out = sameOut(g.pool1Out, poolStride)
+	g.flat = g.pool3Out * g.pool3Out * c.Filters[2]
+	return g
+}
+
+// Params lists the network's trainable tensors in network order.
+func (c Config) Params() []ParamSpec {
+	k := c.KernelSize
+	var specs []ParamSpec
+	add := func(block string, in, out, receptive int, shape ...int) {
+		specs = append(specs,
+			ParamSpec{Name: block + ".kernel", Shape: shape, FanIn: in * receptive, FanOut: out * receptive},
+			// TF's glorot_uniform on a 1-D shape uses fan_in = fan_out = its length.
+			ParamSpec{Name: block + ".bias", Shape: []int{out}, FanIn: out, FanOut: out})
+	}
+	in := 1
+	for i, name := range convNames {
+		add(name, in, c.Filters[i], k*k, k, k, in, c.Filters[i])
+		in = c.Filters[i]
+	}
+	flat := c.geometry().flat
+	add(dense1, flat, c.Dense[0], 1, flat, c.Dense[0])
+	add(dense2, c.Dense[0], c.Dense[1], 1, c.Dense[0], c.Dense[1])
+	add(output, c.Dense[1], NumClasses, 1, c.Dense[1], NumClasses)
+	return specs
+}
+
+// NumParams returns the number of trainable values; 372,746 for the notebook's configuration.
+func (c Config) NumParams() int {
+	n := 0
+	for _, p := range c.Params() {
+		n += p.Size()
+	}
+	return n
+}
+
+// weights maps a ParamSpec name to its value in the graph being built.
+type weights map[string]*Node
+
+// forward holds the nodes of one forward pass that callers may want besides the logits.
+type forward struct {
+	logits *Node
+	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
+	activations [3]*Node
+}
+
+// buildForward builds the network on images, uint8 [B,28,28,1] as stored in MNIST.
+func buildForward(c Config, w weights, images *Node) forward {
+	batch := images.Shape().Dimensions[0]
+	geo := c.geometry()
+	f := c.Filters
+	var out forward
+
+	// Pixels to [0,1], as the notebook's pixel/255.
+	x := DivScalar(ConvertDType(images, dtypes.Float32), 255.0)
+
+	// conv1: KxK, stride s, SAME → ReLU → normalise → max-pool 3x3/2.
+	x = out.convReLU(0, x, w, c.KernelSize, c.Stride)
+	x.AssertDims(batch, geo.conv1Out, geo.conv1Out, f[0])
+	x = maxPool(normalize(x, c.Epsilon))
+	x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[0])
+
+	// conv2: KxK, stride 1, SAME → ReLU → normalise.
+	x = normalize(out.convReLU(1, x, w, c.KernelSize, 1), c.Epsilon)
+	x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[1])
+
+	// conv3: KxK, stride 1, SAME → ReLU → normalise → max-pool 3x3/2.
+	x = maxPool(normalize(out.convReLU(2, x, w, c.KernelSize, 1), c.Epsilon))
+	x.AssertDims(batch, geo.pool3Out, geo.pool3Out, f[2])
+
+	// dense1 (ReLU) → dense2 (sigmoid) → output logits.
+	x = Reshape(x, batch, geo.flat)
+	x = activations.Relu(dense(x, w, dense1))
+	x = Sigmoid(dense(x, w, dense2))
+	out.logits = dense(x, w, output)
+	out.logits.AssertDims(batch, NumClasses)
+	return out
+}
+
+// convReLU applies conv layer i and its ReLU, and remembers the activation.
+func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node {
+	name := convNames[i]
+	y := activations.Relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride))
+	f.activations[i] = y
+	return y
+}
+
+// dense is x·kernel + bias.
+func dense(x *Node, w weights, block string) *Node {
+	return Add(matMul(x, w[block+".kernel"]), InsertAxes(w[block+".bias"], 0))
+}
+
+// conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F], as im2col plus matmul.
+func conv(x, kernel, bias *Node, k, stride int) *Node {
+	dims := x.Shape().Dimensions
+	batch, side, channels := dims[0], dims[1], dims[3]
+	filters := kernel.Shape().Dimensions[3]
+	outSide := sameOut(side, stride)
+	cols := patches(x, k, stride, 0) // [B*out*out*k*k, C]
+	cols = Reshape(cols, batch*outSide*outSide, k*k*channels)
+	y := matMul(cols, Reshape(kernel, k*k*channels, filters))
+	y = Add(y, InsertAxes(bias, 0))
+	return Reshape(y, batch, outSide, outSide, filters)
+}
+
+// maxPool is TF's max_pool(3x3, stride 2, SAME) of x [B,H,W,C].
+//
+// ReduceMax's gradient would go to every tied maximum, and ties are common here: blank
+// background gives identical activations. Like TF, the gradient goes to the first maximum only:
+// the value is computed as the window times a one-hot mask of its argmax.
+func maxPool(x *Node) *Node {
+	dims := x.Shape().Dimensions
+	batch, side, channels := dims[0], dims[1], dims[3]
+	outSide := sameOut(side, poolStride)
+	windows := Reshape(patches(x, poolWindow, poolStride, poolPad), batch*outSide*outSide, poolWindow*poolWindow, channels)
+	first := ExpandAxes(ArgMax(StopGradient(windows), 1, dtypes.Int32), 1)
+	taps := Iota(x.Graph(), shapes.Make(dtypes.Int32, windows.Shape().Dimensions...), 1)
+	mask := StopGradient(ConvertDType(Equal(taps, first), dtypes.Float32))
+	pooled := ReduceSum(Mul(windows, mask), 1)
+	return Reshape(pooled, batch, outSide, outSide, channels)
+}
+
+// normalize is the notebook's batch-statistics normalisation: tf.nn.moments over (batch, h, w),
+// then (x-mean)/sqrt(var+eps), with no learnable scale or offset, in training and evaluation alike.
+func normalize(x *Node, epsilon float64) *Node {
+	mean := ReduceAndKeep(x, ReduceMean, 0, 1, 2)
+	centred := Sub(x, mean)
+	variance := ReduceAndKeep(Square(centred), ReduceMean, 0, 1, 2)
+	// Div by Sqrt rather than Rsqrt: simplego has no gradient for Rsqrt.
+	return Div(centred, Sqrt(AddScalar(variance, epsilon)))
+}
+
+// patches gathers the k x k windows of x [B,H,W,C] for a TF "SAME" op with the given stride,
+// returning [B*out*out*k*k, C] with taps in (row, column) order, padded with pad.
+func patches(x *Node, k, stride int, pad float64) *Node {
+	dims := x.Shape().Dimensions
+	batch, side, channels := dims[0], dims[1], dims[3]
+	rows := Reshape(x, batch*side*side, channels)
+	// One extra row holds the pad value, so padding is just an index.
+	padRow := BroadcastToDims(Scalar(x.Graph(), x.DType(), pad), 1, channels)
+	rows = Concatenate([]*Node{rows, padRow}, 0)
+	idx := patchIndices(batch, side, k, stride)
+	// Indices are [N,1]: Gather rejects indices of a rank above the operand's rank + 1.
+	return Gather(rows, Const(x.Graph(), idx))
+}
+
+// patchIndices returns, for every output position and tap, the row of the flattened input, or
+// batch*side*side (the pad row) where the tap falls in the padding. Shape [N,1].
+func patchIndices(batch, side, k, stride int) *tensors.Tensor {
+	outSide := sameOut(side, stride)
+	before, _ := samePads(side, k, stride)
+	padRow := int32(batch * side * side)
+	idx := make([]int32, 0, batch*outSide*outSide*k*k)
+	for b := range batch {
+		for oy := range outSide {
+			for ox := range outSide {
+				for ky := range k {
+					for kx := range k {
+						iy, ix := oy*stride+ky-before, ox*stride+kx-before
+						if iy < 0 || iy >= side || ix < 0 || ix >= side {
+							idx = append(idx, padRow)
+						} else {
+							idx = append(idx, int32((b*side+iy)*side+ix))
+						}
+					}
+				}
+			}
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
+}
+
+// matMul multiplies a [M,K] by b [K,N] with a hand-written gradient: dA = dY·Bᵀ and dB = Aᵀ·dY,
+// each one DotGeneral. GoMLX's generic DotGeneral gradient broadcasts to [M,K,N] first, which
+// made training about 8x slower on simplego.
+//
+// IdentityWithCustomGradient sets the gradient of one node only, so the output's adjoint is
+// captured by an identity on the output and used by identities on both inputs. Autodiff visits
+// the output first, since it depends on the inputs. The generic gradient of the DotGeneral in
+// between is still built, but nothing uses it, so no backend runs it.
+func matMul(a, b *Node) *Node {
+	if a.Rank() != 2 || b.Rank() != 2 || a.Shape().Dimensions[1] != b.Shape().Dimensions[0] {
+		panic(fmt.Sprintf("matMul: incompatible shapes %s and %s", a.Shape(), b.Shape()))
+	}
+	var dY *Node
+	aID := IdentityWithCustomGradient(a, func(_, _ *Node) *Node {
+		return DotGeneral(dY, []int{1}, nil, b, []int{1}, nil)
+	})
+	bID := IdentityWithCustomGradient(b, func(_, _ *Node) *Node {
+		return DotGeneral(a, []int{0}, nil, dY, []int{0}, nil)
+	})
+	y := DotGeneral(aID, []int{1}, nil, bID, []int{0}, nil)
+	return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
+		dY = v
+		return v
+	})
+}
+
+// crossEntropy is the mean softmax cross-entropy of logits [B,10] against int32 labels [B].
+func crossEntropy(logits, labels *Node) *Node {
+	logProbs := LogSoftmax(logits, -1)
+	oneHot := OneHot(labels, NumClasses, logProbs.DType())
+	return Neg(ReduceAllMean(ReduceSum(Mul(oneHot, logProbs), -1)))
+}

@@ -1,0 +1,234 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// Progress is reported after every training step.
+type Progress struct {
+	// Step counts steps from 1 over the whole run; Steps is the run's total.
+	Step, Steps int
+	// Epoch counts epochs from 1; Epochs is the run's total.
+	Epoch, Epochs int
+	// Loss is this step's batch loss; SmoothLoss an exponential moving average of it.
+	Loss, SmoothLoss float64
+	// ImagesPerSec is the training speed since the second step (the first one compiles the graph).
+	ImagesPerSec float64
+	// Elapsed is the time since training started; ETA an estimate of the time left, including
+	// the end-of-epoch evaluations.
+	Elapsed, ETA time.Duration
+}
+
+// EpochResult is reported after every epoch.
+type EpochResult struct {
+	// Epoch counts from 1.
+	Epoch int
+	// TrainLoss is the mean loss over LossImages training images, measured after the epoch, as the
+	// notebook prints it.
+	TrainLoss  float64
+	LossImages int
+	// Test is the evaluation on the test set, when TrainOptions.Test is set.
+	Test *Evaluation
+	// Duration is the epoch's wall time, evaluations included.
+	Duration time.Duration
+}
+
+// TrainOptions are the inputs of a training run besides the Config.
+type TrainOptions struct {
+	// Test, when set, is evaluated after each epoch.
+	Test *Dataset
+	// Control, when set, pauses and resumes the run.
+	Control *Control
+	// OnProgress is called after every step. It runs on the training goroutine: keep it cheap,
+	// and throttle there what is expensive to show.
+	OnProgress func(Progress)
+	// OnEpoch is called after every epoch.
+	OnEpoch func(EpochResult)
+}
+
+// ErrDiverged is returned (wrapped) when the loss becomes NaN or infinite.
+var ErrDiverged = errors.New("training diverged")
+
+// Train trains the model on d for cfg.Epochs epochs of shuffled mini-batches. Each epoch covers
+// every image except the len%BatchSize left over after the last full batch (a different few each
+// epoch): one fixed batch shape means one compiled graph.
+//
+// It returns ctx.Err() when ctx is cancelled (between steps), and an ErrDiverged error, naming
+// the likely cause, as soon as a loss is not finite. Weights keep the last finished step.
+func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+	cfg := m.cfg
+	if cfg.TrainImages > 0 {
+		if d.Len() < cfg.TrainImages {
+			return nil, fmt.Errorf("train-images: %d requested, the dataset has %d", cfg.TrainImages, d.Len())
+		}
+		d = d.Slice(0, cfg.TrainImages)
+	}
+	n, batch := d.Len(), cfg.BatchSize
+	if batch > n {
+		return nil, fmt.Errorf("batch: size %d is larger than the %d training images", batch, n)
+	}
+	lossSet := d
+	if cfg.LossImages > 0 && cfg.LossImages < n {
+		lossSet = d.Slice(0, cfg.LossImages)
+	}
+
+	stepsPerEpoch := n / batch
+	totalSteps := stepsPerEpoch * cfg.Epochs
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x73687566666c65)) // "shuffle"
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	pixels := ImageSize * ImageSize
+	images := make([]byte, batch*pixels)
+	labels := make([]int32, batch)
+
+	var (
+		results    []EpochResult
+		start      = time.Now()
+		firstDone  time.Time // end of step 1, which includes compilation
+		smooth     float64
+		evalTime   time.Duration // duration of the last end-of-epoch evaluation
+		step       int
+		epochStart time.Time
+	)
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		epochStart = time.Now()
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for s := range stepsPerEpoch {
+			if err := opts.Control.wait(ctx); err != nil {
+				return results, err
+			}
+			for i, idx := range perm[s*batch : (s+1)*batch] {
+				copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
+				labels[i] = int32(d.Labels[idx])
+			}
+			loss, err := m.lockedTrainStep(images, labels)
+			if err != nil {
+				return results, err
+			}
+			step++
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return results, fmt.Errorf("%w at step %d (loss is %v): the learning rate %g is probably too high; try 0.005",
+					ErrDiverged, step, loss, cfg.LearningRate)
+			}
+			const alpha = 0.05
+			smooth = (1-alpha)*smooth + alpha*loss
+			now := time.Now()
+			p := Progress{
+				Step: step, Steps: totalSteps, Epoch: epoch, Epochs: cfg.Epochs,
+				Loss: loss, SmoothLoss: smooth / (1 - math.Pow(1-alpha, float64(step))),
+				Elapsed: now.Sub(start),
+			}
+			if step == 1 {
+				firstDone = now
+				p.ImagesPerSec = float64(batch) / now.Sub(start).Seconds()
+			} else {
+				p.ImagesPerSec = float64((step-1)*batch) / now.Sub(firstDone).Seconds()
+			}
+			p.ETA = time.Duration(float64(totalSteps-step)*float64(batch)/p.ImagesPerSec*float64(time.Second)) +
+				time.Duration(cfg.Epochs-epoch+1)*evalTime
+			if opts.OnProgress != nil {
+				opts.OnProgress(p)
+			}
+		}
+
+		evalStart := time.Now()
+		res := EpochResult{Epoch: epoch, LossImages: lossSet.Len()}
+		ev, err := m.Evaluate(lossSet)
+		if err != nil {
+			return results, err
+		}
+		res.TrainLoss = ev.Loss
+		if opts.Test != nil {
+			tev, err := m.Evaluate(opts.Test)
+			if err != nil {
+				return results, err
+			}
+			res.Test = &tev
+		}
+		evalTime = time.Since(evalStart)
+		res.Duration = time.Since(epochStart)
+		results = append(results, res)
+		if opts.OnEpoch != nil {
+			opts.OnEpoch(res)
+		}
+		if err := ctx.Err(); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// lockedTrainStep runs one step on a batch of MNIST bytes and int32 labels.
+func (m *Model) lockedTrainStep(images []byte, labels []int32) (loss float64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer recoverError(&err, "training step")
+	return m.trainStep(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
+}
+
+// Control pauses and resumes a training run from another goroutine. The zero value is running;
+// a nil *Control never pauses.
+type Control struct {
+	mu     sync.Mutex
+	paused bool
+	resume chan struct{} // closed by Resume
+}
+
+// Pause makes the run stop before its next step until Resume. Pausing twice is harmless.
+func (c *Control) Pause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.paused {
+		c.paused = true
+		c.resume = make(chan struct{})
+	}
+}
+
+// Resume lets a paused run continue. Resuming a running one is harmless.
+func (c *Control) Resume() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused {
+		c.paused = false
+		close(c.resume)
+	}
+}
+
+// Paused reports whether the run is paused.
+func (c *Control) Paused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused
+}
+
+// wait blocks while paused, and returns ctx.Err() if ctx is cancelled meanwhile or before.
+func (c *Control) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	paused, resume := c.paused, c.resume
+	c.mu.Unlock()
+	if !paused {
+		return nil
+	}
+	select {
+	case <-resume:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
