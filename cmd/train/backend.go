@@ -1,0 +1,21 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/mnist-trainer/mnist/model"
+)
+
+// newBackend returns the backend named by spec: "go" for simplego, "xla:..." for XLA (see xlaBackend).
+func newBackend(spec string) (backends.Backend, error) {
+	switch {
+	case spec == "go":
+		return model.GoBackend()
+	case spec == "xla" || strings.HasPrefix(spec, "xla:"):
+		return xlaBackend(strings.TrimPrefix(strings.TrimPrefix(spec, "xla"), ":"))
+	default:
+		return nil, fmt.Errorf(`-backend %q: use "go", "xla:cpu", "xla:cuda" or "xla:/path/to/pjrt_plugin.so"`, spec)
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/model"
+)
+
+// errHelp is returned by ParseFlags when -h was asked for and usage was printed.
+var errHelp = flag.ErrHelp
+
+// Main is the train command, separated from main() so tests can run it in-process.
+type Main struct {
+	// Config is the network and training configuration.
+	Config model.Config
+	// DataDir holds the four MNIST files; empty means the GoMNIST module's copy.
+	DataDir string
+	// Backend is "go" (simplego) or "xla:cpu", "xla:cuda", "xla:/abs/path/plugin.so".
+	Backend string
+	// Out is where the weights are saved; empty means do not save.
+	Out string
+	// TestImages limits the evaluation to the first N test images; 0 means all 10,000.
+	TestImages int
+	// Stdout gets the results, Stderr the progress bar.
+	Stdout, Stderr io.Writer
+
+	backend backends.Backend
+}
+
+// NewMain returns a Main with the notebook's defaults, writing to the process's stdout and stderr.
+func NewMain() *Main {
+	return &Main{Config: model.DefaultConfig(), Backend: "go", Out: "mnist.safetensors", Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// ParseFlags sets m from command-line arguments. Each model.Config field is a flag; -preset applies
+// first wherever it appears, so "-preset half-filters -epochs 1" and "-epochs 1 -preset half-filters" agree.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	preset := fs.String("preset", "notebook", "start from a preset: notebook, half-filters or kernel-4")
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "folder with the four MNIST .gz files (default: the GoMNIST module's copy)")
+	fs.StringVar(&m.Backend, "backend", m.Backend, `"go" (pure Go), or "xla:cpu", "xla:cuda", "xla:/path/to/pjrt_plugin.so" in a binary built with -tags xla`)
+	fs.StringVar(&m.Out, "out", m.Out, `file to save the weights to ("" to skip)`)
+	fs.IntVar(&m.TestImages, "test-images", 0, "evaluate on the first N test images (0 = all 10,000)")
+	type setting struct{ key, value string }
+	var settings []setting
+	def := model.DefaultConfig()
+	for _, f := range model.Fields() {
+		fs.Func(f.Key, fmt.Sprintf("%s (default %s)", f.Usage, f.Get(&def)), func(v string) error {
+			// Parse now to report a bad value against its flag; apply after the preset.
+			var probe model.Config
+			if err := f.Set(&probe, v); err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), f.Key+": "))
+			}
+			settings = append(settings, setting{f.Key, v})
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+	}
+	cfg, err := model.PresetConfig(*preset)
+	if err != nil {
+		return err
+	}
+	for _, s := range settings {
+		if err := cfg.Set(s.key, s.value); err != nil {
+			return err
+		}
+	}
+	if m.TestImages < 0 {
+		return fmt.Errorf("-test-images %d: must be 0 (all) or more", m.TestImages)
+	}
+	m.Config = cfg
+	return cfg.Validate()
+}
+
+// Run loads MNIST, trains, prints the per-epoch loss and the classification report, and saves the weights.
+func (m *Main) Run(ctx context.Context) error {
+	dir := m.DataDir
+	if dir == "" {
+		var err error
+		if dir, err = mnistdir.Find(); err != nil {
+			return err
+		}
+	}
+	train, test, err := mnistdir.Open(dir)
+	if err != nil {
+		return err
+	}
+	if m.TestImages > 0 {
+		test = test.Slice(0, m.TestImages)
+	}
+	if m.backend, err = newBackend(m.Backend); err != nil {
+		return err
+	}
+	net, err := model.New(m.backend, m.Config)
+	if err != nil {
+		return err
+	}
+	cfg := m.Config
+	images := train.Len()
+	if cfg.TrainImages > 0 {
+		images = min(images, cfg.TrainImages)
+	}
+	fmt.Fprintf(m.Stdout, "Backend %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g\n",
+		m.backend.Name(), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate)
+
+	bar := newProgressBar(m.Stderr)
+	start := time.Now()
+	_, err = net.Train(ctx, train, model.TrainOptions{
+		OnProgress: bar.update,
+		OnEpoch: func(r model.EpochResult) {
+			bar.clear()
+			fmt.Fprintf(m.Stdout, "Epoch %d: training loss %.4f (on %d images), %s\n",
+				r.Epoch, r.TrainLoss, r.LossImages, r.Duration.Round(time.Second))
+		},
+	})
+	bar.clear()
+	if err != nil {
+		return err
+	}
+	trainTime := time.Since(start)
+
+	ev, err := net.Evaluate(test)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "\nClassification report on %d test images:\n\n%s\n", test.Len(), ev.Report)
+	fmt.Fprintf(m.Stdout, "Test accuracy %.4f · training time %s (loss evaluations included) · total %s\n",
+		ev.Report.Accuracy, trainTime.Round(time.Second), time.Since(start).Round(time.Second))
+
+	if m.Out != "" {
+		if err := saveWeights(net, m.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "Saved weights to %s (load them in the browser with Import)\n", m.Out)
+	}
+	return nil
+}
+
+// Close releases the backend.
+func (m *Main) Close() error {
+	if m.backend != nil {
+		m.backend.Finalize()
+		m.backend = nil
+	}
+	return nil
+}
+
+// saveWeights writes the file atomically: a failed save never leaves a half-written weights file.
+func saveWeights(net *model.Model, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".weights-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := net.Save(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
