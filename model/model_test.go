@@ -541,3 +541,21 @@ func TestKernelsAndDisplay(t *testing.T) {
 		t.Fatalf("constant input gives %v, want mid-grey", c)
 	}
 }
+
+// TestDivergenceStops trains with learning rate 10, which drives the loss into the hundreds
+// (finite: NaN is not guaranteed), and checks that training stops at once with a message naming
+// the learning rate.
+func TestDivergenceStops(t *testing.T) {
+	train, _ := loadTestData(t)
+	cfg := smallConfig(640)
+	cfg.LearningRate = 10
+	var steps int
+	_, err := newTestModel(t, cfg).Train(context.Background(), train, TrainOptions{OnProgress: func(Progress) { steps++ }})
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "learning rate 10 is probably too high") {
+		t.Fatalf("Train with lr 10 returned %v, want ErrDiverged naming the learning rate", err)
+	}
+	if steps >= 20 {
+		t.Fatalf("%d steps reported before stopping; want it to stop as soon as the loss explodes", steps)
+	}
+	t.Logf("stopped after %d good steps: %v", steps, err)
+}

@@ -54,8 +54,15 @@ type TrainOptions struct {
 	OnEpoch func(EpochResult)
 }
 
-// ErrDiverged is returned (wrapped) when the loss becomes NaN or infinite.
+// ErrDiverged is returned (wrapped) when the loss becomes NaN, infinite or larger than divergedLoss.
 var ErrDiverged = errors.New("training diverged")
+
+// divergedLoss is the batch loss above which training counts as diverged. An untrained 10-way
+// classifier scores ln(10) = 2.3, and healthy runs stay below about 5 even on their worst batch.
+// With too high a learning rate the loss does not always reach NaN: at lr 10 it climbs to
+// hundreds, finite but meaningless, and the weights never recover. 50 means the network puts
+// e^-50 on the right digit, which no useful run does.
+const divergedLoss = 50
 
 // Train trains the model on d for cfg.Epochs epochs of shuffled mini-batches. Each epoch covers
 // every image except the len%BatchSize left over after the last full batch (a different few each
@@ -116,8 +123,8 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 				return results, err
 			}
 			step++
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return results, fmt.Errorf("%w at step %d (loss is %v): the learning rate %g is probably too high; try 0.005",
+			if !(loss < divergedLoss) { // also catches NaN
+				return results, fmt.Errorf("%w at step %d (loss %.4g): the learning rate %g is probably too high; try 0.005",
 					ErrDiverged, step, loss, cfg.LearningRate)
 			}
 			const alpha = 0.05
