@@ -165,6 +165,23 @@ func (m *Model) Probabilities(image []byte) (probs [NumClasses]float32, err erro
 	return probs, nil
 }
 
+// Predict returns the predicted digit of each image in images (N*784 bytes), run as one batch of
+// N: the caller picks the batch size, and with it the normalisation statistics and the memory used.
+func (m *Model) Predict(images []byte) ([]int, error) {
+	if len(images) == 0 || len(images)%(ImageSize*ImageSize) != 0 {
+		return nil, fmt.Errorf("predict: %d bytes is not a whole number of %dx%d images", len(images), ImageSize, ImageSize)
+	}
+	lp, err := m.lockedLogProbs(images)
+	if err != nil {
+		return nil, err
+	}
+	pred := make([]int, len(lp)/NumClasses)
+	for i := range pred {
+		pred[i] = argMax(lp[i*NumClasses : (i+1)*NumClasses])
+	}
+	return pred, nil
+}
+
 // Evaluation is the result of running the network over a dataset.
 type Evaluation struct {
 	// Predictions holds the predicted digit of each image.
