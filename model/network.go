@@ -16,7 +16,6 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 )
 
 // Block names, in network order. They name the weights in files and the visualisation data.
@@ -145,7 +144,7 @@ func buildForward(c Config, w weights, images *Node) forward {
 
 	// dense1 (ReLU) → dense2 (sigmoid) → output logits.
 	x = Reshape(x, batch, geo.flat)
-	x = activations.Relu(dense(x, w, dense1))
+	x = relu(dense(x, w, dense1))
 	x = Sigmoid(dense(x, w, dense2))
 	out.logits = dense(x, w, output)
 	out.logits.AssertDims(batch, NumClasses)
@@ -155,7 +154,7 @@ func buildForward(c Config, w weights, images *Node) forward {
 // convReLU applies conv layer i and its ReLU, and remembers the activation.
 func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node {
 	name := convNames[i]
-	y := activations.Relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride))
+	y := relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride))
 	f.activations[i] = y
 	return y
 }
@@ -276,4 +275,10 @@ func crossEntropy(logits, labels *Node) *Node {
 	logProbs := LogSoftmax(logits, -1)
 	oneHot := OneHot(labels, NumClasses, logProbs.DType())
 	return Neg(ReduceAllMean(ReduceSum(Mul(oneHot, logProbs), -1)))
+}
+
+// relu is max(x, 0) as x times a constant 0/1 mask: one multiply backwards, where Max's gradient
+// builds several full-size comparisons.
+func relu(x *Node) *Node {
+	return Mul(x, StopGradient(ConvertDType(GreaterThan(x, ZerosLike(x)), x.DType())))
 }
