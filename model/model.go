@@ -47,6 +47,7 @@ type Model struct {
 	vars    map[string]*context.Variable // by ParamSpec.Name
 
 	trainExec, evalExec, featureExec *context.Exec
+	shards                           *shardGraphs // built on the first sharded step
 }
 
 // New returns a model with freshly initialised weights: Glorot-uniform from cfg.Seed, drawn on
