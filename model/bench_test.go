@@ -15,13 +15,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
 	}
-	if _, err := m.lockedTrainStep(images, labels); err != nil { // compile
+	if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := m.lockedTrainStep(images, labels); err != nil {
+		if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -197,6 +197,13 @@ type Evaluation struct {
 
 // Evaluate runs the network over d in batches of EvalBatch.
 func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
+	return m.evaluate(d, nil)
+}
+
+// evaluate is Evaluate shared among shards: shard i runs every Count-th batch, and one Reduce
+// gathers the loss and the predictions. Batches stay whole, so the result is the same as one
+// model evaluating everything.
+func (m *Model) evaluate(d *Dataset, s *Shard) (Evaluation, error) {
 	var ev Evaluation
 	n := d.Len()
 	if n == 0 {
@@ -204,9 +211,15 @@ func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
 	}
 	ev.Predictions = make([]int, n)
 	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = int(d.Labels[i])
+	}
 	pixels := ImageSize * ImageSize
 	var lossSum float64
-	for start := 0; start < n; start += EvalBatch {
+	for b, start := 0, 0; start < n; b, start = b+1, start+EvalBatch {
+		if s != nil && b%s.Count != s.Index {
+			continue
+		}
 		end := min(start+EvalBatch, n)
 		lp, err := m.lockedLogProbs(d.Images[start*pixels : end*pixels])
 		if err != nil {
@@ -214,10 +227,29 @@ func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
 		}
 		for i := start; i < end; i++ {
 			row := lp[(i-start)*NumClasses : (i-start+1)*NumClasses]
-			labels[i] = int(d.Labels[i])
 			ev.Predictions[i] = argMax(row)
 			lossSum -= float64(row[labels[i]])
 		}
+	}
+	if s != nil {
+		// Each shard sends its predictions + 1 where it evaluated and 0 elsewhere, then its loss.
+		v := make([]float32, n+1)
+		for b, start := 0, 0; start < n; b, start = b+1, start+EvalBatch {
+			if b%s.Count == s.Index {
+				for i := start; i < min(start+EvalBatch, n); i++ {
+					v[i] = float32(ev.Predictions[i] + 1)
+				}
+			}
+		}
+		v[n] = float32(lossSum)
+		total, err := s.Reduce(v)
+		if err != nil {
+			return ev, err
+		}
+		for i := range ev.Predictions {
+			ev.Predictions[i] = int(total[i]) - 1
+		}
+		lossSum = float64(total[n])
 	}
 	ev.Loss = lossSum / float64(n)
 	var err error

@@ -52,6 +52,10 @@ type TrainOptions struct {
 	OnProgress func(Progress)
 	// OnEpoch is called after every epoch.
 	OnEpoch func(EpochResult)
+	// Shard, when set, makes this model one of several replicas that each train on their part of
+	// every batch (see Shard); the run computes what one model training on whole batches computes.
+	// Every replica reports the same progress and results.
+	Shard *Shard
 }
 
 // ErrDiverged is returned (wrapped) when the loss becomes NaN, infinite or larger than divergedLoss.
@@ -82,6 +86,13 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	if batch > n {
 		return nil, fmt.Errorf("batch: size %d is larger than the %d training images", batch, n)
 	}
+	lo, hi := 0, batch // this model's part of each batch
+	if s := opts.Shard; s != nil {
+		if err := s.validate(batch); err != nil {
+			return nil, err
+		}
+		lo, hi = s.part(batch)
+	}
 	lossSet := d
 	if cfg.LossImages > 0 && cfg.LossImages < n {
 		lossSet = d.Slice(0, cfg.LossImages)
@@ -95,8 +106,8 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 		perm[i] = i
 	}
 	pixels := ImageSize * ImageSize
-	images := make([]byte, batch*pixels)
-	labels := make([]int32, batch)
+	images := make([]byte, (hi-lo)*pixels)
+	labels := make([]int32, hi-lo)
 
 	var (
 		results    []EpochResult
@@ -114,11 +125,11 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 			if err := opts.Control.wait(ctx); err != nil {
 				return results, err
 			}
-			for i, idx := range perm[s*batch : (s+1)*batch] {
+			for i, idx := range perm[s*batch+lo : s*batch+hi] {
 				copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
 				labels[i] = int32(d.Labels[idx])
 			}
-			loss, err := m.lockedTrainStep(images, labels)
+			loss, err := m.lockedTrainStep(opts.Shard, images, labels, batch)
 			if err != nil {
 				return results, err
 			}
@@ -150,13 +161,13 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 
 		evalStart := time.Now()
 		res := EpochResult{Epoch: epoch, LossImages: lossSet.Len()}
-		ev, err := m.Evaluate(lossSet)
+		ev, err := m.evaluate(lossSet, opts.Shard)
 		if err != nil {
 			return results, err
 		}
 		res.TrainLoss = ev.Loss
 		if opts.Test != nil {
-			tev, err := m.Evaluate(opts.Test)
+			tev, err := m.evaluate(opts.Test, opts.Shard)
 			if err != nil {
 				return results, err
 			}
@@ -175,11 +186,15 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	return results, nil
 }
 
-// lockedTrainStep runs one step on a batch of MNIST bytes and int32 labels.
-func (m *Model) lockedTrainStep(images []byte, labels []int32) (loss float64, err error) {
+// lockedTrainStep runs one step on MNIST bytes and int32 labels: the whole batch, or this shard's
+// part of a batch of globalBatch images.
+func (m *Model) lockedTrainStep(s *Shard, images []byte, labels []int32, globalBatch int) (loss float64, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer recoverError(&err, "training step")
+	if s != nil {
+		return m.shardStep(s, images, labels, globalBatch)
+	}
 	return m.trainStep(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
 }
 
