@@ -56,15 +56,17 @@ func (s *Shard) validate(batch int) error {
 	return nil
 }
 
-// LocalShards returns n shards whose Reduce sums in memory, for n goroutines of one process.
-func LocalShards(n int) []Shard {
+// LocalShards returns n shards whose Reduce sums in memory, for n goroutines of one process, and
+// a function that makes every pending and later Reduce fail with err: a shard that stops must call
+// it, or the others wait for it forever.
+func LocalShards(n int) ([]Shard, func(err error)) {
 	r := &localReducer{n: n, parts: make([][]float32, n)}
 	r.cond = sync.NewCond(&r.mu)
 	shards := make([]Shard, n)
 	for i := range shards {
 		shards[i] = Shard{Index: i, Count: n, Reduce: func(v []float32) ([]float32, error) { return r.reduce(i, v) }}
 	}
-	return shards
+	return shards, r.abort
 }
 
 // localReducer is a reusable barrier that sums the shards' vectors in shard order.
@@ -75,12 +77,16 @@ type localReducer struct {
 	generation int
 	parts      [][]float32
 	total      []float32
-	err        error
+	err        error // the last sum's error
+	aborted    error // set by abort: every reduce fails from then on
 }
 
 func (r *localReducer) reduce(i int, v []float32) ([]float32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.aborted != nil {
+		return nil, r.aborted
+	}
 	gen := r.generation
 	r.parts[i] = v
 	r.arrived++
@@ -90,11 +96,23 @@ func (r *localReducer) reduce(i int, v []float32) ([]float32, error) {
 		r.generation++
 		r.cond.Broadcast()
 	} else {
-		for gen == r.generation {
+		for gen == r.generation && r.aborted == nil {
 			r.cond.Wait()
+		}
+		if r.aborted != nil {
+			return nil, r.aborted
 		}
 	}
 	return r.total, r.err
+}
+
+func (r *localReducer) abort(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.aborted == nil {
+		r.aborted = err
+		r.cond.Broadcast()
+	}
 }
 
 // sumInOrder adds the vectors element-wise, in slice order, so that every shard gets identical bits.

@@ -2,12 +2,14 @@ package model
 
 import (
 	"context"
+	"errors"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"math"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestShardedStepMatchesWholeBatch trains replicas on shards of each batch, as browser workers do,
@@ -31,7 +33,7 @@ func TestShardedStepMatchesWholeBatch(t *testing.T) {
 	wantLoss, wantRes := run(newTestModel(t, cfg), nil)
 
 	for _, n := range []int{1, 3} {
-		shards := LocalShards(n)
+		shards, _ := LocalShards(n)
 		replicas := make([]*Model, n)
 		losses := make([][]float64, n)
 		results := make([][]EpochResult, n)
@@ -141,7 +143,7 @@ func TestShardedGradients(t *testing.T) {
 	wantLoss := flat(out[len(out)-1])[0]
 
 	for _, n := range []int{1, 2, 3} {
-		shards := LocalShards(n)
+		shards, _ := LocalShards(n)
 		totals := make([][]float32, n)
 		var order []string
 		var wg sync.WaitGroup
@@ -189,5 +191,57 @@ func TestShardedGradients(t *testing.T) {
 			}
 		}
 		t.Logf("%d shards: largest relative L2 difference %.2g", n, worst)
+	}
+}
+
+// TestTrainReplicas trains two replicas in goroutines, and checks that one failing replica (here,
+// a diverging learning rate) stops both with the cause rather than leaving one waiting forever.
+func TestTrainReplicas(t *testing.T) {
+	train, _ := loadTestData(t)
+	cfg := smallConfig(128)
+	cfg.Filters = [3]int{8, 16, 16}
+	replicas := []*Model{newTestModel(t, cfg), newTestModel(t, cfg)}
+	var steps int
+	res, err := TrainReplicas(context.Background(), replicas, train, TrainOptions{OnProgress: func(Progress) { steps++ }})
+	if err != nil || len(res) != 1 || steps != 4 {
+		t.Fatalf("TrainReplicas: %d progress reports, %d results, error %v; want 4, 1, nil", steps, len(res), err)
+	}
+
+	cfg.LearningRate = 10
+	replicas = []*Model{newTestModel(t, cfg), newTestModel(t, cfg)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := TrainReplicas(context.Background(), replicas, train, TrainOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrDiverged) {
+			t.Fatalf("diverging replicas returned %v, want ErrDiverged", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a failed replica left the other waiting")
+	}
+}
+
+func TestLocalShardsAbort(t *testing.T) {
+	shards, abort := LocalShards(2)
+	got := make(chan error, 1)
+	go func() {
+		_, err := shards[0].Reduce([]float32{1}) // shard 1 never arrives
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	abort(errors.New("shard 1 crashed"))
+	select {
+	case err := <-got:
+		if err == nil || err.Error() != "shard 1 crashed" {
+			t.Fatalf("Reduce returned %v after abort", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reduce still waiting after abort")
+	}
+	if _, err := shards[1].Reduce([]float32{1}); err == nil {
+		t.Fatal("Reduce after abort succeeded")
 	}
 }

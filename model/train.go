@@ -186,6 +186,48 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	return results, nil
 }
 
+// TrainReplicas trains replicas (models built from the same Config) together, one goroutine and
+// one shard of every batch each: what replicas[0].Train would compute alone, using more cores.
+// Progress and results are reported once, from replicas[0]; a failure or cancellation in any
+// replica stops them all.
+func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+	if len(replicas) == 1 {
+		return replicas[0].Train(ctx, d, opts) // the whole-batch graph: no statistics to exchange
+	}
+	for _, r := range replicas[1:] {
+		if r.cfg != replicas[0].cfg {
+			return nil, fmt.Errorf("replicas: configurations differ")
+		}
+	}
+	shards, abort := LocalShards(len(replicas))
+	results := make([][]EpochResult, len(replicas))
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error // the cause: the other replicas only fail because of it
+	)
+	for i, r := range replicas {
+		o := opts
+		o.Shard = &shards[i]
+		if i > 0 {
+			o.OnProgress, o.OnEpoch = nil, nil
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if results[i], err = r.Train(ctx, d, o); err != nil {
+				once.Do(func() {
+					firstErr = err
+					abort(fmt.Errorf("replica %d stopped: %w", i, err))
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	return results[0], firstErr
+}
+
 // lockedTrainStep runs one step on MNIST bytes and int32 labels: the whole batch, or this shard's
 // part of a batch of globalBatch images.
 func (m *Model) lockedTrainStep(s *Shard, images []byte, labels []int32, globalBatch int) (loss float64, err error) {

@@ -27,13 +27,13 @@ func runMain(tb testing.TB, args ...string) (string, error) {
 
 func TestTrainPrintsReportAndSavesWeights(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "w.safetensors")
-	stdout, err := runMain(t, "-preset", "half-filters", "-train-images", "128", "-batch", "32", "-epochs", "2",
+	stdout, err := runMain(t, "-preset", "half-filters", "-train-images", "128", "-batch", "32", "-epochs", "2", "-workers", "2",
 		"-loss-images", "64", "-test-images", "200", "-out", out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"Epoch 1: training loss", "Epoch 2: training loss", "(on 64 images)",
+		"2 worker(s)", "Epoch 1: training loss", "Epoch 2: training loss", "(on 64 images)",
 		"              precision    recall  f1-score   support", "    accuracy ", "weighted avg",
 		"Saved weights to " + out,
 	} {
@@ -70,6 +70,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-train-images", "10", "-batch", "64"}, "larger than the 10 training images"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-backend", "tpu"}, `-backend "tpu"`},
+		{[]string{"-workers", "0"}, "-workers 0: must be 1..64"},
 		{[]string{"-data", "/nonexistent", "-epochs", "1"}, "/nonexistent"},
 	} {
 		_, err := runMain(t, tc.args...)

@@ -31,6 +31,9 @@ type Main struct {
 	Out string
 	// TestImages limits the evaluation to the first N test images; 0 means all 10,000.
 	TestImages int
+	// Workers is the number of model replicas training on shards of each batch, in parallel;
+	// the result is the same as one (see model.TrainReplicas).
+	Workers int
 	// Stdout gets the results, Stderr the progress bar.
 	Stdout, Stderr io.Writer
 
@@ -39,7 +42,8 @@ type Main struct {
 
 // NewMain returns a Main with the notebook's defaults, writing to the process's stdout and stderr.
 func NewMain() *Main {
-	return &Main{Config: model.DefaultConfig(), Backend: "go", Out: "mnist.safetensors", Stdout: os.Stdout, Stderr: os.Stderr}
+	return &Main{Config: model.DefaultConfig(), Backend: "go", Out: "mnist.safetensors", Workers: 1,
+		Stdout: os.Stdout, Stderr: os.Stderr}
 }
 
 // ParseFlags sets m from command-line arguments. Each model.Config field is a flag; -preset applies
@@ -52,6 +56,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Backend, "backend", m.Backend, `"go" (pure Go), or "xla:cpu", "xla:cuda", "xla:/path/to/pjrt_plugin.so" in a binary built with -tags xla`)
 	fs.StringVar(&m.Out, "out", m.Out, `file to save the weights to ("" to skip)`)
 	fs.IntVar(&m.TestImages, "test-images", 0, "evaluate on the first N test images (0 = all 10,000)")
+	fs.IntVar(&m.Workers, "workers", m.Workers, "replicas training on shards of each batch in parallel (same result as 1)")
 	type setting struct{ key, value string }
 	var settings []setting
 	def := model.DefaultConfig()
@@ -81,6 +86,9 @@ func (m *Main) ParseFlags(args []string) error {
 			return err
 		}
 	}
+	if m.Workers < 1 || m.Workers > 64 {
+		return fmt.Errorf("-workers %d: must be 1..64", m.Workers)
+	}
 	if m.TestImages < 0 {
 		return fmt.Errorf("-test-images %d: must be 0 (all) or more", m.TestImages)
 	}
@@ -107,21 +115,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.backend, err = newBackend(m.Backend); err != nil {
 		return err
 	}
-	net, err := model.New(m.backend, m.Config)
-	if err != nil {
-		return err
+	replicas := make([]*model.Model, m.Workers)
+	for i := range replicas {
+		if replicas[i], err = model.New(m.backend, m.Config); err != nil {
+			return err
+		}
 	}
+	net := replicas[0]
 	cfg := m.Config
 	images := train.Len()
 	if cfg.TrainImages > 0 {
 		images = min(images, cfg.TrainImages)
 	}
-	fmt.Fprintf(m.Stdout, "Backend %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g\n",
-		m.backend.Name(), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate)
+	fmt.Fprintf(m.Stdout, "Backend %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g · %d worker(s)\n",
+		m.backend.Name(), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate, m.Workers)
 
 	bar := newProgressBar(m.Stderr)
 	start := time.Now()
-	_, err = net.Train(ctx, train, model.TrainOptions{
+	_, err = model.TrainReplicas(ctx, replicas, train, model.TrainOptions{
 		OnProgress: bar.update,
 		OnEpoch: func(r model.EpochResult) {
 			bar.clear()
