@@ -1,0 +1,99 @@
+//go:build js && wasm
+
+// Command wasm is the trainer's engine in the browser. It runs inside the page's dedicated Web
+// Worker (web/worker.js) and is the only code that touches JavaScript, through hack-pad/safejs.
+//
+// On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
+// serves calls until the worker ends. info is {fields, presets, files}: the settings (key, usage,
+// default value), the presets with their values, and the MNIST files to fetch (name, size).
+//
+// Every function of api returns a Promise. It settles, never stays pending: it resolves with a
+// plain object, or rejects with an Error whose message a student can act on (a setting's error
+// also has error.key, the setting at fault). No panic crosses into JavaScript, and no call blocks
+// the worker's event loop: work runs on goroutines, and training yields to the event loop after
+// every step so that the calls below arrive while it runs.
+//
+//	loadData({"<file>.gz": Uint8Array, ...})  -> {train, test}      image counts
+//	    Checks each of the four MNIST files (size, SHA-256; an error names the bad file), then parses them.
+//	configure(settings)                      -> {values, summary}  values: key -> text; summary: {layers, total}
+//	    Sets the configuration of the next training run. settings is a query string
+//	    ("preset=kernel-4&epochs=1") or an object {key: value}; keys are model.Fields keys and "preset",
+//	    and other keys are ignored, so the page may pass its whole URL query.
+//	train({testImages}, onEvent)             -> {stopped, epochs}
+//	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
+//	    {type: "progress"|"evaluating"|"epoch", ...} while it runs. testImages: how many test images
+//	    to evaluate after each epoch (0: all). Stop resolves with stopped: true; divergence rejects.
+//	pause(), resume(), stop()                -> {}                 control the run in progress.
+//	evaluate({testImages})                   -> test result        the current model on the test images.
+//	cellDigits(label, predicted, limit)      -> {count, indices, images}
+//	    The test images of one confusion-matrix cell of the latest evaluation.
+//	kernels()                                -> [{layer, size, in, out, images}]
+//	featureMaps({index} or {pixels, width, height}) -> {index, label, input, layers}
+//	predict({pixels, width, height})         -> {probabilities, input}
+//	    pixels: a grey-scale drawing (Uint8Array, 0 background, 255 ink), centred as MNIST digits are.
+//	exportWeights()                          -> Uint8Array         a safetensors weights file.
+//	importWeights(Uint8Array)                -> {values, summary}  replaces the current model; a bad file changes nothing.
+//
+// Images (input, images, maps) are arrays of grey levels 0..255, row-major. The shapes of every
+// result, and the message protocol between the page and the worker that wraps these calls, are
+// written down in web/protocol.md.
+package main
+
+import (
+	"fmt"
+
+	"github.com/hack-pad/safejs"
+)
+
+func main() {
+	t, err := newTrainer()
+	if err != nil {
+		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
+		return
+	}
+	y, err := newYielder()
+	if err != nil {
+		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
+		return
+	}
+	t.yield = y.yield
+
+	api := map[string]any{}
+	for name, fn := range map[string]func(args []safejs.Value) (any, error){
+		"loadData":      t.jsLoadData,
+		"configure":     t.jsConfigure,
+		"train":         t.jsTrain,
+		"pause":         t.jsPause,
+		"resume":        t.jsResume,
+		"stop":          t.jsStop,
+		"evaluate":      t.jsEvaluate,
+		"cellDigits":    t.jsCellDigits,
+		"kernels":       t.jsKernels,
+		"featureMaps":   t.jsFeatureMaps,
+		"predict":       t.jsPredict,
+		"exportWeights": t.jsExportWeights,
+		"importWeights": t.jsImportWeights,
+	} {
+		// These Funcs live as long as the program, so they are never released.
+		f, err := safejs.FuncOf(asyncFunc(name, fn))
+		if err != nil {
+			ready(map[string]any{"error": fmt.Sprintf("the trainer cannot start: exporting %s: %v", name, err)})
+			return
+		}
+		api[name] = f
+	}
+	info, err := toJS(t.info())
+	if err != nil {
+		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
+		return
+	}
+	ready(map[string]any{"api": api, "info": info})
+	select {} // serve calls until the worker ends
+}
+
+// ready hands the API (or the reason there is none) to the worker script.
+func ready(result map[string]any) {
+	if _, err := safejs.Global().Call("goReady", result); err != nil {
+		logError("calling goReady: " + err.Error())
+	}
+}

@@ -1,0 +1,868 @@
+// The page: controls, chart, report, drawing pad and visualisations. All the work happens in the
+// Web Worker (worker.js); the messages between the two are specified in protocol.md.
+import { LossChart } from './chart.js';
+import { drawGrid, drawImage, palettes } from './images.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const mnistBytes = 11594722; // the four files, for messages before the worker says
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the worker.
+
+const worker = new Worker('worker.js');
+const pending = new Map(); // request id -> {resolve, reject}
+let nextId = 1;
+let dead = ''; // why the worker cannot go on, once it cannot
+
+// request sends one request (see protocol.md) and returns a Promise of its value.
+function request(op, args = [], transfer = []) {
+  return new Promise((resolve, reject) => {
+    if (dead) {
+      reject(new Error(dead));
+      return;
+    }
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, op, args }, transfer);
+  });
+}
+
+const events = {}; // event name -> handler, filled in below
+
+worker.onmessage = (e) => {
+  const m = e.data;
+  if (m.id !== undefined) {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(Object.assign(new Error(m.error), { key: m.key }));
+    return;
+  }
+  events[m.event]?.(m);
+};
+worker.onerror = (e) => die(`The trainer failed: ${e.message || 'its script could not run'}. Reload the page to try again.`);
+events.fatal = (m) => die(m.error);
+
+function die(message) {
+  dead = message;
+  for (const p of pending.values()) p.reject(new Error(message));
+  pending.clear();
+  state.training = false;
+  state.ready = false;
+  setStatus(message, 'error');
+  updateControls();
+}
+
+// ---------------------------------------------------------------------------------------------
+// State, status line and controls.
+
+const state = {
+  info: null, // {fields, presets, files} from the worker
+  ready: false, // the worker runs
+  loaded: false, // MNIST is loaded
+  training: false,
+  paused: false,
+  speed: 0, // images/s measured in the latest run
+  hasInk: false, // something is drawn on the pad
+  values: null, // the settings the worker last accepted, key -> text
+};
+const timings = {}; // milliseconds since the page started loading: ready, loaded
+
+function setStatus(text, kind = '') {
+  const el = $('status');
+  el.textContent = text;
+  el.className = kind;
+}
+
+function updateControls() {
+  const { ready, loaded, training, paused } = state;
+  $('settings-fields').disabled = !ready || training;
+  $('train').disabled = !loaded || training;
+  $('quick').disabled = !ready || training;
+  $('pause').disabled = !training;
+  $('pause').textContent = paused ? 'Resume' : 'Pause';
+  $('stop').disabled = !training;
+  $('evaluate').disabled = !loaded || training;
+  $('export').disabled = !ready;
+  $('import').disabled = !ready || training;
+  $('import-label').classList.toggle('disabled', !ready || training);
+  document.body.classList.toggle('training', training);
+}
+
+// Panels: ?panels=train,loss shows only those, under a compact header, for embedding part of the page.
+const panelNames = params.get('panels');
+if (panelNames) {
+  document.body.classList.add('embedded');
+  const wanted = new Set(panelNames.split(',').map((s) => s.trim()));
+  for (const section of document.querySelectorAll('[data-panel]')) {
+    section.hidden = !wanted.has(section.dataset.panel);
+  }
+}
+const visible = (panel) => !document.querySelector(`[data-panel="${panel}"]`).hidden;
+
+// ---------------------------------------------------------------------------------------------
+// Settings: one control per model setting (info.fields), the preset picker and test-images.
+
+let presetKeys = []; // the settings in which presets differ: choosing a preset sets only these
+
+function buildSettings(info) {
+  const select = $('preset');
+  for (const p of info.presets) select.add(new Option(p.title, p.name));
+  select.add(new Option('Custom', ''));
+  presetKeys = info.fields.map((f) => f.key)
+    .filter((k) => info.presets.some((p) => p.values[k] !== info.presets[0].values[k]));
+
+  const box = $('fields');
+  for (const f of info.fields) {
+    const div = document.createElement('div');
+    div.className = 'field';
+    const label = document.createElement('label');
+    label.htmlFor = `f-${f.key}`;
+    label.innerHTML = '<code></code>';
+    label.firstChild.textContent = f.key;
+    const input = document.createElement('input');
+    input.id = `f-${f.key}`;
+    input.name = f.key;
+    input.type = 'text';
+    input.spellcheck = false;
+    input.autocomplete = 'off';
+    // Phone keyboards: digits only where a value is a plain count ("1e-12", "-3" and "32,64,128" need more).
+    input.inputMode = f.key === 'lr' ? 'decimal' : ['filters', 'dense', 'epsilon', 'seed'].includes(f.key) ? 'text' : 'numeric';
+    input.value = f.value;
+    input.setAttribute('aria-describedby', `f-${f.key}-hint f-${f.key}-error`);
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.id = `f-${f.key}-hint`;
+    hint.textContent = f.usage;
+    const error = document.createElement('p');
+    error.className = 'error';
+    error.id = `f-${f.key}-error`;
+    error.hidden = true;
+    div.append(label, input, hint, error);
+    box.append(div);
+  }
+}
+
+function formSettings() {
+  return Object.fromEntries(state.info.fields.map((f) => [f.key, $(`f-${f.key}`).value]));
+}
+
+function fillSettings(values) {
+  for (const [key, value] of Object.entries(values)) {
+    const input = $(`f-${key}`);
+    if (input) input.value = value;
+  }
+  matchPreset();
+}
+
+// matchPreset shows the preset whose architecture the settings have, or Custom.
+function matchPreset() {
+  const v = formSettings();
+  const p = state.info.presets.find((p) => presetKeys.every((k) => p.values[k] === v[k]));
+  $('preset').value = p ? p.name : '';
+}
+
+function showSettingError(err) {
+  clearSettingErrors();
+  const key = err.key && ($(`f-${err.key}`) ? `f-${err.key}` : err.key);
+  const input = key && $(key);
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    const box = $(`${key}-error`);
+    box.textContent = err.message;
+    box.hidden = false;
+  }
+  setStatus(`Check the settings: ${err.message}`, 'error');
+}
+
+function clearSettingErrors() {
+  for (const el of document.querySelectorAll('#settings [aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const el of document.querySelectorAll('#settings .error')) el.hidden = true;
+}
+
+let settingsValid = true;
+
+// configure sends settings to the worker; fill puts the values it answers back into the form.
+async function configure(settings, fill) {
+  try {
+    const r = await request('configure', [settings]);
+    clearSettingErrors();
+    if (!settingsValid && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
+    settingsValid = true;
+    if (fill) fillSettings(r.values);
+    state.values = r.values;
+    showSummary(r.summary);
+    updateEstimate();
+    return true;
+  } catch (err) {
+    settingsValid = false;
+    showSettingError(err);
+    return false;
+  }
+}
+
+function testImages() {
+  const input = $('test-images');
+  const text = input.value.trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 10000) {
+    showSettingError({ key: 'test-images', message: `test-images: "${text}" must be a whole number from 0 to 10000 (0 = all).` });
+    return -1;
+  }
+  return n;
+}
+
+let configureTimer = 0;
+$('settings').addEventListener('input', (e) => {
+  if (e.target.id === 'preset') return;
+  matchPreset();
+  clearTimeout(configureTimer);
+  configureTimer = setTimeout(() => {
+    if (e.target.id === 'test-images') {
+      if (testImages() >= 0) configure(formSettings(), false);
+    } else {
+      configure(formSettings(), false);
+    }
+  }, 250);
+});
+
+$('preset').addEventListener('change', () => {
+  const p = state.info.presets.find((p) => p.name === $('preset').value);
+  if (!p) return;
+  fillSettings(Object.fromEntries(presetKeys.map((k) => [k, p.values[k]])));
+  configure(formSettings(), false);
+});
+
+$('quick').addEventListener('click', () => {
+  fillSettings({ 'train-images': '1024', 'loss-images': '1024', epochs: '1', batch: '32' });
+  $('test-images').value = '500';
+  configure(formSettings(), false);
+});
+
+// updateEstimate says how long a run will take, at the speed of the latest run or a typical one.
+function updateEstimate() {
+  const values = state.values;
+  if (!values) return;
+  const trainN = Number(values['train-images']) || 60000;
+  const batch = Number(values.batch);
+  const epochs = Number(values.epochs);
+  const perEpoch = Math.floor(trainN / batch);
+  const lossN = Math.min(Number(values['loss-images']) || trainN, trainN);
+  const testN = Math.max(0, Number($('test-images').value) || 10000);
+  const speed = state.speed || 30;
+  // Evaluation runs forward passes only, about twice as fast as training.
+  const seconds = (perEpoch * batch * epochs) / speed + (epochs * (lossN + testN)) / (2 * speed);
+  $('estimate').textContent =
+    `${epochs} × ${perEpoch.toLocaleString('en')} steps of ${batch} images. ` +
+    `About ${roughDuration(seconds)} at ${Math.round(speed)} images/s` +
+    (state.speed ? ' (measured).' : ' (a typical speed; the real one shows once training starts).');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training.
+
+const chart = new LossChart($('chart'));
+
+function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+// roughDuration says how long a run takes in words: "40 s", "12 min", "1 h 41 min".
+function roughDuration(seconds) {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  const min = Math.round(seconds / 60);
+  return min < 90 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+$('settings').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const n = testImages();
+  if (n < 0 || !(await configure(formSettings(), false))) return;
+  state.training = true;
+  state.paused = false;
+  updateControls();
+  chart.clear(0);
+  for (const id of ['stat-step', 'stat-epoch', 'stat-loss', 'stat-speed', 'stat-elapsed', 'stat-eta']) $(id).textContent = '–';
+  $('run-progress').value = 0;
+  setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
+  try {
+    const r = await request('train', [{ testImages: n }]);
+    const acc = lastTest ? ` Test accuracy ${percent(lastTest.accuracy)}.` : '';
+    setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
+      `Finished: ${plural(r.epochs, 'epoch')}.${acc} Draw a digit to try the network.`);
+  } catch (err) {
+    setStatus(`Training failed: ${err.message}`, 'error');
+  } finally {
+    state.training = false;
+    state.paused = false;
+    updateControls();
+    updateEstimate(); // now at the measured speed
+    refreshVisuals();
+  }
+});
+
+$('pause').addEventListener('click', async () => {
+  const op = state.paused ? 'resume' : 'pause';
+  try {
+    await request(op);
+    state.paused = !state.paused;
+    setStatus(state.paused ? 'Paused. Drawing and the visualisations still work.' : 'Training…', 'busy');
+    updateControls();
+  } catch (err) {
+    setStatus(err.message, 'error');
+  }
+});
+
+$('stop').addEventListener('click', async () => {
+  try {
+    setStatus('Stopping…', 'busy');
+    await request('stop');
+  } catch (err) {
+    setStatus(err.message, 'error');
+  }
+});
+
+let lastRefresh = 0;
+
+events.progress = (m) => {
+  chart.data.totalSteps = m.steps;
+  chart.addPoints(m.points);
+  state.speed = m.imagesPerSec;
+  $('stat-step').textContent = `${m.step.toLocaleString('en')} / ${m.steps.toLocaleString('en')}`;
+  $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
+  $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
+  $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
+  $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s`;
+  $('stat-elapsed').textContent = duration(m.elapsedMs);
+  $('stat-eta').textContent = m.step > 1 ? duration(m.etaMs) : '–';
+  $('run-progress').value = m.step / m.steps;
+  if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
+  // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
+  if (performance.now() - lastRefresh > 4000) refreshVisuals();
+};
+
+events.evaluating = (m) => {
+  // The training loss is measured in one go, during which the worker answers nothing.
+  const wait = m.total > 2000 && state.speed ? ` (about ${roughDuration(m.total / (2 * state.speed))}; Pause and Stop act after it)` : '';
+  const what = m.what === 'loss'
+    ? `measuring the loss on ${m.total.toLocaleString('en')} training images${wait}`
+    : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
+  setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
+};
+
+events.epoch = (m) => {
+  chart.addEpoch(m.step, m.trainLoss);
+  if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
+  const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
+  setStatus(`Epoch ${m.epoch} of ${m.epochs} done: training loss ${m.trainLoss.toFixed(3)}${acc}.`, m.epoch < m.epochs ? 'busy' : '');
+  refreshVisuals();
+};
+
+const percent = (x) => `${(100 * x).toFixed(1)}%`;
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+// ---------------------------------------------------------------------------------------------
+// Classification report and confusion matrix.
+
+let lastTest = null;
+
+function showTest(test, when) {
+  lastTest = test;
+  $('report-caption').textContent =
+    `On ${test.images.toLocaleString('en')} test images, ${when}: accuracy ${percent(test.accuracy)}, loss ${test.loss.toFixed(3)}.`;
+  const body = $('report').tBodies[0];
+  body.replaceChildren();
+  const row = (name, m, cls) => {
+    const tr = body.insertRow();
+    if (cls) tr.className = cls;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = name;
+    tr.append(th);
+    for (const v of m) tr.insertCell().textContent = v;
+  };
+  const f = (x) => x.toFixed(2);
+  const r = test.report;
+  r.classes.forEach((c, digit) => row(String(digit), [f(c.precision), f(c.recall), f(c.f1), c.support], 'digit'));
+  row('accuracy', ['', '', f(r.accuracy), r.total], 'avg first');
+  row('macro avg', [f(r.macroAvg.precision), f(r.macroAvg.recall), f(r.macroAvg.f1), r.macroAvg.support], 'avg');
+  row('weighted avg', [f(r.weightedAvg.precision), f(r.weightedAvg.recall), f(r.weightedAvg.f1), r.weightedAvg.support], 'avg');
+  $('report').hidden = false;
+  $('report-text').textContent = test.reportText;
+  $('report-text-box').hidden = false;
+  showConfusion(test.confusion);
+}
+
+function clearTest(caption) {
+  lastTest = null;
+  $('report-caption').textContent = caption;
+  $('report').hidden = true;
+  $('report-text-box').hidden = true;
+  $('confusion-box').hidden = true;
+  $('cell-caption').textContent = '';
+  $('cell-digits').replaceChildren();
+}
+
+function showConfusion(matrix) {
+  const table = $('confusion');
+  const head = table.tHead;
+  head.replaceChildren();
+  const hr = head.insertRow();
+  const corner = document.createElement('th');
+  corner.innerHTML = '<span class="visually-hidden">true digit, predicted digit</span>';
+  hr.append(corner);
+  for (let p = 0; p < 10; p++) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = p;
+    hr.append(th);
+  }
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  matrix.forEach((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    const tr = body.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = t;
+    tr.append(th);
+    row.forEach((count, p) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = count;
+      button.dataset.label = t;
+      button.dataset.predicted = p;
+      button.setAttribute('aria-label', `true ${t}, predicted ${p}: ${plural(count, 'image')}`);
+      // Correct cells in blue by the share of their row; mistakes in orange, boosted, since they are rarer.
+      const share = count / total;
+      const strength = t === p ? share : Math.min(1, 4 * share);
+      const [r, g, b] = t === p ? [59, 76, 202] : [232, 89, 12];
+      button.style.background = `rgba(${r}, ${g}, ${b}, ${(0.08 + 0.92 * strength).toFixed(3)})`;
+      if (strength > 0.5) button.classList.add('dark');
+      if (count === 0) button.classList.add('zero');
+      tr.insertCell().append(button);
+    });
+  });
+  $('confusion-box').hidden = false;
+}
+
+$('confusion').addEventListener('click', (e) => {
+  const b = e.target.closest('button');
+  if (b) showCell(Number(b.dataset.label), Number(b.dataset.predicted));
+});
+
+// Arrow keys move between cells, as in a spreadsheet.
+$('confusion').addEventListener('keydown', (e) => {
+  const b = e.target.closest('button');
+  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  if (!b || !moves[e.key]) return;
+  const [dt, dp] = moves[e.key];
+  const t = Number(b.dataset.label) + dt;
+  const p = Number(b.dataset.predicted) + dp;
+  const next = $('confusion').querySelector(`button[data-label="${t}"][data-predicted="${p}"]`);
+  if (next) {
+    e.preventDefault();
+    next.focus();
+  }
+});
+
+async function showCell(label, predicted) {
+  const shown = 60;
+  try {
+    const r = await request('cellDigits', [label, predicted, shown]);
+    const what = label === predicted ? `${plural(r.count, 'test image')} of a ${label}, predicted correctly`
+      : `${plural(r.count, 'test image')} of a ${label} that the network took for a ${predicted}`;
+    $('cell-caption').textContent = what + (r.count > r.images.length ? ` (the first ${r.images.length} shown).` : '.');
+    const grid = $('cell-digits');
+    grid.replaceChildren();
+    r.images.forEach((image, i) => {
+      const canvas = document.createElement('canvas');
+      canvas.className = 'digit';
+      canvas.title = `test image ${r.indices[i]}`;
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `test image ${r.indices[i]}`);
+      drawImage(canvas, image, 28);
+      grid.append(canvas);
+    });
+  } catch (err) {
+    $('cell-caption').textContent = err.message;
+  }
+}
+
+$('evaluate').addEventListener('click', async () => {
+  const n = testImages();
+  if (n < 0) return;
+  $('evaluate').disabled = true;
+  setStatus(`Evaluating the current model on ${(n || 10000).toLocaleString('en')} test images…`, 'busy');
+  try {
+    showTest(await request('evaluate', [{ testImages: n }]), 'evaluated now');
+    setStatus(`Evaluated: test accuracy ${percent(lastTest.accuracy)}.`);
+  } catch (err) {
+    setStatus(`Evaluation failed: ${err.message}`, 'error');
+  } finally {
+    updateControls();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Kernels and feature maps.
+
+// coalesced runs fn at most once at a time; calls meanwhile make it run once more afterwards.
+function coalesced(fn) {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      await fn();
+    } catch (err) {
+      console.warn(err);
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        run();
+      }
+    }
+  };
+  return run;
+}
+
+// layerFigure returns a figure with a caption and a canvas showing images as a grid.
+function layerFigure(caption, images, side, cols, scale) {
+  const figure = document.createElement('figure');
+  figure.className = 'layer';
+  const canvas = document.createElement('canvas');
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', caption);
+  drawGrid(canvas, images, side, cols, palettes.viridis);
+  canvas.style.width = `${canvas.width * scale}px`;
+  const fc = document.createElement('figcaption');
+  fc.textContent = caption;
+  figure.append(fc, canvas);
+  return figure;
+}
+
+const refreshKernels = coalesced(async () => {
+  if (!visible('kernels') || !state.ready) return;
+  const layers = await request('kernels');
+  $('kernels').replaceChildren(...layers.map((l) => layerFigure(
+    `${l.layer}: ${l.out} filters, ${l.size}×${l.size}`, l.images, l.size, Math.min(l.out, 16), Math.max(3, Math.round(18 / l.size)))));
+});
+
+const refreshFeatures = coalesced(async () => {
+  if (!visible('features') || !state.ready) return;
+  const fromDrawing = document.querySelector('input[name="feature-source"]:checked').value === 'drawing';
+  $('features').classList.toggle('stale', false);
+  let source;
+  if (fromDrawing) {
+    if (!state.hasInk) {
+      $('features-message').textContent = 'Draw a digit on the drawing pad to see what each layer makes of it.';
+      return;
+    }
+    source = padPixels();
+  } else {
+    if (!state.loaded) {
+      $('features-message').textContent = 'The test images appear once MNIST is loaded.';
+      return;
+    }
+    source = { index: Number($('feature-index').value) };
+  }
+  try {
+    const r = await request('featureMaps', [source], source.pixels ? [source.pixels.buffer] : []);
+    $('features-message').textContent = '';
+    drawImage($('feature-input'), r.input, 28);
+    $('feature-caption').textContent = r.index >= 0 ? `Test image ${r.index}: a ${r.label}` : 'Your drawing';
+    $('features').replaceChildren(...r.layers.map((l) => layerFigure(
+      `${l.layer}: ${l.channels} maps, ${l.side}×${l.side}`, l.maps, l.side, Math.min(l.channels, l.side > 10 ? 8 : 16), Math.max(2, Math.round(28 / l.side)))));
+  } catch (err) {
+    $('features-message').textContent = err.message;
+  }
+});
+
+function setFeatureIndex(i) {
+  $('feature-index').value = String((i + 10000) % 10000);
+  document.querySelector('input[name="feature-source"][value="test"]').checked = true;
+  refreshFeatures();
+}
+$('feature-prev').addEventListener('click', () => setFeatureIndex(Number($('feature-index').value) - 1));
+$('feature-next').addEventListener('click', () => setFeatureIndex(Number($('feature-index').value) + 1));
+$('feature-random').addEventListener('click', () => setFeatureIndex(Math.floor(Math.random() * 10000)));
+$('feature-index').addEventListener('change', () => setFeatureIndex(Math.trunc(Number($('feature-index').value)) || 0));
+for (const radio of document.querySelectorAll('input[name="feature-source"]')) {
+  radio.addEventListener('change', () => refreshFeatures());
+}
+
+function refreshVisuals() {
+  lastRefresh = performance.now();
+  refreshKernels();
+  refreshFeatures();
+  if (state.hasInk) predictSoon();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The drawing pad and the live probabilities.
+
+const pad = $('pad');
+const padCtx = pad.getContext('2d', { willReadFrequently: true });
+let stroke = null; // the last point of the stroke being drawn
+
+function clearPad() {
+  padCtx.fillStyle = '#000';
+  padCtx.fillRect(0, 0, pad.width, pad.height);
+  state.hasInk = false;
+  drawImage($('pad-preview'), new Array(784).fill(0), 28);
+  $('guess').textContent = 'Draw a digit in the box.';
+  $('guess-live').textContent = '';
+  for (const li of $('probs').children) {
+    li.dataset.p = '';
+    li.classList.remove('top');
+    li.querySelector('.fill').style.width = '0%';
+    li.querySelector('.pct').textContent = '';
+  }
+}
+
+function buildProbs() {
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement('li');
+    li.innerHTML = '<span class="digit-label"></span><span class="bar"><span class="fill"></span></span><span class="pct"></span>';
+    li.firstChild.textContent = d;
+    $('probs').append(li);
+  }
+}
+
+function padPoint(e) {
+  const rect = pad.getBoundingClientRect();
+  return [(e.clientX - rect.left) * (pad.width / rect.width), (e.clientY - rect.top) * (pad.height / rect.height)];
+}
+
+function drawTo([x, y]) {
+  padCtx.strokeStyle = '#fff';
+  padCtx.fillStyle = '#fff';
+  padCtx.lineWidth = 22;
+  padCtx.lineCap = 'round';
+  padCtx.lineJoin = 'round';
+  if (stroke) {
+    padCtx.beginPath();
+    padCtx.moveTo(...stroke);
+    padCtx.lineTo(x, y);
+    padCtx.stroke();
+  } else {
+    padCtx.beginPath();
+    padCtx.arc(x, y, padCtx.lineWidth / 2, 0, 2 * Math.PI);
+    padCtx.fill();
+  }
+  stroke = [x, y];
+  state.hasInk = true;
+}
+
+pad.addEventListener('pointerdown', (e) => {
+  if (e.pointerType === 'mouse' && e.button !== 0) return;
+  e.preventDefault();
+  pad.setPointerCapture?.(e.pointerId);
+  stroke = null;
+  drawTo(padPoint(e));
+  predictSoon();
+});
+pad.addEventListener('pointermove', (e) => {
+  if (!stroke) return;
+  for (const ev of e.getCoalescedEvents?.() || [e]) drawTo(padPoint(ev));
+  predictSoon();
+});
+for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) {
+  pad.addEventListener(type, () => {
+    if (!stroke) return;
+    stroke = null;
+    predictSoon();
+  });
+}
+$('clear').addEventListener('click', () => {
+  clearPad();
+  if (document.querySelector('input[name="feature-source"]:checked').value === 'drawing') refreshFeatures();
+});
+
+// padPixels returns the drawing as grey levels: white ink on black, so the red channel.
+function padPixels() {
+  const rgba = padCtx.getImageData(0, 0, pad.width, pad.height).data;
+  const pixels = new Uint8Array(pad.width * pad.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i];
+  return { pixels, width: pad.width, height: pad.height };
+}
+
+const predict = coalesced(async () => {
+  if (!state.hasInk || !state.ready) return;
+  const drawing = padPixels();
+  let r;
+  try {
+    r = await request('predict', [drawing], [drawing.pixels.buffer]);
+  } catch (err) {
+    $('guess').textContent = err.message;
+    return;
+  }
+  if (!state.hasInk) return; // cleared meanwhile
+  drawImage($('pad-preview'), r.input, 28);
+  const best = r.probabilities.indexOf(Math.max(...r.probabilities));
+  $('guess').textContent = `Looks like a ${best} (${percent(r.probabilities[best])} sure).`;
+  // Screen readers hear the guess when it changes, not every update while the student draws.
+  if ($('guess-live').textContent !== `Looks like a ${best}.`) $('guess-live').textContent = `Looks like a ${best}.`;
+  [...$('probs').children].forEach((li, d) => {
+    const p = r.probabilities[d];
+    li.dataset.p = String(p);
+    li.classList.toggle('top', d === best);
+    li.querySelector('.fill').style.width = `${(100 * p).toFixed(1)}%`;
+    li.querySelector('.pct').textContent = percent(p);
+  });
+  $('probs').dataset.updates = String(Number($('probs').dataset.updates) + 1);
+  if (document.querySelector('input[name="feature-source"]:checked').value === 'drawing') refreshFeatures();
+});
+
+// predictSoon predicts at most about every 100 ms while the student draws.
+let predictTimer = 0;
+function predictSoon() {
+  if (predictTimer) return;
+  predictTimer = setTimeout(() => {
+    predictTimer = 0;
+    predict();
+  }, 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weights and the model summary.
+
+function showSummary(summary) {
+  const body = $('summary').tBodies[0];
+  body.replaceChildren();
+  for (const l of summary.layers) {
+    const tr = body.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = l.name;
+    tr.append(th);
+    tr.insertCell().textContent = l.shapes;
+    tr.insertCell().textContent = l.params.toLocaleString('en');
+  }
+  const foot = $('summary').tFoot;
+  foot.replaceChildren();
+  const tr = foot.insertRow();
+  const th = document.createElement('th');
+  th.scope = 'row';
+  th.textContent = 'total';
+  tr.append(th, document.createElement('td'));
+  tr.insertCell().textContent = summary.total.toLocaleString('en');
+}
+
+function weightsMessage(text, kind = '') {
+  $('weights-message').textContent = text;
+  $('weights-message').className = `message ${kind}`;
+}
+
+$('export').addEventListener('click', async () => {
+  try {
+    const bytes = await request('exportWeights');
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'mnist-weights.safetensors';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    weightsMessage(`Exported mnist-weights.safetensors (${(bytes.length / 1e6).toFixed(1)} MB).`, 'ok');
+  } catch (err) {
+    weightsMessage(`Could not export: ${err.message}`, 'error');
+  }
+});
+
+$('import').addEventListener('change', async () => {
+  const file = $('import').files[0];
+  $('import').value = ''; // choosing the same file again fires change again
+  if (!file) return;
+  try {
+    const data = new Uint8Array(await file.arrayBuffer());
+    const r = await request('importWeights', [data], [data.buffer]);
+    fillSettings(r.values);
+    clearSettingErrors();
+    state.values = r.values;
+    showSummary(r.summary);
+    updateEstimate();
+    chart.clear(0);
+    clearTest('Imported weights: press “Evaluate the current model” for their report.');
+    weightsMessage(`Loaded ${file.name}: ${r.summary.total.toLocaleString('en')} parameters, filters ${r.values.filters}, kernel ${r.values.kernel}.`, 'ok');
+    setStatus(`Loaded the weights from ${file.name}.`);
+  } catch (err) {
+    weightsMessage(`Could not import ${file.name}: ${err.message}. The current model is unchanged.`, 'error');
+  }
+  refreshVisuals(); // the predictions show which model is current
+});
+
+// ---------------------------------------------------------------------------------------------
+// Start-up: the worker says ready, then the page configures from the URL and loads MNIST.
+
+events.ready = async (m) => {
+  timings.ready = Math.round(performance.now());
+  state.info = m.info;
+  state.ready = true;
+  buildSettings(m.info);
+  if (params.has('test-images')) $('test-images').value = params.get('test-images');
+  updateControls();
+  if (!(await configure(location.search, true))) {
+    // Show what the URL asked for, so the student sees the value to fix.
+    for (const [key, value] of params) if ($(`f-${key}`)) $(`f-${key}`).value = value;
+  }
+  refreshVisuals();
+  loadData(false);
+};
+
+events.download = (m) => {
+  const bar = $('download');
+  bar.max = m.total;
+  bar.value = m.loaded;
+  const mb = (n) => (n / 1e6).toFixed(1);
+  $('download-text').textContent = `${mb(m.loaded)} / ${mb(m.total)} MB`;
+};
+
+async function loadData(again) {
+  $('retry').hidden = true;
+  $('download').hidden = false;
+  $('download-text').hidden = false;
+  setStatus(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
+  try {
+    const r = await request('loadData', [again]);
+    state.loaded = true;
+    timings.loaded = Math.round(performance.now());
+    setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked. Press Train.`);
+    $('download').hidden = true;
+    $('download-text').hidden = true;
+    refreshFeatures();
+  } catch (err) {
+    setStatus(`Could not load MNIST: ${err.message}`, 'error');
+    $('download').hidden = true;
+    $('download-text').hidden = true;
+    $('retry').hidden = false;
+  }
+  updateControls();
+}
+$('retry').addEventListener('click', () => loadData(true));
+
+buildProbs();
+clearPad();
+updateControls();
+
+// A read-only view for the browser tests: the data the loss chart draws, and start-up timings.
+window.__mnist = Object.freeze({
+  get chart() {
+    return structuredClone(chart.data);
+  },
+  get timings() {
+    return { ...timings };
+  },
+});
