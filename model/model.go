@@ -11,6 +11,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -21,7 +22,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
@@ -43,10 +44,10 @@ type Model struct {
 	mu      sync.Mutex
 	cfg     Config
 	backend backends.Backend
-	ctx     *context.Context
-	vars    map[string]*context.Variable // by ParamSpec.Name
+	ctx     *mlctx.Context
+	vars    map[string]*mlctx.Variable // by ParamSpec.Name
 
-	trainExec, evalExec, featureExec *context.Exec
+	trainExec, evalExec, featureExec *mlctx.Exec
 	shards                           *shardGraphs // built on the first sharded step
 }
 
@@ -75,7 +76,7 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 		return nil, fmt.Errorf("model: no backend")
 	}
 	defer recoverError(&err, "creating the model")
-	m = &Model{cfg: cfg, backend: backend, ctx: context.New(), vars: make(map[string]*context.Variable)}
+	m = &Model{cfg: cfg, backend: backend, ctx: mlctx.New(), vars: make(map[string]*mlctx.Variable)}
 	scope := m.ctx.In("model")
 	for _, p := range cfg.Params() {
 		v, ok := values[p.Name]
@@ -107,7 +108,7 @@ func (m *Model) graphWeights(g *Graph) weights {
 func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 	if m.trainExec == nil {
 		optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
-		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) *Node {
+		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
 			g := images.Graph()
 			ctx.SetTraining(g, true)
 			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images).logits, labels)
@@ -130,7 +131,7 @@ func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 // Callers hold m.mu.
 func (m *Model) logProbs(images []byte) ([]float32, error) {
 	if m.evalExec == nil {
-		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images *Node) *Node {
+		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images *Node) *Node {
 			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images).logits, -1)
 		})
 		if err != nil {
@@ -197,13 +198,14 @@ type Evaluation struct {
 
 // Evaluate runs the network over d in batches of EvalBatch.
 func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
-	return m.evaluate(d, nil)
+	return m.evaluate(context.Background(), d, nil, nil)
 }
 
 // evaluate is Evaluate shared among shards: shard i runs every Count-th batch, and one Reduce
 // gathers the loss and the predictions. Batches stay whole, so the result is the same as one
-// model evaluating everything.
-func (m *Model) evaluate(d *Dataset, s *Shard) (Evaluation, error) {
+// model evaluating everything. Between batches it calls between (if set), which may block (a
+// pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
+func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
 	var ev Evaluation
 	n := d.Len()
 	if n == 0 {
@@ -220,10 +222,18 @@ func (m *Model) evaluate(d *Dataset, s *Shard) (Evaluation, error) {
 		if s != nil && b%s.Count != s.Index {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return ev, err
+		}
 		end := min(start+EvalBatch, n)
 		lp, err := m.lockedLogProbs(d.Images[start*pixels : end*pixels])
 		if err != nil {
 			return ev, err
+		}
+		if between != nil {
+			if err := between(end, n); err != nil {
+				return ev, err
+			}
 		}
 		for i := start; i < end; i++ {
 			row := lp[(i-start)*NumClasses : (i-start+1)*NumClasses]

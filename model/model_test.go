@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -558,4 +559,28 @@ func TestDivergenceStops(t *testing.T) {
 		t.Fatalf("%d steps reported before stopping; want it to stop as soon as the loss explodes", steps)
 	}
 	t.Logf("stopped after %d good steps: %v", steps, err)
+}
+
+// TestStopDuringEvaluation stops a run in its end-of-epoch evaluation, which in a browser can
+// take minutes: Train must return between evaluation batches, not at the end.
+func TestStopDuringEvaluation(t *testing.T) {
+	train, test := loadTestData(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls []string
+	_, err := newTestModel(t, smallConfig(32)).Train(ctx, train, TrainOptions{
+		Test: test.Slice(0, 3*EvalBatch),
+		OnEvaluating: func(done, total int) {
+			calls = append(calls, fmt.Sprintf("%d/%d", done, total))
+			if total == 3*EvalBatch {
+				cancel()
+			}
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train returned %v, want context.Canceled", err)
+	}
+	if want := []string{"32/32", "500/1500"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("OnEvaluating calls %v, want %v (stop after the first test batch)", calls, want)
+	}
 }

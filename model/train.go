@@ -52,6 +52,9 @@ type TrainOptions struct {
 	OnProgress func(Progress)
 	// OnEpoch is called after every epoch.
 	OnEpoch func(EpochResult)
+	// OnEvaluating is called after each batch of the end-of-epoch evaluations, with the images
+	// done and the total of the evaluation under way (training loss, then test), like OnProgress.
+	OnEvaluating func(done, total int)
 	// Shard, when set, makes this model one of several replicas that each train on their part of
 	// every batch (see Shard); the run computes what one model training on whole batches computes.
 	// Every replica reports the same progress and results.
@@ -161,13 +164,20 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 
 		evalStart := time.Now()
 		res := EpochResult{Epoch: epoch, LossImages: lossSet.Len()}
-		ev, err := m.evaluate(lossSet, opts.Shard)
+		// Between evaluation batches, report, and honour a pause or a stop as between steps.
+		between := func(done, total int) error {
+			if opts.OnEvaluating != nil {
+				opts.OnEvaluating(done, total)
+			}
+			return opts.Control.wait(ctx)
+		}
+		ev, err := m.evaluate(ctx, lossSet, opts.Shard, between)
 		if err != nil {
 			return results, err
 		}
 		res.TrainLoss = ev.Loss
 		if opts.Test != nil {
-			tev, err := m.evaluate(opts.Test, opts.Shard)
+			tev, err := m.evaluate(ctx, opts.Test, opts.Shard, between)
 			if err != nil {
 				return results, err
 			}
