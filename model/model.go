@@ -38,6 +38,13 @@ func GoBackend() (backends.Backend, error) {
 	return simplego.New("ops_sequential")
 }
 
+// GoBackendPerCore returns the pure-Go backend running every op, matrix multiplications
+// included, on the goroutine that executes the graph: for replicas that each own a core
+// (TrainReplicas), where GoBackend's parallel matmuls would only compete with each other.
+func GoBackendPerCore() (backends.Backend, error) {
+	return simplego.New("ops_sequential,parallelism=0")
+}
+
 // Model is the network with its weights on a backend. It is safe for concurrent use: training
 // steps, predictions and exports are serialised, so the page can predict between training steps.
 type Model struct {

@@ -30,6 +30,7 @@ type figure struct {
 	Value   float64 `json:"value"`
 	Unit    string  `json:"unit"`
 	Batch   int     `json:"batch,omitempty"`
+	Workers int     `json:"workers,omitempty"`
 	Backend string  `json:"backend"`
 	CPUs    int     `json:"cpus"`
 	Date    string  `json:"date"`
@@ -38,15 +39,16 @@ type figure struct {
 func main() {
 	steps := flag.Int("steps", 15, "timed training steps per batch size")
 	batches := flag.String("batches", "64,256", "training batch sizes to measure")
+	workers := flag.Int("workers", 2, "also measure batch 64 with this many replicas (model.TrainReplicas); 1 to skip")
 	inferBatch := flag.Int("infer-batch", 1000, "inference batch size")
 	flag.Parse()
-	if err := run(*steps, *batches, *inferBatch); err != nil {
+	if err := run(*steps, *batches, *workers, *inferBatch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(steps int, batches string, inferBatch int) error {
+func run(steps int, batches string, workers, inferBatch int) error {
 	dir, err := mnistdir.Find()
 	if err != nil {
 		return err
@@ -59,8 +61,8 @@ func run(steps int, batches string, inferBatch int) error {
 	if err != nil {
 		return err
 	}
-	emit := func(name string, value float64, unit string, batch int) {
-		line, _ := json.Marshal(figure{Figure: name, Value: round(value), Unit: unit, Batch: batch,
+	emit := func(name string, value float64, unit string, batch int, workers int) {
+		line, _ := json.Marshal(figure{Figure: name, Value: round(value), Unit: unit, Batch: batch, Workers: workers,
 			Backend: backend.Name(), CPUs: runtime.NumCPU(), Date: time.Now().UTC().Format("2006-01-02")})
 		fmt.Println(string(line))
 	}
@@ -69,35 +71,51 @@ func run(steps int, batches string, inferBatch int) error {
 		if err != nil {
 			return fmt.Errorf("-batches: %q is not a number", b)
 		}
-		first, perSec, err := trainSpeed(backend, train, batch, steps)
+		first, perSec, err := trainSpeed(backend, train, batch, 1, steps)
 		if err != nil {
 			return err
 		}
 		if batch == model.DefaultConfig().BatchSize {
-			emit("native_first_step_seconds", first.Seconds(), "s", batch)
+			emit("native_first_step_seconds", first.Seconds(), "s", batch, 1)
 		}
-		emit("native_train_images_per_sec", perSec, "images/s", batch)
+		emit("native_train_images_per_sec", perSec, "images/s", batch, 1)
+	}
+	if workers > 1 {
+		batch := model.DefaultConfig().BatchSize
+		_, perSec, err := trainSpeed(backend, train, batch, workers, steps)
+		if err != nil {
+			return err
+		}
+		emit("native_train_images_per_sec", perSec, "images/s", batch, workers)
 	}
 	perSec, err := inferSpeed(backend, test, inferBatch)
 	if err != nil {
 		return err
 	}
-	emit("native_infer_images_per_sec", perSec, "images/s", inferBatch)
-	emit("native_peak_rss_mb", peakRSSMB(), "MB", 0)
+	emit("native_infer_images_per_sec", perSec, "images/s", inferBatch, 0)
+	emit("native_peak_rss_mb", peakRSSMB(), "MB", 0, 0)
 	return nil
 }
 
-// trainSpeed times one compile step and then steps steady-state steps at the given batch size.
-func trainSpeed(backend backends.Backend, train *model.Dataset, batch, steps int) (first time.Duration, perSec float64, err error) {
+// trainSpeed times one compile step and then steps steady-state steps at the given batch size,
+// with workers replicas sharing each batch.
+func trainSpeed(backend backends.Backend, train *model.Dataset, batch, workers, steps int) (first time.Duration, perSec float64, err error) {
 	cfg := model.DefaultConfig()
 	cfg.BatchSize, cfg.Epochs, cfg.TrainImages, cfg.LossImages = batch, 1, batch*(steps+1), batch
-	m, err := model.New(backend, cfg)
-	if err != nil {
-		return 0, 0, err
+	if workers > 1 {
+		if backend, err = model.GoBackendPerCore(); err != nil {
+			return 0, 0, err
+		}
+	}
+	replicas := make([]*model.Model, workers)
+	for i := range replicas {
+		if replicas[i], err = model.New(backend, cfg); err != nil {
+			return 0, 0, err
+		}
 	}
 	start := time.Now()
 	var firstDone time.Time
-	_, err = m.Train(context.Background(), train, model.TrainOptions{OnProgress: func(p model.Progress) {
+	_, err = model.TrainReplicas(context.Background(), replicas, train, model.TrainOptions{OnProgress: func(p model.Progress) {
 		if p.Step == 1 {
 			firstDone = time.Now()
 		}

@@ -112,7 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.TestImages > 0 {
 		test = test.Slice(0, m.TestImages)
 	}
-	if m.backend, err = newBackend(m.Backend); err != nil {
+	if m.backend, err = newBackend(m.Backend, m.Workers); err != nil {
 		return err
 	}
 	replicas := make([]*model.Model, m.Workers)
