@@ -56,6 +56,12 @@ type Model struct {
 
 	trainExec, evalExec, featureExec *mlctx.Exec
 	shards                           *shardGraphs // built on the first sharded step
+	native                           bool         // see nativeOps
+	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
+	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
+	// On simplego, whose "device" is this process's memory, it would only double the dataset.
+	batchesOnDevice bool
+	deviceExec      *mlctx.Exec
 }
 
 // New returns a model with freshly initialised weights: Glorot-uniform from cfg.Seed, drawn on
@@ -83,7 +89,9 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 		return nil, fmt.Errorf("model: no backend")
 	}
 	defer recoverError(&err, "creating the model")
-	m = &Model{cfg: cfg, backend: backend, ctx: mlctx.New(), vars: make(map[string]*mlctx.Variable)}
+	m = &Model{cfg: cfg, backend: backend, ctx: mlctx.New(), vars: make(map[string]*mlctx.Variable),
+		native: nativeOps(backend)}
+	m.batchesOnDevice = m.native
 	scope := m.ctx.In("model")
 	for _, p := range cfg.Params() {
 		v, ok := values[p.Name]
@@ -118,7 +126,7 @@ func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
 			g := images.Graph()
 			ctx.SetTraining(g, true)
-			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images).logits, labels)
+			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images, m.native).logits, labels)
 			optimizer.UpdateGraph(ctx, g, loss)
 			return loss
 		})
@@ -134,12 +142,38 @@ func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 	return float64(scalar(out[0])), nil
 }
 
+// trainStepOnDevice runs one optimisation step on the images and labels at indices [B] of the
+// training set, which stays on the device between steps. Callers hold m.mu.
+func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (float64, error) {
+	if m.deviceExec == nil {
+		optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels, indices *Node) *Node {
+			g := images.Graph()
+			ctx.SetTraining(g, true)
+			idx := InsertAxes(indices, -1) // [B,1]: Gather rejects indices of higher rank than the operand's + 1
+			batch := Gather(images, idx)
+			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), batch, m.native).logits, Gather(labels, idx))
+			optimizer.UpdateGraph(ctx, g, loss)
+			return loss
+		})
+		if err != nil {
+			return 0, err
+		}
+		m.deviceExec = exec
+	}
+	out, err := m.deviceExec.Exec(images, labels, indices)
+	if err != nil {
+		return 0, err
+	}
+	return float64(scalar(out[0])), nil
+}
+
 // logProbs returns the log-probabilities [N,10] of images (N*784 bytes), computed in one batch.
 // Callers hold m.mu.
 func (m *Model) logProbs(images []byte) ([]float32, error) {
 	if m.evalExec == nil {
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images *Node) *Node {
-			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images).logits, -1)
+			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images, m.native).logits, -1)
 		})
 		if err != nil {
 			return nil, err

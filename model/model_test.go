@@ -116,8 +116,9 @@ func TestBlockShapes(t *testing.T) {
 	}
 }
 
-// TestConvAndPoolMatchReference checks the im2col formulation against a direct implementation of
-// TF's conv2d and max_pool with "SAME" padding (odd pad at the bottom/right, pool pads with -inf).
+// TestConvAndPoolMatchReference checks both formulations, im2col and GoMLX's Convolve and MaxPool
+// (used on XLA; simplego runs their forward pass), against a direct implementation of TF's conv2d
+// and max_pool with "SAME" padding (odd pad at the bottom/right, pool pads with -inf).
 func TestConvAndPoolMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	randn := func(n int) []float32 {
@@ -129,10 +130,14 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 	}
 	const batch, side, in, out = 2, 9, 3, 4
 	x := randn(batch * side * side * in)
-	for _, tc := range []struct{ k, stride int }{{3, 2}, {3, 1}, {4, 1}, {4, 2}, {1, 1}, {5, 3}} {
+	for _, tc := range []struct {
+		k, stride int
+		native    bool
+	}{{3, 2, false}, {3, 1, false}, {4, 1, false}, {4, 2, false}, {1, 1, false}, {5, 3, false},
+		{3, 2, true}, {4, 1, true}, {5, 3, true}} {
 		kernel, bias := randn(tc.k*tc.k*in*out), randn(out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias *Node) (*Node, *Node) {
-			return conv(x, kernel, bias, tc.k, tc.stride), maxPool(x)
+			return conv(x, kernel, bias, tc.k, tc.stride, tc.native), maxPool(x, tc.native)
 		})
 		res := exec.MustExec(
 			tensors.FromFlatDataAndDimensions(x, batch, side, side, in),
@@ -582,5 +587,28 @@ func TestStopDuringEvaluation(t *testing.T) {
 	}
 	if want := []string{"32/32", "500/1500"}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Fatalf("OnEvaluating calls %v, want %v (stop after the first test batch)", calls, want)
+	}
+}
+
+// TestBatchesOnDevice trains with the training set kept on the device and batches gathered there,
+// as on XLA, and checks that it computes the same steps as batches built on the host.
+func TestBatchesOnDevice(t *testing.T) {
+	train, _ := loadTestData(t)
+	run := func(onDevice bool) []float64 {
+		m := newTestModel(t, smallConfig(96))
+		m.batchesOnDevice = onDevice
+		var losses []float64
+		if _, err := m.Train(context.Background(), train, TrainOptions{
+			OnProgress: func(p Progress) { losses = append(losses, p.Loss) }}); err != nil {
+			t.Fatal(err)
+		}
+		return losses
+	}
+	host, device := run(false), run(true)
+	if fmt.Sprint(host) != fmt.Sprint(device) {
+		t.Fatalf("losses with batches gathered on the device %v, built on the host %v", device, host)
+	}
+	if nativeOps(mustBackend(t)) {
+		t.Fatal("simplego reported that it can differentiate Convolve and MaxPool")
 	}
 }

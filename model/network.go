@@ -12,6 +12,7 @@ package model
 import (
 	"fmt"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -116,14 +117,25 @@ type forward struct {
 	logits *Node
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
+	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
+	// can differentiate them (XLA), where they are much faster. See nativeOps.
+	native bool
+}
+
+// nativeOps reports whether backend can differentiate Convolve (its gradient needs Reverse and
+// Pad) and MaxPool (SelectAndScatterMax). simplego cannot, so it gets the im2col formulation.
+func nativeOps(backend backends.Backend) bool {
+	ops := backend.Capabilities().Operations
+	return ops[backends.OpTypeReverse] && ops[backends.OpTypePad] && ops[backends.OpTypeSelectAndScatterMax]
 }
 
 // numSegments is how many pieces the batch-statistics normalisations cut the network into.
 const numSegments = 4
 
-// buildForward builds the network on images, uint8 [B,28,28,1] as stored in MNIST.
-func buildForward(c Config, w weights, images *Node) forward {
-	var out forward
+// buildForward builds the network on images, uint8 [B,28,28,1] as stored in MNIST, with GoMLX's
+// Convolve and MaxPool if native, else with im2col.
+func buildForward(c Config, w weights, images *Node, native bool) forward {
+	out := forward{native: native}
 	x := segment(c, w, 0, images, &out)
 	for k := 1; k < numSegments; k++ {
 		x = segment(c, w, k, normalize(x, c.Epsilon), &out)
@@ -148,7 +160,7 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 		x.AssertDims(batch, geo.conv1Out, geo.conv1Out, f[0])
 	case 1:
 		// (normalised) → max-pool 3x3/2; conv2: KxK, stride 1, SAME → ReLU.
-		x = maxPool(x)
+		x = maxPool(x, out.native)
 		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[0])
 		x = out.convReLU(1, x, w, c.KernelSize, 1)
 		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[1])
@@ -158,7 +170,7 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[2])
 	case 3:
 		// (normalised) → max-pool 3x3/2 → dense1 (ReLU) → dense2 (sigmoid) → output logits.
-		x = maxPool(x)
+		x = maxPool(x, out.native)
 		x.AssertDims(batch, geo.pool3Out, geo.pool3Out, f[2])
 		x = Reshape(x, batch, geo.flat)
 		x = relu(dense(x, w, dense1))
@@ -174,7 +186,7 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 // convReLU applies conv layer i and its ReLU, and remembers the activation.
 func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node {
 	name := convNames[i]
-	y := relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride))
+	y := relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride, f.native))
 	f.activations[i] = y
 	return y
 }
@@ -184,12 +196,20 @@ func dense(x *Node, w weights, block string) *Node {
 	return Add(matMul(x, w[block+".kernel"]), InsertAxes(w[block+".bias"], 0))
 }
 
-// conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F], as im2col plus matmul.
-func conv(x, kernel, bias *Node, k, stride int) *Node {
+// conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F]: GoMLX's Convolve if
+// native, else im2col plus matmul.
+func conv(x, kernel, bias *Node, k, stride int, native bool) *Node {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
 	filters := kernel.Shape().Dimensions[3]
 	outSide := sameOut(side, stride)
+	if native {
+		// Explicit TF paddings: GoMLX's PadSame pads (1,1) whatever the stride.
+		before, after := samePads(side, k, stride)
+		y := Convolve(x, kernel).StridePerAxis(stride, stride).
+			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
+		return Add(y, Reshape(bias, 1, 1, 1, filters))
+	}
 	cols := patches(x, k, stride, 0) // [B*out*out*k*k, C]
 	cols = Reshape(cols, batch*outSide*outSide, k*k*channels)
 	y := matMul(cols, Reshape(kernel, k*k*channels, filters))
@@ -202,10 +222,17 @@ func conv(x, kernel, bias *Node, k, stride int) *Node {
 // ReduceMax's gradient would go to every tied maximum, and ties are common here: blank
 // background gives identical activations. Like TF, the gradient goes to the first maximum only:
 // the value is computed as the window times a one-hot mask of its argmax.
-func maxPool(x *Node) *Node {
+//
+// If native, it is GoMLX's MaxPool, whose gradient (SelectAndScatterMax) also picks one maximum.
+func maxPool(x *Node, native bool) *Node {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
 	outSide := sameOut(side, poolStride)
+	if native {
+		before, after := samePads(side, poolWindow, poolStride)
+		return MaxPool(x).Window(poolWindow).Strides(poolStride).
+			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
+	}
 	windows := Reshape(patches(x, poolWindow, poolStride, poolPad), batch*outSide*outSide, poolWindow*poolWindow, channels)
 	first := ExpandAxes(ArgMax(StopGradient(windows), 1, dtypes.Int32), 1)
 	taps := Iota(x.Graph(), shapes.Make(dtypes.Int32, windows.Shape().Dimensions...), 1)

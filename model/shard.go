@@ -307,7 +307,7 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 			if k > 0 {
 				x = normalizeWith(x, in[1], in[2])
 			}
-			return []*Node{segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{})}
+			return []*Node{segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})}
 		})
 	}
 	g.sums = newExec(func(ctx *context.Context, in []*Node) []*Node {
@@ -332,7 +332,7 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 	g.backward[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 		w, params := paramNodes(3, in[0].Graph())
 		y := normalizeWith(in[0], in[1], in[2])
-		logits := segment(m.cfg, w, 3, y, &forward{})
+		logits := segment(m.cfg, w, 3, y, &forward{native: m.native})
 		logProbs := LogSoftmax(logits, -1)
 		loss := Div(Neg(ReduceAllSum(Mul(OneHot(in[3], NumClasses, logProbs.DType()), logProbs))), in[4])
 		grads := Gradient(loss, append(params, y)...)
@@ -353,7 +353,7 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 				in = in[1:]
 			}
 			gOut, mean, std, sumG, sumGY, n := in[0], in[1], in[2], in[3], in[4], in[5]
-			a := segment(m.cfg, w, k, x, &forward{})
+			a := segment(m.cfg, w, k, x, &forward{native: m.native})
 			c := a.Shape().Dimensions[3]
 			bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
 			y := normalizeWith(a, mean, std)

@@ -122,7 +122,7 @@ func TestShardedGradients(t *testing.T) {
 	whole := newTestModel(t, cfg)
 	exec, err := mlctx.NewExec(whole.backend, whole.ctx, func(ctx *mlctx.Context, images, labels *Node) []*Node {
 		w := whole.graphWeights(images.Graph())
-		loss := crossEntropy(buildForward(cfg, w, images).logits, labels)
+		loss := crossEntropy(buildForward(cfg, w, images, false).logits, labels)
 		var params []*Node
 		for _, p := range cfg.Params() {
 			params = append(params, w[p.Name])

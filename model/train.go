@@ -104,13 +104,18 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	stepsPerEpoch := n / batch
 	totalSteps := stepsPerEpoch * cfg.Epochs
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x73687566666c65)) // "shuffle"
-	perm := make([]int, n)
+	perm := make([]int32, n)
 	for i := range perm {
-		perm[i] = i
+		perm[i] = int32(i)
 	}
 	pixels := ImageSize * ImageSize
 	images := make([]byte, (hi-lo)*pixels)
 	labels := make([]int32, hi-lo)
+	var onDevice *deviceSet
+	if m.batchesOnDevice && opts.Shard == nil {
+		onDevice = newDeviceSet(d)
+		defer onDevice.free()
+	}
 
 	var (
 		results    []EpochResult
@@ -128,11 +133,18 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 			if err := opts.Control.wait(ctx); err != nil {
 				return results, err
 			}
-			for i, idx := range perm[s*batch+lo : s*batch+hi] {
-				copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
-				labels[i] = int32(d.Labels[idx])
+			var loss float64
+			var err error
+			if onDevice != nil {
+				loss, err = m.lockedDeviceStep(onDevice, perm[s*batch:(s+1)*batch])
+			} else {
+				for i, p := range perm[s*batch+lo : s*batch+hi] {
+					idx := int(p)
+					copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
+					labels[i] = int32(d.Labels[idx])
+				}
+				loss, err = m.lockedTrainStep(opts.Shard, images, labels, batch)
 			}
-			loss, err := m.lockedTrainStep(opts.Shard, images, labels, batch)
 			if err != nil {
 				return results, err
 			}
@@ -236,6 +248,30 @@ func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts Trai
 	}
 	wg.Wait()
 	return results[0], firstErr
+}
+
+// deviceSet is a training set uploaded once, as the inputs of the on-device training step.
+type deviceSet struct{ images, labels *tensors.Tensor }
+
+func newDeviceSet(d *Dataset) *deviceSet {
+	labels := make([]int32, d.Len())
+	for i, l := range d.Labels[:d.Len()] {
+		labels[i] = int32(l)
+	}
+	return &deviceSet{images: imageTensor(d.Images), labels: tensors.FromFlatDataAndDimensions(labels, len(labels))}
+}
+
+func (s *deviceSet) free() {
+	_ = s.images.FinalizeAll()
+	_ = s.labels.FinalizeAll()
+}
+
+// lockedDeviceStep runs one step on the images of s at indices.
+func (m *Model) lockedDeviceStep(s *deviceSet, indices []int32) (loss float64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer recoverError(&err, "training step")
+	return m.trainStepOnDevice(s.images, s.labels, tensors.FromFlatDataAndDimensions(indices, len(indices)))
 }
 
 // lockedTrainStep runs one step on MNIST bytes and int32 labels: the whole batch, or this shard's

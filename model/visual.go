@@ -87,7 +87,7 @@ func (m *Model) FeatureMaps(image []byte) (out [3]FeatureMaps, err error) {
 	defer recoverError(&err, "computing feature maps")
 	if m.featureExec == nil {
 		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images *Node) []*Node {
-			f := buildForward(m.cfg, m.graphWeights(images.Graph()), images)
+			f := buildForward(m.cfg, m.graphWeights(images.Graph()), images, m.native)
 			return f.activations[:]
 		})
 		if err != nil {
