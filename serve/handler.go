@@ -22,16 +22,17 @@ import (
 )
 
 // contentSecurityPolicy returns the Content-Security-Policy sent with every
-// response: exactly what the page needs, nothing from other origins.
+// response: exactly what the page needs, nothing from other origins. Anything
+// not listed (plugins, fonts, media, frames, manifests) is refused, so a new
+// kind of resource in the page must be added here on purpose.
 func contentSecurityPolicy(frameAncestors string) string {
 	return strings.Join([]string{
-		"default-src 'self'",                   // anything not listed below: this origin only
+		"default-src 'none'",                   // anything not listed below
 		"script-src 'self' 'wasm-unsafe-eval'", // our scripts; compiling main.wasm (no JS eval)
 		"worker-src 'self'",                    // the training Web Worker
 		"connect-src 'self'",                   // fetch of main.wasm and /data/*.gz
-		"img-src 'self' data: blob:",           // canvas snapshots as data: and blob: URLs
+		"img-src 'self' data:",                 // the empty data: favicon of index.html
 		"style-src 'self'",                     // our stylesheets, no inline styles
-		"object-src 'none'",                    // no plugins
 		"base-uri 'none'",                      // no <base> to redirect relative URLs
 		"form-action 'none'",                   // the page submits no forms
 		"frame-ancestors " + frameAncestors,    // who may embed the page: -frame-ancestors

@@ -12,6 +12,11 @@
 //	/data/<name>    the four MNIST .gz files from -data, as plain bytes: the
 //	                page unpacks them and checks their size and SHA-256
 //
+// Slow or greedy clients are cut off: a request's headers must arrive within
+// 5 s and fit in 64 KB (431 otherwise), a response must be written within
+// 2 minutes, and an idle keep-alive connection is closed after a minute.
+// Files are streamed from disk, never read whole into memory.
+//
 // Only GET and HEAD are allowed. Dotfiles, directories, symbolic links that
 // leave -web and any path with "..", an encoded slash, a backslash or a NUL
 // byte are refused. Every response carries a Content-Security-Policy that
@@ -68,6 +73,10 @@ import (
 // large download to a slow phone) before it cuts their connections.
 const ShutdownTimeout = 10 * time.Second
 
+// MaxHeaderBytes bounds a request's headers; a browser sends under 2 KB.
+// Go's server allows 4 KB of slack on top, then answers 431.
+const MaxHeaderBytes = 64 << 10
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -111,6 +120,13 @@ type Main struct {
 	FrameAncestors  string // -frame-ancestors
 	PrecompressFile string // -precompress
 
+	// Limits on slow clients, set by NewMain (see the package comment).
+	// Not flags: tests shorten them to see a slow client cut off quickly.
+	ReadHeaderTimeout time.Duration // to read a request's headers
+	ReadTimeout       time.Duration // to read a whole request
+	WriteTimeout      time.Duration // to write a response, from the end of its headers
+	IdleTimeout       time.Duration // for a keep-alive connection between requests
+
 	// Log receives flag errors, start-up messages and one line per request.
 	Log io.Writer
 	// Stdout receives the report of -precompress.
@@ -127,11 +143,15 @@ type Main struct {
 // NewMain returns a Main with the flags' defaults, logging to os.Stderr.
 func NewMain() *Main {
 	return &Main{
-		ListenAddr:     "127.0.0.1:8080",
-		WebDir:         "web",
-		FrameAncestors: "*",
-		Log:            os.Stderr,
-		Stdout:         os.Stdout,
+		ListenAddr:        "127.0.0.1:8080",
+		WebDir:            "web",
+		FrameAncestors:    "*",
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute, // a 10 MB main.wasm to a slow phone
+		IdleTimeout:       time.Minute,
+		Log:               os.Stderr,
+		Stdout:            os.Stdout,
 	}
 }
 
@@ -230,11 +250,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.listener, m.web = ln, web
 	m.server = &http.Server{
 		Handler:           logRequests(logger, h),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute, // a 10 MB main.wasm to a slow phone
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: m.ReadHeaderTimeout,
+		ReadTimeout:       m.ReadTimeout,
+		WriteTimeout:      m.WriteTimeout,
+		IdleTimeout:       m.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          logger,
 	}
 	m.done = make(chan struct{})

@@ -127,10 +127,20 @@ func startMain(tb testing.TB, args ...string) *Main {
 // startMainLog is startMain with the log sent to w.
 func startMainLog(tb testing.TB, w io.Writer, args ...string) *Main {
 	tb.Helper()
+	return startMainWith(tb, w, nil, args...)
+}
+
+// startMainWith is startMainLog with configure, if not nil, applied to Main
+// after its flags and before Run: tests shorten its timeouts that way.
+func startMainWith(tb testing.TB, w io.Writer, configure func(*Main), args ...string) *Main {
+	tb.Helper()
 	m := NewMain()
 	m.Log = w
 	if err := m.ParseFlags(append([]string{"-addr", "127.0.0.1:0"}, args...)); err != nil {
 		tb.Fatal(err)
+	}
+	if configure != nil {
+		configure(m)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatal(err)
@@ -212,8 +222,8 @@ func rawGet(tb testing.TB, m *Main, target string) (*http.Response, []byte) {
 func checkSecurityHeaders(tb testing.TB, resp *http.Response, frameAncestors string) {
 	tb.Helper()
 	want := map[string]string{
-		"Content-Security-Policy": "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
-			"connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; object-src 'none'; " +
+		"Content-Security-Policy": "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
+			"connect-src 'self'; img-src 'self' data:; style-src 'self'; " +
 			"base-uri 'none'; form-action 'none'; frame-ancestors " + frameAncestors,
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "no-referrer",
