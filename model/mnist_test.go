@@ -314,6 +314,20 @@ func TestParseHugeHeaderNoAlloc(t *testing.T) {
 	}
 }
 
+// TestParseTruncatedMaxCountSmallAlloc checks that a tiny file whose header claims the largest
+// allowed count costs little before it is found truncated: the buffer grows with the data.
+func TestParseTruncatedMaxCountSmallAlloc(t *testing.T) {
+	in := idxFile(imagesMagic, []uint32{MaxImages, 28, 28}, make([]byte, 16))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, _, _, err := ParseImages(bytes.NewReader(in))
+	runtime.ReadMemStats(&after)
+	wantErr(t, err, "truncated: got 16 bytes of data, want 78400000")
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<20 {
+		t.Errorf("allocated %d bytes for a 32-byte file, want < 2 MiB", n)
+	}
+}
+
 func TestDataset(t *testing.T) {
 	d := &Dataset{Images: tinyPixels(3), Labels: []byte{4, 5, 6}, Rows: 28, Cols: 28}
 	if d.Len() != 3 {
