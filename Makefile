@@ -36,6 +36,10 @@ fuzz:
 loadtest:
 	scripts/loadtest.sh
 
+# Speed figures, one JSON line each: native training and inference, then the page in Chromium.
+bench: deps wasm
+	scripts/bench.sh
+
 # Build the browser binary, its loader, and precompressed copies for the server.
 wasm:
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make bench: every speed figure as one JSON line — native (cmd/bench) then the browser
+# (serve/browser_bench_test.go, headless Chromium against the real server on 127.0.0.1).
+# The figures and what they mean are recorded in BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go run ./cmd/bench
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench$' -v ./serve >"$log" 2>&1; then
+	cat "$log" >&2
+	exit 1
+fi
+grep '^{' "$log"
