@@ -91,7 +91,7 @@ func (r *localReducer) reduce(i int, v []float32) ([]float32, error) {
 	r.parts[i] = v
 	r.arrived++
 	if r.arrived == r.n {
-		r.total, r.err = sumInOrder(r.parts)
+		r.total, r.err = SumInOrder(r.parts)
 		r.arrived = 0
 		r.generation++
 		r.cond.Broadcast()
@@ -115,8 +115,10 @@ func (r *localReducer) abort(err error) {
 	}
 }
 
-// sumInOrder adds the vectors element-wise, in slice order, so that every shard gets identical bits.
-func sumInOrder(parts [][]float32) ([]float32, error) {
+// SumInOrder adds the shards' vectors element-wise, in shard order: float addition is not
+// associative, and every shard must get identical bits so that the replicas stay identical. A
+// Shard.Reduce made outside this package (the browser's, across Web Workers) uses it too.
+func SumInOrder(parts [][]float32) ([]float32, error) {
 	total := make([]float32, len(parts[0]))
 	for i, p := range parts {
 		if len(p) != len(total) {

@@ -37,12 +37,62 @@ type trainer struct {
 	current     *model.Model   // what predictions, kernels, feature maps and exports use
 	run         *run           // the training run in progress, or nil
 	eval        *model.Evaluation
+	peers       *peers // the other workers, when this is one of several (join); nil alone
+	aborted     int    // the latest run the page aborted, and why
+	abortErr    error
 }
 
 // run is a training run in progress.
 type run struct {
-	cancel  context.CancelFunc
-	control *model.Control
+	id       int                     // the page's number of the run
+	cancel   context.CancelCauseFunc // nil cause: stopped; otherwise aborted for that reason
+	control  *model.Control
+	finished chan struct{} // closed when the run ends
+
+	mu     sync.Mutex
+	pauses []chan struct{} // pause calls waiting for the next pause point
+}
+
+func newRun(id int, cancel context.CancelCauseFunc) *run {
+	return &run{id: id, cancel: cancel, control: &model.Control{}, finished: make(chan struct{})}
+}
+
+// askPause asks the run to pause at its next pause point, and returns a channel closed then.
+func (r *run) askPause() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := make(chan struct{})
+	r.pauses = append(r.pauses, c)
+	return c
+}
+
+// atPausePoint is called where a pause takes effect: after a step or an evaluation batch, its
+// event sent, just before model.Control waits. A pause asked for meanwhile starts here, so the
+// page hears of it after the last step's progress, and no step follows.
+func (r *run) atPausePoint() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pauses) == 0 {
+		return
+	}
+	r.control.Pause()
+	r.answerPauses()
+}
+
+// resume lets a paused run go on; pause calls still waiting reply, and their pause is cancelled.
+func (r *run) resume() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answerPauses()
+	r.control.Resume()
+}
+
+// answerPauses lets the waiting pause calls reply. Callers hold r.mu.
+func (r *run) answerPauses() {
+	for _, c := range r.pauses {
+		close(c)
+	}
+	r.pauses = nil
 }
 
 func newTrainer() (*trainer, error) {
@@ -286,22 +336,18 @@ func newTestResult(ev *model.Evaluation) *testResult {
 }
 
 func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
-	testImages, err := intField(arg(args, 0), "testImages", 0)
+	opts := arg(args, 0)
+	testImages, err := intField(opts, "testImages", 0)
+	if err != nil {
+		return nil, err
+	}
+	runID, err := intField(opts, "run", 0)
 	if err != nil {
 		return nil, err
 	}
 	onEvent := arg(args, 1)
 	if onEvent.Type() != safejs.TypeFunction {
 		return nil, errors.New("train: onEvent must be a function")
-	}
-	emit := func(v any) {
-		jv, err := toJS(v)
-		if err == nil {
-			_, err = onEvent.Invoke(jv)
-		}
-		if err != nil {
-			logError("train event: " + err.Error())
-		}
 	}
 
 	t.mu.Lock()
@@ -313,26 +359,53 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		t.mu.Unlock()
 		return nil, errors.New("a training run is already in progress")
 	}
+	if runID <= t.aborted && t.abortErr != nil {
+		t.mu.Unlock()
+		return nil, t.abortErr // aborted before it started here
+	}
 	if testImages, err = checkTestImages(testImages, t.test); err != nil {
 		t.mu.Unlock()
 		return nil, err
 	}
-	cfg, train := t.cfg, t.train
+	cfg, train, test, peers := t.cfg, t.train, t.test.Slice(0, testImages), t.peers
+	if peers != nil && runID < 1 {
+		t.mu.Unlock()
+		return nil, errors.New("train: several workers need the run's number (run ≥ 1)")
+	}
 	m, err := model.New(t.backend, cfg)
 	if err != nil {
 		t.mu.Unlock()
 		return nil, settingError{key: settingKey(err), err: err}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := &run{cancel: cancel, control: &model.Control{}}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	r := newRun(runID, cancel)
 	t.run, t.current, t.eval = r, m, nil
 	t.mu.Unlock()
 	defer func() {
 		t.mu.Lock()
 		t.run = nil
 		t.mu.Unlock()
+		close(r.finished)
 	}()
+
+	var shard *model.Shard
+	if peers != nil {
+		shard = peers.shard(ctx, runID)
+	}
+	// Every worker reports the same progress and results: only the first one tells the page.
+	emit := func(v any) {
+		if shard != nil && shard.Index > 0 {
+			return
+		}
+		jv, err := toJS(v)
+		if err == nil {
+			_, err = onEvent.Invoke(jv)
+		}
+		if err != nil {
+			logError("train event: " + err.Error())
+		}
+	}
 
 	// The images Train measures the after-epoch loss on: the first loss-images of the training images.
 	lossImages := train.Len()
@@ -345,52 +418,60 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	var (
 		lastEmit time.Time
 		points   [][3]float64
-		testTime time.Duration // how long the last test evaluation took, for the ETA
 		lastStep int
+		epoch    int
+		eval     evalTracker
 	)
 	results, err := m.Train(ctx, train, model.TrainOptions{
+		Test:    test,
 		Control: r.control,
+		Shard:   shard,
 		OnProgress: func(p model.Progress) {
-			lastStep = p.Step
+			lastStep, epoch = p.Step, p.Epoch
 			points = append(points, [3]float64{float64(p.Step), p.Loss, p.SmoothLoss})
 			epochEnd := p.Step%(p.Steps/p.Epochs) == 0
 			if now := time.Now(); epochEnd || p.Step == 1 || now.Sub(lastEmit) >= progressInterval {
 				lastEmit = now
-				eta := p.ETA + time.Duration(p.Epochs-p.Epoch+1)*testTime
 				emit(progressEvent{Type: "progress", Step: p.Step, Steps: p.Steps, Epoch: p.Epoch, Epochs: p.Epochs,
 					Loss: p.Loss, SmoothLoss: p.SmoothLoss, ImagesPerSec: finite(p.ImagesPerSec),
-					ElapsedMs: p.Elapsed.Milliseconds(), EtaMs: eta.Milliseconds(), Points: points})
+					ElapsedMs: p.Elapsed.Milliseconds(), EtaMs: p.ETA.Milliseconds(), Points: points})
 				points = nil
 			}
 			if epochEnd {
-				// Train now measures the training loss without yielding; say so first.
+				eval = evalTracker{what: "loss", total: lossImages}
 				emit(evaluatingEvent{Type: "evaluating", What: "loss", Total: lossImages, Epoch: p.Epoch, Epochs: p.Epochs})
+				lastEmit = time.Now()
 			}
 			t.yield()
+			if !epochEnd { // the epoch's evaluation starts without a pause point: its first batch ends at one
+				r.atPausePoint()
+			}
+		},
+		OnEvaluating: func(done, total int) {
+			eval.batch(done, total)
+			if now := time.Now(); now.Sub(lastEmit) >= progressInterval || eval.done(shard) == total {
+				lastEmit = now
+				emit(evaluatingEvent{Type: "evaluating", What: eval.what, Done: eval.done(shard), Total: total,
+					Epoch: epoch, Epochs: cfg.Epochs})
+			}
+			t.yield() // pause, stop and predictions get their turn between evaluation batches
+			r.atPausePoint()
 		},
 		OnEpoch: func(res model.EpochResult) {
 			ev := epochEvent{Type: "epoch", Epoch: res.Epoch, Epochs: cfg.Epochs, Step: lastStep,
-				TrainLoss: res.TrainLoss, LossImages: res.LossImages}
-			start := time.Now()
-			eval, err := t.evaluateTest(ctx, m, testImages, func(done int) {
-				emit(evaluatingEvent{Type: "evaluating", What: "test", Done: done, Total: testImages,
-					Epoch: res.Epoch, Epochs: cfg.Epochs})
-			})
-			testTime = time.Since(start)
-			switch {
-			case err == nil:
-				ev.Test = newTestResult(eval)
+				TrainLoss: res.TrainLoss, LossImages: res.LossImages, DurationMs: res.Duration.Milliseconds()}
+			if res.Test != nil {
+				ev.Test = newTestResult(res.Test)
 				t.mu.Lock()
-				t.eval = eval
+				t.eval = res.Test
 				t.mu.Unlock()
-			case !errors.Is(err, context.Canceled):
-				// The run goes on; the page shows the epoch without a report.
-				logError("evaluating on the test images: " + err.Error())
 			}
-			ev.DurationMs = (res.Duration + testTime).Milliseconds()
 			emit(ev)
 		},
 	})
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return nil, cause // aborted: another worker failed
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		return map[string]any{"stopped": true, "epochs": len(results)}, nil
@@ -398,6 +479,107 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"stopped": false, "epochs": len(results)}, nil
+}
+
+// evalTracker follows the end-of-epoch evaluations through model.TrainOptions.OnEvaluating, which
+// is called after each batch of each evaluation: the training loss, then the test images.
+type evalTracker struct {
+	what        string // "loss" or "test"
+	total, last int    // the evaluation's image count, and the latest done
+	batches     int    // batches this worker has evaluated in it
+}
+
+// batch records one evaluated batch: done of total images. A new evaluation starts when the total
+// changes or done goes back.
+func (e *evalTracker) batch(done, total int) {
+	if e.batches > 0 && (total != e.total || done <= e.last) && e.what == "loss" {
+		e.what, e.batches = "test", 0
+	}
+	e.total, e.last = total, done
+	e.batches++
+}
+
+// done estimates the images evaluated so far by all workers. Alone, that is what Train says;
+// with several workers, each evaluates every Count-th batch at about the same pace.
+func (e *evalTracker) done(shard *model.Shard) int {
+	if shard == nil {
+		return e.last
+	}
+	return min(e.total, e.batches*shard.Count*model.EvalBatch)
+}
+
+// jsJoin makes this worker one of several that train together (model.Shard): index of count,
+// with ports (MessagePorts) to worker 0, or on worker 0 to each other worker in order.
+func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
+	index, err := intField(arg(args, 0), "index", -1)
+	if err != nil {
+		return nil, err
+	}
+	count, err := intField(arg(args, 0), "count", 0)
+	if err != nil {
+		return nil, err
+	}
+	want := 1 // ports: one to worker 0, or one to each other worker
+	if index == 0 {
+		want = count - 1
+	}
+	if count < 1 || index < 0 || index >= count {
+		return nil, fmt.Errorf("join: worker %d of %d does not exist", index, count)
+	}
+	var ports []safejs.Value
+	if count > 1 {
+		list := arg(args, 1)
+		n, err := list.Length()
+		if err != nil || n != want {
+			return nil, fmt.Errorf("join: worker %d of %d needs %d MessagePorts", index, count, want)
+		}
+		for i := range n {
+			port, err := list.Index(i)
+			if err != nil {
+				return nil, err
+			}
+			ports = append(ports, port)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run != nil {
+		return nil, errors.New("join: a training run is in progress")
+	}
+	if t.peers != nil {
+		t.peers.close()
+		t.peers = nil
+	}
+	if count > 1 {
+		if t.peers, err = newPeers(index, count, ports); err != nil {
+			return nil, err
+		}
+	}
+	return struct{}{}, nil
+}
+
+// jsAbort ends training run {run} with {error}, the reason to give: another worker failed. A
+// Reduce waiting for that worker fails at once. It also refuses that run if it has not started
+// here yet.
+func (t *trainer) jsAbort(args []safejs.Value) (any, error) {
+	runID, err := intField(arg(args, 0), "run", 0)
+	if err != nil {
+		return nil, err
+	}
+	msg := "another worker failed"
+	if v, err := arg(args, 0).Get("error"); err == nil && v.Type() == safejs.TypeString {
+		msg, _ = v.String()
+	}
+	cause := errors.New(msg)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if runID > t.aborted {
+		t.aborted, t.abortErr = runID, cause
+	}
+	if t.run != nil && t.run.id <= runID {
+		t.run.cancel(cause)
+	}
+	return struct{}{}, nil
 }
 
 func finite(x float64) float64 {
@@ -421,21 +603,18 @@ func checkTestImages(n int, test *model.Dataset) (int, error) {
 	return n, nil
 }
 
-// evaluateTest evaluates m on the first n test images. It goes one batch (model.EvalBatch) at a
-// time, which gives exactly model.Evaluate's result, so it can yield between batches and stop when
-// ctx is cancelled: 10,000 images take minutes in a browser.
-func (t *trainer) evaluateTest(ctx context.Context, m *model.Model, n int, progress func(done int)) (*model.Evaluation, error) {
+// evaluateTest evaluates m on the first n test images (the Evaluate button; training runs evaluate
+// through model.TrainOptions.Test). It goes one batch (model.EvalBatch) at a time, which gives
+// exactly model.Evaluate's result, and yields between batches, so that predictions, kernels and
+// feature maps still answer: 10,000 images take minutes in a browser.
+func (t *trainer) evaluateTest(m *model.Model, n int) (*model.Evaluation, error) {
 	t.mu.Lock()
 	test := t.test.Slice(0, n)
 	t.mu.Unlock()
 	ev := &model.Evaluation{}
 	var lossSum float64
 	for start := 0; start < n; start += model.EvalBatch {
-		progress(start)
 		t.yield()
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		part := test.Slice(start, start+model.EvalBatch)
 		pev, err := m.Evaluate(part)
 		if err != nil {
@@ -444,7 +623,6 @@ func (t *trainer) evaluateTest(ctx context.Context, m *model.Model, n int, progr
 		ev.Predictions = append(ev.Predictions, pev.Predictions...)
 		lossSum += pev.Loss * float64(part.Len())
 	}
-	progress(n)
 	labels := make([]int, n)
 	for i, l := range test.Labels {
 		labels[i] = int(l)
@@ -473,7 +651,15 @@ func (t *trainer) jsPause([]safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.control.Pause()
+	if r.control.Paused() {
+		return struct{}{}, nil
+	}
+	// Answer once the step under way has ended and its progress has been sent, so that the page
+	// sees no step after the answer.
+	select {
+	case <-r.askPause():
+	case <-r.finished:
+	}
 	return struct{}{}, nil
 }
 
@@ -482,7 +668,7 @@ func (t *trainer) jsResume([]safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.control.Resume()
+	r.resume()
 	return struct{}{}, nil
 }
 
@@ -491,7 +677,7 @@ func (t *trainer) jsStop([]safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.cancel()
+	r.cancel(nil)
 	return struct{}{}, nil
 }
 
@@ -510,7 +696,7 @@ func (t *trainer) jsEvaluate(args []safejs.Value) (any, error) {
 	case busy:
 		return nil, errors.New("training is in progress: the report updates after each epoch")
 	}
-	ev, err := t.evaluateTest(context.Background(), m, n, func(int) {})
+	ev, err := t.evaluateTest(m, n)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 //go:build js && wasm
 
-// Command wasm is the trainer's engine in the browser. It runs inside the page's dedicated Web
-// Worker (web/worker.js) and is the only code that touches JavaScript, through hack-pad/safejs.
+// Command wasm is the trainer's engine in the browser. It runs inside each of the page's dedicated
+// Web Workers (web/worker.js) and is the only code that touches JavaScript, through hack-pad/safejs.
 //
 // On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
 // serves calls until the worker ends. info is {fields, presets, files}: the settings (key, usage,
@@ -11,19 +11,32 @@
 // plain object, or rejects with an Error whose message a student can act on (a setting's error
 // also has error.key, the setting at fault). No panic crosses into JavaScript, and no call blocks
 // the worker's event loop: work runs on goroutines, and training yields to the event loop after
-// every step so that the calls below arrive while it runs.
+// every step and every evaluation batch so that the calls below arrive while it runs.
 //
+// The page may run several workers that train together, each on its share of every batch
+// (model.Shard): join connects them, and the sums between them travel over MessagePorts
+// (peers_js.go). Worker 0 alone reports a run's events.
+//
+//	join({index, count}, ports)              -> {}
+//	    Makes this worker number index of count. ports (MessagePorts): on worker 0, one to each
+//	    other worker in order; on the others, one to worker 0.
 //	loadData({"<file>.gz": Uint8Array, ...})  -> {train, test}      image counts
 //	    Checks each of the four MNIST files (size, SHA-256; an error names the bad file), then parses them.
 //	configure(settings)                      -> {values, summary}  values: key -> text; summary: {layers, total}
 //	    Sets the configuration of the next training run. settings is a query string
 //	    ("preset=kernel-4&epochs=1") or an object {key: value}; keys are model.Fields keys and "preset",
 //	    and other keys are ignored, so the page may pass its whole URL query.
-//	train({testImages}, onEvent)             -> {stopped, epochs}
+//	train({testImages, run}, onEvent)        -> {stopped, epochs}
 //	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
-//	    {type: "progress"|"evaluating"|"epoch", ...} while it runs. testImages: how many test images
-//	    to evaluate after each epoch (0: all). Stop resolves with stopped: true; divergence rejects.
+//	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
+//	    silent). testImages: how many test images to evaluate after each epoch (0: all). run: the
+//	    page's number of the run, the same on every worker, increasing. Stop resolves with
+//	    stopped: true; divergence, and abort, reject.
 //	pause(), resume(), stop()                -> {}                 control the run in progress.
+//	    pause resolves once the step or evaluation batch under way has ended.
+//	abort({run, error})                      -> {}
+//	    Ends run (and refuses it, if it has not started here), rejecting train with error:
+//	    another worker failed, and its sums will never come.
 //	evaluate({testImages})                   -> test result        the current model on the test images.
 //	cellDigits(label, predicted, limit)      -> {count, indices, images}
 //	    The test images of one confusion-matrix cell of the latest evaluation.
@@ -35,7 +48,7 @@
 //	importWeights(Uint8Array)                -> {values, summary}  replaces the current model; a bad file changes nothing.
 //
 // Images (input, images, maps) are arrays of grey levels 0..255, row-major. The shapes of every
-// result, and the message protocol between the page and the worker that wraps these calls, are
+// result, and the message protocol between the page and the workers that wraps these calls, are
 // written down in web/protocol.md.
 package main
 
@@ -66,6 +79,8 @@ func main() {
 		"pause":         t.jsPause,
 		"resume":        t.jsResume,
 		"stop":          t.jsStop,
+		"join":          t.jsJoin,
+		"abort":         t.jsAbort,
 		"evaluate":      t.jsEvaluate,
 		"cellDigits":    t.jsCellDigits,
 		"kernels":       t.jsKernels,

@@ -1,56 +1,54 @@
-// The page: controls, chart, report, drawing pad and visualisations. All the work happens in the
-// Web Worker (worker.js); the messages between the two are specified in protocol.md.
+// The page: controls, chart, report, drawing pad and visualisations. All the work happens in Web
+// Workers (worker.js, started by workers.js); the messages are specified in protocol.md.
 import { LossChart } from './chart.js';
 import { drawGrid, drawImage, palettes } from './images.js';
+import { Team } from './workers.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const mnistBytes = 11594722; // the four files, for messages before the worker says
+const mnistBytes = 11594722; // the four files, for messages before the workers say
 
 // ---------------------------------------------------------------------------------------------
-// Talking to the worker.
+// Talking to the workers: a team of them trains together (workers.js); worker 0 answers the rest.
 
-const worker = new Worker('worker.js');
-const pending = new Map(); // request id -> {resolve, reject}
-let nextId = 1;
-let dead = ''; // why the worker cannot go on, once it cannot
+// maxWorkers caps the default team: each worker holds its own copy of MNIST and of the network.
+const maxWorkers = 4;
 
-// request sends one request (see protocol.md) and returns a Promise of its value.
-function request(op, args = [], transfer = []) {
-  return new Promise((resolve, reject) => {
-    if (dead) {
-      reject(new Error(dead));
-      return;
-    }
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, op, args }, transfer);
-  });
+// workerCount is the team's size: one per core but one, which the page keeps for drawing and
+// input (with every core training, a busy machine delayed the page by seconds), up to
+// maxWorkers; or the URL's workers=N.
+function workerCount() {
+  const text = params.get('workers');
+  if (text === null) return Math.max(1, Math.min((navigator.hardwareConcurrency || 1) - 1, maxWorkers));
+  const n = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 16) {
+    throw new Error(`workers: "${text}" must be a whole number from 1 to 16 (1: a single worker).`);
+  }
+  return n;
 }
 
+// main.wasm, compiled once, while the workers start; each of them instantiates it.
+const wasmModule = WebAssembly.compileStreaming(fetch('main.wasm'));
+wasmModule.catch(() => {}); // the team reports the failure
+
+let team = null;
 const events = {}; // event name -> handler, filled in below
 
-worker.onmessage = (e) => {
-  const m = e.data;
-  if (m.id !== undefined) {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.ok) p.resolve(m.value);
-    else p.reject(Object.assign(new Error(m.error), { key: m.key }));
-    return;
-  }
-  events[m.event]?.(m);
-};
-worker.onerror = (e) => die(`The trainer failed: ${e.message || 'its script could not run'}. Reload the page to try again.`);
-events.fatal = (m) => die(m.error);
+function startTeam(count) {
+  team = new Team(count, wasmModule, (m) => events[m.event]?.(m), die);
+}
 
+function request(op, args = [], transfer = []) {
+  return team ? team.request(op, args, transfer) : Promise.reject(new Error('The trainer is not running.'));
+}
+
+// die shows why the team ended, and offers to start a new one.
 function die(message) {
-  dead = message;
-  for (const p of pending.values()) p.reject(new Error(message));
-  pending.clear();
   state.training = false;
   state.ready = false;
-  setStatus(message, 'error');
+  state.loaded = false;
+  setStatus(`${message.replace(/[^.!?]$/, '$&.')} Press Restart to start the trainer again.`, 'error');
+  $('restart').hidden = false;
   updateControls();
 }
 
@@ -58,16 +56,16 @@ function die(message) {
 // State, status line and controls.
 
 const state = {
-  info: null, // {fields, presets, files} from the worker
-  ready: false, // the worker runs
+  info: null, // {fields, presets, files} from worker 0
+  ready: false, // the workers run
   loaded: false, // MNIST is loaded
   training: false,
   paused: false,
   speed: 0, // images/s measured in the latest run
   hasInk: false, // something is drawn on the pad
-  values: null, // the settings the worker last accepted, key -> text
+  values: null, // the settings the workers last accepted, key -> text
 };
-const timings = {}; // milliseconds since the page started loading: ready, loaded
+const timings = {}; // ms since the page started loading: ready, downloaded, loaded, train, firstProgress
 
 function setStatus(text, kind = '') {
   const el = $('status');
@@ -183,10 +181,10 @@ function clearSettingErrors() {
 
 let settingsValid = true;
 
-// configure sends settings to the worker; fill puts the values it answers back into the form.
+// configure sends settings to the workers; fill puts the values it answers back into the form.
 async function configure(settings, fill) {
   try {
-    const r = await request('configure', [settings]);
+    const r = await team.all('configure', [settings]);
     clearSettingErrors();
     if (!settingsValid && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
     settingsValid = true;
@@ -196,6 +194,7 @@ async function configure(settings, fill) {
     updateEstimate();
     return true;
   } catch (err) {
+    if (team.failing) return false; // the status says why
     settingsValid = false;
     showSettingError(err);
     return false;
@@ -281,6 +280,8 @@ function roughDuration(seconds) {
 
 $('settings').addEventListener('submit', async (e) => {
   e.preventDefault();
+  timings.train = Math.round(performance.now());
+  delete timings.firstProgress;
   const n = testImages();
   if (n < 0 || !(await configure(formSettings(), false))) return;
   state.training = true;
@@ -291,12 +292,12 @@ $('settings').addEventListener('submit', async (e) => {
   $('run-progress').value = 0;
   setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
   try {
-    const r = await request('train', [{ testImages: n }]);
+    const r = await team.train({ testImages: n });
     const acc = lastTest ? ` Test accuracy ${percent(lastTest.accuracy)}.` : '';
     setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
       `Finished: ${plural(r.epochs, 'epoch')}.${acc} Draw a digit to try the network.`);
   } catch (err) {
-    setStatus(`Training failed: ${err.message}`, 'error');
+    if (!team.failing) setStatus(`Training failed: ${err.message}`, 'error');
   } finally {
     state.training = false;
     state.paused = false;
@@ -309,7 +310,7 @@ $('settings').addEventListener('submit', async (e) => {
 $('pause').addEventListener('click', async () => {
   const op = state.paused ? 'resume' : 'pause';
   try {
-    await request(op);
+    await team.control(op);
     state.paused = !state.paused;
     setStatus(state.paused ? 'Paused. Drawing and the visualisations still work.' : 'Training…', 'busy');
     updateControls();
@@ -321,7 +322,7 @@ $('pause').addEventListener('click', async () => {
 $('stop').addEventListener('click', async () => {
   try {
     setStatus('Stopping…', 'busy');
-    await request('stop');
+    await team.control('stop');
   } catch (err) {
     setStatus(err.message, 'error');
   }
@@ -333,11 +334,13 @@ events.progress = (m) => {
   chart.data.totalSteps = m.steps;
   chart.addPoints(m.points);
   state.speed = m.imagesPerSec;
+  if (timings.firstProgress === undefined) timings.firstProgress = Math.round(performance.now());
   $('stat-step').textContent = `${m.step.toLocaleString('en')} / ${m.steps.toLocaleString('en')}`;
   $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
   $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
   $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s`;
+  $('stat-speed').title = team.count > 1 ? `${team.count} workers, each on its share of every batch` : 'one worker';
   $('stat-elapsed').textContent = duration(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? duration(m.etaMs) : '–';
   $('run-progress').value = m.step / m.steps;
@@ -347,12 +350,10 @@ events.progress = (m) => {
 };
 
 events.evaluating = (m) => {
-  // The training loss is measured in one go, during which the worker answers nothing.
-  const wait = m.total > 2000 && state.speed ? ` (about ${roughDuration(m.total / (2 * state.speed))}; Pause and Stop act after it)` : '';
   const what = m.what === 'loss'
-    ? `measuring the loss on ${m.total.toLocaleString('en')} training images${wait}`
+    ? `measuring the loss on ${m.total.toLocaleString('en')} training images`
     : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
-  setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
+  if (!state.paused) setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
 };
 
 events.epoch = (m) => {
@@ -805,45 +806,105 @@ $('import').addEventListener('change', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Start-up: the worker says ready, then the page configures from the URL and loads MNIST.
+// Start-up: the workers say ready, then the page configures them from the URL and loads MNIST.
+
+let mnist = null; // the four MNIST files, name -> bytes, once downloaded: kept for a restart
 
 events.ready = async (m) => {
   timings.ready = Math.round(performance.now());
+  const restart = state.info !== null;
   state.info = m.info;
   state.ready = true;
-  buildSettings(m.info);
-  if (params.has('test-images')) $('test-images').value = params.get('test-images');
   updateControls();
-  if (!(await configure(location.search, true))) {
-    // Show what the URL asked for, so the student sees the value to fix.
-    for (const [key, value] of params) if ($(`f-${key}`)) $(`f-${key}`).value = value;
+  if (restart) {
+    await configure(formSettings(), false); // the settings as the student left them
+  } else {
+    buildSettings(m.info);
+    if (params.has('test-images')) $('test-images').value = params.get('test-images');
+    if (!(await configure(location.search, true))) {
+      // Show what the URL asked for, so the student sees the value to fix.
+      for (const [key, value] of params) if ($(`f-${key}`)) $(`f-${key}`).value = value;
+    }
   }
   refreshVisuals();
   loadData(false);
 };
 
-events.download = (m) => {
+function showDownload(loaded, total) {
   const bar = $('download');
-  bar.max = m.total;
-  bar.value = m.loaded;
+  bar.max = total;
+  bar.value = loaded;
   const mb = (n) => (n / 1e6).toFixed(1);
-  $('download-text').textContent = `${mb(m.loaded)} / ${mb(m.total)} MB`;
-};
+  $('download-text').textContent = `${mb(loaded)} / ${mb(total)} MB`;
+}
 
+// download fetches the four MNIST files, showing progress at most ten times a second. A retry
+// (again) bypasses the HTTP cache, in case it holds a damaged copy.
+async function download(files, again) {
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  const loaded = {};
+  let lastShown = 0;
+  const show = (force) => {
+    const now = performance.now();
+    if (!force && now - lastShown < 100) return;
+    lastShown = now;
+    showDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total);
+  };
+  const one = async (file) => {
+    let response;
+    try {
+      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default' });
+    } catch (err) {
+      throw new Error(`Could not download ${file.name}: ${err.message}`);
+    }
+    if (!response.ok) {
+      throw new Error(`Could not download ${file.name}: the server answered ${response.status} ${response.statusText}`);
+    }
+    const reader = response.body.getReader();
+    const chunks = [];
+    loaded[file.name] = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded[file.name] += value.length;
+      show(false);
+    }
+    const bytes = new Uint8Array(loaded[file.name]);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return [file.name, bytes];
+  };
+  const result = Object.fromEntries(await Promise.all(files.map(one)));
+  show(true);
+  return result;
+}
+
+// loadData downloads MNIST once and gives every worker a copy, which Go checks (size, SHA-256)
+// and parses.
 async function loadData(again) {
   $('retry').hidden = true;
   $('download').hidden = false;
   $('download-text').hidden = false;
   setStatus(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
   try {
-    const r = await request('loadData', [again]);
+    const files = mnist && !again ? mnist : await download(state.info.files, again);
+    timings.downloaded = Math.round(performance.now());
+    setStatus('Checking and unpacking the MNIST digits…', 'busy');
+    const r = await team.all('loadData', [files]);
+    mnist = files;
     state.loaded = true;
     timings.loaded = Math.round(performance.now());
-    setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked. Press Train.`);
+    const workers = team.count > 1 ? ` Training uses ${team.count} workers.` : '';
+    setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     $('download').hidden = true;
     $('download-text').hidden = true;
     refreshFeatures();
   } catch (err) {
+    if (team.failing) return;
     setStatus(`Could not load MNIST: ${err.message}`, 'error');
     $('download').hidden = true;
     $('download-text').hidden = true;
@@ -853,11 +914,26 @@ async function loadData(again) {
 }
 $('retry').addEventListener('click', () => loadData(true));
 
+// Restart replaces a team that has failed with a new one of the same size.
+$('restart').addEventListener('click', () => {
+  $('restart').hidden = true;
+  setStatus('Restarting the trainer…', 'busy');
+  startTeam(team.count);
+});
+
 buildProbs();
 clearPad();
 updateControls();
+try {
+  startTeam(workerCount());
+} catch (err) {
+  setStatus(err.message, 'error');
+}
 
-// A read-only view for the browser tests: the data the loss chart draws, and start-up timings.
+// A read-only view for the browser tests and the benchmark: the data the loss chart draws,
+// timings (ms since the page started loading: ready, downloaded, loaded, train (the click),
+// firstProgress),
+// the team's size, each worker's WebAssembly memory, and a way to make a worker fail.
 window.__mnist = Object.freeze({
   get chart() {
     return structuredClone(chart.data);
@@ -865,4 +941,12 @@ window.__mnist = Object.freeze({
   get timings() {
     return { ...timings };
   },
+  get workers() {
+    return team ? team.count : 0;
+  },
+  get failure() {
+    return team && team.failure ? structuredClone(team.failure) : null;
+  },
+  memory: () => team.memory(),
+  crashWorker: (i) => team.crash(i),
 });

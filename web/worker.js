@@ -1,12 +1,12 @@
-// The trainer's Web Worker: it runs main.wasm (the Go code in wasm/) off the page's main thread,
-// fetches the MNIST files, and relays between the page and Go. The messages it exchanges with the
-// page are specified in protocol.md; keep the two in step.
+// A trainer Web Worker: it runs main.wasm (the Go code in wasm/) off the page's main thread and
+// relays between the page and Go. The page starts one or several (workers.js); the messages are
+// specified in protocol.md: keep the two in step.
 'use strict';
 
 importScripts('wasm_exec.js');
 
 let api = null; // the Go functions, once Go has registered them (see wasm/wasm_js.go)
-let info = null; // {fields, presets, files} from Go
+let memory = null; // Go's WebAssembly.Memory: the bulk of the worker's memory
 
 // Go calls goReady once its handlers are registered: only then is the worker ready.
 const goReady = new Promise((resolve) => {
@@ -22,70 +22,31 @@ function fatal(error) {
   post({ event: 'fatal', error: String(error && error.message ? error.message : error) });
 }
 
-async function start() {
+// start runs main.wasm, which the page compiled once for all its workers.
+async function start(module) {
   const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch('main.wasm'), go.importObject);
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  memory = instance.exports.mem;
   // go.run resolves only when the Go program exits, which it should never do: do not await it.
-  go.run(instance).then(() => fatal('The trainer stopped unexpectedly. Reload the page to start again.'));
+  go.run(instance).then(() => fatal('The trainer stopped unexpectedly.'));
   const result = await goReady;
   if (result.error) throw new Error(result.error);
   api = result.api;
-  info = result.info;
-  post({ event: 'ready', info });
-}
-
-// loadData downloads the four MNIST files, reporting progress, and hands them to Go, which checks
-// their size and SHA-256 before parsing. A retry (again true) bypasses the HTTP cache, in case it
-// holds a damaged copy.
-async function loadData(again) {
-  const total = info.files.reduce((sum, f) => sum + f.size, 0);
-  const loaded = {};
-  let lastPost = 0;
-  const report = (force) => {
-    const now = performance.now();
-    if (!force && now - lastPost < 100) return;
-    lastPost = now;
-    const sum = Object.values(loaded).reduce((a, b) => a + b, 0);
-    post({ event: 'download', loaded: sum, total });
-  };
-  const download = async (file) => {
-    let response;
-    try {
-      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default' });
-    } catch (err) {
-      throw new Error(`Could not download ${file.name}: ${err.message}`);
-    }
-    if (!response.ok) {
-      throw new Error(`Could not download ${file.name}: the server answered ${response.status} ${response.statusText}`);
-    }
-    const reader = response.body.getReader();
-    const chunks = [];
-    loaded[file.name] = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded[file.name] += value.length;
-      report(false);
-    }
-    const bytes = new Uint8Array(loaded[file.name]);
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
-    return [file.name, bytes];
-  };
-  const files = Object.fromEntries(await Promise.all(info.files.map(download)));
-  report(true);
-  return api.loadData(files);
+  post({ event: 'ready', info: result.info });
 }
 
 async function handle(op, args) {
+  switch (op) {
+    case 'memory': // how much memory Go's heap has taken: WebAssembly memory never shrinks
+      return { wasmBytes: memory ? memory.buffer.byteLength : 0 };
+    case 'crash': // for the browser tests: fail as a worker whose script throws
+      setTimeout(() => {
+        throw new Error(args[0] || 'crash requested');
+      });
+      return {};
+  }
   if (!api) throw new Error('The trainer is not running.');
   switch (op) {
-    case 'loadData':
-      return loadData(Boolean(args[0]));
     case 'train':
       return api.train(args[0] || {}, (event) => post({ event: event.type, ...event }));
     default:
@@ -94,14 +55,19 @@ async function handle(op, args) {
   }
 }
 
-let starting = true;
-const early = []; // requests that came before start settled
+// The page's first message is {module}. Requests may come before it: each waits until Go is
+// ready (or has failed to start), and they are handled in the order they came.
+let startWith;
+const started = new Promise((resolve) => {
+  startWith = resolve;
+}).then(start).catch(fatal);
 
 self.onmessage = async (e) => {
-  if (starting) {
-    early.push(e);
+  if (e.data.module) {
+    startWith(e.data.module);
     return;
   }
+  await started;
   const { id, op, args } = e.data;
   try {
     const value = await handle(op, args || []);
@@ -112,10 +78,3 @@ self.onmessage = async (e) => {
     post({ id, ok: false, error: err && err.message ? err.message : String(err), key: err && err.key });
   }
 };
-
-start()
-  .catch(fatal)
-  .finally(() => {
-    starting = false;
-    early.splice(0).forEach((e) => self.onmessage(e));
-  });

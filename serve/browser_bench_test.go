@@ -1,0 +1,185 @@
+package main
+
+// The browser benchmark: the real page in headless Chromium against the real server, measured as
+// a student would use it. A benchmark, not a test: it runs only with BENCH=1, and prints one JSON
+// line per figure, as cmd/bench does:
+//
+//	BENCH=1 go test -count=1 -run '^TestBrowserBench$' -v ./serve | grep '^{'
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// benchFigure is one JSON line of output: the same fields as cmd/bench's.
+type benchFigure struct {
+	Figure  string  `json:"figure"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Batch   int     `json:"batch,omitempty"`
+	Workers int     `json:"workers,omitempty"`
+	Backend string  `json:"backend"`
+	CPUs    int     `json:"cpus"`
+	Date    string  `json:"date"`
+}
+
+// benchTrainTime is how long each configuration trains, from the click on Train.
+const benchTrainTime = 30 * time.Second
+
+func TestBrowserBench(t *testing.T) {
+	if os.Getenv("BENCH") == "" {
+		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBench -v ./serve")
+	}
+	emit := func(name string, value float64, unit string, batch, workers int) {
+		line, _ := json.Marshal(benchFigure{Figure: name, Value: float64(int64(value*100+0.5)) / 100, Unit: unit,
+			Batch: batch, Workers: workers, Backend: "wasm (Chromium)", CPUs: runtime.NumCPU(),
+			Date: time.Now().UTC().Format("2006-01-02")})
+		fmt.Println(string(line))
+	}
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		t.Logf("load average before: %s", strings.TrimSpace(string(load)))
+	}
+
+	// Sizes of what the page downloads first.
+	for _, f := range []struct{ file, figure string }{
+		{"main.wasm", "main_wasm_raw_mb"}, {"main.wasm.gz", "main_wasm_gzip_mb"}, {"main.wasm.br", "main_wasm_brotli_mb"},
+	} {
+		st, err := os.Stat(filepath.Join("../web", f.file))
+		if err != nil {
+			t.Fatalf("%v: run make wasm first", err)
+		}
+		emit(f.figure, float64(st.Size())/1e6, "MB", 0, 0)
+	}
+
+	// One worker, then the page's default team (one worker per core, up to 4).
+	counts := []int{1}
+	{
+		p := openBrowser(t)
+		p.open(t, "")
+		if n := eval[int](t, p, `window.__mnist.workers`); n > 1 {
+			counts = append(counts, n)
+		}
+		p.do(t, chromedp.Navigate("about:blank"))
+	}
+	batch := 64 // the default
+	for _, workers := range counts {
+		// A fresh browser each time, so that the renderer's peak memory is this configuration's.
+		p := openBrowser(t)
+		p.open(t, fmt.Sprintf("?workers=%d", workers))
+		timings := eval[struct{ Ready, Loaded float64 }](t, p, `window.__mnist.timings`)
+		emit("browser_workers_ready_ms", timings.Ready, "ms", 0, workers)
+		emit("browser_mnist_loaded_ms", timings.Loaded, "ms", 0, workers)
+
+		start := time.Now()
+		p.click(t, "#train")
+		p.poll(t, time.Minute, `window.__mnist.timings.firstProgress !== undefined`)
+		first := eval[float64](t, p, `window.__mnist.timings.firstProgress - window.__mnist.timings.train`)
+		emit("browser_first_progress_ms", first, "ms", batch, workers)
+
+		time.Sleep(time.Until(start.Add(benchTrainTime)))
+		speed := p.text(t, "#stat-speed") // "41.1 img/s": the latest progress event's, since step 2
+		steps := p.text(t, "#stat-step")
+		p.click(t, "#stop")
+		p.poll(t, time.Minute, `!document.querySelector('#train').disabled`)
+		perSec, err := strconv.ParseFloat(strings.TrimSuffix(speed, " img/s"), 64)
+		if err != nil {
+			t.Fatalf("the speed shows %q", speed)
+		}
+		t.Logf("%d workers: %s after %v (steps %s)", workers, speed, benchTrainTime, steps)
+		emit("browser_train_images_per_sec", perSec, "images/s", batch, workers)
+
+		// Go's WebAssembly memory in each worker, which never shrinks: its peak. It holds MNIST
+		// (55 MB unpacked), the network and GoMLX's buffers, which are most of a worker's memory.
+		// First after training alone, then after the evaluation, whose batches of 500 images need
+		// far larger buffers (worker 0 evaluates).
+		wasmPeak := func(when string) float64 {
+			mb := eval[[]float64](t, p, `window.__mnist.memory().then((m) => m.map((b) => Math.round(b / 1e6)))`)
+			t.Logf("%d workers, %s: WebAssembly memory per worker %v MB", workers, when, mb)
+			return slices.Max(mb)
+		}
+		emit("browser_worker_wasm_memory_training_mb", wasmPeak("after training"), "MB", batch, workers)
+
+		// The trained model on the first 1,000 test images, evaluated in the page.
+		p.do(t, chromedp.SetValue(chromedp.CSS("#test-images"), "1000"))
+		p.click(t, "#evaluate")
+		p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Evaluated')`)
+		var acc float64
+		status := p.text(t, "#status")
+		if _, err := fmt.Sscanf(status, "Evaluated: test accuracy %f%%", &acc); err != nil {
+			t.Fatalf("status %q: %v", status, err)
+		}
+		emit("browser_accuracy_after_30s_pct", acc, "%", batch, workers)
+		emit("browser_worker_wasm_memory_mb", wasmPeak("after the evaluation"), "MB", batch, workers)
+		if rss := rendererPeakRSS(t, p); rss > 0 {
+			emit("browser_renderer_peak_rss_mb", rss/1e6, "MB", batch, workers)
+		}
+		p.do(t, chromedp.Navigate("about:blank")) // end the workers before the next configuration
+	}
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		t.Logf("load average after: %s", strings.TrimSpace(string(load)))
+	}
+}
+
+// rendererPeakRSS returns the largest peak resident memory (VmHWM, bytes) among the browser's
+// renderer processes: the page and its workers live in one. 0 where /proc cannot tell.
+func rendererPeakRSS(tb testing.TB, p *page) float64 {
+	tb.Helper()
+	c := chromedp.FromContext(p.ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0
+	}
+	browserPID := c.Browser.Process().Pid
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	peak := 0.0
+	for _, dir := range dirs {
+		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "--type=renderer") || !descendsFrom(dir, browserPID) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+				peak = max(peak, kb*1024)
+			}
+		}
+	}
+	return peak
+}
+
+// descendsFrom reports whether the process in /proc/PID dir has ancestor as a parent, grandparent...
+func descendsFrom(dir string, ancestor int) bool {
+	for range 10 {
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 2 {
+			return false
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		if ppid == ancestor {
+			return true
+		}
+		if ppid <= 1 {
+			return false
+		}
+		dir = filepath.Join("/proc", strconv.Itoa(ppid))
+	}
+	return false
+}
