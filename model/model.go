@@ -27,9 +27,9 @@ import (
 )
 
 // EvalBatch is the batch size of evaluation and prediction. Normalisation always uses the statistics
-// of the current batch, so predictions depend a little on it; 500 divides both MNIST sets and
-// keeps the im2col buffers of conv3 around 60 MB.
-const EvalBatch = 500
+// of the current batch, so predictions depend a little on it. 200 divides both MNIST sets and keeps
+// an evaluation batch's buffers near 80 MB: at 500, a browser worker's memory grew to 700 MB.
+const EvalBatch = 200
 
 // GoBackend returns GoMLX's pure-Go backend, the one that runs in the browser. Its default
 // parallel executor deadlocks on this graph (a DotGeneral waits for a worker from inside a worker),

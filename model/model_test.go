@@ -585,7 +585,7 @@ func TestStopDuringEvaluation(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Train returned %v, want context.Canceled", err)
 	}
-	if want := []string{"32/32", "500/1500"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+	if want := []string{"32/32", fmt.Sprintf("%d/%d", EvalBatch, 3*EvalBatch)}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Fatalf("OnEvaluating calls %v, want %v (stop after the first test batch)", calls, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // bit-identical to each other. Measured: the step losses agree to 2e-7 with three shards.
 func TestShardedStepMatchesWholeBatch(t *testing.T) {
 	train, test := loadTestData(t)
-	test = test.Slice(0, 1200) // three evaluation batches, one per shard
+	test = test.Slice(0, 6*EvalBatch) // evaluation batches for every shard
 	cfg := smallConfig(96)
 	cfg.Filters = [3]int{8, 16, 16}
 	cfg.LossImages = 96

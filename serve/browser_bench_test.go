@@ -100,7 +100,7 @@ func TestBrowserBench(t *testing.T) {
 
 		// Go's WebAssembly memory in each worker, which never shrinks: its peak. It holds MNIST
 		// (55 MB unpacked), the network and GoMLX's buffers, which are most of a worker's memory.
-		// First after training alone, then after the evaluation, whose batches of 500 images need
+		// First after training alone, then after the evaluation, whose batches of 200 images (model.EvalBatch) need
 		// far larger buffers (worker 0 evaluates).
 		wasmPeak := func(when string) float64 {
 			mb := eval[[]float64](t, p, `window.__mnist.memory().then((m) => m.map((b) => Math.round(b / 1e6)))`)
