@@ -7,11 +7,9 @@ package main
 //	BENCH=1 go test -count=1 -run '^TestBrowserBench$' -v ./serve | grep '^{'
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,19 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mnist-trainer/mnist/internal/benchfig"
 )
-
-// benchFigure is one JSON line of output: the same fields as cmd/bench's.
-type benchFigure struct {
-	Figure  string  `json:"figure"`
-	Value   float64 `json:"value"`
-	Unit    string  `json:"unit"`
-	Batch   int     `json:"batch,omitempty"`
-	Workers int     `json:"workers,omitempty"`
-	Backend string  `json:"backend"`
-	CPUs    int     `json:"cpus"`
-	Date    string  `json:"date"`
-}
 
 // benchTrainTime is how long each configuration trains, from the click on Train.
 const benchTrainTime = 30 * time.Second
@@ -40,12 +27,7 @@ func TestBrowserBench(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
 		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBench -v ./serve")
 	}
-	emit := func(name string, value float64, unit string, batch, workers int) {
-		line, _ := json.Marshal(benchFigure{Figure: name, Value: float64(int64(value*100+0.5)) / 100, Unit: unit,
-			Batch: batch, Workers: workers, Backend: "wasm (Chromium)", CPUs: runtime.NumCPU(),
-			Date: time.Now().UTC().Format("2006-01-02")})
-		fmt.Println(string(line))
-	}
+	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)"}.Emit
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		t.Logf("load average before: %s", strings.TrimSpace(string(load)))
 	}

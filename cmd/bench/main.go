@@ -10,31 +10,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/mnist-trainer/mnist/internal/benchfig"
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
 	"github.com/mnist-trainer/mnist/model"
 )
-
-// figure is one JSON line of output.
-type figure struct {
-	Figure  string  `json:"figure"`
-	Value   float64 `json:"value"`
-	Unit    string  `json:"unit"`
-	Batch   int     `json:"batch,omitempty"`
-	Workers int     `json:"workers,omitempty"`
-	Backend string  `json:"backend"`
-	CPUs    int     `json:"cpus"`
-	Date    string  `json:"date"`
-}
 
 func main() {
 	steps := flag.Int("steps", 15, "timed training steps per batch size")
@@ -61,11 +48,7 @@ func run(steps int, batches string, workers, inferBatch int) error {
 	if err != nil {
 		return err
 	}
-	emit := func(name string, value float64, unit string, batch int, workers int) {
-		line, _ := json.Marshal(figure{Figure: name, Value: round(value), Unit: unit, Batch: batch, Workers: workers,
-			Backend: backend.Name(), CPUs: runtime.NumCPU(), Date: time.Now().UTC().Format("2006-01-02")})
-		fmt.Println(string(line))
-	}
+	emit := benchfig.Writer{W: os.Stdout, Backend: backend.Name()}.Emit
 	for _, b := range strings.Split(batches, ",") {
 		batch, err := strconv.Atoi(strings.TrimSpace(b))
 		if err != nil {
@@ -160,5 +143,3 @@ func peakRSSMB() float64 {
 	}
 	return 0
 }
-
-func round(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
