@@ -25,7 +25,7 @@ test: deps wasm
 	CGO_ENABLED=1 go vet -tags xla ./cmd/train
 	go test -count=1 ./...
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
-		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad' ./model
+		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded' ./model
 	scripts/fuzz.sh
 
 # Every fuzz target for $(FUZZTIME) each: make fuzz FUZZTIME=60s
