@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Config holds every hyper-parameter of the network and its training. It is the one list of them:
@@ -89,7 +90,7 @@ func PresetConfig(name string) (Config, error) {
 		}
 		names = append(names, p.Name)
 	}
-	return Config{}, fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(names, ", "))
+	return Config{}, fmt.Errorf("unknown preset %s (known: %s)", quote(name), strings.Join(names, ", "))
 }
 
 // Field describes one configuration key, for flags, URL parameters and the page's controls.
@@ -155,7 +156,7 @@ func Fields() []Field {
 			set: func(c *Config, s string) error {
 				v, err := strconv.ParseInt(s, 10, 64)
 				if err != nil {
-					return fmt.Errorf("%q is not an integer", s)
+					return fmt.Errorf("%s is not an integer", quote(s))
 				}
 				c.Seed = v
 				return nil
@@ -179,7 +180,7 @@ func (c *Config) Set(key, value string) error {
 			return f.Set(c, value)
 		}
 	}
-	return fmt.Errorf("unknown setting %q", key)
+	return fmt.Errorf("unknown setting %s", quote(key))
 }
 
 // FromQuery builds a configuration from URL query parameters: "preset" picks the starting point
@@ -257,7 +258,7 @@ func (c Config) String() string {
 func parseInt(s string, dst *int) error {
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return fmt.Errorf("%q is not an integer", s)
+		return fmt.Errorf("%s is not an integer", quote(s))
 	}
 	*dst = v
 	return nil
@@ -266,7 +267,7 @@ func parseInt(s string, dst *int) error {
 func parseFloat(s string, dst *float64) error {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%q is not a number", s)
+		return fmt.Errorf("%s is not a number", quote(s))
 	}
 	*dst = v
 	return nil
@@ -276,7 +277,7 @@ func parseFloat(s string, dst *float64) error {
 func parseInts(s string, dst []int) error {
 	parts := strings.Split(s, ",")
 	if len(parts) != len(dst) {
-		return fmt.Errorf("%q needs %d comma-separated integers", s, len(dst))
+		return fmt.Errorf("%s needs %d comma-separated integers", quote(s), len(dst))
 	}
 	vals := make([]int, len(dst))
 	for i, p := range parts {
@@ -286,6 +287,19 @@ func parseInts(s string, dst []int) error {
 	}
 	copy(dst, vals)
 	return nil
+}
+
+// quotedRunes is how much of a value an error message quotes.
+const quotedRunes = 40
+
+// quote returns s in Go quotes for an error message, cut short when it is long: a 10 KB URL
+// parameter gets a message of one line, not of 10 KB.
+func quote(s string) string {
+	if utf8.RuneCountInString(s) <= quotedRunes {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return fmt.Sprintf("%s (%d characters)", strconv.Quote(string(r[:quotedRunes])+"…"), len(r))
 }
 
 func joinInts(v []int) string {

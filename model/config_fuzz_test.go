@@ -5,16 +5,8 @@ import (
 	"testing"
 )
 
-// maxParams is the parameter count of the largest network Validate accepts:
-// every size at its limit and stride 1, which keeps conv1's output 28x28.
-// Params grows with each of them, so no valid configuration has more.
-func maxParams() int {
-	cfg := DefaultConfig()
-	cfg.Filters = [3]int{maxFilters, maxFilters, maxFilters}
-	cfg.KernelSize, cfg.Stride = maxKernelSize, 1
-	cfg.Dense = [2]int{maxDense, maxDense}
-	return cfg.NumParams()
-}
+// maxParams is the parameter count of the largest network Validate accepts.
+func maxParams() int { return largestConfig().NumParams() }
 
 // FuzzConfigQuery feeds arbitrary query strings to FromQuery, as the page
 // does with its URL: an embedding course page, or a student, may write

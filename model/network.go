@@ -244,11 +244,13 @@ func maxPool(x *Node, native bool) *Node {
 // normalize is the notebook's batch-statistics normalisation: tf.nn.moments over (batch, h, w),
 // then (x-mean)/sqrt(var+eps), with no learnable scale or offset, in training and evaluation alike.
 //
-// The statistics are summed per image in float32, then over the batch in float64. simplego sums
-// float32 one element after another, and over the 12,544 rows of conv1 at batch 64 that lost about
-// 1e-4 of the mean: divided by a small standard deviation, that error reached 1e-3 in the
-// normalised activations, enough to change which element wins a max-pool window. Per image it
-// sums at most 196 rows; converting only the [B,C] partial sums keeps the cost and memory small.
+// The statistics are accumulated in float64. simplego sums float32 one element after another, and
+// over the 12,544 rows of conv1 at batch 64 that lost about 1e-4 of the mean: divided by a small
+// standard deviation, that error reached 1e-3 in the normalised activations, enough to change
+// which element wins a max-pool window. (Summing each image in float32 first, then the batch in
+// float64, was a few percent faster, but one more rounding made sharded and whole-batch training
+// drift apart after 4 steps instead of 10: Adam turns rounding in nearly-zero gradients into
+// full-size steps, so any difference grows several-fold a step.)
 func normalize(x *Node, epsilon float64) *Node {
 	mean := channelMean(x)
 	variance := channelMean(Square(Sub(x, Reshape(mean, 1, 1, 1, mean.Shape().Dimensions[0]))))
@@ -256,18 +258,15 @@ func normalize(x *Node, epsilon float64) *Node {
 	return normalizeWith(x, mean, Sqrt(AddScalar(variance, epsilon)))
 }
 
-// channelMean is the mean of x [B,H,W,C] per channel, [C].
+// channelMean is the mean of x [B,H,W,C] per channel, [C], accumulated in float64.
 func channelMean(x *Node) *Node {
-	d := x.Shape().Dimensions
-	return DivScalar(channelSum(x), float64(d[0]*d[1]*d[2]))
+	return ConvertDType(ReduceMean(ConvertDType(x, dtypes.Float64), 0, 1, 2), x.DType())
 }
 
-// channelSum is the sum of x [B,H,W,C] per channel, [C]: per image in float32, then over the
-// batch in float64 (see normalize). It is also the shards' part of channelMean.
+// channelSum is the sum of x [B,H,W,C] per channel, [C], accumulated in float64: the shards'
+// part of channelMean.
 func channelSum(x *Node) *Node {
-	d := x.Shape().Dimensions
-	perImage := ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1) // [B,C]
-	return ConvertDType(ReduceSum(ConvertDType(perImage, dtypes.Float64), 0), x.DType())
+	return ConvertDType(ReduceSum(ConvertDType(x, dtypes.Float64), 0, 1, 2), x.DType())
 }
 
 // normalizeWith is (x-mean)/std with per-channel statistics, broadcast over x [B,H,W,C].

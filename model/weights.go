@@ -47,6 +47,23 @@ func (m *Model) Save(w io.Writer) (err error) {
 	return EncodeSafetensors(w, meta, named)
 }
 
+// MaxWeightsFileSize is the most bytes a weights file of any valid configuration can have: the
+// largest network Validate accepts, in float32, after the longest header the reader takes. A
+// larger file is not one of this trainer's, and a caller can refuse it without reading it.
+func MaxWeightsFileSize() int {
+	return 8 + stMaxHeaderLen + 4*largestConfig().NumParams()
+}
+
+// largestConfig is the valid configuration with the most parameters: every size at its limit,
+// and stride 1, which keeps conv1's output 28x28. Params grows with each of them.
+func largestConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Filters = [3]int{maxFilters, maxFilters, maxFilters}
+	cfg.KernelSize, cfg.Stride = maxKernelSize, 1
+	cfg.Dense = [2]int{maxDense, maxDense}
+	return cfg
+}
+
 // Load builds a model on backend from a weights file written by Save. Every problem, from a file
 // that is not safetensors at all to one tensor of the wrong shape, is an error saying which; the
 // caller's current model is never touched, so a bad upload loses nothing.

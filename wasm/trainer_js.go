@@ -115,6 +115,9 @@ type info struct {
 	Fields  []fieldInfo  `json:"fields"`
 	Presets []presetInfo `json:"presets"`
 	Files   []fileInfo   `json:"files"`
+	// MaxWeightsBytes is the size of the largest weights file: the page refuses a larger one
+	// without reading it.
+	MaxWeightsBytes int `json:"maxWeightsBytes"`
 }
 
 type fieldInfo struct {
@@ -146,6 +149,7 @@ func (t *trainer) info() info {
 	for _, f := range model.KnownFiles {
 		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size})
 	}
+	in.MaxWeightsBytes = model.MaxWeightsFileSize()
 	return in
 }
 
@@ -380,6 +384,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	r := newRun(runID, cancel)
+	before, beforeEval := t.current, t.eval // the model again if the run diverges
 	t.run, t.current, t.eval = r, m, nil
 	t.mu.Unlock()
 	defer func() {
@@ -475,6 +480,16 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return map[string]any{"stopped": true, "epochs": len(results)}, nil
+	case errors.Is(err, model.ErrDiverged):
+		// Weights that diverged are of no use, and would show as noise (kernels) or NaN
+		// (predictions): the model before the run comes back.
+		t.mu.Lock()
+		if t.current == m {
+			t.current, t.eval = before, beforeEval
+		}
+		t.mu.Unlock()
+		err = fmt.Errorf("%w. The model is back to the one from before this run", err)
+		return nil, settingError{key: "lr", err: err} // the page marks the learning rate
 	case err != nil:
 		return nil, err
 	}
@@ -867,6 +882,13 @@ func (t *trainer) jsExportWeights([]safejs.Value) (any, error) {
 }
 
 func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
+	// Refuse a file too large to be weights before copying it into Go's memory, which never shrinks.
+	if n, err := arg(args, 0).Get("length"); err == nil && n.Type() == safejs.TypeNumber {
+		if size, _ := n.Int(); size > model.MaxWeightsFileSize() {
+			return nil, fmt.Errorf("weights file: %d MB, more than any weights file of this trainer (at most %d MB)",
+				size/1e6, model.MaxWeightsFileSize()/1e6)
+		}
+	}
 	data, err := bytesFromJS(arg(args, 0), "importWeights")
 	if err != nil {
 		return nil, err
@@ -888,4 +910,37 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	}
 	t.current, t.cfg, t.eval = m, m.Config(), nil
 	return configResult{Values: values(m.Config()), Summary: summarize(m.Config())}, nil
+}
+
+// leaked holds what jsCrash's "oom" allocates, so that nothing of it can be collected.
+var leaked [][]byte
+
+// jsCrash makes the program fail as a broken one would, for the browser tests: "panic" panics on a
+// goroutine of its own, which nothing recovers, and "oom" allocates 256 MB blocks until Go's
+// WebAssembly memory cannot grow any more (browsers stop it at 4 GB at most), which Go's runtime
+// ends with "fatal error: out of memory". Either way the Go program exits, as it would on a real
+// bug or a real shortage of memory, and the worker reports why (worker.js). The blocks are never
+// written, so they cost address space, not the machine's memory.
+func (t *trainer) jsCrash(args []safejs.Value) (any, error) {
+	how, err := arg(args, 0).String()
+	if err != nil {
+		return nil, errors.New("crash: expected \"panic\" or \"oom\"")
+	}
+	message := "crash requested"
+	if m := arg(args, 1); m.Type() == safejs.TypeString {
+		message, _ = m.String()
+	}
+	switch how {
+	case "panic":
+		go func() { panic(message) }()
+	case "oom":
+		go func() {
+			for {
+				leaked = append(leaked, make([]byte, 256<<20))
+			}
+		}()
+	default:
+		return nil, fmt.Errorf("crash: unknown way %q, expected \"panic\" or \"oom\"", how)
+	}
+	return struct{}{}, nil
 }

@@ -4,8 +4,9 @@
 // Web Workers (web/worker.js) and is the only code that touches JavaScript, through hack-pad/safejs.
 //
 // On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
-// serves calls until the worker ends. info is {fields, presets, files}: the settings (key, usage,
-// default value), the presets with their values, and the MNIST files to fetch (name, size).
+// serves calls until the worker ends. info is {fields, presets, files, maxWeightsBytes}: the
+// settings (key, usage, default value), the presets with their values, the MNIST files to fetch
+// (name, size), and the size of the largest weights file (model.MaxWeightsFileSize).
 //
 // Every function of api returns a Promise. It settles, never stays pending: it resolves with a
 // plain object, or rejects with an Error whose message a student can act on (a setting's error
@@ -31,7 +32,8 @@
 //	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
 //	    silent). testImages: how many test images to evaluate after each epoch (0: all). run: the
 //	    page's number of the run, the same on every worker, increasing. Stop resolves with
-//	    stopped: true; divergence, and abort, reject.
+//	    stopped: true; divergence (with error.key "lr"; the model before the run comes back), and
+//	    abort, reject.
 //	pause(), resume(), stop()                -> {}                 control the run in progress.
 //	    pause resolves once the step or evaluation batch under way has ended.
 //	abort({run, error})                      -> {}
@@ -46,6 +48,8 @@
 //	    pixels: a grey-scale drawing (Uint8Array, 0 background, 255 ink), centred as MNIST digits are.
 //	exportWeights()                          -> Uint8Array         a safetensors weights file.
 //	importWeights(Uint8Array)                -> {values, summary}  replaces the current model; a bad file changes nothing.
+//	crash(how, message)                      -> {}                 for the browser tests: then the program exits.
+//	    how: "panic" (a panic nothing recovers) or "oom" (allocates until WebAssembly memory is full).
 //
 // Images (input, images, maps) are arrays of grey levels 0..255, row-major. The shapes of every
 // result, and the message protocol between the page and the workers that wraps these calls, are
@@ -88,6 +92,7 @@ func main() {
 		"predict":       t.jsPredict,
 		"exportWeights": t.jsExportWeights,
 		"importWeights": t.jsImportWeights,
+		"crash":         t.jsCrash,
 	} {
 		// These Funcs live as long as the program, so they are never released.
 		f, err := safejs.FuncOf(asyncFunc(name, fn))

@@ -8,6 +8,13 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const mnistBytes = 11594722; // the four files, for messages before the workers say
 
+// quoted puts a value from the URL or a control in quotes for a message, cut short if it is long,
+// as Go's messages do (model/config.go).
+const quoted = (text) => {
+  const chars = [...text];
+  return chars.length > 40 ? `${JSON.stringify(`${chars.slice(0, 40).join('')}…`)} (${chars.length} characters)` : JSON.stringify(text);
+};
+
 // ---------------------------------------------------------------------------------------------
 // Talking to the workers: a team of them trains together (workers.js); worker 0 answers the rest.
 
@@ -22,7 +29,7 @@ function workerCount() {
   if (text === null) return Math.max(1, Math.min((navigator.hardwareConcurrency || 1) - 1, maxWorkers));
   const n = Number(text.trim());
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > 16) {
-    throw new Error(`workers: "${text}" must be a whole number from 1 to 16 (1: a single worker).`);
+    throw new Error(`workers: ${quoted(text)} must be a whole number from 1 to 16 (1: a single worker).`);
   }
   return n;
 }
@@ -42,12 +49,15 @@ function request(op, args = [], transfer = []) {
   return team ? team.request(op, args, transfer) : Promise.reject(new Error('The trainer is not running.'));
 }
 
+// sentence ends text with a full stop, unless it has one.
+const sentence = (text) => text.replace(/[^.!?]$/, '$&.');
+
 // die shows why the team ended, and offers to start a new one.
 function die(message) {
   state.training = false;
   state.ready = false;
   state.loaded = false;
-  setStatus(`${message.replace(/[^.!?]$/, '$&.')} Press Restart to start the trainer again.`, 'error');
+  setStatus(`${sentence(message)} Press Restart to start the trainer again.`, 'error');
   $('restart').hidden = false;
   updateControls();
 }
@@ -88,14 +98,19 @@ function updateControls() {
   document.body.classList.toggle('training', training);
 }
 
-// Panels: ?panels=train,loss shows only those, under a compact header, for embedding part of the page.
-const panelNames = params.get('panels');
-if (panelNames) {
-  document.body.classList.add('embedded');
-  const wanted = new Set(panelNames.split(',').map((s) => s.trim()));
-  for (const section of document.querySelectorAll('[data-panel]')) {
-    section.hidden = !wanted.has(section.dataset.panel);
+// showPanels: ?panels=train,loss shows only those, under a compact header, for embedding part of
+// the page. An unknown name stops the page, as a bad workers value does, rather than leave it blank.
+function showPanels() {
+  const text = params.get('panels');
+  if (!text) return;
+  const sections = [...document.querySelectorAll('[data-panel]')];
+  const known = sections.map((s) => s.dataset.panel);
+  const wanted = new Set(text.split(',').map((s) => s.trim()).filter((s) => s));
+  for (const name of wanted) {
+    if (!known.includes(name)) throw new Error(`panels: ${quoted(name)} is not a panel; the panels are ${known.join(', ')}.`);
   }
+  document.body.classList.add('embedded');
+  for (const section of sections) section.hidden = !wanted.has(section.dataset.panel);
 }
 const visible = (panel) => !document.querySelector(`[data-panel="${panel}"]`).hidden;
 
@@ -161,33 +176,45 @@ function matchPreset() {
   $('preset').value = p ? p.name : '';
 }
 
+// settingsProblem is the message of the setting that stops a run, while there is one.
+// urlProblem is the message of the URL's refused setting, until the student changes a setting:
+// Train refuses meanwhile, even where the controls look fine (an unknown preset).
+let settingsProblem = '';
+let urlProblem = '';
+
+// showSettingError shows a refused setting: under its control and in the status line.
 function showSettingError(err) {
   clearSettingErrors();
-  const key = err.key && ($(`f-${err.key}`) ? `f-${err.key}` : err.key);
-  const input = key && $(key);
-  if (input) {
-    input.setAttribute('aria-invalid', 'true');
-    const box = $(`${key}-error`);
-    box.textContent = err.message;
-    box.hidden = false;
-  }
+  markSetting(err.key, err.message);
+  settingsProblem = err.message;
   setStatus(`Check the settings: ${err.message}`, 'error');
+}
+
+// markSetting puts message under the control of setting key, if there is one.
+function markSetting(key, message) {
+  const id = key && ($(`f-${key}`) ? `f-${key}` : key);
+  const input = id && $(id);
+  const box = id && $(`${id}-error`);
+  if (!input || !box) return;
+  input.setAttribute('aria-invalid', 'true');
+  box.textContent = message;
+  box.hidden = false;
 }
 
 function clearSettingErrors() {
   for (const el of document.querySelectorAll('#settings [aria-invalid]')) el.removeAttribute('aria-invalid');
   for (const el of document.querySelectorAll('#settings .error')) el.hidden = true;
+  settingsProblem = '';
+  urlProblem = '';
 }
-
-let settingsValid = true;
 
 // configure sends settings to the workers; fill puts the values it answers back into the form.
 async function configure(settings, fill) {
   try {
     const r = await team.all('configure', [settings]);
+    const wasRefused = settingsProblem !== '';
     clearSettingErrors();
-    if (!settingsValid && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
-    settingsValid = true;
+    if (wasRefused && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
     if (fill) fillSettings(r.values);
     state.values = r.values;
     showSummary(r.summary);
@@ -195,7 +222,6 @@ async function configure(settings, fill) {
     return true;
   } catch (err) {
     if (team.failing) return false; // the status says why
-    settingsValid = false;
     showSettingError(err);
     return false;
   }
@@ -206,7 +232,7 @@ function testImages() {
   const text = input.value.trim();
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > 10000) {
-    showSettingError({ key: 'test-images', message: `test-images: "${text}" must be a whole number from 0 to 10000 (0 = all).` });
+    showSettingError({ key: 'test-images', message: `test-images: ${quoted(text)} must be a whole number from 0 to 10000 (0 = all).` });
     return -1;
   }
   return n;
@@ -214,6 +240,7 @@ function testImages() {
 
 let configureTimer = 0;
 $('settings').addEventListener('input', (e) => {
+  urlProblem = '';
   if (e.target.id === 'preset') return;
   matchPreset();
   clearTimeout(configureTimer);
@@ -280,6 +307,10 @@ function roughDuration(seconds) {
 
 $('settings').addEventListener('submit', async (e) => {
   e.preventDefault();
+  if (urlProblem) {
+    setStatus(`Check the settings: ${urlProblem}`, 'error');
+    return;
+  }
   timings.train = Math.round(performance.now());
   delete timings.firstProgress;
   const n = testImages();
@@ -297,7 +328,10 @@ $('settings').addEventListener('submit', async (e) => {
     setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
       `Finished: ${plural(r.epochs, 'epoch')}.${acc} Draw a digit to try the network.`);
   } catch (err) {
-    if (!team.failing) setStatus(`Training failed: ${err.message}`, 'error');
+    if (!team.failing) {
+      setStatus(`Training failed: ${sentence(err.message)}`, 'error');
+      markSetting(err.key, err.message); // a run that diverged: the learning rate
+    }
   } finally {
     state.training = false;
     state.paused = false;
@@ -788,6 +822,10 @@ $('import').addEventListener('change', async () => {
   $('import').value = ''; // choosing the same file again fires change again
   if (!file) return;
   try {
+    if (file.size > state.info.maxWeightsBytes) { // as Go would say, without reading the file
+      const mb = (n) => Math.floor(n / 1e6);
+      throw new Error(`weights file: ${mb(file.size)} MB, more than any weights file of this trainer (at most ${mb(state.info.maxWeightsBytes)} MB)`);
+    }
     const data = new Uint8Array(await file.arrayBuffer());
     const r = await request('importWeights', [data], [data.buffer]);
     fillSettings(r.values);
@@ -824,7 +862,10 @@ events.ready = async (m) => {
     if (!(await configure(location.search, true))) {
       // Show what the URL asked for, so the student sees the value to fix.
       for (const [key, value] of params) if ($(`f-${key}`)) $(`f-${key}`).value = value;
+    } else if (params.has('test-images')) {
+      testImages(); // shows a bad value
     }
+    urlProblem = settingsProblem;
   }
   refreshVisuals();
   loadData(false);
@@ -839,7 +880,10 @@ function showDownload(loaded, total) {
 }
 
 // download fetches the four MNIST files, showing progress at most ten times a second. A retry
-// (again) bypasses the HTTP cache, in case it holds a damaged copy.
+// (again) bypasses the HTTP cache, in case it holds a damaged copy. The first file that fails
+// stops the others, with an error that names it and says what went wrong: no answer, an HTTP
+// error, a connection cut midway, or a size other than the one expected. (Go then checks the
+// SHA-256 of each.)
 async function download(files, again) {
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const loaded = {};
@@ -850,48 +894,71 @@ async function download(files, again) {
     lastShown = now;
     showDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total);
   };
+  const stop = new AbortController();
+  const bytes = (n) => `${n.toLocaleString('en')} bytes`;
   const one = async (file) => {
+    const failed = (what) => new Error(`Could not download ${file.name}: ${what}.`);
     let response;
     try {
-      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default' });
+      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default', signal: stop.signal });
     } catch (err) {
-      throw new Error(`Could not download ${file.name}: ${err.message}`);
+      throw failed(`no answer from the server (${err.message})`);
     }
     if (!response.ok) {
-      throw new Error(`Could not download ${file.name}: the server answered ${response.status} ${response.statusText}`);
+      throw failed(`the server answered ${response.status} ${response.statusText}`.trimEnd());
     }
     const reader = response.body.getReader();
     const chunks = [];
+    let n = 0;
+    let tooLong = false;
     loaded[file.name] = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded[file.name] += value.length;
-      show(false);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        n += value.length;
+        if (n > file.size) {
+          tooLong = true; // a wrong file, or a server that never stops: read no more of it
+          reader.cancel().catch(() => {});
+          break;
+        }
+        chunks.push(value);
+        loaded[file.name] = n;
+        show(false);
+      }
+    } catch (err) {
+      throw failed(`the connection broke after ${n.toLocaleString('en')} of ${bytes(file.size)} (${err.message})`);
     }
-    const bytes = new Uint8Array(loaded[file.name]);
+    if (tooLong) throw failed(`the server sent more than its ${bytes(file.size)}`);
+    if (n < file.size) throw failed(`the download ended after ${n.toLocaleString('en')} of ${bytes(file.size)}`);
+    const data = new Uint8Array(n);
     let at = 0;
     for (const c of chunks) {
-      bytes.set(c, at);
+      data.set(c, at);
       at += c.length;
     }
-    return [file.name, bytes];
+    return [file.name, data];
   };
-  const result = Object.fromEntries(await Promise.all(files.map(one)));
-  show(true);
-  return result;
+  try {
+    const result = Object.fromEntries(await Promise.all(files.map(one)));
+    show(true);
+    return result;
+  } catch (err) {
+    stop.abort(); // the other files are not needed now
+    throw err;
+  }
 }
 
 // loadData downloads MNIST once and gives every worker a copy, which Go checks (size, SHA-256)
-// and parses.
+// and parses. Nothing is trained on unless all four files pass.
 async function loadData(again) {
   $('retry').hidden = true;
   $('download').hidden = false;
   $('download-text').hidden = false;
   setStatus(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
+  let files;
   try {
-    const files = mnist && !again ? mnist : await download(state.info.files, again);
+    files = mnist && !again ? mnist : await download(state.info.files, again);
     timings.downloaded = Math.round(performance.now());
     setStatus('Checking and unpacking the MNIST digits…', 'busy');
     const r = await team.all('loadData', [files]);
@@ -899,13 +966,18 @@ async function loadData(again) {
     state.loaded = true;
     timings.loaded = Math.round(performance.now());
     const workers = team.count > 1 ? ` Training uses ${team.count} workers.` : '';
-    setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
+    if (settingsProblem) {
+      setStatus(`Check the settings: ${settingsProblem}`, 'error'); // the URL's, still to fix
+    } else {
+      setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
+    }
     $('download').hidden = true;
     $('download-text').hidden = true;
     refreshFeatures();
   } catch (err) {
     if (team.failing) return;
-    setStatus(`Could not load MNIST: ${err.message}`, 'error');
+    // Go's errors name the file: "mnist: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
+    setStatus(files ? `Could not load MNIST: ${err.message.replace(/^mnist: /, '')}` : err.message, 'error');
     $('download').hidden = true;
     $('download-text').hidden = true;
     $('retry').hidden = false;
@@ -925,6 +997,7 @@ buildProbs();
 clearPad();
 updateControls();
 try {
+  showPanels();
   startTeam(workerCount());
 } catch (err) {
   setStatus(err.message, 'error');
@@ -948,5 +1021,5 @@ window.__mnist = Object.freeze({
     return team && team.failure ? structuredClone(team.failure) : null;
   },
   memory: () => team.memory(),
-  crashWorker: (i) => team.crash(i),
+  crashWorker: (i, how) => team.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
 });

@@ -8,6 +8,33 @@ importScripts('wasm_exec.js');
 let api = null; // the Go functions, once Go has registered them (see wasm/wasm_js.go)
 let memory = null; // Go's WebAssembly.Memory: the bulk of the worker's memory
 
+// goOutput is the end of what Go has written (to the console, through wasm_exec.js): if Go exits,
+// its last panic or fatal error says why.
+let goOutput = '';
+const goOutputKept = 16384;
+const goDecoder = new TextDecoder();
+const writeSync = globalThis.fs.writeSync;
+globalThis.fs.writeSync = function (fd, buf) {
+  goOutput = (goOutput + goDecoder.decode(buf, { stream: true })).slice(-goOutputKept);
+  return writeSync.call(this, fd, buf);
+};
+
+// exitReason says why Go exited with code, in words for the page: out of memory, a panic, or a
+// fatal error, with Go's own line.
+function exitReason(code) {
+  const lines = goOutput.split('\n');
+  const line = (re) => lines.find((l) => re.test(l));
+  const fatalError = line(/^fatal error: /);
+  if (fatalError === 'fatal error: out of memory') {
+    const gb = memory ? (memory.buffer.byteLength / 2 ** 30).toFixed(1) : '?';
+    const detail = line(/^runtime: out of memory/) || fatalError;
+    return `it ran out of memory: its WebAssembly memory could not grow beyond ${gb} GB (${detail}). ` +
+      'A smaller batch or fewer filters need less';
+  }
+  const why = line(/^panic: /) || fatalError;
+  return `the Go program stopped${why ? `: ${why}` : ''} (exit code ${code})`;
+}
+
 // Go calls goReady once its handlers are registered: only then is the worker ready.
 const goReady = new Promise((resolve) => {
   self.goReady = resolve;
@@ -25,10 +52,16 @@ function fatal(error) {
 // start runs main.wasm, which the page compiled once for all its workers.
 async function start(module) {
   const go = new Go();
+  let exitCode = 0;
+  const exit = go.exit;
+  go.exit = (code) => {
+    exitCode = code;
+    exit(code);
+  };
   const instance = await WebAssembly.instantiate(module, go.importObject);
   memory = instance.exports.mem;
   // go.run resolves only when the Go program exits, which it should never do: do not await it.
-  go.run(instance).then(() => fatal('The trainer stopped unexpectedly.'));
+  go.run(instance).then(() => fatal(exitReason(exitCode)), fatal);
   const result = await goReady;
   if (result.error) throw new Error(result.error);
   api = result.api;
@@ -39,16 +72,21 @@ async function handle(op, args) {
   switch (op) {
     case 'memory': // how much memory Go's heap has taken: WebAssembly memory never shrinks
       return { wasmBytes: memory ? memory.buffer.byteLength : 0 };
-    case 'crash': // for the browser tests: fail as a worker whose script throws
-      setTimeout(() => {
-        throw new Error(args[0] || 'crash requested');
-      });
-      return {};
+    case 'crash': // for the browser tests: fail as a broken worker would (protocol.md)
+      if ((args[1] || 'throw') === 'throw') {
+        setTimeout(() => {
+          throw new Error(args[0] || 'crash requested');
+        });
+        return {};
+      }
+      break; // Go panics, or runs out of memory
   }
   if (!api) throw new Error('The trainer is not running.');
   switch (op) {
     case 'train':
       return api.train(args[0] || {}, (event) => post({ event: event.type, ...event }));
+    case 'crash':
+      return api.crash(args[1], args[0]);
     default:
       if (typeof api[op] !== 'function') throw new Error(`Unknown operation ${op}.`);
       return api[op](...args);
