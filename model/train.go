@@ -75,8 +75,9 @@ const divergedLoss = 50
 // every image except the len%BatchSize left over after the last full batch (a different few each
 // epoch): one fixed batch shape means one compiled graph.
 //
-// It returns ctx.Err() when ctx is cancelled (between steps), and an ErrDiverged error, naming
-// the likely cause, as soon as a loss is not finite. Weights keep the last finished step.
+// It returns ctx.Err() when ctx is cancelled (between steps or evaluation batches), and an
+// ErrDiverged error, naming the likely cause, as soon as a loss is not finite or above
+// divergedLoss. Weights keep the last finished step.
 func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
 	cfg := m.cfg
 	if cfg.TrainImages > 0 {
