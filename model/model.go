@@ -119,16 +119,27 @@ func (m *Model) graphWeights(g *Graph) weights {
 	return w
 }
 
+// optimizer returns the notebook's optimiser, Adam at the configured learning rate. Every
+// training graph builds its own, on the same context variables.
+func (m *Model) optimizer() optimizers.Interface {
+	return optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+}
+
+// stepGraph builds one optimisation step on a batch of images and labels and returns its loss.
+func (m *Model) stepGraph(ctx *mlctx.Context, optimizer optimizers.Interface, images, labels *Node) *Node {
+	g := images.Graph()
+	ctx.SetTraining(g, true)
+	loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images, m.native).logits, labels)
+	optimizer.UpdateGraph(ctx, g, loss)
+	return loss
+}
+
 // trainStep runs one optimisation step on a batch and returns its loss. Callers hold m.mu.
 func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 	if m.trainExec == nil {
-		optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+		optimizer := m.optimizer()
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
-			g := images.Graph()
-			ctx.SetTraining(g, true)
-			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images, m.native).logits, labels)
-			optimizer.UpdateGraph(ctx, g, loss)
-			return loss
+			return m.stepGraph(ctx, optimizer, images, labels)
 		})
 		if err != nil {
 			return 0, err
@@ -146,15 +157,10 @@ func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 // training set, which stays on the device between steps. Callers hold m.mu.
 func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (float64, error) {
 	if m.deviceExec == nil {
-		optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+		optimizer := m.optimizer()
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels, indices *Node) *Node {
-			g := images.Graph()
-			ctx.SetTraining(g, true)
 			idx := InsertAxes(indices, -1) // [B,1]: Gather rejects indices of higher rank than the operand's + 1
-			batch := Gather(images, idx)
-			loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), batch, m.native).logits, Gather(labels, idx))
-			optimizer.UpdateGraph(ctx, g, loss)
-			return loss
+			return m.stepGraph(ctx, optimizer, Gather(images, idx), Gather(labels, idx))
 		})
 		if err != nil {
 			return 0, err

@@ -25,7 +25,6 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
 // Shard is one participant of a data-parallel training run. Every shard holds a replica of the
@@ -382,7 +381,7 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 		}
 	}
 	// Adam also implements UpdateGraphWithGradients; the Interface does not list it.
-	optimizer := optimizers.Adam().LearningRate(m.cfg.LearningRate).Done().(interface {
+	optimizer := m.optimizer().(interface {
 		UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
 	})
 	g.apply = newExec(func(ctx *context.Context, grads []*Node) []*Node {
