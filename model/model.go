@@ -248,6 +248,13 @@ func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
 	return m.evaluate(context.Background(), d, nil, nil)
 }
 
+// EvaluateEach is Evaluate calling between after each batch with the images done and the total:
+// between may block (a pause, or giving a browser's event loop a turn) or return an error, which
+// stops the evaluation and is returned.
+func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (Evaluation, error) {
+	return m.evaluate(context.Background(), d, nil, between)
+}
+
 // evaluate is Evaluate shared among shards: shard i runs every Count-th batch, and one Reduce
 // gathers the loss and the predictions. Batches stay whole, so the result is the same as one
 // model evaluating everything. Between batches it calls between (if set), which may block (a

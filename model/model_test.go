@@ -613,3 +613,32 @@ func TestBatchesOnDevice(t *testing.T) {
 		t.Fatal("simplego reported that it can differentiate Convolve and MaxPool")
 	}
 }
+
+// TestEvaluateEach checks that evaluating with a callback between batches gives Evaluate's result,
+// and that the callback's error stops the evaluation.
+func TestEvaluateEach(t *testing.T) {
+	_, test := loadTestData(t)
+	test = test.Slice(0, 2*EvalBatch+50)
+	m := newTestModel(t, smallConfig(64))
+	want, err := m.Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	got, err := m.EvaluateEach(test, func(done, total int) error {
+		calls = append(calls, fmt.Sprintf("%d/%d", done, total))
+		return nil
+	})
+	if err != nil || got.Loss != want.Loss || fmt.Sprint(got.Predictions) != fmt.Sprint(want.Predictions) {
+		t.Fatalf("EvaluateEach: loss %v, error %v; Evaluate: loss %v (or predictions differ)", got.Loss, err, want.Loss)
+	}
+	n := test.Len()
+	if wantCalls := fmt.Sprint([]string{fmt.Sprintf("%d/%d", EvalBatch, n), fmt.Sprintf("%d/%d", 2*EvalBatch, n),
+		fmt.Sprintf("%d/%d", n, n)}); fmt.Sprint(calls) != wantCalls {
+		t.Fatalf("callbacks %v, want %v", calls, wantCalls)
+	}
+	stop := errors.New("stop")
+	if _, err := m.EvaluateEach(test, func(int, int) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("EvaluateEach returned %v, want the callback's error", err)
+	}
+}

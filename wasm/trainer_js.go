@@ -619,36 +619,20 @@ func checkTestImages(n int, test *model.Dataset) (int, error) {
 }
 
 // evaluateTest evaluates m on the first n test images (the Evaluate button; training runs evaluate
-// through model.TrainOptions.Test). It goes one batch (model.EvalBatch) at a time, which gives
-// exactly model.Evaluate's result, and yields between batches, so that predictions, kernels and
+// through model.TrainOptions.Test), yielding between batches, so that predictions, kernels and
 // feature maps still answer: 10,000 images take minutes in a browser.
 func (t *trainer) evaluateTest(m *model.Model, n int) (*model.Evaluation, error) {
 	t.mu.Lock()
 	test := t.test.Slice(0, n)
 	t.mu.Unlock()
-	ev := &model.Evaluation{}
-	var lossSum float64
-	for start := 0; start < n; start += model.EvalBatch {
+	ev, err := m.EvaluateEach(test, func(int, int) error {
 		t.yield()
-		part := test.Slice(start, start+model.EvalBatch)
-		pev, err := m.Evaluate(part)
-		if err != nil {
-			return nil, err
-		}
-		ev.Predictions = append(ev.Predictions, pev.Predictions...)
-		lossSum += pev.Loss * float64(part.Len())
-	}
-	labels := make([]int, n)
-	for i, l := range test.Labels {
-		labels[i] = int(l)
-	}
-	var err error
-	if ev.Confusion, err = model.NewConfusionMatrix(model.NumClasses, labels, ev.Predictions); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	ev.Report = ev.Confusion.Report()
-	ev.Loss = lossSum / float64(n)
-	return ev, nil
+	return &ev, nil
 }
 
 // control returns the run in progress.
