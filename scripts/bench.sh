@@ -4,6 +4,8 @@
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Go 1.27.3 with its SIMD packages, as in the Makefile (kernels/README.md).
+export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=${GOEXPERIMENT-simd}
 go run ./cmd/bench
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -8,6 +8,8 @@
 # exits 1. Inputs the fuzzer finds interesting go to Go's cache, not the tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Go 1.27.3 with its SIMD packages, as in the Makefile (kernels/README.md).
+export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=${GOEXPERIMENT-simd}
 
 FUZZTIME=${FUZZTIME:-3s}
 # Go minimises each new interesting input before adding it to the corpus,

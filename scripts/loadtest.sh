@@ -15,6 +15,8 @@
 # wrk itself; the server logs them short, and they are counted apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Go 1.27.3 with its SIMD packages, as in the Makefile (kernels/README.md).
+export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=${GOEXPERIMENT-simd}
 
 CLIENTS=${CLIENTS:-200}
 DURATION=${DURATION:-30s}

@@ -366,7 +366,12 @@ func TestBrowser(t *testing.T) {
 		chart := eval[chartData](t, p, `window.__mnist.chart`)
 		twoWorkers = chart
 		t.Logf("training run (512 images, 1 epoch, loss on 256, test on 500) took %v", time.Since(trainStart).Round(time.Second))
-		t.Logf("speed shown: %s", p.text(t, "#stat-speed"))
+		speedShown := p.text(t, "#stat-speed")
+		t.Logf("speed shown: %s", speedShown)
+		// make builds main.wasm with the SIMD kernels, and the page says so beside the speed.
+		if os.Getenv("MNIST_EXPECT_SIMD") != "" && !strings.Contains(speedShown, "SIMD ×4") {
+			t.Errorf("speed shown %q does not say SIMD ×4, though this build should run the SIMD kernels", speedShown)
+		}
 
 		if len(chart.Steps) != 16 {
 			t.Fatalf("the chart has %d steps, want 16 (512 images / batch 32)", len(chart.Steps))

@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/hack-pad/safejs"
 
+	"github.com/mnist-trainer/mnist/kernels"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -118,6 +119,10 @@ type info struct {
 	// MaxWeightsBytes is the size of the largest weights file: the page refuses a larger one
 	// without reading it.
 	MaxWeightsBytes int `json:"maxWeightsBytes"`
+	// Kernels says which compute kernels this build runs: "SIMD ×4" (WebAssembly SIMD128, see
+	// kernels/README.md) or "generic" (simplego as shipped); KernelList names each family.
+	Kernels    string   `json:"kernels"`
+	KernelList []string `json:"kernelList"`
 }
 
 type fieldInfo struct {
@@ -150,6 +155,7 @@ func (t *trainer) info() info {
 		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size})
 	}
 	in.MaxWeightsBytes = model.MaxWeightsFileSize()
+	in.Kernels, in.KernelList = kernels.Summary(), kernels.Active()
 	return in
 }
 

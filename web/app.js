@@ -373,8 +373,9 @@ events.progress = (m) => {
   $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
   $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
-  $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s`;
-  $('stat-speed').title = team.count > 1 ? `${team.count} workers, each on its share of every batch` : 'one worker';
+  $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s · ${state.info.kernels}`;
+  $('stat-speed').title = (team.count > 1 ? `${team.count} workers, each on its share of every batch` : 'one worker') +
+    (state.info.kernelList.length ? `; SIMD kernels: ${state.info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
   $('stat-elapsed').textContent = duration(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? duration(m.etaMs) : '–';
   $('run-progress').value = m.step / m.steps;

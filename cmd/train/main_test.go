@@ -32,6 +32,10 @@ func TestTrainPrintsReportAndSavesWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// make builds with the SIMD kernels (MNIST_EXPECT_SIMD=1), and the first line says so.
+	if first, _, _ := strings.Cut(stdout, "\n"); os.Getenv("MNIST_EXPECT_SIMD") != "" && !strings.Contains(first, "kernels SIMD ×") {
+		t.Errorf("first line does not name the SIMD kernels: %q", first)
+	}
 	for _, want := range []string{
 		"2 worker(s)", "Epoch 1: training loss", "Epoch 2: training loss", "(on 64 images)",
 		"              precision    recall  f1-score   support", "    accuracy ", "weighted avg",

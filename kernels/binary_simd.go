@@ -1,0 +1,259 @@
+//go:build goexperiment.simd
+
+package kernels
+
+// f32-vbinary: element-wise Add, Sub, Mul and Div with numpy-style broadcasting, one vector of
+// lanes at a time. A broadcast is planned once per call (axes where both operands behave alike
+// are merged), so the loops below see contiguous runs: both operands running, or one of them a
+// scalar for the run. The ops round exactly as scalar Go does (no fused multiply-add here), so
+// results are bit-identical to simplego's own.
+
+import "simd"
+
+// BinaryOp is an element-wise float32 operation.
+type BinaryOp uint8
+
+// The element-wise operations the kernels cover.
+const (
+	Add BinaryOp = iota
+	Sub
+	Mul
+	Div
+)
+
+// Binary sets dst[i] = a[i] op b[i]; the three have equal lengths.
+func Binary(op BinaryOp, dst, a, b []float32) {
+	n := len(dst)
+	a, b = a[:n], b[:n]
+	l := Lanes()
+	i := 0
+	switch op {
+	case Add:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Add(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] + b[i]
+		}
+	case Sub:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Sub(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] - b[i]
+		}
+	case Mul:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Mul(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] * b[i]
+		}
+	case Div:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Div(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] / b[i]
+		}
+	}
+}
+
+// binaryScalar sets dst[i] = a[i] op s, or s op a[i] if scalarLeft.
+func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
+	n := len(dst)
+	a = a[:n]
+	l := Lanes()
+	v := simd.BroadcastFloat32s(s)
+	i := 0
+	switch {
+	case op == Add:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Add(v).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] + s
+		}
+	case op == Mul:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Mul(v).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] * s
+		}
+	case op == Sub && !scalarLeft:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Sub(v).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] - s
+		}
+	case op == Sub:
+		for ; i+l <= n; i += l {
+			v.Sub(simd.LoadFloat32s(a[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = s - a[i]
+		}
+	case op == Div && !scalarLeft:
+		for ; i+l <= n; i += l {
+			simd.LoadFloat32s(a[i:]).Div(v).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = a[i] / s
+		}
+	case op == Div:
+		for ; i+l <= n; i += l {
+			v.Div(simd.LoadFloat32s(a[i:])).Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = s / a[i]
+		}
+	}
+}
+
+func scalarOp(op BinaryOp, x, y float32) float32 {
+	switch op {
+	case Add:
+		return x + y
+	case Sub:
+		return x - y
+	case Mul:
+		return x * y
+	default:
+		return x / y
+	}
+}
+
+// BroadcastBinary sets dst, of shape out, to a op b, where a and b have out's rank and each of
+// their dimensions equals out's or is 1 (broadcast). ok is false, with nothing written, if the
+// shapes do not fit that rule.
+func BroadcastBinary(op BinaryOp, dst, a, b []float32, out, aDims, bDims []int) (ok bool) {
+	p, ok := planBroadcast(out, aDims, bDims)
+	if !ok {
+		return false
+	}
+	p.run(func(d, ia, ib, n, sa, sb int) {
+		switch {
+		case sa == 1 && sb == 1:
+			Binary(op, dst[d:d+n], a[ia:ia+n], b[ib:ib+n])
+		case sa == 1:
+			binaryScalar(op, dst[d:d+n], a[ia:ia+n], b[ib], false)
+		case sb == 1:
+			binaryScalar(op, dst[d:d+n], b[ib:ib+n], a[ia], true)
+		default: // both broadcast along the run: one value
+			v := scalarOp(op, a[ia], b[ib])
+			run := dst[d : d+n]
+			for i := range run {
+				run[i] = v
+			}
+		}
+	})
+	return true
+}
+
+// BroadcastCopy sets dst, of shape out, to src broadcast from srcDims (out's rank, each
+// dimension equal to out's or 1). ok is false, with nothing written, if the shapes do not fit.
+func BroadcastCopy[T float32 | float64](dst, src []T, out, srcDims []int) (ok bool) {
+	p, ok := planBroadcast(out, srcDims, srcDims)
+	if !ok {
+		return false
+	}
+	p.run(func(d, is, _, n, ss, _ int) {
+		if ss == 1 {
+			copy(dst[d:d+n], src[is:is+n])
+			return
+		}
+		run := dst[d : d+n]
+		if v := src[is]; v == 0 {
+			clear(run) // the zeros of gradients: memclr beats any loop
+		} else {
+			for i := range run {
+				run[i] = v
+			}
+		}
+	})
+	return true
+}
+
+// broadcastPlan walks a broadcast as contiguous runs along its innermost (merged) axis.
+type broadcastPlan struct {
+	dims       []int // merged output dimensions, outermost first
+	aStr, bStr []int // each operand's stride along them; 0 where it is broadcast
+}
+
+// planBroadcast merges neighbouring axes where a and b are both running or both broadcast,
+// and drops axes of size 1.
+func planBroadcast(out, aDims, bDims []int) (broadcastPlan, bool) {
+	if len(aDims) != len(out) || len(bDims) != len(out) {
+		return broadcastPlan{}, false
+	}
+	var p broadcastPlan
+	type axis struct {
+		dim        int
+		aRun, bRun bool
+	}
+	var axes []axis
+	for i, d := range out {
+		if (aDims[i] != d && aDims[i] != 1) || (bDims[i] != d && bDims[i] != 1) {
+			return p, false
+		}
+		if d == 1 {
+			continue
+		}
+		ax := axis{d, aDims[i] == d, bDims[i] == d}
+		if n := len(axes); n > 0 && axes[n-1].aRun == ax.aRun && axes[n-1].bRun == ax.bRun {
+			axes[n-1].dim *= d
+			continue
+		}
+		axes = append(axes, ax)
+	}
+	if len(axes) == 0 {
+		axes = append(axes, axis{1, true, true})
+	}
+	p.dims = make([]int, len(axes))
+	p.aStr = make([]int, len(axes))
+	p.bStr = make([]int, len(axes))
+	sa, sb := 1, 1
+	for i := len(axes) - 1; i >= 0; i-- {
+		p.dims[i] = axes[i].dim
+		if axes[i].aRun {
+			p.aStr[i] = sa
+			sa *= axes[i].dim
+		}
+		if axes[i].bRun {
+			p.bStr[i] = sb
+			sb *= axes[i].dim
+		}
+	}
+	return p, true
+}
+
+// run calls fn for each run of the innermost axis, with the flat offsets of dst, a and b where
+// it starts, its length, and a's and b's stride along it (1 or 0).
+func (p broadcastPlan) run(fn func(d, ia, ib, n, sa, sb int)) {
+	last := len(p.dims) - 1
+	n, sa, sb := p.dims[last], p.aStr[last], p.bStr[last]
+	idx := make([]int, last)
+	d, ia, ib := 0, 0, 0
+	for {
+		fn(d, ia, ib, n, sa, sb)
+		d += n
+		// Advance the outer axes like an odometer.
+		axis := last - 1
+		for ; axis >= 0; axis-- {
+			idx[axis]++
+			ia += p.aStr[axis]
+			ib += p.bStr[axis]
+			if idx[axis] < p.dims[axis] {
+				break
+			}
+			ia -= p.aStr[axis] * p.dims[axis]
+			ib -= p.bStr[axis] * p.dims[axis]
+			idx[axis] = 0
+		}
+		if axis < 0 {
+			return
+		}
+	}
+}

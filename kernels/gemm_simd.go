@@ -1,0 +1,257 @@
+//go:build goexperiment.simd
+
+package kernels
+
+// f32-gemm/4x2v (wasm) and f32-gemm/6x2v (amd64, arm64): C = A·B in float32, with a register
+// tile of gemmMR rows of C by 2 vectors of columns: 4×8 in wasm, 6×16 with AVX2, 6×32 with
+// AVX-512. Each step of k loads 2 vectors of B and broadcasts one value of A per row into
+// 2·gemmMR accumulators. 6 rows use 15 of AVX2's 16 registers (AVX-512 and NEON have 32); in
+// wasm, V8 spills at 6 rows (measured: 6.7–7.8 GFLOP/s against 8–13 at 4), so wasm keeps 4.
+//
+// B is packed once into panels of 2 vectors' width, k-major, zero-padded to whole panels. A's
+// rows are read in place when they are contiguous, and otherwise (the Aᵀ of dB = Aᵀ·dY, the
+// tiles at the bottom edge) packed per tile into gemmMR rows of gemmKC steps. K is walked in
+// blocks of gemmKC so that the B panel a tile reads stays in L1.
+
+import (
+	"simd"
+	"sync"
+)
+
+// Lanes is the number of float32 lanes in a vector on this machine.
+func Lanes() int { return simd.Float32s{}.Len() }
+
+// Matrix is a strided view of a float32 matrix: element (i, j) is
+// Data[Offset + i*RowStride + j*ColStride].
+type Matrix struct {
+	Data                         []float32
+	Offset, RowStride, ColStride int
+}
+
+// gemmKC is the steps of k per block: a gemmMR×256 A panel and a 256×(2 vectors) B panel.
+const gemmKC = 256
+
+var scratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// getScratch returns a pooled slice of length n (not zeroed) and its pool handle.
+func getScratch(n int) *[]float32 {
+	p := scratch.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// MatMul sets c, dense row-major [m,n], to a·b, a [m,k] and b [k,n]. workers > 1 splits the rows
+// of c among that many goroutines; each element's sum runs over k in the same order whatever
+// the split, so the result does not depend on workers.
+func MatMul(c []float32, a, b Matrix, m, k, n, workers int) {
+	c = c[:m*n]
+	if k == 0 {
+		clear(c)
+		return
+	}
+	nr := 2 * Lanes()
+	panels := (n + nr - 1) / nr
+	pb := getScratch(panels * nr * k)
+	defer scratch.Put(pb)
+	packB(*pb, b, k, n, nr)
+
+	tiles := (m + gemmMR - 1) / gemmMR
+	// Below about 64 KFLOP a goroutine costs more than it saves.
+	workers = max(1, min(workers, tiles, m*n*k/(1<<16)))
+	if workers == 1 {
+		gemmTiles(c, a, *pb, 0, tiles, m, k, n, nr)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := tiles*w/workers, tiles*(w+1)/workers
+		wg.Go(func() { gemmTiles(c, a, *pb, lo, hi, m, k, n, nr) })
+	}
+	wg.Wait()
+}
+
+// packB lays b [k,n] out as panels of nr columns: panel p holds, for each kk, b[kk, p*nr:(p+1)*nr],
+// zero-padded past n.
+func packB(dst []float32, b Matrix, k, n, nr int) {
+	for p := 0; p*nr < n; p++ {
+		panel := dst[p*nr*k : (p+1)*nr*k]
+		j0, w := p*nr, min(nr, n-p*nr)
+		for kk := range k {
+			row := panel[kk*nr : kk*nr+nr]
+			src := b.Offset + kk*b.RowStride + j0*b.ColStride
+			if b.ColStride == 1 {
+				copy(row, b.Data[src:src+w])
+			} else {
+				for j := range w {
+					row[j] = b.Data[src+j*b.ColStride]
+				}
+			}
+			clear(row[w:])
+		}
+	}
+}
+
+// aRows returns the gemmMR rows of a's tile at row i0, steps [k0, k0+kc), each of length kc:
+// slices of a itself where its rows are contiguous and whole, else rows packed into dst (zero
+// past m). Reading A in place saves a copy of A per product, which in wasm cost as much as a
+// fifth of the narrow layers' products.
+func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) {
+	base := a.Offset + i0*a.RowStride + k0*a.ColStride
+	valid := min(gemmMR, m-i0)
+	if a.ColStride == 1 && valid == gemmMR {
+		for r := range rows {
+			o := base + r*a.RowStride
+			rows[r] = a.Data[o : o+kc]
+		}
+		return
+	}
+	for r := range rows {
+		rows[r] = dst[r*kc : (r+1)*kc]
+		if r >= valid {
+			clear(rows[r])
+		}
+	}
+	if a.RowStride < a.ColStride {
+		// A is stored by columns (the Aᵀ of dB = Aᵀ·dY): read each column's rows together.
+		for kk := range kc {
+			col := base + kk*a.ColStride
+			for r := range valid {
+				rows[r][kk] = a.Data[col+r*a.RowStride]
+			}
+		}
+		return
+	}
+	for r := range valid {
+		row, o := rows[r], base+r*a.RowStride
+		for kk := range row {
+			row[kk] = a.Data[o+kk*a.ColStride]
+		}
+	}
+}
+
+// gemmTiles computes the row tiles [lo, hi) of c.
+func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
+	pa := getScratch(gemmMR * gemmKC)
+	defer scratch.Put(pa)
+	edge := getScratch(gemmMR * nr)
+	defer scratch.Put(edge)
+	var rows [gemmMR][]float32
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kc := min(gemmKC, k-k0)
+		accumulate := k0 > 0
+		for t := lo; t < hi; t++ {
+			i0 := t * gemmMR
+			aRows(&rows, *pa, a, i0, k0, kc, m)
+			valid := min(gemmMR, m-i0)
+			for j0 := 0; j0 < n; j0 += nr {
+				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
+				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
+					if gemmMR == 4 {
+						micro4x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
+					} else {
+						micro6x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
+					}
+				} else {
+					// Edge tile: compute the whole tile into a scratch tile, keep what fits.
+					e := *edge
+					for r := range valid {
+						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
+					}
+					if gemmMR == 4 {
+						micro4x2(&rows, panel, kc, e, nr, accumulate)
+					} else {
+						micro6x2(&rows, panel, kc, e, nr, accumulate)
+					}
+					for r := range valid {
+						copy(c[(i0+r)*n+j0:(i0+r)*n+j0+cols], e[r*nr:])
+					}
+				}
+			}
+		}
+	}
+}
+
+// micro4x2 is the register tile (called directly: in wasm, a wrapper choosing between the
+// tiles made the product a third slower): row r < 4 of c, c[r*ldc : r*ldc+2L], gets (or, if
+// accumulate, adds) Σ_kk a[r][kk] * pb[kk*2L : kk*2L+2L] over kc steps.
+func micro4x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	l := Lanes()
+	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
+	if accumulate {
+		c00, c01 = simd.LoadFloat32s(c), simd.LoadFloat32s(c[l:])
+		c10, c11 = simd.LoadFloat32s(c[ldc:]), simd.LoadFloat32s(c[ldc+l:])
+		c20, c21 = simd.LoadFloat32s(c[2*ldc:]), simd.LoadFloat32s(c[2*ldc+l:])
+		c30, c31 = simd.LoadFloat32s(c[3*ldc:]), simd.LoadFloat32s(c[3*ldc+l:])
+	}
+	a0, a1, a2, a3 := a[0][:kc], a[1][:kc], a[2][:kc], a[3][:kc]
+	pb = pb[:kc*2*l]
+	for kk := range a0 {
+		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
+		v0 := simd.BroadcastFloat32s(a0[kk])
+		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
+		v1 := simd.BroadcastFloat32s(a1[kk])
+		c10, c11 = v1.MulAdd(b0, c10), v1.MulAdd(b1, c11)
+		v2 := simd.BroadcastFloat32s(a2[kk])
+		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
+		v3 := simd.BroadcastFloat32s(a3[kk])
+		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+		pb = pb[2*l:]
+	}
+	c00.Store(c)
+	c01.Store(c[l:])
+	c10.Store(c[ldc:])
+	c11.Store(c[ldc+l:])
+	c20.Store(c[2*ldc:])
+	c21.Store(c[2*ldc+l:])
+	c30.Store(c[3*ldc:])
+	c31.Store(c[3*ldc+l:])
+}
+
+// micro6x2 is micro4x2 with 6 rows.
+func micro6x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	l := Lanes()
+	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 simd.Float32s
+	if accumulate {
+		c00, c01 = simd.LoadFloat32s(c), simd.LoadFloat32s(c[l:])
+		c10, c11 = simd.LoadFloat32s(c[ldc:]), simd.LoadFloat32s(c[ldc+l:])
+		c20, c21 = simd.LoadFloat32s(c[2*ldc:]), simd.LoadFloat32s(c[2*ldc+l:])
+		c30, c31 = simd.LoadFloat32s(c[3*ldc:]), simd.LoadFloat32s(c[3*ldc+l:])
+		c40, c41 = simd.LoadFloat32s(c[4*ldc:]), simd.LoadFloat32s(c[4*ldc+l:])
+		c50, c51 = simd.LoadFloat32s(c[5*ldc:]), simd.LoadFloat32s(c[5*ldc+l:])
+	}
+	a0, a1, a2 := a[0][:kc], a[1][:kc], a[2][:kc]
+	// %gemmMR keeps the indices constant-valid in wasm, where gemmMR is 4 and this is never called.
+	a3, a4, a5 := a[3%gemmMR][:kc], a[4%gemmMR][:kc], a[5%gemmMR][:kc]
+	pb = pb[:kc*2*l]
+	for kk := range a0 {
+		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
+		v0 := simd.BroadcastFloat32s(a0[kk])
+		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
+		v1 := simd.BroadcastFloat32s(a1[kk])
+		c10, c11 = v1.MulAdd(b0, c10), v1.MulAdd(b1, c11)
+		v2 := simd.BroadcastFloat32s(a2[kk])
+		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
+		v3 := simd.BroadcastFloat32s(a3[kk])
+		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+		v4 := simd.BroadcastFloat32s(a4[kk])
+		c40, c41 = v4.MulAdd(b0, c40), v4.MulAdd(b1, c41)
+		v5 := simd.BroadcastFloat32s(a5[kk])
+		c50, c51 = v5.MulAdd(b0, c50), v5.MulAdd(b1, c51)
+		pb = pb[2*l:]
+	}
+	c00.Store(c)
+	c01.Store(c[l:])
+	c10.Store(c[ldc:])
+	c11.Store(c[ldc+l:])
+	c20.Store(c[2*ldc:])
+	c21.Store(c[2*ldc+l:])
+	c30.Store(c[3*ldc:])
+	c31.Store(c[3*ldc+l:])
+	c40.Store(c[4*ldc:])
+	c41.Store(c[4*ldc+l:])
+	c50.Store(c[5*ldc:])
+	c51.Store(c[5*ldc+l:])
+}
