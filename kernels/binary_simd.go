@@ -8,7 +8,11 @@ package kernels
 // scalar for the run. The ops round exactly as scalar Go does (no fused multiply-add here), so
 // results are bit-identical to simplego's own.
 
-import "simd"
+import (
+	"math"
+	"simd"
+	"slices"
+)
 
 // BinaryOp is an element-wise float32 operation.
 type BinaryOp uint8
@@ -165,8 +169,8 @@ func BroadcastCopy[T float32 | float64](dst, src []T, out, srcDims []int) (ok bo
 			return
 		}
 		run := dst[d : d+n]
-		if v := src[is]; v == 0 {
-			clear(run) // the zeros of gradients: memclr beats any loop
+		if v := src[is]; v == 0 && !math.Signbit(float64(v)) {
+			clear(run) // the zeros of gradients: memclr beats any loop (but -0 must stay -0)
 		} else {
 			for i := range run {
 				run[i] = v
@@ -232,6 +236,9 @@ func planBroadcast(out, aDims, bDims []int) (broadcastPlan, bool) {
 // run calls fn for each run of the innermost axis, with the flat offsets of dst, a and b where
 // it starts, its length, and a's and b's stride along it (1 or 0).
 func (p broadcastPlan) run(fn func(d, ia, ib, n, sa, sb int)) {
+	if slices.Contains(p.dims, 0) {
+		return // an empty output: nothing to write
+	}
 	last := len(p.dims) - 1
 	n, sa, sb := p.dims[last], p.aStr[last], p.bStr[last]
 	idx := make([]int, last)

@@ -23,8 +23,8 @@ func SumRows32(dst, src []float32, outer, r, inner int) {
 			out[0] = s
 			continue
 		}
-		copy(out, rows[:inner])
-		for j := 1; j < r; j++ {
+		clear(out) // from +0, as simplego: copying the first row would keep its -0s
+		for j := 0; j < r; j++ {
 			row := rows[j*inner : (j+1)*inner]
 			i := 0
 			for ; i+l <= inner; i += l {
@@ -51,8 +51,8 @@ func SumRows64(dst, src []float64, outer, r, inner int) {
 			out[0] = s
 			continue
 		}
-		copy(out, rows[:inner])
-		for j := 1; j < r; j++ {
+		clear(out) // from +0, as simplego: copying the first row would keep its -0s
+		for j := 0; j < r; j++ {
 			row := rows[j*inner : (j+1)*inner]
 			i := 0
 			for ; i+l <= inner; i += l {

@@ -29,3 +29,35 @@ func BenchmarkTrainStep(b *testing.B) {
 	// CPU time per step is steadier than wall time on a shared machine, and shows parallel overhead.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }
+
+// BenchmarkShardStep measures the work of one shard of two on a default-size batch: shard 0's
+// half of the images, with a Reduce that doubles its own vectors as if the other shard had sent
+// the same. Against BenchmarkTrainStep it shows what sharding costs beyond the halved batch.
+func BenchmarkShardStep(b *testing.B) {
+	train, _ := loadTestData(b)
+	m := newTestModel(b, DefaultConfig())
+	batch := m.cfg.BatchSize
+	half := batch / 2
+	images := train.Images[:half*ImageSize*ImageSize]
+	labels := make([]int32, half)
+	for i := range labels {
+		labels[i] = int32(train.Labels[i])
+	}
+	s := &Shard{Index: 0, Count: 2, Reduce: func(v []float32) ([]float32, error) {
+		out := make([]float32, len(v))
+		for i, x := range v {
+			out[i] = 2 * x
+		}
+		return out, nil
+	}}
+	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
+}

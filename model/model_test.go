@@ -70,6 +70,15 @@ func TestParamCount(t *testing.T) {
 	}
 }
 
+// TestMACsPerImage checks the notebook network's multiply-adds, worked out by hand: conv1
+// 14·14·9·1·32, conv2 7·7·9·32·64, conv3 7·7·9·64·128, then 2048·128 + 128·128 + 128·10.
+func TestMACsPerImage(t *testing.T) {
+	want := 14*14*9*32 + 7*7*9*32*64 + 7*7*9*64*128 + 2048*128 + 128*128 + 128*10
+	if got := DefaultConfig().MACsPerImage(); got != want {
+		t.Fatalf("MACsPerImage = %d, want %d", got, want)
+	}
+}
+
 func TestBlockShapes(t *testing.T) {
 	_, test := loadTestData(t)
 	for _, tc := range []struct {

@@ -108,6 +108,22 @@ func (c Config) NumParams() int {
 	return n
 }
 
+// MACsPerImage returns the multiply-adds of one image's forward pass through the convolutions
+// and dense layers: 4.85 million for the notebook's configuration. A training step costs about
+// three times as much per image (forward, and two products per layer backwards), so speeds of
+// configurations scale about inversely with it.
+func (c Config) MACsPerImage() int {
+	g := c.geometry()
+	k := c.KernelSize * c.KernelSize
+	sides := [3]int{g.conv1Out, g.pool1Out, g.pool1Out}
+	macs, in := 0, 1
+	for i, side := range sides {
+		macs += side * side * k * in * c.Filters[i]
+		in = c.Filters[i]
+	}
+	return macs + g.flat*c.Dense[0] + c.Dense[0]*c.Dense[1] + c.Dense[1]*NumClasses
+}
+
 // weights maps a ParamSpec name to its value in the graph being built.
 type weights map[string]*Node
 
@@ -209,11 +225,17 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) *Node {
 			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
 		return Add(y, Reshape(bias, 1, 1, 1, filters))
 	}
-	cols := patches(x, k, stride, 0) // [B*out*out*k*k, C]
-	cols = Reshape(cols, batch*outSide*outSide, k*k*channels)
-	y := matMul(cols, Reshape(kernel, k*k*channels, filters))
+	y := matMul(convCols(x, k, stride), Reshape(kernel, k*k*channels, filters))
 	y = Add(y, InsertAxes(bias, 0))
 	return Reshape(y, batch, outSide, outSide, filters)
+}
+
+// convCols is im2col for conv: the k x k windows of x [B,H,W,C] for a TF "SAME" conv with the
+// given stride, zero-padded, as rows [B*out*out, k*k*C].
+func convCols(x *Node, k, stride int) *Node {
+	dims := x.Shape().Dimensions
+	batch, outSide := dims[0], sameOut(dims[1], stride)
+	return Reshape(patches(x, k, stride, 0), batch*outSide*outSide, k*k*dims[3])
 }
 
 // maxPool is TF's max_pool(3x3, stride 2, SAME) of x [B,H,W,C].

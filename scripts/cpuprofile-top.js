@@ -30,3 +30,23 @@ if (focus) {
   for (const [name, t] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10))
     console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${name}`);
 }
+// With INCLUSIVE=regexp in the environment, the functions matching it by total time (self and
+// everything they call).
+if (process.env.INCLUSIVE) {
+  const re = new RegExp(process.env.INCLUSIVE);
+  const parent = new Map();
+  for (const node of prof.nodes) for (const c of node.children || []) parent.set(c, node.id);
+  const incl = new Map();
+  for (let i = 0; i < prof.samples.length; i++) {
+    const seen = new Set();
+    for (let id = prof.samples[i]; id !== undefined; id = parent.get(id)) {
+      const name = byId.get(id).callFrame.functionName;
+      if (re.test(name) && !seen.has(name)) {
+        seen.add(name);
+        incl.set(name, (incl.get(name) || 0) + (dt[i] || 0));
+      }
+    }
+  }
+  for (const [name, t] of [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
+    console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  incl  ${name}`);
+}

@@ -172,6 +172,9 @@ func values(cfg model.Config) map[string]string {
 type summary struct {
 	Layers []layerSummary `json:"layers"`
 	Total  int            `json:"total"`
+	// MACs is the multiply-adds of one image's forward pass (model.Config.MACsPerImage): the
+	// page scales a measured speed by it to estimate another configuration's.
+	MACs int `json:"macs"`
 }
 
 type layerSummary struct {
@@ -199,6 +202,7 @@ func summarize(cfg model.Config) summary {
 		l.Params += p.Size()
 		s.Total += p.Size()
 	}
+	s.MACs = cfg.MACsPerImage()
 	return s
 }
 

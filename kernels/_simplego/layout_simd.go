@@ -32,7 +32,8 @@ func execSliceRuns(backend *Backend, node *Node, inputs []*Buffer, owned []bool)
 			return execSlice(backend, node, inputs, owned)
 		}
 	}
-	if !kernels.Enabled() {
+	if !kernels.Enabled() || node.shape.Size() == 0 {
+		// An empty output has no bytes for mutableBytes to point at.
 		return execSlice(backend, node, inputs, owned)
 	}
 	in, out := operand.shape.Dimensions, node.shape.Dimensions

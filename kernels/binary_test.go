@@ -1,0 +1,211 @@
+//go:build goexperiment.simd
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// sameFloat reports whether a and b are the same value bit for bit, any NaN matching any NaN.
+func sameFloat[T float32 | float64](a, b T) bool {
+	if a != a && b != b {
+		return true
+	}
+	if a != b {
+		return false
+	}
+	return math.Signbit(float64(a)) == math.Signbit(float64(b))
+}
+
+// oddFloats returns n float32 values, one in six of them a signed zero, a subnormal, an
+// infinity or NaN.
+func oddFloats(rng *rand.Rand, n int) []float32 {
+	odd := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -3e-39, float32(math.Inf(1)),
+		float32(math.Inf(-1)), float32(math.NaN())}
+	v := make([]float32, n)
+	for i := range v {
+		if rng.IntN(6) == 0 {
+			v[i] = odd[rng.IntN(len(odd))]
+		} else {
+			v[i] = 4*rng.Float32() - 2
+		}
+	}
+	return v
+}
+
+// refOp is the scalar op the kernels must reproduce.
+func refOp(op BinaryOp, x, y float32) float32 {
+	switch op {
+	case Add:
+		return x + y
+	case Sub:
+		return x - y
+	case Mul:
+		return x * y
+	}
+	return x / y
+}
+
+// TestBinary proves that Binary computes each op exactly as scalar Go does, on every length
+// from 0 to three vectors and a half (so every tail length), and writes nothing past len(dst).
+func TestBinary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, op := range []BinaryOp{Add, Sub, Mul, Div} {
+		for n := range 3*Lanes() + Lanes()/2 + 1 {
+			a, b := oddFloats(rng, n), oddFloats(rng, n)
+			dst := make([]float32, n+1)
+			dst[n] = 42
+			Binary(op, dst[:n], a, b)
+			if dst[n] != 42 {
+				t.Fatalf("op%d n%d: wrote past len(dst)", op, n)
+			}
+			for i := range n {
+				if want := refOp(op, a[i], b[i]); !sameFloat(dst[i], want) {
+					t.Fatalf("op%d n%d: [%d] = %v op %v = %v, want %v", op, n, i, a[i], b[i], dst[i], want)
+				}
+			}
+		}
+	}
+}
+
+// randBroadcast returns random output dimensions of rank 1 to 4 (sizes around the vector
+// width among them) and two operands' dimensions that broadcast to them.
+func randBroadcast(rng *rand.Rand) (out, a, b []int) {
+	l := Lanes()
+	sizes := []int{1, 2, 3, 5, l - 1, l + 1, 2*l + 3}
+	rank := 1 + rng.IntN(4)
+	out, a, b = make([]int, rank), make([]int, rank), make([]int, rank)
+	for i := range out {
+		out[i] = max(1, sizes[rng.IntN(len(sizes))])
+		a[i], b[i] = out[i], out[i]
+		switch rng.IntN(4) {
+		case 0:
+			a[i] = 1
+		case 1:
+			b[i] = 1
+		}
+	}
+	if rng.IntN(8) == 0 { // a scalar operand
+		for i := range a {
+			a[i] = 1
+		}
+	}
+	return out, a, b
+}
+
+// broadcastIndex returns the flat index into an operand of dimensions dims of the output
+// element at position pos (dimensions of 1 repeat).
+func broadcastIndex(pos, dims []int) int {
+	idx := 0
+	for i, d := range dims {
+		idx = idx*d + pos[i]%d
+	}
+	return idx
+}
+
+// forEachPos calls fn with every position of dims, in row-major order.
+func forEachPos(dims []int, fn func(pos []int)) {
+	pos := make([]int, len(dims))
+	for n := size(dims); n > 0; n-- {
+		fn(pos)
+		for i := len(pos) - 1; i >= 0; i-- {
+			if pos[i]++; pos[i] < dims[i] {
+				break
+			}
+			pos[i] = 0
+		}
+	}
+}
+
+// size is the number of elements of dimensions dims.
+func size(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// TestBroadcastBinary proves that BroadcastBinary matches a per-element reference bit for bit
+// on random broadcasts of ranks 1 to 4, with either operand or both broadcast on any axes, in
+// both orders.
+func TestBroadcastBinary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for iter := range 300 {
+		out, aDims, bDims := randBroadcast(rng)
+		if iter%2 == 1 {
+			aDims, bDims = bDims, aDims
+		}
+		op := BinaryOp(iter % 4)
+		a, b := oddFloats(rng, size(aDims)), oddFloats(rng, size(bDims))
+		dst := make([]float32, size(out))
+		name := fmt.Sprintf("op%d out%v a%v b%v", op, out, aDims, bDims)
+		if !BroadcastBinary(op, dst, a, b, out, aDims, bDims) {
+			t.Fatalf("%s: not ok", name)
+		}
+		i := 0
+		forEachPos(out, func(pos []int) {
+			x, y := a[broadcastIndex(pos, aDims)], b[broadcastIndex(pos, bDims)]
+			if want := refOp(op, x, y); !sameFloat(dst[i], want) {
+				t.Fatalf("%s: at %v %v op %v = %v, want %v", name, pos, x, y, dst[i], want)
+			}
+			i++
+		})
+	}
+}
+
+// TestBroadcastCopy proves that BroadcastCopy matches a per-element reference bit for bit in
+// float32 and float64 on random broadcasts, with runs of 0 and -0 among the values.
+func TestBroadcastCopy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for iter := range 200 {
+		out, src, _ := randBroadcast(rng)
+		v32 := oddFloats(rng, size(src))
+		v64 := make([]float64, len(v32))
+		for i, v := range v32 {
+			v64[i] = float64(v)
+		}
+		d32, d64 := make([]float32, size(out)), make([]float64, size(out))
+		name := fmt.Sprintf("#%d out%v src%v", iter, out, src)
+		if !BroadcastCopy(d32, v32, out, src) || !BroadcastCopy(d64, v64, out, src) {
+			t.Fatalf("%s: not ok", name)
+		}
+		i := 0
+		forEachPos(out, func(pos []int) {
+			j := broadcastIndex(pos, src)
+			if !sameFloat(d32[i], v32[j]) || !sameFloat(d64[i], v64[j]) {
+				t.Fatalf("%s: at %v got %v and %v, want %v", name, pos, d32[i], d64[i], v32[j])
+			}
+			i++
+		})
+	}
+}
+
+// TestBroadcastRejects proves that shapes that do not broadcast, or an empty output, leave dst
+// untouched: a rank that differs, a dimension that is neither 1 nor the output's.
+func TestBroadcastRejects(t *testing.T) {
+	dst := []float32{7, 7, 7, 7, 7, 7}
+	src := []float32{1, 2, 3}
+	for _, c := range []struct {
+		out, a, b []int
+		ok        bool
+	}{
+		{[]int{2, 3}, []int{3}, []int{2, 3}, false},
+		{[]int{2, 3}, []int{2, 2}, []int{2, 3}, false},
+		{[]int{6}, []int{3}, []int{6}, false},
+		{[]int{0, 3}, []int{0, 1}, []int{0, 3}, true}, // empty: nothing to write
+	} {
+		ok := BroadcastBinary(Add, dst[:size(c.out)], src, src, c.out, c.a, c.b)
+		if ok != c.ok || !slices.Equal(dst, []float32{7, 7, 7, 7, 7, 7}) {
+			t.Errorf("out%v a%v b%v: ok = %v, dst %v", c.out, c.a, c.b, ok, dst)
+		}
+		ok = BroadcastCopy(dst[:size(c.out)], src, c.out, c.a)
+		if ok != c.ok || !slices.Equal(dst, []float32{7, 7, 7, 7, 7, 7}) {
+			t.Errorf("copy out%v src%v: ok = %v, dst %v", c.out, c.a, ok, dst)
+		}
+	}
+}
