@@ -129,6 +129,13 @@ func scalarOp(op BinaryOp, x, y float32) float32 {
 	}
 }
 
+// Broadcastable reports whether BroadcastBinary takes operands of dims a and b to out: equal
+// ranks, each dimension equal to out's or 1.
+func Broadcastable(out, a, b []int) bool {
+	_, ok := planBroadcast(out, a, b)
+	return ok
+}
+
 // BroadcastBinary sets dst, of shape out, to a op b, where a and b have out's rank and each of
 // their dimensions equals out's or is 1 (broadcast). ok is false, with nothing written, if the
 // shapes do not fit that rule.

@@ -23,7 +23,6 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
 // EvalBatch is the batch size of evaluation and prediction. Normalisation always uses the statistics
@@ -53,6 +52,7 @@ type Model struct {
 	backend backends.Backend
 	ctx     *mlctx.Context
 	vars    map[string]*mlctx.Variable // by ParamSpec.Name
+	adam    *adamState                 // the optimiser's moments (adam.go)
 
 	trainExec, evalExec, featureExec *mlctx.Exec
 	shards                           *shardGraphs // built on the first sharded step
@@ -101,6 +101,7 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 		t := tensors.FromFlatDataAndDimensions(append([]float32(nil), v...), p.Shape...)
 		m.vars[p.Name] = scope.In(p.Name).VariableWithValue("value", t)
 	}
+	m.adam = newAdamState(m.ctx, cfg)
 	return m, nil
 }
 
@@ -119,27 +120,38 @@ func (m *Model) graphWeights(g *Graph) weights {
 	return w
 }
 
-// optimizer returns the notebook's optimiser, Adam at the configured learning rate. Every
-// training graph builds its own, on the same context variables.
-func (m *Model) optimizer() optimizers.Interface {
-	return optimizers.Adam().LearningRate(m.cfg.LearningRate).Done()
+// stepGraph builds one optimisation step on a batch of images and labels and returns its loss:
+// the gradients of every parameter, then TF 1.x's Adam (adam.go).
+func (m *Model) stepGraph(images, labels *Node) *Node {
+	w := m.graphWeights(images.Graph())
+	loss := crossEntropy(buildForward(m.cfg, w, images, m.native).logits, labels)
+	m.applyGradients(Gradient(loss, m.paramNodes(w)...))
+	return loss
 }
 
-// stepGraph builds one optimisation step on a batch of images and labels and returns its loss.
-func (m *Model) stepGraph(ctx *mlctx.Context, optimizer optimizers.Interface, images, labels *Node) *Node {
-	g := images.Graph()
-	ctx.SetTraining(g, true)
-	loss := crossEntropy(buildForward(m.cfg, m.graphWeights(g), images, m.native).logits, labels)
-	optimizer.UpdateGraph(ctx, g, loss)
-	return loss
+// paramNodes returns the weights in Config.Params order.
+func (m *Model) paramNodes(w weights) []*Node {
+	var nodes []*Node
+	for _, p := range m.cfg.Params() {
+		nodes = append(nodes, w[p.Name])
+	}
+	return nodes
+}
+
+// applyGradients adds the Adam step for grads, in Config.Params order, to their graph.
+func (m *Model) applyGradients(grads []*Node) {
+	byName := make(map[string]*Node, len(grads))
+	for i, p := range m.cfg.Params() {
+		byName[p.Name] = grads[i]
+	}
+	m.adam.update(m.vars, byName, m.cfg.LearningRate)
 }
 
 // trainStep runs one optimisation step on a batch and returns its loss. Callers hold m.mu.
 func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 	if m.trainExec == nil {
-		optimizer := m.optimizer()
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
-			return m.stepGraph(ctx, optimizer, images, labels)
+			return m.stepGraph(images, labels)
 		})
 		if err != nil {
 			return 0, err
@@ -157,10 +169,9 @@ func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
 // training set, which stays on the device between steps. Callers hold m.mu.
 func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (float64, error) {
 	if m.deviceExec == nil {
-		optimizer := m.optimizer()
 		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels, indices *Node) *Node {
 			idx := InsertAxes(indices, -1) // [B,1]: Gather rejects indices of higher rank than the operand's + 1
-			return m.stepGraph(ctx, optimizer, Gather(images, idx), Gather(labels, idx))
+			return m.stepGraph(Gather(images, idx), Gather(labels, idx))
 		})
 		if err != nil {
 			return 0, err

@@ -382,27 +382,13 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 		})
 	}
 
-	// The update takes the gradients in the order Adam walks the context's variables.
-	names := make(map[*context.Variable]string, len(m.vars))
-	for name, v := range m.vars {
-		names[v] = name
+	// The update takes the gradients in Config.Params order.
+	for _, p := range m.cfg.Params() {
+		g.order = append(g.order, p.Name)
 	}
-	for v := range m.ctx.IterVariables() {
-		if name, ok := names[v]; ok {
-			g.order = append(g.order, name)
-		}
-	}
-	// Adam also implements UpdateGraphWithGradients; the Interface does not list it.
-	optimizer := m.optimizer().(interface {
-		UpdateGraphWithGradients(ctx *context.Context, grads []*Node, lossDType dtypes.DType)
-	})
 	g.apply = newExec(func(ctx *context.Context, grads []*Node) []*Node {
-		gr := grads[0].Graph()
-		for _, name := range g.order {
-			m.vars[name].ValueGraph(gr) // Adam updates the variables the graph uses.
-		}
-		optimizer.UpdateGraphWithGradients(ctx, grads, grads[0].DType())
-		return []*Node{ScalarZero(gr, grads[0].DType())}
+		m.applyGradients(grads)
+		return []*Node{ScalarZero(grads[0].Graph(), grads[0].DType())}
 	})
 	m.shards = g
 	return g, nil

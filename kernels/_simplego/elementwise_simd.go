@@ -42,7 +42,9 @@ func binaryExecutor(op kernels.BinaryOp, generic nodeExecutor) nodeExecutor {
 		out := node.shape.Dimensions
 		lhsDims := asRank(inputs[0], len(out))
 		rhsDims := asRank(inputs[1], len(out))
-		if lhsDims == nil || rhsDims == nil {
+		// Checked before an input buffer may be taken over for the output: after that, simplego's
+		// executor could no longer run.
+		if lhsDims == nil || rhsDims == nil || !kernels.Broadcastable(out, lhsDims, rhsDims) {
 			return generic(backend, node, inputs, owned)
 		}
 		lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, owned, node.shape)
