@@ -68,6 +68,15 @@ func SumRows64(dst, src []float64, outer, r, inner int) {
 // AddRows32 adds each of the len(rows) rows of src to row idx[i] of dst (both rows of width
 // inner), skipping indices outside [0, dstRows): the ScatterSum that is im2col's gradient.
 func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner int) {
+	if inner == 1 { // the max-pool's gradient: single values
+		src = src[:len(idx)]
+		for i, t := range idx {
+			if t >= 0 && int(t) < dstRows {
+				dst[t] += src[i]
+			}
+		}
+		return
+	}
 	l := Lanes()
 	for i, t := range idx {
 		if t < 0 || int(t) >= dstRows {
@@ -88,6 +97,13 @@ func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner int
 // GatherRows sets row i of dst to row idx[i] of src (rows of width inner), clamping each index
 // into [0, srcRows) as XLA's Gather does: im2col.
 func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner int) {
+	if inner == 1 { // the max-pool's gather of single values: no copy call per value
+		dst = dst[:len(idx)]
+		for i, t := range idx {
+			dst[i] = src[min(max(int(t), 0), srcRows-1)]
+		}
+		return
+	}
 	for i, t := range idx {
 		r := min(max(int(t), 0), srcRows-1)
 		copy(dst[i*inner:(i+1)*inner], src[r*inner:(r+1)*inner])

@@ -160,6 +160,20 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 	}
 }
 
+// TestReLU checks relu's value and its hand-written gradient, w where x > 0 and 0 elsewhere
+// (x = 0 included, as TF's).
+func TestReLU(t *testing.T) {
+	x := []float32{-2, -0.5, 0, 0.25, 3, -1e-30, 1e-30}
+	w := []float32{1, 2, 3, 4, 5, 6, 7}
+	exec := MustNewExec(mustBackend(t), func(x, w *Node) (*Node, *Node) {
+		y := relu(x)
+		return y, Gradient(ReduceAllSum(Mul(y, w)), x)[0]
+	})
+	res := exec.MustExec(x, w)
+	assertClose(t, "relu", flat(res[0]), []float32{0, 0, 0, 0.25, 3, 0, 1e-30}, 0)
+	assertClose(t, "relu gradient", flat(res[1]), []float32{0, 0, 0, 4, 5, 0, 7}, 0)
+}
+
 // TestMaxPoolGradientFirstMaximum checks that max-pool's gradient goes to the first maximum of
 // each window in tap order, as TF's does, on inputs full of ties (values 0, 1 and 2).
 func TestMaxPoolGradientFirstMaximum(t *testing.T) {

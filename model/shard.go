@@ -411,7 +411,7 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node) []*Node {
 	}
 	cols := convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
 	filters := a.Shape().Dimensions[3]
-	dPre := Reshape(Mul(dA, StopGradient(ConvertDType(GreaterThan(a, ScalarZero(a.Graph(), a.DType())), a.DType()))), -1, filters)
+	dPre := Reshape(Mul(dA, StopGradient(reluMask(a))), -1, filters) // a > 0 exactly where the conv's output was
 	dKernel := Reshape(DotGeneral(cols, []int{0}, nil, dPre, []int{0}, nil), kernel.Shape().Dimensions...)
 	grads := []*Node{dKernel, ReduceSum(dPre, 0)}
 	if k == 0 {
