@@ -188,7 +188,30 @@ func micro4x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, 
 	}
 	a0, a1, a2, a3 := a[0][:kc], a[1][:kc], a[2][:kc], a[3][:kc]
 	pb = pb[:kc*2*l]
-	for kk := range a0 {
+	kk := 0
+	// Two steps of k per iteration: half the loop and reslicing overhead.
+	for ; kk+1 < kc; kk += 2 {
+		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
+		b2, b3 := simd.LoadFloat32s(pb[2*l:]), simd.LoadFloat32s(pb[3*l:])
+		v0 := simd.BroadcastFloat32s(a0[kk])
+		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
+		v1 := simd.BroadcastFloat32s(a1[kk])
+		c10, c11 = v1.MulAdd(b0, c10), v1.MulAdd(b1, c11)
+		v2 := simd.BroadcastFloat32s(a2[kk])
+		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
+		v3 := simd.BroadcastFloat32s(a3[kk])
+		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+		v0 = simd.BroadcastFloat32s(a0[kk+1])
+		c00, c01 = v0.MulAdd(b2, c00), v0.MulAdd(b3, c01)
+		v1 = simd.BroadcastFloat32s(a1[kk+1])
+		c10, c11 = v1.MulAdd(b2, c10), v1.MulAdd(b3, c11)
+		v2 = simd.BroadcastFloat32s(a2[kk+1])
+		c20, c21 = v2.MulAdd(b2, c20), v2.MulAdd(b3, c21)
+		v3 = simd.BroadcastFloat32s(a3[kk+1])
+		c30, c31 = v3.MulAdd(b2, c30), v3.MulAdd(b3, c31)
+		pb = pb[4*l:]
+	}
+	if kk < kc {
 		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
 		v0 := simd.BroadcastFloat32s(a0[kk])
 		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
@@ -198,7 +221,6 @@ func micro4x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, 
 		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
 		v3 := simd.BroadcastFloat32s(a3[kk])
 		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
-		pb = pb[2*l:]
 	}
 	c00.Store(c)
 	c01.Store(c[l:])

@@ -112,6 +112,30 @@ func TestBrowserBench(t *testing.T) {
 		}
 		p.do(t, chromedp.Navigate("about:blank")) // end the workers before the next configuration
 	}
+
+	// The page's quick run, as a student would start it: the button, then Train, on the default
+	// team; the time until the run has finished, evaluation included, and the accuracy it shows.
+	{
+		p := openBrowser(t)
+		p.open(t, "")
+		p.click(t, "#quick")
+		p.poll(t, 10*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
+		start := time.Now()
+		p.click(t, "#train")
+		p.poll(t, 5*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
+		elapsed := time.Since(start).Seconds()
+		status := p.text(t, "#status")
+		_, rest, _ := strings.Cut(status, "Test accuracy ")
+		var acc float64
+		if _, err := fmt.Sscanf(rest, "%f%%", &acc); err != nil {
+			t.Fatalf("status %q: %v", status, err)
+		}
+		workers := eval[int](t, p, `window.__mnist.workers`)
+		t.Logf("quick run on %d worker(s): %q after %.1f s", workers, status, elapsed)
+		emit("browser_quick_run_seconds", elapsed, "s", 64, workers)
+		emit("browser_quick_run_accuracy_pct", acc, "%", 64, workers)
+		p.do(t, chromedp.Navigate("about:blank"))
+	}
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		t.Logf("load average after: %s", strings.TrimSpace(string(load)))
 	}
