@@ -138,8 +138,7 @@ var segmentBlocks = [numSegments][]string{{conv1}, {conv2}, {conv3}, {dense1, de
 
 // shardGraphs are the compiled pieces of a sharded step, built on first use.
 type shardGraphs struct {
-	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation
-	sums     *context.Exec                  // per-channel Σx of a segment output
+	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation, and its per-channel Σx
 	centred  *context.Exec                  // per-channel Σ(x-mean)²
 	backward [numSegments]*context.Exec     // segment k recomputed and differentiated
 	apply    *context.Exec                  // Adam update from the summed gradients
@@ -211,7 +210,7 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		inputs[k+1] = a
 		dims := a.Shape().Dimensions
 		rows := globalBatch * dims[1] * dims[2]
-		sum, err := execReduce(g.sums, reduce, a)
+		sum, err := reduce(out[1])
 		if err != nil {
 			return nil, err
 		}
@@ -311,12 +310,10 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 			if k > 0 {
 				x = normalizeWith(x, in[1], in[2])
 			}
-			return []*Node{segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})}
+			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
+			return []*Node{a, channelSum(a)}
 		})
 	}
-	g.sums = newExec(func(ctx *context.Context, in []*Node) []*Node {
-		return []*Node{channelSum(in[0])}
-	})
 	g.centred = newExec(func(ctx *context.Context, in []*Node) []*Node {
 		c := in[1].Shape().Dimensions[0]
 		return []*Node{channelSum(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
