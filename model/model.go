@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
@@ -25,10 +26,45 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// EvalBatch is the batch size of evaluation and prediction. Normalisation always uses the statistics
-// of the current batch, so predictions depend a little on it. 200 divides both MNIST sets and keeps
-// an evaluation batch's buffers near 80 MB: at 500, a browser worker's memory grew to 700 MB.
+// EvalBatch is the largest batch of an evaluation. 200 divides both MNIST sets and keeps an
+// evaluation batch's buffers near 80 MB: at 500, a browser worker's memory grew to 700 MB.
+//
+// Normalisation always uses the statistics of the current batch, so a batch of a few images is
+// judged on those few images alone, and scores far worse (measured: 0.807 accuracy in batches of
+// 200, 0.665 in batches of 1). So an evaluation of n images is not cut into full batches and a
+// remainder: it is ceil(n/EvalBatch) batches whose sizes differ by at most one, the larger first
+// (EvalBatchBounds). 201 images are batches of 101 and 100; more than EvalBatch images never make a
+// batch of fewer than EvalBatch/2. Predict and Probabilities are one batch of what they are given:
+// a drawing is judged on its own statistics, as the notebook's inference is.
 const EvalBatch = 200
+
+// EvalBatchBounds returns how an evaluation of n images is cut into batches (see EvalBatch):
+// batch b is images bounds[b] to bounds[b+1]-1, so there are len(bounds)-1 batches. Every
+// evaluation, alone or shared among shards, and every count of images done, follows it.
+func EvalBatchBounds(n int) (bounds []int) {
+	if n <= 0 {
+		return []int{0}
+	}
+	count := (n + EvalBatch - 1) / EvalBatch
+	size, larger := n/count, n%count // the first `larger` batches have one image more
+	bounds = make([]int, count+1)
+	for b := range count {
+		bounds[b+1] = bounds[b] + size
+		if b < larger {
+			bounds[b+1]++
+		}
+	}
+	return bounds
+}
+
+// maxEvalGraphs is how many compiled evaluation graphs a model keeps, one per batch size, dropping
+// the least recently used. Shapes are static, so every batch size compiles a graph of its own, and
+// GoMLX's Exec keeps each one it compiles until 32, then refuses every new size for good. An
+// evaluation uses at most two sizes (EvalBatchBounds) and a drawing one, so 8 holds what a session
+// uses (the training loss, the test set, a drawing, an Evaluate of another count) without
+// compiling again, and a caller that picks many sizes (Predict) costs a compile each (about 50 ms
+// on simplego), never unbounded memory.
+const maxEvalGraphs = 8
 
 // GoBackend returns GoMLX's pure-Go backend, the one that runs in the browser. Its default
 // parallel executor deadlocks on this graph (a DotGeneral waits for a worker from inside a worker),
@@ -54,9 +90,10 @@ type Model struct {
 	vars    map[string]*mlctx.Variable // by ParamSpec.Name
 	adam    *adamState                 // the optimiser's moments (adam.go)
 
-	trainExec, evalExec, featureExec *mlctx.Exec
-	shards                           *shardGraphs // built on the first sharded step
-	native                           bool         // see nativeOps
+	trainExec, featureExec *mlctx.Exec
+	evalGraphs             execsBySize  // logProbs' graphs, by batch size
+	shards                 *shardGraphs // built on the first sharded step
+	native                 bool         // see nativeOps
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
 	// On simplego, whose "device" is this process's memory, it would only double the dataset.
@@ -188,20 +225,51 @@ func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (floa
 // logProbs returns the log-probabilities [N,10] of images (N*784 bytes), computed in one batch.
 // Callers hold m.mu.
 func (m *Model) logProbs(images []byte) ([]float32, error) {
-	if m.evalExec == nil {
-		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images *Node) *Node {
+	exec, err := m.evalGraphs.get(len(images)/(ImageSize*ImageSize), func() (*mlctx.Exec, error) {
+		return mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images *Node) *Node {
 			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images, m.native).logits, -1)
 		})
-		if err != nil {
-			return nil, err
-		}
-		m.evalExec = exec
+	})
+	if err != nil {
+		return nil, err
 	}
-	out, err := m.evalExec.Exec(imageTensor(images))
+	out, err := exec.Exec(imageTensor(images))
 	if err != nil {
 		return nil, err
 	}
 	return flat(out[0]), nil
+}
+
+// execsBySize keeps the execs of one graph function, one per batch size, at most maxEvalGraphs of
+// them (see there). Its zero value is empty; callers serialise its use (Model.mu).
+type execsBySize struct {
+	graphs []sizedExec // the least recently used first
+}
+
+type sizedExec struct {
+	size int
+	exec *mlctx.Exec
+}
+
+// get returns the exec for batches of size, built by build if it is not kept, and drops (and frees)
+// the least recently used one beyond maxEvalGraphs.
+func (c *execsBySize) get(size int, build func() (*mlctx.Exec, error)) (*mlctx.Exec, error) {
+	for i, g := range c.graphs {
+		if g.size == size {
+			c.graphs = append(slices.Delete(c.graphs, i, i+1), g)
+			return g.exec, nil
+		}
+	}
+	exec, err := build()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.graphs) == maxEvalGraphs {
+		c.graphs[0].exec.Finalize()
+		c.graphs = slices.Delete(c.graphs, 0, 1)
+	}
+	c.graphs = append(c.graphs, sizedExec{size, exec})
+	return exec, nil
 }
 
 // Probabilities returns the class probabilities of one 28x28 image (784 bytes, 0 = background,
@@ -254,7 +322,7 @@ type Evaluation struct {
 	Report Report `json:"report"`
 }
 
-// Evaluate runs the network over d in batches of EvalBatch.
+// Evaluate runs the network over d in batches of at most EvalBatch, cut as EvalBatch says.
 func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
 	return m.evaluate(context.Background(), d, nil, nil)
 }
@@ -266,9 +334,9 @@ func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (E
 	return m.evaluate(context.Background(), d, nil, between)
 }
 
-// evaluate is Evaluate shared among shards: shard i runs every Count-th batch, and one Reduce
-// gathers the loss and the predictions. Batches stay whole, so the result is the same as one
-// model evaluating everything. Between batches it calls between (if set), which may block (a
+// evaluate is Evaluate shared among shards: shard i runs every Count-th batch of
+// EvalBatchBounds, and one Reduce gathers the loss and the predictions. Batches stay whole, so the
+// result is the same as one model evaluating everything. Between batches it calls between (if set), which may block (a
 // pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
 func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
 	var ev Evaluation
@@ -283,14 +351,15 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	}
 	pixels := ImageSize * ImageSize
 	var lossSum float64
-	for b, start := 0, 0; start < n; b, start = b+1, start+EvalBatch {
+	bounds := EvalBatchBounds(n)
+	for b := range len(bounds) - 1 {
 		if s != nil && b%s.Count != s.Index {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return ev, err
 		}
-		end := min(start+EvalBatch, n)
+		start, end := bounds[b], bounds[b+1]
 		lp, err := m.lockedLogProbs(d.Images[start*pixels : end*pixels])
 		if err != nil {
 			return ev, err
@@ -309,11 +378,9 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	if s != nil {
 		// Each shard sends its predictions + 1 where it evaluated and 0 elsewhere, then its loss.
 		v := make([]float32, n+1)
-		for b, start := 0, 0; start < n; b, start = b+1, start+EvalBatch {
-			if b%s.Count == s.Index {
-				for i := start; i < min(start+EvalBatch, n); i++ {
-					v[i] = float32(ev.Predictions[i] + 1)
-				}
+		for b := s.Index; b < len(bounds)-1; b += s.Count {
+			for i := bounds[b]; i < bounds[b+1]; i++ {
+				v[i] = float32(ev.Predictions[i] + 1)
 			}
 		}
 		v[n] = float32(lossSum)

@@ -703,7 +703,8 @@ func TestEvaluateEach(t *testing.T) {
 		t.Fatalf("EvaluateEach: loss %v, error %v; Evaluate: loss %v (or predictions differ)", got.Loss, err, want.Loss)
 	}
 	n := test.Len()
-	if wantCalls := fmt.Sprint([]string{fmt.Sprintf("%d/%d", EvalBatch, n), fmt.Sprintf("%d/%d", 2*EvalBatch, n),
+	// Three near-equal batches of 150 (EvalBatchBounds), not 200, 200 and 50.
+	if wantCalls := fmt.Sprint([]string{fmt.Sprintf("%d/%d", n/3, n), fmt.Sprintf("%d/%d", 2*n/3, n),
 		fmt.Sprintf("%d/%d", n, n)}); fmt.Sprint(calls) != wantCalls {
 		t.Fatalf("callbacks %v, want %v", calls, wantCalls)
 	}

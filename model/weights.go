@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -65,8 +67,9 @@ func largestConfig() Config {
 }
 
 // Load builds a model on backend from a weights file written by Save. Every problem, from a file
-// that is not safetensors at all to one tensor of the wrong shape, is an error saying which; the
-// caller's current model is never touched, so a bad upload loses nothing.
+// that is not safetensors at all to one tensor of the wrong shape or one value that is NaN or
+// infinite, is an error saying which; the caller's current model is never touched, so a bad upload
+// loses nothing. A single NaN would make every probability NaN, so such a file loads no model.
 func Load(backend backends.Backend, data []byte) (*Model, error) {
 	meta, named, err := DecodeSafetensors(data)
 	if err != nil {
@@ -105,6 +108,10 @@ func Load(backend backends.Backend, data []byte) (*Model, error) {
 			return nil, fmt.Errorf("weights file: tensor %s has shape %v, but its configuration (%s) needs %v",
 				p.Name, t.Shape, cfg, p.Shape)
 		}
+		if i := slices.IndexFunc(t.Data, notFinite); i >= 0 {
+			return nil, fmt.Errorf("weights file: tensor %s holds %v at index %d (of %d values), and weights must be finite numbers",
+				p.Name, t.Data[i], i, len(t.Data))
+		}
 		values[p.Name] = t.Data
 		delete(byName, p.Name)
 	}
@@ -112,6 +119,11 @@ func Load(backend backends.Backend, data []byte) (*Model, error) {
 		return nil, fmt.Errorf("weights file: unexpected tensor %s for this network", name)
 	}
 	return newWithValues(backend, cfg, values)
+}
+
+// notFinite reports whether v is NaN or infinite.
+func notFinite(v float32) bool {
+	return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
 }
 
 func equalInts(a, b []int) bool {

@@ -1,18 +1,22 @@
 package main
 
 // Browser tests of what goes wrong, with the helpers of browser_test.go: a download that is cut
-// off, refused, short or corrupted; a worker that runs out of memory or panics; absurd URL
-// parameters and control values; and a training run that diverges. Every run here is a few
+// off, refused, short or corrupted; a worker that runs out of memory or panics; a weights file
+// holding a NaN; absurd URL parameters and control values; and a training run that diverges. Every run here is a few
 // steps on a few dozen images.
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -116,6 +120,36 @@ func (p *page) trainTiny(tb testing.TB) {
 	}
 }
 
+// withValue returns a copy of the safetensors file data with value v at index of tensor name,
+// written over its 4 bytes: the header, and so the file's layout, stay as they were.
+func withValue(tb testing.TB, data []byte, name string, index int, v float32) []byte {
+	tb.Helper()
+	if len(data) < 8 {
+		tb.Fatalf("a %d-byte file is not safetensors", len(data))
+	}
+	headerLen := binary.LittleEndian.Uint64(data[:8])
+	if headerLen > uint64(len(data)-8) {
+		tb.Fatalf("header length %d in a %d-byte file", headerLen, len(data))
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(data[8:8+headerLen], &header); err != nil {
+		tb.Fatal(err)
+	}
+	var entry struct {
+		DataOffsets [2]int `json:"data_offsets"`
+	}
+	if err := json.Unmarshal(header[name], &entry); err != nil {
+		tb.Fatalf("tensor %s: %v", name, err)
+	}
+	at := 8 + int(headerLen) + entry.DataOffsets[0] + 4*index
+	if at+4 > 8+int(headerLen)+entry.DataOffsets[1] {
+		tb.Fatalf("tensor %s has no value %d", name, index)
+	}
+	out := slices.Clone(data)
+	binary.LittleEndian.PutUint32(out[at:], math.Float32bits(v))
+	return out
+}
+
 // timerDelay returns how late a 0 ms timer fires on the page: its event loop's wait.
 func (p *page) timerDelay(tb testing.TB) time.Duration {
 	tb.Helper()
@@ -216,6 +250,57 @@ func TestBrowserFaults(t *testing.T) {
 					t.Fatalf("after %s and Restart, the imported weights give %v, before %v", c.how, after, trained)
 				}
 			}
+		}
+	})
+
+	t.Run("a weights file holding a NaN is refused with model.Load's message, and the current model is unchanged", func(t *testing.T) {
+		p.open(t, "?"+tinyRun+"&panels=train,draw,model,weights")
+		p.drawSeven(t)
+		drawn := p.waitForPrediction(t, 0)
+		_, exported := p.exportWeights(t)
+		const name = "nan-bias.safetensors"
+		data := withValue(t, exported, "conv1.bias", 3, float32(math.NaN()))
+		file := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		backend, err := model.GoBackend()
+		if err != nil {
+			t.Fatal(err)
+		}
+		const refusal = "weights file: tensor conv1.bias holds NaN at index 3"
+		want := refusal + "…"
+		if _, loadErr := model.Load(backend, data); loadErr == nil || !strings.HasPrefix(loadErr.Error(), refusal) {
+			t.Errorf("model.Load: %v, want an error starting %q", loadErr, refusal)
+		} else {
+			want = loadErr.Error()
+		}
+		want = "Could not import " + name + ": " + want + ". The current model is unchanged."
+		filters := eval[string](t, p, `document.querySelector('#f-filters').value`)
+		total := p.text(t, "#summary tfoot td:last-child")
+
+		after := p.importWeights(t, file)
+		msg := p.text(t, "#weights-message")
+		t.Logf("%s: %s", name, msg)
+		if msg != want {
+			t.Errorf("the page says\n\t%s\nwant:\n\t%s", msg, want)
+		}
+		if !eval[bool](t, p, `(() => {
+			const m = document.querySelector('#weights-message');
+			const r = m.getBoundingClientRect();
+			return m.getAttribute('role') === 'alert' && m.classList.contains('error') && r.width > 0 && r.height > 0 &&
+				getComputedStyle(m).visibility === 'visible';
+		})()`) {
+			t.Error("the message is not a visible alert")
+		}
+		if !slices.Equal(after, drawn) {
+			t.Errorf("probabilities changed from %v to %v", drawn, after)
+		}
+		if got := eval[string](t, p, `document.querySelector('#f-filters').value`); got != filters {
+			t.Errorf("the filters control changed from %s to %s", filters, got)
+		}
+		if got := p.text(t, "#summary tfoot td:last-child"); got != total {
+			t.Errorf("the model summary's total changed from %s to %s", total, got)
 		}
 	})
 

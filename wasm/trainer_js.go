@@ -525,12 +525,14 @@ func (e *evalTracker) batch(done, total int) {
 }
 
 // done estimates the images evaluated so far by all workers. Alone, that is what Train says;
-// with several workers, each evaluates every Count-th batch at about the same pace.
+// with several workers, each evaluates every Count-th batch of model.EvalBatchBounds at about the
+// same pace, so the first batches*Count batches are done.
 func (e *evalTracker) done(shard *model.Shard) int {
 	if shard == nil {
 		return e.last
 	}
-	return min(e.total, e.batches*shard.Count*model.EvalBatch)
+	bounds := model.EvalBatchBounds(e.total)
+	return bounds[min(e.batches*shard.Count, len(bounds)-1)]
 }
 
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,
