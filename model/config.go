@@ -115,8 +115,9 @@ func (f Field) Set(c *Config, s string) error {
 	return nil
 }
 
-// Limits of the configuration: wide enough for every sensible experiment, narrow enough that a typo
-// cannot make a tab allocate gigabytes or spin for hours.
+// Limits of each setting: wide enough for every sensible experiment, narrow enough that a typo
+// cannot make a number absurd. They do not bound memory together: 512 filters with 7x7 kernels
+// at stride 1 are each in range and need 5 GB. CheckMemory does (memory.go).
 const (
 	maxFilters    = 512
 	maxKernelSize = 7
@@ -205,6 +206,8 @@ func FromQuery(q url.Values) (Config, error) {
 }
 
 // Validate reports the first setting that is out of range, in words a student can act on.
+// Whether the network fits in memory is a separate check, CheckMemory, since the limit is the
+// caller's: a browser tab's (BrowserMemoryLimit) or a machine's.
 func (c Config) Validate() error {
 	for i, f := range c.Filters {
 		if f < 1 || f > maxFilters {

@@ -8,6 +8,16 @@ import (
 // maxParams is the parameter count of the largest network Validate accepts.
 func maxParams() int { return largestConfig().NumParams() }
 
+// largestConfig is the valid configuration with the most parameters: every size at its limit,
+// and stride 1, which keeps conv1's output 28x28. Params grows with each of them.
+func largestConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Filters = [3]int{maxFilters, maxFilters, maxFilters}
+	cfg.KernelSize, cfg.Stride = maxKernelSize, 1
+	cfg.Dense = [2]int{maxDense, maxDense}
+	return cfg
+}
+
 // FuzzConfigQuery feeds arbitrary query strings to FromQuery, as the page
 // does with its URL: an embedding course page, or a student, may write
 // anything there. Whatever FromQuery accepts must be valid, have a bounded

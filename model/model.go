@@ -135,7 +135,7 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 		if !ok || len(v) != p.Size() {
 			return nil, fmt.Errorf("model: parameter %s: got %d values, want %d", p.Name, len(v), p.Size())
 		}
-		t := tensors.FromFlatDataAndDimensions(append([]float32(nil), v...), p.Shape...)
+		t := tensors.FromFlatDataAndDimensions(v, p.Shape...) // a copy: v stays the caller's (Load's may be a view of a file)
 		m.vars[p.Name] = scope.In(p.Name).VariableWithValue("value", t)
 	}
 	m.adam = newAdamState(m.ctx, cfg)

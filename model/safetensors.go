@@ -223,6 +223,12 @@ func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedT
 // leave bytes of the data buffer unused. Errors start with "weights file:"
 // and are meant to be shown to a person. It never panics.
 func DecodeSafetensors(data []byte) (metadata map[string]string, tensors []NamedTensor, err error) {
+	return decodeSafetensors(data, false)
+}
+
+// decodeSafetensors is DecodeSafetensors; with inPlace, the tensors' Data are views of data's
+// bytes where they can be (float32View), not copies, and data must not change while they are used.
+func decodeSafetensors(data []byte, inPlace bool) (metadata map[string]string, tensors []NamedTensor, err error) {
 	if len(data) < 8 {
 		return nil, nil, fmt.Errorf("%snot a safetensors file (only %d bytes, shorter than the 8-byte header length)",
 			stDecodePrefix, len(data))
@@ -349,11 +355,11 @@ func DecodeSafetensors(data []byte) (metadata map[string]string, tensors []Named
 	for i := range tensors {
 		s := byName[tensors[i].Name]
 		raw := buffer[s.begin:s.end]
-		values := make([]float32, len(raw)/4)
-		for j := range values {
-			values[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		if inPlace {
+			tensors[i].Data = float32View(raw)
+		} else {
+			tensors[i].Data = float32Copy(raw)
 		}
-		tensors[i].Data = values
 	}
 	slices.SortFunc(tensors, func(a, b NamedTensor) int { return strings.Compare(a.Name, b.Name) })
 	return metadata, tensors, nil

@@ -49,29 +49,23 @@ func (m *Model) Save(w io.Writer) (err error) {
 	return EncodeSafetensors(w, meta, named)
 }
 
-// MaxWeightsFileSize is the most bytes a weights file of any valid configuration can have: the
-// largest network Validate accepts, in float32, after the longest header the reader takes. A
-// larger file is not one of this trainer's, and a caller can refuse it without reading it.
+// MaxWeightsFileSize is the most bytes a weights file the browser trainer can use can have: the
+// most parameters of any configuration within BrowserMemoryLimit (maxTrainableParams), in
+// float32, after the longest header the reader takes. A larger file holds a network too large to
+// train or evaluate in a browser tab, and a caller can refuse it without reading it.
 func MaxWeightsFileSize() int {
-	return 8 + stMaxHeaderLen + 4*largestConfig().NumParams()
-}
-
-// largestConfig is the valid configuration with the most parameters: every size at its limit,
-// and stride 1, which keeps conv1's output 28x28. Params grows with each of them.
-func largestConfig() Config {
-	cfg := DefaultConfig()
-	cfg.Filters = [3]int{maxFilters, maxFilters, maxFilters}
-	cfg.KernelSize, cfg.Stride = maxKernelSize, 1
-	cfg.Dense = [2]int{maxDense, maxDense}
-	return cfg
+	return 8 + stMaxHeaderLen + 4*maxTrainableParams
 }
 
 // Load builds a model on backend from a weights file written by Save. Every problem, from a file
 // that is not safetensors at all to one tensor of the wrong shape or one value that is NaN or
 // infinite, is an error saying which; the caller's current model is never touched, so a bad upload
 // loses nothing. A single NaN would make every probability NaN, so such a file loads no model.
+//
+// It reads the weights from data in place and copies them once, into the model's tensors: data
+// must not change during the call, and may be reused after it.
 func Load(backend backends.Backend, data []byte) (*Model, error) {
-	meta, named, err := DecodeSafetensors(data)
+	meta, named, err := decodeSafetensors(data, true)
 	if err != nil {
 		return nil, err
 	}

@@ -409,6 +409,113 @@ func TestBrowserFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("a network too large for a tab's memory is refused under the setting that drives it with Train disabled, and a large one is warned of", func(t *testing.T) {
+		// model.MemoryEstimate's refusal, as the worker words it (wasm/trainer_js.go's browserRoom).
+		refusal := func(query string) string {
+			q, err := url.ParseQuery(query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := model.FromQuery(q)
+			if err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+			if err := cfg.CheckMemory(model.BrowserMemoryLimit, "a browser tab can give it"); err != nil {
+				return err.Error()
+			}
+			return ""
+		}
+		setControls := func(values map[string]string) {
+			for field, v := range values {
+				eval[chromedp.Void](t, p, fmt.Sprintf(`(() => {
+					const input = document.querySelector('#f-%s');
+					input.value = %q;
+					input.dispatchEvent(new Event('input', {bubbles: true}));
+				})()`, field, v))
+			}
+		}
+		trainDisabled := func() bool { return eval[bool](t, p, `document.querySelector('#train').disabled`) }
+
+		// The issue's example: every setting within its range, conv3's im2col alone 1.26 GB at batch 64.
+		const huge = "filters=512,512,512&kernel=7&stride=1"
+		want := refusal(huge)
+		if !strings.HasPrefix(want, "filters: this network needs about 5.13 GB of memory at its peak, more than the 1.5 GB") {
+			t.Fatalf("model's refusal of %s: %q", huge, want)
+		}
+		if !p.load(t, "?train-images=64&loss-images=32&panels=train,model,weights&"+huge) {
+			t.Fatalf("MNIST did not load: %s", p.text(t, "#status"))
+		}
+		status := p.text(t, "#status")
+		t.Logf("%s: %s", huge, status)
+		if status != "Check the settings: "+want {
+			t.Errorf("status %q, want %q", status, "Check the settings: "+want)
+		}
+		if got := p.text(t, "#f-filters-error"); got != want {
+			t.Errorf("under the filters: %q", got)
+		}
+		if !trainDisabled() {
+			t.Error("Train is enabled for a network the tab cannot hold")
+		}
+		p.click(t, "#train") // disabled: nothing happens
+		time.Sleep(300 * time.Millisecond)
+		if status := p.text(t, "#status"); status != "Check the settings: "+want || p.text(t, "#stat-step") != "–" {
+			t.Errorf("after pressing Train the status is %q and the step %q", status, p.text(t, "#stat-step"))
+		}
+
+		// Large but within the limit: a warning with the estimate and what drives it, and Train works.
+		const large = "filters=32,64,128&kernel=7&stride=1"
+		cfg, err := model.FromQuery(url.Values{"filters": {"32,64,128"}, "kernel": {"7"}, "stride": {"1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		est := cfg.MemoryEstimate()
+		if est.Peak < 500_000_000 || est.Peak > model.BrowserMemoryLimit {
+			t.Fatalf("%s: estimate %s, want between the warning and the limit", large, est)
+		}
+		setControls(map[string]string{"filters": "32,64,128"})
+		p.poll(t, 10*time.Second, `document.querySelector('#f-filters-error').hidden && !document.querySelector('#memory-warning').hidden`)
+		warning := p.text(t, "#memory-warning")
+		t.Logf("%s: %s", large, warning)
+		if !strings.Contains(warning, est.String()) || !strings.Contains(warning, "1.5 GB") {
+			t.Errorf("the warning %q does not give the estimate (%s) and the limit", warning, est)
+		}
+		if trainDisabled() || p.text(t, "#status") != "Ready to train." {
+			t.Errorf("for %s, Train is disabled or the status is %q", large, p.text(t, "#status"))
+		}
+		// The notebook's network needs little: no warning.
+		setControls(map[string]string{"kernel": "3", "stride": "2"})
+		p.poll(t, 10*time.Second, `document.querySelector('#memory-warning').hidden`)
+
+		// A weights file whose network fits but whose batch does not: it imports, and Train refuses
+		// until the batch is smaller.
+		notebook := model.DefaultConfig()
+		notebook.BatchSize = 4096
+		backend, err := model.GoBackend()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(backend, notebook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		if err := m.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "batch-4096.safetensors")
+		if err := os.WriteFile(file, []byte(buf.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want = refusal("batch=4096")
+		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{file}))
+		p.poll(t, 20*time.Second, `document.querySelector('#weights-message').textContent.startsWith('Loaded batch-4096')`)
+		if got, status := p.text(t, "#f-batch-error"), p.text(t, "#status"); got != want || status != "Check the settings: "+want || !trainDisabled() {
+			t.Errorf("after importing a file of batch 4096: under the batch %q, status %q, Train disabled %v; want %q", got, status, trainDisabled(), want)
+		}
+		setControls(map[string]string{"batch": "32"})
+		p.poll(t, 10*time.Second, `document.querySelector('#f-batch-error').hidden && !document.querySelector('#train').disabled`)
+	})
+
 	t.Run("a run that diverges says the learning rate is too high, leaves a clean chart, and Train works again", func(t *testing.T) {
 		p.open(t, "?workers=2&lr=10&train-images=640&batch=32&epochs=1&loss-images=64&test-images=100&panels=train,loss,draw")
 		p.drawSeven(t)

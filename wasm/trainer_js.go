@@ -116,8 +116,8 @@ type info struct {
 	Fields  []fieldInfo  `json:"fields"`
 	Presets []presetInfo `json:"presets"`
 	Files   []fileInfo   `json:"files"`
-	// MaxWeightsBytes is the size of the largest weights file: the page refuses a larger one
-	// without reading it.
+	// MaxWeightsBytes is the size of the largest weights file of a network a tab can train
+	// (model.MaxWeightsFileSize): the page refuses a larger one without reading it.
 	MaxWeightsBytes int `json:"maxWeightsBytes"`
 	// Kernels says which compute kernels this build runs: "SIMD ×4" (WebAssembly SIMD128, see
 	// kernels/README.md) or "generic" (simplego as shipped); KernelList names each family.
@@ -175,6 +175,47 @@ type summary struct {
 	// MACs is the multiply-adds of one image's forward pass (model.Config.MACsPerImage): the
 	// page scales a measured speed by it to estimate another configuration's.
 	MACs int `json:"macs"`
+	// Memory is the configuration's memory estimate, with what the page says about it.
+	Memory memorySummary `json:"memory"`
+}
+
+// browserRoom says whose the memory limit is, in model.MemoryEstimate.Check's refusals.
+const browserRoom = "a browser tab can give it"
+
+// memoryWarning is the estimate above which the page warns before Train: a network that takes
+// a sizeable share of a tab's 4 GB (Go's heap grows to about twice the estimate) and trains slowly.
+const memoryWarning = 500_000_000
+
+// memorySummary is model.Config.MemoryEstimate, in bytes, and the page's verdict on it.
+type memorySummary struct {
+	model.MemoryEstimate
+	// Limit is model.BrowserMemoryLimit: the largest Peak the page trains.
+	Limit int64 `json:"limit"`
+	// Refusal, when Peak is above Limit, says so (model.MemoryEstimate.Check's message, which
+	// starts with Keys[0]); train refuses such a configuration. Empty when it fits.
+	Refusal string `json:"refusal"`
+	// Warning, when Peak is above memoryWarning but within Limit, says how much memory the network
+	// needs, what drives it and what needs less. Empty otherwise.
+	Warning string `json:"warning"`
+}
+
+func summarizeMemory(cfg model.Config) memorySummary {
+	e := cfg.MemoryEstimate()
+	s := memorySummary{MemoryEstimate: e, Limit: model.BrowserMemoryLimit}
+	if err := e.Check(model.BrowserMemoryLimit, browserRoom); err != nil {
+		s.Refusal = err.Error()
+	} else if e.Peak > memoryWarning {
+		s.Warning = fmt.Sprintf("This network needs %s. That is a lot for a browser tab (the page refuses more than %s): %s",
+			e, model.FormatBytes(model.BrowserMemoryLimit), lowerFirst(e.Advice()))
+	}
+	return s
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 type layerSummary struct {
@@ -203,6 +244,7 @@ func summarize(cfg model.Config) summary {
 		s.Total += p.Size()
 	}
 	s.MACs = cfg.MACsPerImage()
+	s.Memory = summarizeMemory(cfg)
 	return s
 }
 
@@ -255,6 +297,8 @@ func (t *trainer) jsConfigure(args []safejs.Value) (any, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// A configuration too large for the tab's memory is taken, so that the page can show its
+	// summary and why it is refused (summary.memory.refusal); train refuses it.
 	t.cfg = cfg
 	return configResult{Values: values(cfg), Summary: summarize(cfg)}, nil
 }
@@ -385,6 +429,11 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	if peers != nil && runID < 1 {
 		t.mu.Unlock()
 		return nil, errors.New("train: several workers need the run's number (run ≥ 1)")
+	}
+	// Whole batches are the estimate's; a worker of a team trains on its share, and needs less.
+	if err := cfg.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
+		t.mu.Unlock()
+		return nil, settingError{key: settingKey(err), err: err}
 	}
 	m, err := model.New(t.backend, cfg)
 	if err != nil {
@@ -898,6 +947,15 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	m, err := model.Load(t.backend, data)
 	if err != nil {
 		return nil, err
+	}
+	// A network the tab cannot hold even at batch 1 is refused; one it can evaluate, but not
+	// train at its file's batch size, is taken, and the page shows why Train refuses
+	// (summary.memory.refusal) until the batch is changed.
+	atOne := m.Config()
+	atOne.BatchSize = 1
+	if err := atOne.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
+		_, why, _ := strings.Cut(err.Error(), ": ") // after the setting's name: the file's settings are not the page's
+		return nil, fmt.Errorf("weights file: %s", why)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -6,7 +6,8 @@
 // On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
 // serves calls until the worker ends. info is {fields, presets, files, maxWeightsBytes}: the
 // settings (key, usage, default value), the presets with their values, the MNIST files to fetch
-// (name, size), and the size of the largest weights file (model.MaxWeightsFileSize).
+// (name, size), and the size of the largest weights file of a network a tab can train
+// (model.MaxWeightsFileSize).
 //
 // Every function of api returns a Promise. It settles, never stays pending: it resolves with a
 // plain object, or rejects with an Error whose message a student can act on (a setting's error
@@ -23,10 +24,12 @@
 //	    other worker in order; on the others, one to worker 0.
 //	loadData({"<file>.gz": Uint8Array, ...})  -> {train, test}      image counts
 //	    Checks each of the four MNIST files (size, SHA-256; an error names the bad file), then parses them.
-//	configure(settings)                      -> {values, summary}  values: key -> text; summary: {layers, total}
+//	configure(settings)                      -> {values, summary}  values: key -> text; summary: {layers, total, macs, memory}
 //	    Sets the configuration of the next training run. settings is a query string
 //	    ("preset=kernel-4&epochs=1") or an object {key: value}; keys are model.Fields keys and "preset",
-//	    and other keys are ignored, so the page may pass its whole URL query.
+//	    and other keys are ignored, so the page may pass its whole URL query. summary.memory is
+//	    model.Config.MemoryEstimate, with a refusal when it is above model.BrowserMemoryLimit (then
+//	    train refuses the configuration) and a warning when it is large.
 //	train({testImages, run}, onEvent)        -> {stopped, epochs}
 //	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
 //	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
@@ -48,6 +51,8 @@
 //	    pixels: a grey-scale drawing (Uint8Array, 0 background, 255 ink), centred as MNIST digits are.
 //	exportWeights()                          -> Uint8Array         a safetensors weights file.
 //	importWeights(Uint8Array)                -> {values, summary}  replaces the current model; a bad file changes nothing.
+//	    The file is copied into Go once and parsed in place (model.Load); one larger than
+//	    maxWeightsBytes is refused unread, and one whose network a tab cannot hold at batch 1 refused.
 //	crash(how, message)                      -> {}                 for the browser tests: then the program exits.
 //	    how: "panic" (a panic nothing recovers) or "oom" (allocates until WebAssembly memory is full).
 //

@@ -77,6 +77,7 @@ const state = {
   runMacs: 0, // the same, of the network being trained
   hasInk: false, // something is drawn on the pad
   values: null, // the settings the workers last accepted, key -> text
+  tooLarge: false, // the configured network needs more memory than a tab gives (summary.memory.refusal)
 };
 const timings = {}; // ms since the page started loading: ready, downloaded, loaded, train, firstProgress
 
@@ -89,7 +90,7 @@ function setStatus(text, kind = '') {
 function updateControls() {
   const { ready, loaded, training, paused } = state;
   $('settings-fields').disabled = !ready || training;
-  $('train').disabled = !loaded || training;
+  $('train').disabled = !loaded || training || state.tooLarge;
   $('quick').disabled = !ready || training;
   $('pause').disabled = !training;
   $('pause').textContent = paused ? 'Resume' : 'Pause';
@@ -222,13 +223,25 @@ async function configure(settings, fill) {
     state.values = r.values;
     state.macs = r.summary.macs;
     showSummary(r.summary);
+    showMemory(r.summary.memory);
     updateEstimate();
-    return true;
+    return !state.tooLarge;
   } catch (err) {
     if (team.failing) return false; // the status says why
     showSettingError(err);
     return false;
   }
+}
+
+// showMemory shows what the configured network's memory estimate (summary.memory) means for a
+// tab: a network too large to fit is refused as a setting is, under the setting that drives it,
+// and Train stays disabled until a setting changes; a large one gets a warning above Train.
+function showMemory(memory) {
+  state.tooLarge = Boolean(memory.refusal);
+  if (state.tooLarge) showSettingError({ key: memory.keys[0], message: memory.refusal });
+  $('memory-warning').textContent = memory.warning;
+  $('memory-warning').hidden = !memory.warning;
+  updateControls();
 }
 
 function testImages() {
@@ -856,11 +869,12 @@ $('import').addEventListener('change', async () => {
     clearSettingErrors();
     state.values = r.values;
     showSummary(r.summary);
+    showMemory(r.summary.memory); // the file's batch may be more than a tab can train
     updateEstimate();
     chart.clear(0);
     clearTest('Imported weights: press “Evaluate the current model” for their report.');
     weightsMessage(`Loaded ${file.name}: ${r.summary.total.toLocaleString('en')} parameters, filters ${r.values.filters}, kernel ${r.values.kernel}.`, 'ok');
-    setStatus(`Loaded the weights from ${file.name}.`);
+    if (!state.tooLarge) setStatus(`Loaded the weights from ${file.name}.`); // else the status says why Train refuses
   } catch (err) {
     weightsMessage(`Could not import ${file.name}: ${err.message}. The current model is unchanged.`, 'error');
   }

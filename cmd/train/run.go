@@ -36,6 +36,9 @@ type Main struct {
 	// Workers is the number of model replicas training on shards of each batch, in parallel;
 	// the result is the same as one (see model.TrainReplicas).
 	Workers int
+	// MemoryLimit is the most memory, in bytes, a run on the pure-Go backend may need by
+	// model.Config.MemoryEstimate; 0 means the machine's physical memory.
+	MemoryLimit int64
 	// Stdout gets the results, Stderr the progress bar.
 	Stdout, Stderr io.Writer
 
@@ -95,7 +98,10 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("-test-images %d: must be 0 (all) or more", m.TestImages)
 	}
 	m.Config = cfg
-	return cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return m.checkMemory()
 }
 
 // Run loads MNIST, trains, prints the per-epoch loss and the classification report, and saves the weights.
@@ -131,6 +137,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "Backend %s · kernels %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g · %d worker(s)\n",
 		m.backend.Name(), kernelsLabel(m.backend), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate, m.Workers)
+	fmt.Fprintln(m.Stdout, m.memoryLine())
 
 	bar := newProgressBar(m.Stderr)
 	start := time.Now()

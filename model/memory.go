@@ -1,0 +1,444 @@
+package model
+
+// An estimate of the memory a configuration needs on the pure-Go backend (simplego), which runs a
+// graph's ops one after another and gives each buffer back after its last use. So the memory of a
+// graph at any moment is the buffers still to be used, and the peak is the largest such moment.
+// The estimate walks the moments of network.go's graph where that sum is largest, layer by layer:
+//
+//   - conv: its im2col Gather [rows, k*k*C], with its input rows or its output beside it;
+//   - the normalisation after it: the activation, its float64 copy (two units) and its squares;
+//   - max-pool: the 3x3 windows [n, 9, C] twice (measured: ArgMax reads a copy of them, made by
+//     the StopGradient before it), and the argmax indices;
+//   - training keeps, until the backward pass reaches each layer, the conv's im2col (for its
+//     kernel's gradient), the ReLU's mask and the normalisation's two centred copies (three
+//     activations), and each max-pool's argmax; going back, a conv's im2col gets a gradient of
+//     the same size (dCols), and every weight a gradient;
+//   - Adam's update: the gradients and new values of the weights and of both moments.
+//
+// It counts 4 bytes per value (float32 and the graphs' int32 index tables) and leaves out what is
+// small: biases, scalars, the dense layers' activations beside a conv's. These moments were found
+// by counting simplego's live buffers op by op; against the heap in use (runtime.MemStats,
+// memory_test.go) the estimate was 0.77x to 1.01x on the three configurations measured (0.88x
+// to 0.91x on the largest), and the test holds it within 0.5x to 2x.
+//
+// A sharded step (shard.go) runs the same layers on a shard's part of the batch, one segment
+// graph at a time, so a shard needs no more than a whole-batch step at its own batch size: the
+// estimate at BatchSize is an upper bound for every worker of a team. XLA, with its own
+// convolutions and memory planning, differs.
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// BrowserMemoryLimit is the largest MemoryEstimate.Peak the browser trainer accepts. A Web
+// Worker's WebAssembly memory stops at 4 GB and never shrinks, and Go's heap grows to about twice
+// what is live before its collector runs (GOGC=100): 1.5 GB live leaves room for that doubling,
+// for the MNIST images each worker holds (55 MB) and for the runtime, within 4 GB.
+const BrowserMemoryLimit = 1_500_000_000
+
+// bytesPerTrainedParam is what the estimate counts for each weight at least: its value, Adam's
+// two moments, its gradient, and the new value of all three in Adam's update, 4 bytes each.
+const bytesPerTrainedParam = 4 * (3 + 4)
+
+// maxTrainableParams bounds the parameters of every configuration within BrowserMemoryLimit,
+// since its estimate counts bytesPerTrainedParam bytes for each.
+const maxTrainableParams = BrowserMemoryLimit / bytesPerTrainedParam
+
+// evalGraphsCounted is how many compiled evaluation graphs of EvalBatch images the estimate
+// counts the index tables of: an evaluation uses at most two batch sizes (EvalBatchBounds), and a
+// page's training loss, test images and Evaluate button rarely more between them.
+const evalGraphsCounted = 2
+
+// MemoryEstimate is how many bytes training and evaluating a configuration holds at once on the
+// pure-Go backend, by part. It is an estimate of live memory: Go's heap grows to about twice that
+// before the collector runs.
+type MemoryEstimate struct {
+	// Params is the weights, float32.
+	Params int64 `json:"params"`
+	// Adam is the optimiser's state: a first and a second moment per weight.
+	Adam int64 `json:"adam"`
+	// Constants is the compiled graphs' index tables (im2col and max-pool gathers): the training
+	// step's and two evaluation graphs'.
+	Constants int64 `json:"constants"`
+	// Train is a training step's buffers at their peak, at BatchSize images: activations kept
+	// for the backward pass, im2col, gradients and Adam's update.
+	Train int64 `json:"train"`
+	// Eval is an evaluation batch's buffers at their peak, at EvalBatch images.
+	Eval int64 `json:"eval"`
+	// Peak is Params + Adam + Constants + the larger of Train and Eval: what is live at the worst
+	// moment of a run.
+	Peak int64 `json:"peak"`
+	// Driver is the largest part of Peak in words, with the settings it grows with, e.g.
+	// "conv3's im2col at the evaluation batch of 200 (filters, kernel)".
+	Driver string `json:"driver"`
+	// Keys are those settings (Field keys), those changed from the notebook's first: what to
+	// change to need less.
+	Keys []string `json:"keys"`
+}
+
+// memPart is one group of buffers live at a moment: 4-byte values, and the settings its size
+// grows with.
+type memPart struct {
+	what  string
+	units int64
+	keys  []string
+}
+
+// moment is what is live at one point of a graph's run, beyond the weights and Adam's moments.
+type moment []memPart
+
+func (m moment) units() int64 {
+	var n int64
+	for _, p := range m {
+		n += p.units
+	}
+	return n
+}
+
+// Names of the parts, so that the same buffers in different moments add up.
+const (
+	partWeights = "the weights and Adam's state"
+	partDense   = "the dense layers' activations"
+	partImages  = "the images"
+)
+
+// MemoryEstimate estimates the memory of training and evaluating c on the pure-Go backend (see
+// the comment at the top of memory.go for what it counts).
+func (c Config) MemoryEstimate() MemoryEstimate { return c.ReplicaMemoryEstimate(1) }
+
+// ReplicaMemoryEstimate estimates the memory of n replicas of c's model in one process, as
+// TrainReplicas runs them (the native command's -workers): each holds its own weights and Adam's
+// state, trains on its share of every batch (at most ceil(BatchSize/n) images, see Shard) and
+// evaluates batches of its own, all at the same time. The parts are the sums over the replicas.
+func (c Config) ReplicaMemoryEstimate(n int) MemoryEstimate {
+	n = max(n, 1)
+	batch := int64((c.BatchSize + n - 1) / n) // each replica's share of a batch
+	reps := int64(n)
+	p := int64(c.NumParams())
+	e := MemoryEstimate{
+		Params:    reps * 4 * p,
+		Adam:      reps * 8 * p,
+		Constants: reps * 4 * (c.indexUnits(batch) + evalGraphsCounted*c.indexUnits(EvalBatch)),
+	}
+	train, eval := c.trainMoments(batch), c.evalMoments(EvalBatch)
+	worstTrain, worstEval := worst(train), worst(eval)
+	e.Train, e.Eval = reps*4*worstTrain.units(), reps*4*worstEval.units()
+	e.Peak = e.Params + e.Adam + e.Constants + max(e.Train, e.Eval)
+
+	// The driver: the largest part of the worst moment, the weights and Adam's moments included.
+	at := fmt.Sprintf("at batch %d", c.BatchSize)
+	if n > 1 {
+		at = fmt.Sprintf("at batch %d (%d images in each of %d replicas)", c.BatchSize, batch, n)
+	}
+	peak := worstTrain
+	if e.Eval > e.Train {
+		at, peak = fmt.Sprintf("at the evaluation batch of %d", EvalBatch), worstEval
+	}
+	parts := map[string]memPart{partWeights: {partWeights, 3 * p, keysWeights}}
+	for _, part := range peak {
+		part.units += parts[part.what].units
+		parts[part.what] = part
+	}
+	var top memPart
+	for _, q := range parts { // the largest, and of equal ones the first by name: deterministic
+		if q.units > top.units || q.units == top.units && q.what < top.what {
+			top = q
+		}
+	}
+	e.Keys = c.blame(top.keys)
+	if top.what == partWeights {
+		e.Driver = fmt.Sprintf("%s (%s parameters; %s)", partWeights, thousands(p), strings.Join(e.Keys, ", "))
+	} else {
+		e.Driver = fmt.Sprintf("%s %s (%s)", top.what, at, strings.Join(e.Keys, ", "))
+	}
+	return e
+}
+
+// worst returns the moment with the most units.
+func worst(moments []moment) moment {
+	var w moment
+	for _, m := range moments {
+		if m.units() > w.units() {
+			w = m
+		}
+	}
+	return w
+}
+
+// layerSizes are the sizes, in values, of the big tensors of one batch of b images.
+type layerSizes struct {
+	in             int64    // the images as float32
+	cols, act      [3]int64 // each conv's im2col and output
+	pool1, window1 int64    // the first max-pool's output and windows
+	pool3, window3 int64    // the last max-pool's
+	dense          int64    // the dense layers' inputs and outputs
+}
+
+func (c Config) sizes(b int64) layerSizes {
+	g := c.geometry()
+	k2 := int64(c.KernelSize * c.KernelSize)
+	f := [3]int64{int64(c.Filters[0]), int64(c.Filters[1]), int64(c.Filters[2])}
+	rows1 := b * int64(g.conv1Out*g.conv1Out) // conv1's output positions
+	rows2 := b * int64(g.pool1Out*g.pool1Out) // conv2's and conv3's
+	rows3 := b * int64(g.pool3Out*g.pool3Out) // the last max-pool's
+	var s layerSizes
+	s.in = b * ImageSize * ImageSize
+	s.cols = [3]int64{rows1 * k2, rows2 * k2 * f[0], rows2 * k2 * f[1]}
+	s.act = [3]int64{rows1 * f[0], rows2 * f[1], rows2 * f[2]}
+	s.pool1, s.pool3 = rows2*f[0], rows3*f[2]
+	s.window1, s.window3 = poolWindow*poolWindow*s.pool1, poolWindow*poolWindow*s.pool3
+	s.dense = b * int64(g.flat+c.Dense[0]+c.Dense[1]+NumClasses)
+	return s
+}
+
+// Settings that the parts grow with: the batch (in training), the filters, the kernel, the
+// stride (conv1's, which sets every layer's side) and the dense widths.
+var (
+	keysCols1   = []string{"kernel", "stride"}
+	keysCols    = []string{"filters", "kernel", "stride"}
+	keysAct     = []string{"filters", "stride"}
+	keysDense   = []string{"dense", "filters", "stride"}
+	keysWeights = []string{"filters", "kernel", "dense", "stride"}
+)
+
+// parts names the big tensors of one layer's moments; batch adds "batch" to their settings in
+// training.
+type parts struct {
+	s     layerSizes
+	batch bool
+}
+
+func (p parts) keys(k []string) []string {
+	if p.batch {
+		return append([]string{"batch"}, k...)
+	}
+	return k
+}
+
+func (p parts) cols(i int, n int64) memPart {
+	k := keysCols
+	if i == 0 {
+		k = keysCols1
+	}
+	return memPart{convNames[i] + "'s im2col", n * p.s.cols[i], p.keys(k)}
+}
+
+func (p parts) act(i int, n int64) memPart {
+	return memPart{convNames[i] + "'s activations", n * p.s.act[i], p.keys(keysAct)}
+}
+
+func (p parts) pool(name string, units int64) memPart {
+	return memPart{name, units, p.keys(keysAct)}
+}
+
+// evalMoments lists the moments of a forward pass of b images where the most is live.
+func (c Config) evalMoments(b int64) []moment {
+	s := c.sizes(b)
+	p := parts{s: s}
+	return []moment{
+		// conv1: its im2col beside its input (the images as float32 and as padded rows), then beside
+		// its output; the ReLU (output and mask); the normalisation (the activation, its float64
+		// copy, its squares).
+		{p.cols(0, 1), memPart{partImages, 2 * s.in, nil}},
+		{p.cols(0, 1), p.act(0, 1)},
+		{p.act(0, 4)},
+		// max-pool 1: the windows beside their input rows, then twice (StopGradient copies them
+		// for ArgMax) with the argmax indices.
+		{p.act(0, 1), p.pool("pool1's windows", s.window1)},
+		{p.pool("pool1's windows", 2*s.window1), p.pool("pool1's output", s.pool1)},
+		// conv2 and conv3: as conv1.
+		{p.pool("pool1's output", s.pool1), p.cols(1, 1)},
+		{p.cols(1, 1), p.act(1, 1)},
+		{p.act(1, 4)},
+		{p.act(1, 1), p.cols(2, 1)},
+		{p.cols(2, 1), p.act(2, 1)},
+		{p.act(2, 4)},
+		// max-pool 3, then the dense layers.
+		{p.act(2, 1), p.pool("pool3's windows", s.window3)},
+		{p.pool("pool3's windows", 2*s.window3), p.pool("pool3's output", s.pool3)},
+		{memPart{partDense, 2 * s.dense, keysDense}},
+	}
+}
+
+// trainMoments lists the moments of a training step of b images where the most is live: the
+// forward pass on top of what the backward pass keeps, the backward pass through each layer, and
+// Adam's update.
+func (c Config) trainMoments(b int64) []moment {
+	s := c.sizes(b)
+	p := parts{s: s, batch: true}
+	// kept[i] is what the forward pass keeps for the backward pass from the layers before conv
+	// i+1 (kept[3]: from all three): each conv's im2col and three of its activations (the ReLU's
+	// mask and the normalisation's two centred copies), and pool1's argmax.
+	var kept [4]moment
+	kept[1] = moment{p.cols(0, 1), p.act(0, 3)}
+	kept[2] = append(slices.Clone(kept[1]), p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 3))
+	kept[3] = append(slices.Clone(kept[2]), p.cols(2, 1), p.act(2, 3))
+	on := func(k int, m ...memPart) moment { return append(slices.Clone(kept[k]), m...) }
+	// The weights' gradients: all of them live from the dense layers' backward pass to Adam's update.
+	grads := memPart{partWeights, int64(c.NumParams()), keysWeights}
+	return []moment{
+		// Forward, as evalMoments but on top of what is kept; the normalisation also keeps the
+		// ReLU's mask and its first centred copy, six activations.
+		on(0, p.cols(0, 1), memPart{partImages, 2 * s.in, nil}),
+		on(0, p.cols(0, 1), p.act(0, 2)),
+		on(0, p.cols(0, 1), p.act(0, 6)),
+		on(1, p.act(0, 1), p.pool("pool1's windows", s.window1)),
+		on(1, p.pool("pool1's windows", 2*s.window1), p.pool("pool1's output", 2*s.pool1)),
+		on(1, p.pool("pool1's output", 2*s.pool1), p.cols(1, 1)),
+		on(1, p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 2)),
+		on(1, p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 6)),
+		on(2, p.act(1, 1), p.cols(2, 1)),
+		on(2, p.cols(2, 1), p.act(2, 2)),
+		on(2, p.cols(2, 1), p.act(2, 6)),
+		on(3, p.act(2, 1), p.pool("pool3's windows", s.window3)),
+		on(3, p.pool("pool3's windows", 2*s.window3), p.pool("pool3's output", s.pool3)),
+		on(3, memPart{partDense, 2 * s.dense, p.keys(keysDense)}, p.pool("pool3's output", s.pool3)),
+		// Backward through conv3 and conv2: the im2col's gradient beside the im2col kept, and the
+		// activation's gradients; then back through max-pool 1 (into its windows, then its input
+		// rows) and conv1.
+		on(3, p.cols(2, 1), p.act(2, 2), grads),
+		on(2, p.cols(1, 1), p.act(1, 2), grads),
+		on(1, p.pool("pool1's output", s.pool1), p.pool("pool1's windows", s.window1), p.act(0, 1), grads),
+		on(1, p.act(0, 2), grads),
+		// Adam's update: the gradients and the new weights and moments.
+		{{partWeights, 4 * int64(c.NumParams()), keysWeights}},
+	}
+}
+
+// indexUnits is the int32 index tables of a graph of b images: the im2col and window gathers'
+// indices (patchIndices) and max-pool's window bases (windowBases).
+func (c Config) indexUnits(b int64) int64 {
+	g := c.geometry()
+	k2 := int64(c.KernelSize * c.KernelSize)
+	rows1, rows2, rows3 := b*int64(g.conv1Out*g.conv1Out), b*int64(g.pool1Out*g.pool1Out), b*int64(g.pool3Out*g.pool3Out)
+	taps := int64(poolWindow * poolWindow)
+	gathers := rows1*k2 + rows2*taps + 2*rows2*k2 + rows3*taps
+	bases := rows2*int64(c.Filters[0]) + rows3*int64(c.Filters[2])
+	return gathers + bases
+}
+
+// blame orders keys for a student: those whose value differs from the notebook's, in keys'
+// order; if none does, all of them.
+func (c Config) blame(keys []string) []string {
+	def := DefaultConfig()
+	var changed []string
+	for _, k := range keys {
+		if c.value(k) != def.value(k) {
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return slices.Clone(keys)
+	}
+	return changed
+}
+
+// value returns the setting key of c as text.
+func (c Config) value(key string) string {
+	for _, f := range Fields() {
+		if f.Key == key {
+			return f.Get(&c)
+		}
+	}
+	return ""
+}
+
+// String says the estimate in a line: "about 97 MB at its peak; the largest part is ...".
+func (e MemoryEstimate) String() string {
+	return fmt.Sprintf("about %s at its peak; the largest part is %s", FormatBytes(e.Peak), e.Driver)
+}
+
+// Check refuses an estimate above limit with a message that starts with the setting to change
+// (as Validate's do), names the estimate, what drives it and the limit; room says whose limit it
+// is, as in "more than the 1.5 GB <a browser tab can give it>".
+func (e MemoryEstimate) Check(limit int64, room string) error {
+	if e.Peak <= limit {
+		return nil
+	}
+	key := "filters"
+	if len(e.Keys) > 0 {
+		key = e.Keys[0]
+	}
+	return fmt.Errorf("%s: this network needs about %s of memory at its peak, more than the %s %s; the largest part is %s. %s",
+		key, FormatBytes(e.Peak), FormatBytes(limit), room, e.Driver, strings.TrimSuffix(e.Advice(), "."))
+}
+
+// Advice says which way the settings of Keys need less memory: "Fewer filters or a smaller
+// kernel would need less."
+func (e MemoryEstimate) Advice() string {
+	var fixes []string
+	for _, k := range e.Keys {
+		fixes = append(fixes, lessOf[k])
+	}
+	return capitalize(orList(fixes)) + " would need less."
+}
+
+// CheckMemory is MemoryEstimate().Check(limit, room): the page refuses with it what a browser tab
+// cannot hold (BrowserMemoryLimit), the native command what the machine cannot.
+func (c Config) CheckMemory(limit int64, room string) error {
+	return c.MemoryEstimate().Check(limit, room)
+}
+
+// lessOf says, for each setting a part grows with, which way needs less memory.
+var lessOf = map[string]string{
+	"batch":   "a smaller batch",
+	"filters": "fewer filters",
+	"kernel":  "a smaller kernel",
+	"stride":  "a larger stride",
+	"dense":   "narrower dense layers",
+}
+
+// orList joins "a", "b" and "c" as "a, b or c".
+func orList(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// FormatBytes writes n bytes with three significant digits at most, in decimal units as a
+// browser's or an operating system's memory readout does: "97 MB", "1.26 GB", "1.5 GB".
+func FormatBytes(n int64) string {
+	v, unit := float64(n), "bytes"
+	for _, u := range []struct {
+		size float64
+		name string
+	}{{1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}} {
+		if v >= u.size {
+			v, unit = v/u.size, u.name
+			break
+		}
+	}
+	decimals := 0
+	switch {
+	case unit == "bytes":
+	case v < 10:
+		decimals = 2
+	case v < 100:
+		decimals = 1
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s + " " + unit
+}
+
+// thousands writes n with commas: 372,746.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
