@@ -315,7 +315,7 @@ function updateEstimate() {
   const seconds = (perEpoch * batch * epochs) / speed + (epochs * (lossN + testN)) / (2 * speed);
   $('estimate').textContent =
     `${epochs} × ${perEpoch.toLocaleString('en')} steps of ${batch} images. ` +
-    `About ${roughDuration(seconds)} at ${Math.round(speed)} images/s` +
+    `About ${roughDuration(seconds)} at ${speed < 10 ? speed.toPrecision(2) : Math.round(speed)} images/s` +
     (state.speed ? ' (measured in the latest run).' : ' (typical of a 2-core laptop; the real speed shows once training starts).');
 }
 
