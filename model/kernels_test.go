@@ -5,9 +5,7 @@ import (
 	"math"
 	"testing"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/mnist-trainer/mnist/kernels"
 )
 
@@ -30,25 +28,8 @@ func TestKernelsMatchGenericGradients(t *testing.T) {
 	train, _ := loadTestData(t)
 	cfg := smallConfig(64)
 	const batch = 37 // no multiple of any tile
-	pixels := ImageSize * ImageSize
-	images := train.Images[:batch*pixels]
-	labels := make([]int32, batch)
-	for i := range labels {
-		labels[i] = int32(train.Labels[i])
-	}
-	m := newTestModel(t, cfg)
-	exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) []*Node {
-		w := m.graphWeights(images.Graph())
-		loss := crossEntropy(buildForward(cfg, w, images, false).logits, labels)
-		var params []*Node
-		for _, p := range cfg.Params() {
-			params = append(params, w[p.Name])
-		}
-		return append(Gradient(loss, params...), loss)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	images, labels := testBatch(train, batch)
+	exec := gradientExec(t, newTestModel(t, cfg))
 	grads := func(on bool) (out [][]float32) {
 		withKernels(t, on, func() {
 			before := kernels.Calls("DotGeneral/f32")

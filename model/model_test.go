@@ -539,14 +539,7 @@ func TestSaveLoadSamePredictions(t *testing.T) {
 
 func TestLoadRejectsBadFiles(t *testing.T) {
 	m := newTestModel(t, smallConfig(64))
-	var good bytes.Buffer
-	if err := m.Save(&good); err != nil {
-		t.Fatal(err)
-	}
-	meta, named, err := DecodeSafetensors(good.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	good, meta, named := savedWeights(t, m)
 	encode := func(meta map[string]string, named []NamedTensor) []byte {
 		var b bytes.Buffer
 		if err := EncodeSafetensors(&b, meta, named); err != nil {
@@ -571,7 +564,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}{
 		{"empty", nil, "weights file"},
 		{"random bytes", bytes.Repeat([]byte{0x5a, 0x13, 0x77}, 1000), "not a safetensors file"},
-		{"truncated", good.Bytes()[:good.Len()-100], "truncated"},
+		{"truncated", good[:len(good)-100], "truncated"},
 		{"a PNG", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "weights file"},
 		{"no format", encode(nil, named), "not one of this trainer's"},
 		{"future version", encode(withMeta(metaVersion, "9"), named), `version "9" is not supported`},

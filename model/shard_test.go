@@ -3,9 +3,7 @@ package model
 import (
 	"context"
 	"errors"
-	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"math"
 	"sync"
 	"testing"
@@ -114,24 +112,8 @@ func TestShardedGradients(t *testing.T) {
 	cfg.Filters = [3]int{8, 16, 16}
 	const batch = 31
 	pixels := ImageSize * ImageSize
-	images := train.Images[:batch*pixels]
-	labels := make([]int32, batch)
-	for i := range labels {
-		labels[i] = int32(train.Labels[i])
-	}
-	whole := newTestModel(t, cfg)
-	exec, err := mlctx.NewExec(whole.backend, whole.ctx, func(ctx *mlctx.Context, images, labels *Node) []*Node {
-		w := whole.graphWeights(images.Graph())
-		loss := crossEntropy(buildForward(cfg, w, images, false).logits, labels)
-		var params []*Node
-		for _, p := range cfg.Params() {
-			params = append(params, w[p.Name])
-		}
-		return append(Gradient(loss, params...), loss)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	images, labels := testBatch(train, batch)
+	exec := gradientExec(t, newTestModel(t, cfg))
 	out, err := exec.Exec(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, batch))
 	if err != nil {
 		t.Fatal(err)

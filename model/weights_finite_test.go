@@ -12,14 +12,7 @@ import (
 // prediction and evaluation after it failed.
 func TestLoadRejectsNonFinite(t *testing.T) {
 	m := newTestModel(t, smallConfig(64))
-	var good bytes.Buffer
-	if err := m.Save(&good); err != nil {
-		t.Fatal(err)
-	}
-	meta, named, err := DecodeSafetensors(good.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, meta, named := savedWeights(t, m)
 	for _, c := range []struct {
 		tensor string
 		index  int

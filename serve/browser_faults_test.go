@@ -490,22 +490,7 @@ func TestBrowserFaults(t *testing.T) {
 		// until the batch is smaller.
 		notebook := model.DefaultConfig()
 		notebook.BatchSize = 4096
-		backend, err := model.GoBackend()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := model.New(backend, notebook)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf strings.Builder
-		if err := m.Save(&buf); err != nil {
-			t.Fatal(err)
-		}
-		file := filepath.Join(t.TempDir(), "batch-4096.safetensors")
-		if err := os.WriteFile(file, []byte(buf.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		file, _ := weightsFile(t, notebook, "batch-4096.safetensors")
 		want = refusal("batch=4096")
 		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{file}))
 		p.poll(t, 20*time.Second, `document.querySelector('#weights-message').textContent.startsWith('Loaded batch-4096')`)

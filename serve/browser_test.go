@@ -553,26 +553,11 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("a weights file from the native build imports and predicts as natively", func(t *testing.T) {
 		// What `make train` writes, without the training: the same model.Save.
-		backend, err := model.GoBackend()
-		if err != nil {
-			t.Fatal(err)
-		}
 		cfg, err := model.PresetConfig("half-filters")
 		if err != nil {
 			t.Fatal(err)
 		}
-		native, err := model.New(backend, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := native.Save(&buf); err != nil {
-			t.Fatal(err)
-		}
-		file := filepath.Join(t.TempDir(), "native.safetensors")
-		if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		file, native := weightsFile(t, cfg, "native.safetensors")
 		_, before := p.probabilities(t)
 		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{file}))
 		inBrowser := p.waitForPrediction(t, before)
@@ -834,4 +819,27 @@ func quantize(img image.Image, r image.Rectangle) *image.Paletted {
 	out := image.NewPaletted(r, palette)
 	draw.Draw(out, r, img, r.Min, draw.Src)
 	return out
+}
+
+// weightsFile saves a freshly initialised model of cfg, as `make train` would save a trained one,
+// to a file called name in a temporary folder, and returns its path and the model.
+func weightsFile(tb testing.TB, cfg model.Config, name string) (string, *model.Model) {
+	tb.Helper()
+	backend, err := model.GoBackend()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := model.New(backend, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	file := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return file, m
 }
