@@ -242,14 +242,12 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	out = m.collectGrads(3, out[1:], grads)
 	for k := numSegments - 2; k >= 0; k-- {
 		// out is [g, Σg, Σg·y] for segment k's output; sum the two vectors over the shards.
-		s1, err := s.Reduce(flat(out[1]))
+		// One Reduce for both: every exchange is a barrier where the shards wait for the slowest.
+		sums, err := s.Reduce(append(flat(out[1]), flat(out[2])...))
 		if err != nil {
 			return nil, err
 		}
-		s2, err := s.Reduce(flat(out[2]))
-		if err != nil {
-			return nil, err
-		}
+		s1, s2 := sums[:len(sums)/2], sums[len(sums)/2:]
 		args := []any{inputs[k]}
 		if k > 0 {
 			args = append(args, stats[k-1].mean, stats[k-1].std)
