@@ -44,7 +44,8 @@ func TestBrowserBench(t *testing.T) {
 		emit(f.figure, float64(st.Size())/1e6, "MB", 0, 0)
 	}
 
-	// One worker, the page's default team (one per core but one, up to 4), and one per core.
+	// One worker, the page's default team (one per core but one, at least two on two cores, up
+	// to 4), and one per core.
 	counts := []int{1}
 	{
 		p := openBrowser(t)

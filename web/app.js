@@ -23,10 +23,13 @@ const maxWorkers = 4;
 
 // workerCount is the team's size: one per core but one, which the page keeps for drawing and
 // input (with every core training, a busy machine delayed the page by seconds), up to
-// maxWorkers; or the URL's workers=N.
+// maxWorkers; but two on two cores, where one worker would leave half the machine idle: there
+// two trained 1.4 times as fast as one (BENCHMARKS.md) and the page stayed responsive (the
+// browser test's event-loop check). Or the URL's workers=N.
 function workerCount() {
   const text = params.get('workers');
-  if (text === null) return Math.max(1, Math.min((navigator.hardwareConcurrency || 1) - 1, maxWorkers));
+  const cores = navigator.hardwareConcurrency || 1;
+  if (text === null) return Math.max(1, Math.min(cores, 2), Math.min(cores - 1, maxWorkers));
   const n = Number(text.trim());
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > 16) {
     throw new Error(`workers: ${quoted(text)} must be a whole number from 1 to 16 (1: a single worker).`);
