@@ -140,9 +140,8 @@ var segmentBlocks = [numSegments][]string{{conv1}, {conv2}, {conv3}, {dense1, de
 type shardGraphs struct {
 	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation, and its per-channel Σx
 	centred  *context.Exec                  // per-channel Σ(x-mean)²
-	backward [numSegments]*context.Exec     // segment k recomputed and differentiated
+	backward [numSegments]*context.Exec     // segment k differentiated
 	apply    *context.Exec                  // Adam update from the summed gradients
-	order    []string                       // parameter names in the order apply takes them
 }
 
 // segmentParams returns the ParamSpecs of segment k, in Config.Params order.
@@ -178,10 +177,9 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 	}
 	var args []any
 	offset := 0
-	for _, name := range g.order {
-		shape := m.vars[name].Shape()
-		args = append(args, tensors.FromFlatDataAndDimensions(total[offset:offset+shape.Size()], shape.Dimensions...))
-		offset += shape.Size()
+	for _, p := range m.cfg.Params() {
+		args = append(args, tensors.FromFlatDataAndDimensions(total[offset:offset+p.Size()], p.Shape...))
+		offset += p.Size()
 	}
 	if _, err := g.apply.Exec(args...); err != nil {
 		return 0, err
@@ -190,7 +188,7 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 }
 
 // shardGradients computes the gradients of the whole batch's loss, summed over the shards, for
-// the parameters in g.order, concatenated, followed by the loss itself.
+// the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
 	reduce := func(t *tensors.Tensor) ([]float32, error) { return s.Reduce(flat(t)) }
 
@@ -263,8 +261,8 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 
 	// Sum the gradients and the loss over the shards, in one vector.
 	var all []float32
-	for _, name := range g.order {
-		all = append(all, grads[name]...)
+	for _, p := range m.cfg.Params() {
+		all = append(all, grads[p.Name]...)
 	}
 	return s.Reduce(append(all, localLoss))
 }
@@ -378,9 +376,6 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 	}
 
 	// The update takes the gradients in Config.Params order.
-	for _, p := range m.cfg.Params() {
-		g.order = append(g.order, p.Name)
-	}
 	g.apply = newExec(func(ctx *context.Context, grads []*Node) []*Node {
 		m.applyGradients(grads)
 		return []*Node{ScalarZero(grads[0].Graph(), grads[0].DType())}
