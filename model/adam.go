@@ -51,17 +51,14 @@ func newAdamState(ctx *mlctx.Context, cfg Config) *adamState {
 }
 
 // update adds to the graph of grads one Adam step of the model's parameters, given the
-// gradient of each (by ParamSpec.Name), at learning rate lr.
-func (s *adamState) update(params map[string]*mlctx.Variable, grads map[string]*Node, lr float64) {
-	var g *Graph
-	for _, grad := range grads {
-		g = grad.Graph()
-		break
-	}
+// gradient of each (grads[i] is that of specs[i]), at learning rate lr.
+func (s *adamState) update(params map[string]*mlctx.Variable, specs []ParamSpec, grads []*Node, lr float64) {
+	g := grads[0].Graph()
 	b1p, b2p := s.beta1Power.ValueGraph(g), s.beta2Power.ValueGraph(g)
 	one := ScalarOne(g, dtypes.Float32)
 	lrT := MulScalar(Div(Sqrt(Sub(one, b2p)), Sub(one, b1p)), lr)
-	for name, grad := range grads {
+	for i, grad := range grads {
+		name := specs[i].Name
 		m := Add(MulScalar(s.m[name].ValueGraph(g), adamBeta1), MulScalar(grad, 1-adamBeta1))
 		v := Add(MulScalar(s.v[name].ValueGraph(g), adamBeta2), MulScalar(Square(grad), 1-adamBeta2))
 		theta := params[name].ValueGraph(g)

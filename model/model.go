@@ -177,11 +177,7 @@ func (m *Model) paramNodes(w weights) []*Node {
 
 // applyGradients adds the Adam step for grads, in Config.Params order, to their graph.
 func (m *Model) applyGradients(grads []*Node) {
-	byName := make(map[string]*Node, len(grads))
-	for i, p := range m.cfg.Params() {
-		byName[p.Name] = grads[i]
-	}
-	m.adam.update(m.vars, byName, m.cfg.LearningRate)
+	m.adam.update(m.vars, m.cfg.Params(), grads, m.cfg.LearningRate)
 }
 
 // trainStep runs one optimisation step on a batch and returns its loss. Callers hold m.mu.
