@@ -332,7 +332,8 @@ func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (E
 
 // evaluate is Evaluate shared among shards: shard i runs every Count-th batch of
 // EvalBatchBounds, and one Reduce gathers the loss and the predictions. Batches stay whole, so the
-// result is the same as one model evaluating everything. Between batches it calls between (if set), which may block (a
+// result is the same as one model evaluating everything. After each of its batches it calls
+// between (if set) with the images the team has done (see EvalProgress.Done), which may block (a
 // pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
 func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
 	var ev Evaluation
@@ -348,10 +349,13 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	pixels := ImageSize * ImageSize
 	var lossSum float64
 	bounds := EvalBatchBounds(n)
-	for b := range len(bounds) - 1 {
+	batches := len(bounds) - 1
+	own := 0 // batches this model has evaluated
+	for b := range batches {
 		if s != nil && b%s.Count != s.Index {
 			continue
 		}
+		own++
 		if err := ctx.Err(); err != nil {
 			return ev, err
 		}
@@ -361,7 +365,11 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 			return ev, err
 		}
 		if between != nil {
-			if err := between(end, n); err != nil {
+			done := end
+			if s != nil { // the shards keep about the same pace: own batches of Count each
+				done = bounds[min(own*s.Count, batches)]
+			}
+			if err := between(done, n); err != nil {
 				return ev, err
 			}
 		}

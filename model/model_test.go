@@ -639,9 +639,9 @@ func TestStopDuringEvaluation(t *testing.T) {
 	var calls []string
 	_, err := newTestModel(t, smallConfig(32)).Train(ctx, train, TrainOptions{
 		Test: test.Slice(0, 3*EvalBatch),
-		OnEvaluating: func(done, total int) {
-			calls = append(calls, fmt.Sprintf("%d/%d", done, total))
-			if total == 3*EvalBatch {
+		OnEvaluating: func(p EvalProgress) {
+			calls = append(calls, fmt.Sprintf("%s %d/%d", p.What, p.Done, p.Total))
+			if p.What == EvalTest {
 				cancel()
 			}
 		},
@@ -649,7 +649,7 @@ func TestStopDuringEvaluation(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Train returned %v, want context.Canceled", err)
 	}
-	if want := []string{"32/32", fmt.Sprintf("%d/%d", EvalBatch, 3*EvalBatch)}; fmt.Sprint(calls) != fmt.Sprint(want) {
+	if want := []string{"loss 32/32", fmt.Sprintf("test %d/%d", EvalBatch, 3*EvalBatch)}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Fatalf("OnEvaluating calls %v, want %v (stop after the first test batch)", calls, want)
 	}
 }

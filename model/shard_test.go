@@ -3,11 +3,14 @@ package model
 import (
 	"context"
 	"errors"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // TestShardedStepMatchesWholeBatch trains replicas on shards of each batch, as browser workers do,
@@ -91,6 +94,44 @@ func TestShardedStepMatchesWholeBatch(t *testing.T) {
 			}
 		}
 		t.Logf("%d shards: losses %v (whole batch %v), test accuracy %.3f", n, losses[0], wantLoss, got.Test.Report.Accuracy)
+	}
+}
+
+// TestShardedEvaluationProgress checks what two shards report during the end-of-epoch
+// evaluations: the training loss, then the test set, each counting the team's images up to the
+// total. 416 loss images are 3 batches, which two shards share unevenly: shard 1, with one batch,
+// ends a batch short; 800 test images are 4 batches, 2 each.
+func TestShardedEvaluationProgress(t *testing.T) {
+	train, test := loadTestData(t)
+	cfg := smallConfig(416)
+	cfg.Filters = [3]int{8, 16, 16}
+	cfg.LossImages = 416
+	shards, _ := LocalShards(2)
+	calls := make([][]string, len(shards))
+	var wg sync.WaitGroup
+	for i := range shards {
+		m := newTestModel(t, cfg)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := m.Train(context.Background(), train, TrainOptions{Test: test.Slice(0, 4*EvalBatch), Shard: &shards[i],
+				OnEvaluating: func(p EvalProgress) {
+					calls[i] = append(calls[i], fmt.Sprintf("%s %d/%d epoch %d/%d", p.What, p.Done, p.Total, p.Epoch, p.Epochs))
+				}})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	want := [][]string{
+		{"loss 278/416 epoch 1/1", "loss 416/416 epoch 1/1", "test 400/800 epoch 1/1", "test 800/800 epoch 1/1"},
+		{"loss 278/416 epoch 1/1", "test 400/800 epoch 1/1", "test 800/800 epoch 1/1"},
+	}
+	for i := range shards {
+		if !slices.Equal(calls[i], want[i]) {
+			t.Errorf("shard %d reported %q, want %q", i, calls[i], want[i])
+		}
 	}
 }
 

@@ -41,6 +41,34 @@ type EpochResult struct {
 	Duration time.Duration
 }
 
+// EvalSet names an end-of-epoch evaluation (EvalProgress.What). Its values are the page's words
+// for them (the evaluating event's what), so they pass through unchanged.
+type EvalSet string
+
+// The end-of-epoch evaluations, in the order they run.
+const (
+	// EvalLoss is the training loss, on the first LossImages training images.
+	EvalLoss EvalSet = "loss"
+	// EvalTest is the evaluation of TrainOptions.Test.
+	EvalTest EvalSet = "test"
+)
+
+// EvalProgress is reported after each batch of an end-of-epoch evaluation. It says which
+// evaluation it is and counts the images of the whole team, so that whoever shows it needs to
+// know neither the order of the evaluations nor how shards share them.
+type EvalProgress struct {
+	// What is the evaluation under way.
+	What EvalSet
+	// Done is how many of its Total images are evaluated. Alone, that is exact. A shard evaluates
+	// every Count-th batch of EvalBatchBounds(Total), and the shards keep about the same pace, so
+	// after its k-th batch (from 1) it counts the first k*Count batches as done, as every shard
+	// does after its k-th. Shard 0 evaluates the most batches and ends at Total; another
+	// ends one batch short of it when the batches do not divide evenly among the shards.
+	Done, Total int
+	// Epoch counts epochs from 1; Epochs is the run's total.
+	Epoch, Epochs int
+}
+
 // TrainOptions are the inputs of a training run besides the Config.
 type TrainOptions struct {
 	// Test, when set, is evaluated after each epoch.
@@ -52,9 +80,9 @@ type TrainOptions struct {
 	OnProgress func(Progress)
 	// OnEpoch is called after every epoch.
 	OnEpoch func(EpochResult)
-	// OnEvaluating is called after each batch of the end-of-epoch evaluations, with the images
-	// done and the total of the evaluation under way (training loss, then test), like OnProgress.
-	OnEvaluating func(done, total int)
+	// OnEvaluating is called after each batch of the end-of-epoch evaluations (the training loss,
+	// then the test set), on the training goroutine like OnProgress.
+	OnEvaluating func(EvalProgress)
 	// Shard, when set, makes this model one of several replicas that each train on their part of
 	// every batch (see Shard); the run computes what one model training on whole batches computes.
 	// Every replica reports the same progress and results.
@@ -178,19 +206,21 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 		evalStart := time.Now()
 		res := EpochResult{Epoch: epoch, LossImages: lossSet.Len()}
 		// Between evaluation batches, report, and honour a pause or a stop as between steps.
-		between := func(done, total int) error {
-			if opts.OnEvaluating != nil {
-				opts.OnEvaluating(done, total)
+		between := func(what EvalSet) func(done, total int) error {
+			return func(done, total int) error {
+				if opts.OnEvaluating != nil {
+					opts.OnEvaluating(EvalProgress{What: what, Done: done, Total: total, Epoch: epoch, Epochs: cfg.Epochs})
+				}
+				return opts.Control.wait(ctx)
 			}
-			return opts.Control.wait(ctx)
 		}
-		ev, err := m.evaluate(ctx, lossSet, opts.Shard, between)
+		ev, err := m.evaluate(ctx, lossSet, opts.Shard, between(EvalLoss))
 		if err != nil {
 			return results, err
 		}
 		res.TrainLoss = ev.Loss
 		if opts.Test != nil {
-			tev, err := m.evaluate(ctx, opts.Test, opts.Shard, between)
+			tev, err := m.evaluate(ctx, opts.Test, opts.Shard, between(EvalTest))
 			if err != nil {
 				return results, err
 			}

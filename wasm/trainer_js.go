@@ -359,12 +359,12 @@ type (
 		Points [][3]float64 `json:"points"`
 	}
 	evaluatingEvent struct {
-		Type   string `json:"type"` // "evaluating"
-		What   string `json:"what"` // "loss": the training loss after the epoch; "test": the test images
-		Done   int    `json:"done"`
-		Total  int    `json:"total"`
-		Epoch  int    `json:"epoch"`
-		Epochs int    `json:"epochs"`
+		Type   string        `json:"type"` // "evaluating"
+		What   model.EvalSet `json:"what"` // "loss": the training loss after the epoch; "test": the test images
+		Done   int           `json:"done"`
+		Total  int           `json:"total"`
+		Epoch  int           `json:"epoch"`
+		Epochs int           `json:"epochs"`
 	}
 	epochEvent struct {
 		Type       string      `json:"type"` // "epoch"
@@ -483,15 +483,13 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		lastEmit time.Time
 		points   [][3]float64
 		lastStep int
-		epoch    int
-		eval     evalTracker
 	)
 	results, err := m.Train(ctx, train, model.TrainOptions{
 		Test:    test,
 		Control: r.control,
 		Shard:   shard,
 		OnProgress: func(p model.Progress) {
-			lastStep, epoch = p.Step, p.Epoch
+			lastStep = p.Step
 			points = append(points, [3]float64{float64(p.Step), p.Loss, p.SmoothLoss})
 			epochEnd := p.Step%(p.Steps/p.Epochs) == 0
 			if now := time.Now(); epochEnd || p.Step == 1 || now.Sub(lastEmit) >= progressInterval {
@@ -502,8 +500,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 				points = nil
 			}
 			if epochEnd {
-				eval = evalTracker{what: "loss", total: lossImages}
-				emit(evaluatingEvent{Type: "evaluating", What: "loss", Total: lossImages, Epoch: p.Epoch, Epochs: p.Epochs})
+				emit(evaluatingEvent{Type: "evaluating", What: model.EvalLoss, Total: lossImages, Epoch: p.Epoch, Epochs: p.Epochs})
 				lastEmit = time.Now()
 			}
 			t.yield()
@@ -511,12 +508,11 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 				r.atPausePoint()
 			}
 		},
-		OnEvaluating: func(done, total int) {
-			eval.batch(done, total)
-			if now := time.Now(); now.Sub(lastEmit) >= progressInterval || eval.done(shard) == total {
+		OnEvaluating: func(p model.EvalProgress) {
+			if now := time.Now(); now.Sub(lastEmit) >= progressInterval || p.Done == p.Total {
 				lastEmit = now
-				emit(evaluatingEvent{Type: "evaluating", What: eval.what, Done: eval.done(shard), Total: total,
-					Epoch: epoch, Epochs: cfg.Epochs})
+				emit(evaluatingEvent{Type: "evaluating", What: p.What, Done: p.Done, Total: p.Total,
+					Epoch: p.Epoch, Epochs: p.Epochs})
 			}
 			t.yield() // pause, stop and predictions get their turn between evaluation batches
 			r.atPausePoint()
@@ -553,35 +549,6 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"stopped": false, "epochs": len(results)}, nil
-}
-
-// evalTracker follows the end-of-epoch evaluations through model.TrainOptions.OnEvaluating, which
-// is called after each batch of each evaluation: the training loss, then the test images.
-type evalTracker struct {
-	what        string // "loss" or "test"
-	total, last int    // the evaluation's image count, and the latest done
-	batches     int    // batches this worker has evaluated in it
-}
-
-// batch records one evaluated batch: done of total images. A new evaluation starts when the total
-// changes or done goes back.
-func (e *evalTracker) batch(done, total int) {
-	if e.batches > 0 && (total != e.total || done <= e.last) && e.what == "loss" {
-		e.what, e.batches = "test", 0
-	}
-	e.total, e.last = total, done
-	e.batches++
-}
-
-// done estimates the images evaluated so far by all workers. Alone, that is what Train says;
-// with several workers, each evaluates every Count-th batch of model.EvalBatchBounds at about the
-// same pace, so the first batches*Count batches are done.
-func (e *evalTracker) done(shard *model.Shard) int {
-	if shard == nil {
-		return e.last
-	}
-	bounds := model.EvalBatchBounds(e.total)
-	return bounds[min(e.batches*shard.Count, len(bounds)-1)]
 }
 
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,
