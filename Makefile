@@ -1,7 +1,7 @@
 # The in-browser MNIST trainer. `make run` serves it, `make test` runs every check; both set up
 # what they need on a fresh machine (Go modules, the MNIST files, Chromium for the browser tests).
 
-.PHONY: run test fuzz loadtest wasm train train-xla bench deps kernels clean
+.PHONY: run test fuzz loadtest wasm web train train-xla bench deps kernels clean
 
 # Go 1.27.3, fetched by the go command itself on first use (the machines start on 1.26 with
 # GOTOOLCHAIN=local), with its SIMD packages switched on: our kernels for GoMLX's pure-Go backend
@@ -53,10 +53,20 @@ bench: deps wasm
 	scripts/bench.sh
 
 # Build the browser binary, its loader, and precompressed copies for the server.
-wasm: kernels
+wasm: kernels web
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm
 	cp $(GOROOT_WASM)/wasm_exec.js web/wasm_exec.js
 	go run ./serve -precompress web/main.wasm
+
+# The page's front-end libraries, pinned in package-lock.json (uPlot, for the loss charts), copied
+# into web/vendor/ (gitignored).
+web: web/vendor/uPlot.esm.js
+
+web/vendor/uPlot.esm.js: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/vendor
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css web/vendor/
+	cp node_modules/uplot/LICENSE web/vendor/uPlot.LICENSE
 
 # Train natively on the pure-Go backend: make train EPOCHS=1
 train: kernels
@@ -77,4 +87,4 @@ deps: kernels
 
 clean:
 	rm -f web/main.wasm web/main.wasm.gz web/main.wasm.br web/wasm_exec.js mnist.safetensors
-	rm -rf vendor
+	rm -rf vendor web/vendor node_modules

@@ -1,7 +1,11 @@
 // The page: controls, chart, report, drawing pad and visualisations. All the work happens in Web
 // Workers (worker.js, started by workers.js); the messages are specified in protocol.md.
 import { LossChart } from './chart.js';
-import { drawGrid, drawImage, palettes } from './images.js';
+import { ComparePanel } from './compare.js';
+import { drawImage, layerFigure } from './images.js';
+import { Runs } from './recorder.js';
+import { RunsPanel } from './runs.js';
+import { lastTest as recordTest } from './store.js';
 import { Team } from './workers.js';
 
 const $ = (id) => document.getElementById(id);
@@ -77,6 +81,9 @@ const state = {
   speed: 0, // images/s measured in the latest run
   speedMacs: 0, // multiply-adds per image of the network that speed was measured on
   macs: 0, // multiply-adds per image of the configured network (summary.macs)
+  params: 0, // its trainable parameters (summary.total)
+  trainImages: 60000, // in the loaded training set
+  currentRunId: '', // the run whose weights worker 0 holds, if they are a recorded run's
   runMacs: 0, // the same, of the network being trained
   hasInk: false, // something is drawn on the pad
   values: null, // the settings the workers last accepted, key -> text
@@ -100,6 +107,7 @@ function updateControls() {
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
   $('export').disabled = !ready;
+  showRuns();
   $('import').disabled = !ready || training;
   $('import-label').classList.toggle('disabled', !ready || training);
   document.body.classList.toggle('training', training);
@@ -225,6 +233,7 @@ async function configure(settings, fill) {
     if (fill) fillSettings(r.values);
     state.values = r.values;
     state.macs = r.summary.macs;
+    state.params = r.summary.total;
     showSummary(r.summary);
     showMemory(r.summary.memory);
     updateEstimate();
@@ -296,26 +305,40 @@ const notebookMacs = 4849408; // model.DefaultConfig().MACsPerImage()
 
 // estimatedSpeed is the training speed expected for the configured network: the latest run's,
 // scaled by the networks' multiply-adds per image, or else a typical one.
-function estimatedSpeed() {
-  const macs = state.macs || notebookMacs;
+function estimatedSpeed(macs = state.macs || notebookMacs) {
   if (state.speed && state.speedMacs) return (state.speed * state.speedMacs) / macs;
   const simd = state.info && state.info.kernels !== 'generic';
   return ((simd ? typicalSpeed.simd : typicalSpeed.generic) * notebookMacs) / macs;
+}
+
+// runShape is the steps of a run with values (settings as text): per epoch and in all.
+function runShape(values) {
+  const trainN = Number(values['train-images']) || state.trainImages;
+  const perEpoch = Math.floor(trainN / Number(values.batch));
+  return { trainN, perEpoch, totalSteps: perEpoch * Number(values.epochs) };
+}
+
+// runSeconds estimates how long a run with values takes, testing testN images after each epoch
+// (0: all), for a network of macs multiply-adds per image.
+function runSeconds(values, testN, macs) {
+  const { trainN, perEpoch } = runShape(values);
+  const batch = Number(values.batch);
+  const epochs = Number(values.epochs);
+  const lossN = Math.min(Number(values['loss-images']) || trainN, trainN);
+  const speed = estimatedSpeed(macs);
+  // Evaluation runs forward passes only, about twice as fast as training.
+  return (perEpoch * batch * epochs) / speed + (epochs * (lossN + (testN || 10000))) / (2 * speed);
 }
 
 // updateEstimate says how long a run will take, at the speed of the latest run or a typical one.
 function updateEstimate() {
   const values = state.values;
   if (!values) return;
-  const trainN = Number(values['train-images']) || 60000;
   const batch = Number(values.batch);
   const epochs = Number(values.epochs);
-  const perEpoch = Math.floor(trainN / batch);
-  const lossN = Math.min(Number(values['loss-images']) || trainN, trainN);
-  const testN = Math.max(0, Number($('test-images').value) || 10000);
+  const { perEpoch } = runShape(values);
   const speed = estimatedSpeed();
-  // Evaluation runs forward passes only, about twice as fast as training.
-  const seconds = (perEpoch * batch * epochs) / speed + (epochs * (lossN + testN)) / (2 * speed);
+  const seconds = runSeconds(values, Math.max(0, Number($('test-images').value) || 0), state.macs);
   $('estimate').textContent =
     `${epochs} × ${perEpoch.toLocaleString('en')} steps of ${batch} images. ` +
     `About ${roughDuration(seconds)} at ${speed < 10 ? speed.toPrecision(2) : Math.round(speed)} images/s` +
@@ -326,6 +349,7 @@ function updateEstimate() {
 // Training.
 
 const chart = new LossChart($('chart'));
+$('chart-log').addEventListener('change', () => chart.setLog($('chart-log').checked));
 
 function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -342,42 +366,81 @@ function roughDuration(seconds) {
   return min < 90 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
-$('settings').addEventListener('submit', async (e) => {
+$('settings').addEventListener('submit', (e) => {
   e.preventDefault();
+  train();
+});
+
+// The run that trains now: its row in the Runs list, which progress and epoch events fill in.
+let training = null;
+
+// train trains a fresh network on the settings in the form, and records the run. It resolves with
+// how the run ended, {row, status} (status: 'finished', 'stopped', 'diverged' or 'failed'), or
+// with null if it did not start (a setting refused).
+async function train() {
   if (urlProblem) {
     setStatus(`Check the settings: ${urlProblem}`, 'error');
-    return;
+    return null;
   }
   timings.train = Math.round(performance.now());
   delete timings.firstProgress;
   const n = testImages();
-  if (n < 0 || !(await configure(formSettings(), false))) return;
+  if (n < 0 || !(await configure(formSettings(), false))) return null;
   state.training = true;
   state.runMacs = state.macs; // the speeds of this run are of this network
   state.paused = false;
+  const before = state.currentRunId; // current again if the run diverges
+  const { perEpoch, totalSteps } = runShape(state.values);
+  const row = runs.begin({
+    settings: { ...state.values }, preset: $('preset').value, testImages: n,
+    workers: team.count, kernels: state.info.kernels, kernelList: state.info.kernelList,
+    params: state.params, macs: state.macs, stepsPerEpoch: perEpoch, totalSteps,
+  });
+  training = row;
+  state.currentRunId = row.id;
   updateControls();
   chart.clear(0);
   for (const id of ['stat-step', 'stat-epoch', 'stat-loss', 'stat-speed', 'stat-elapsed', 'stat-eta']) $(id).textContent = '–';
   $('run-progress').value = 0;
   setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
+  const started = performance.now();
+  let status = 'finished';
+  let error = '';
   try {
     const r = await team.train({ testImages: n });
+    status = r.stopped ? 'stopped' : 'finished';
     const acc = lastTest ? ` Test accuracy ${percent(lastTest.accuracy)}.` : '';
     setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
       `Finished: ${plural(r.epochs, 'epoch')}.${acc} Draw a digit to try the network.`);
   } catch (err) {
+    status = err.key === 'lr' ? 'diverged' : 'failed';
+    error = err.message;
+    if (status === 'diverged') state.currentRunId = before; // the model from before the run is back
     if (!team.failing) {
       setStatus(`Training failed: ${sentence(err.message)}`, 'error');
       markSetting(err.key, err.message); // a run that diverged: the learning rate
     }
   } finally {
+    training = null;
     state.training = false;
     state.paused = false;
     updateControls();
     updateEstimate(); // now at the measured speed
     refreshVisuals();
   }
-});
+  // The weights are kept with the run, unless it diverged (they are gone) or the team failed.
+  let weights = null;
+  if (status === 'finished' || status === 'stopped') {
+    weights = await request('exportWeights').catch((err) => {
+      error = `its weights could not be exported: ${err.message}`;
+      return null;
+    });
+  }
+  const problem = await runs.end(row, { status, error, wallMs: Math.round(performance.now() - started), weights });
+  if (problem) runsPanel.message(problem, 'error');
+  showRuns();
+  return { row, status };
+}
 
 $('pause').addEventListener('click', async () => {
   const op = state.paused ? 'resume' : 'pause';
@@ -403,6 +466,7 @@ $('stop').addEventListener('click', async () => {
 let lastRefresh = 0;
 
 events.progress = (m) => {
+  if (training) runs.progress(training, m);
   chart.data.totalSteps = m.steps;
   chart.addPoints(m.points);
   state.speed = m.imagesPerSec;
@@ -431,6 +495,7 @@ events.evaluating = (m) => {
 };
 
 events.epoch = (m) => {
+  if (training) runs.epoch(training, m).then((problem) => problem && runsPanel.message(problem, 'error'));
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
   const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
@@ -549,7 +614,15 @@ $('confusion').addEventListener('keydown', (e) => {
 async function showCell(label, predicted) {
   const shown = 60;
   try {
-    const r = await request('cellDigits', [label, predicted, shown]);
+    const cell = () => request('cellDigits', [label, predicted, shown]);
+    // A run made current brings its report but not worker 0's evaluation of it: that is made
+    // now, on the same test images, and gives the same matrix.
+    const r = await cell().catch(async (err) => {
+      if (!/no evaluation/.test(err.message) || state.training) throw err;
+      $('cell-caption').textContent = 'Finding the digits of this cell…';
+      await request('evaluate', [{ testImages: Math.max(0, testImages()) }]);
+      return cell();
+    });
     const what = label === predicted ? `${plural(r.count, 'test image')} of a ${label}, predicted correctly`
       : `${plural(r.count, 'test image')} of a ${label} that the network took for a ${predicted}`;
     $('cell-caption').textContent = what + (r.count > r.images.length ? ` (the first ${r.images.length} shown).` : '.');
@@ -610,21 +683,6 @@ function coalesced(fn) {
     }
   };
   return run;
-}
-
-// layerFigure returns a figure with a caption and a canvas showing images as a grid.
-function layerFigure(caption, images, side, cols, scale) {
-  const figure = document.createElement('figure');
-  figure.className = 'layer';
-  const canvas = document.createElement('canvas');
-  canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', caption);
-  drawGrid(canvas, images, side, cols, palettes.viridis);
-  canvas.style.width = `${canvas.width * scale}px`;
-  const fc = document.createElement('figcaption');
-  fc.textContent = caption;
-  figure.append(fc, canvas);
-  return figure;
 }
 
 const refreshKernels = coalesced(async () => {
@@ -798,6 +856,7 @@ const predict = coalesced(async () => {
   });
   $('probs').dataset.updates = String(Number($('probs').dataset.updates) + 1);
   if (document.querySelector('input[name="feature-source"]:checked').value === 'drawing') refreshFeatures();
+  if (comparePanel.source() === 'drawing') compareFigures();
 });
 
 // predictSoon predicts at most about every 100 ms while the student draws.
@@ -843,14 +902,7 @@ function weightsMessage(text, kind = '') {
 $('export').addEventListener('click', async () => {
   try {
     const bytes = await request('exportWeights');
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = 'mnist-weights.safetensors';
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    saveFile(new Blob([bytes], { type: 'application/octet-stream' }), 'mnist-weights.safetensors');
     weightsMessage(`Exported mnist-weights.safetensors (${(bytes.length / 1e6).toFixed(1)} MB).`, 'ok');
   } catch (err) {
     weightsMessage(`Could not export: ${err.message}`, 'error');
@@ -876,6 +928,8 @@ $('import').addEventListener('change', async () => {
     updateEstimate();
     chart.clear(0);
     clearTest('Imported weights: press “Evaluate the current model” for their report.');
+    state.currentRunId = ''; // a file's model, not one of the recorded runs
+    showRuns();
     weightsMessage(`Loaded ${file.name}: ${r.summary.total.toLocaleString('en')} parameters, filters ${r.values.filters}, kernel ${r.values.kernel}.`, 'ok');
     if (!state.tooLarge) setStatus(`Loaded the weights from ${file.name}.`); // else the status says why Train refuses
   } catch (err) {
@@ -883,6 +937,252 @@ $('import').addEventListener('change', async () => {
   }
   refreshVisuals(); // the predictions show which model is current
 });
+
+// ---------------------------------------------------------------------------------------------
+// Runs: every run kept in this browser (recorder.js), listed in the Runs panel (runs.js), and
+// compared side by side (compare.js).
+
+const presetTitle = (name) => state.info?.presets.find((p) => p.name === name)?.title ?? (name ? name : 'Custom');
+const runs = new Runs(presetTitle, () => showRuns());
+const runsPanel = new RunsPanel(document.querySelector('[data-panel="runs"]'));
+const comparePanel = new ComparePanel(document.querySelector('[data-panel="compare"]'));
+
+function showRuns() {
+  runsPanel.show(runs.rows, { currentId: state.currentRunId, training: state.training });
+  showQueue();
+}
+
+// A run whose record or weights the browser refuses stays listed: the panel says why.
+const runsSection = runsPanel.section;
+runsSection.addEventListener('runs-rename', async (e) => {
+  const problem = await runs.rename(e.detail.id, e.detail.name);
+  runsPanel.message(problem || `Renamed to “${e.detail.name}”.`, problem ? 'error' : 'ok');
+});
+runsSection.addEventListener('runs-delete', async (e) => {
+  const name = runs.get(e.detail.id)?.name;
+  try {
+    await runs.delete(e.detail.id);
+    if (state.currentRunId === e.detail.id) state.currentRunId = ''; // the model stays, unrecorded
+    runsPanel.message(`Deleted “${name}”.`, 'ok');
+  } catch (err) {
+    runsPanel.message(`Could not delete “${name}”: ${err.message}.`, 'error');
+  }
+  showRuns();
+});
+runsSection.addEventListener('runs-clear', async () => {
+  try {
+    await runs.clear();
+    state.currentRunId = '';
+    runsPanel.message('Deleted every run.', 'ok');
+  } catch (err) {
+    runsPanel.message(`Could not delete the runs: ${err.message}.`, 'error');
+  }
+  showRuns();
+});
+runsSection.addEventListener('runs-export', async () => {
+  try {
+    const { blob, count } = await runs.export();
+    const name = `mnist-runs-${new Date().toISOString().slice(0, 10)}.json`;
+    saveFile(blob, name);
+    runsPanel.message(`Exported ${plural(count, 'run')} as ${name} (${(blob.size / 1e6).toFixed(1)} MB).`, 'ok');
+  } catch (err) {
+    runsPanel.message(`Could not export the runs: ${err.message}.`, 'error');
+  }
+});
+runsSection.addEventListener('runs-import', async (e) => {
+  try {
+    const r = await runs.import(e.detail.file);
+    const what = [r.added && `${plural(r.added, 'new run')}`, r.replaced && `${plural(r.replaced, 'run')} replaced`].filter(Boolean).join(', ') || 'no runs';
+    runsPanel.message(`Imported ${e.detail.file.name}: ${what}.${r.problems.length ? ` But ${r.problems.join('; ')}.` : ''}`, r.problems.length ? 'error' : 'ok');
+  } catch (err) {
+    runsPanel.message(`Could not import: ${err.message}. The runs are unchanged.`, 'error');
+  }
+});
+runsSection.addEventListener('runs-activate', (e) => makeCurrent(e.detail.id));
+runsSection.addEventListener('runs-compare', (e) => compare(e.detail.ids));
+runsSection.addEventListener('runs-experiments', (e) => experiments[e.detail.action]());
+
+// saveFile saves blob as a file named name (the browser's download).
+function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// makeCurrent loads a recorded run's weights into worker 0, and shows its settings, curve,
+// report and confusion matrix; the kernels, feature maps and predictions follow from the weights.
+async function makeCurrent(id) {
+  const row = runs.get(id);
+  if (!row || !row.record || state.training) return;
+  const r = row.record;
+  try {
+    const bytes = (await runs.weightsOf(id)).slice(); // a copy, moved to the worker
+    const reply = await request('importWeights', [bytes], [bytes.buffer]);
+    fillSettings(r.settings);
+    $('test-images').value = String(r.testImages);
+    clearSettingErrors();
+    state.values = reply.values;
+    await configure(formSettings(), false);
+  } catch (err) {
+    runsPanel.message(`Could not make “${row.name}” current: ${err.message}. The current model is unchanged.`, 'error');
+    return;
+  }
+  state.currentRunId = id;
+  chart.show(r.curve, r.epochs.map((e) => ({ step: e.step, loss: e.trainLoss })), r.totalSteps);
+  const test = recordTest(r);
+  if (test) showTest(test, `from the run “${row.name}” (epoch ${r.epochs.findLast((e) => e.test).epoch})`);
+  else clearTest(`The run “${row.name}” has no test results: press “Evaluate the current model”.`);
+  setStatus(`“${row.name}” is the current model: draw a digit to try it.`);
+  runsPanel.message(`“${row.name}” is current.`, 'ok');
+  showRuns();
+  refreshVisuals();
+}
+
+// compare shows the runs ids side by side.
+function compare(ids) {
+  const records = ids.map((id) => runs.get(id)?.record).filter(Boolean);
+  if (records.length < 2) return;
+  comparePanel.show(records);
+  comparePanel.section.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  compareFigures();
+}
+comparePanel.section.addEventListener('compare-source', () => compareFigures());
+
+// compareFigures shows the first kernels and feature maps of each compared run for the chosen
+// image. Go keeps the last few runs' models (inspect), so the weights travel only the first time.
+const compareFigures = coalesced(async () => {
+  if (comparePanel.section.hidden || !state.ready) return;
+  const source = comparePanel.source();
+  if (source === 'drawing' ? !state.hasInk : !state.loaded) {
+    comparePanel.figuresMessage(source === 'drawing' ? 'Draw a digit on the drawing pad to compare what each network makes of it.' : 'The test images appear once MNIST is loaded.');
+    return;
+  }
+  comparePanel.figuresMessage('');
+  const figures = [];
+  for (const { record } of comparePanel.runs) {
+    const ask = (weights) => {
+      const from = source === 'drawing' ? padPixels() : source;
+      const transfer = [weights?.buffer, from.pixels?.buffer].filter(Boolean);
+      return request('inspect', [{ key: record.id, weights }, from], transfer);
+    };
+    try {
+      figures.push(await ask(null).catch(async () => ask((await runs.weightsOf(record.id)).slice())));
+    } catch (err) {
+      figures.push({ problem: `No figures: ${err.message}.` });
+    }
+  }
+  comparePanel.showFigures(figures);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The notebook's experiments: its network, half the filters, and 4×4 kernels, one after the
+// other with the same seed and data (every other setting as in the form), then compared. The
+// queue survives a reload in localStorage, so that a stopped one can be continued.
+
+const queueKey = 'mnist-trainer.experiments';
+const experimentPresets = ['notebook', 'half-filters', 'kernel-4'];
+
+function loadQueue() {
+  try {
+    const q = JSON.parse(localStorage.getItem(queueKey) || 'null');
+    return q && Array.isArray(q.remaining) && q.base ? { ...q, running: false } : null;
+  } catch {
+    return null;
+  }
+}
+let queue = loadQueue(); // {base, testImages, remaining: [preset], done: [run id], running, paused, text}
+
+function saveQueue() {
+  try {
+    if (queue && (queue.remaining.length || queue.running)) localStorage.setItem(queueKey, JSON.stringify(queue));
+    else localStorage.removeItem(queueKey);
+  } catch {
+    // Without localStorage, a queue cannot be continued after a reload; it still runs.
+  }
+}
+
+// presetSettings are base with the architecture of preset name.
+function presetSettings(base, name) {
+  const p = state.info.presets.find((p) => p.name === name);
+  return { ...base, ...Object.fromEntries(presetKeys.map((k) => [k, p.values[k]])) };
+}
+
+// queueSeconds estimates the remaining runs of the queue from the measured speed.
+async function queueSeconds(q) {
+  let seconds = 0;
+  for (const name of q.remaining) {
+    const r = await request('describe', [presetSettings(q.base, name)]);
+    seconds += runSeconds(r.values, q.testImages, r.summary.macs);
+  }
+  return seconds;
+}
+
+function showQueue() {
+  runsPanel.showQueue(queue && { ...queue, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge });
+}
+
+async function describeQueue(prefix) {
+  const seconds = await queueSeconds(queue).catch(() => 0);
+  const names = queue.remaining.map((n) => presetTitle(n)).join(', ');
+  queue.text = `${prefix}${names ? ` Still to run: ${names}` : ''}${seconds ? `, about ${roughDuration(seconds)} at ${Math.round(estimatedSpeed(notebookMacs))} images/s for the notebook network` : ''}.`;
+  showQueue();
+}
+
+// The queue's actions, as the Runs panel names them.
+const experiments = {
+  async start() {
+    if (state.training || testImages() < 0) return;
+    const base = formSettings();
+    queue = { base, testImages: testImages(), remaining: [...experimentPresets], done: [], running: false, paused: false, text: '' };
+    await this.continue();
+  },
+  async continue() {
+    if (!queue || state.training) return;
+    queue.running = true;
+    queue.paused = false;
+    saveQueue();
+    while (queue.remaining.length) {
+      const name = queue.remaining[0];
+      const total = queue.done.length + queue.remaining.length;
+      await describeQueue(`Experiments: run ${queue.done.length + 1} of ${total}, ${presetTitle(name)}.`);
+      fillSettings(presetSettings(queue.base, name));
+      $('test-images').value = String(queue.testImages);
+      const result = await train();
+      if (!result || result.status !== 'finished') {
+        queue.running = false;
+        queue.paused = false;
+        saveQueue();
+        const why = !result ? 'a setting was refused' : result.status === 'stopped' ? 'stopped' : `the run ${result.status}`;
+        await describeQueue(`Experiments ${why === 'stopped' ? 'stopped' : `stopped: ${why}`}; Continue runs ${presetTitle(name)} again.`);
+        return;
+      }
+      queue.done.push(result.row.id);
+      queue.remaining.shift();
+      saveQueue();
+    }
+    queue.running = false;
+    const done = queue.done;
+    queue = null;
+    saveQueue();
+    showQueue();
+    runsPanel.tick(done);
+    runsPanel.message('The notebook’s experiments are done: here they are side by side.', 'ok');
+    compare(done);
+  },
+  async pause() {
+    if (!queue || !state.training) return;
+    $('pause').click(); // the run's own Pause and Resume: the same state, the same status
+  },
+  async stop() {
+    if (!queue || !state.training) return;
+    $('stop').click();
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Start-up: the workers say ready, then the page configures them from the URL and loads MNIST.
@@ -909,6 +1209,7 @@ events.ready = async (m) => {
     urlProblem = settingsProblem;
   }
   refreshVisuals();
+  if (!restart) runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
   loadData(false);
 };
 
@@ -1005,6 +1306,7 @@ async function loadData(again) {
     const r = await team.all('loadData', [files]);
     mnist = files;
     state.loaded = true;
+    state.trainImages = r.train;
     timings.loaded = Math.round(performance.now());
     const workers = team.count > 1 ? ` Training uses ${team.count} workers.` : '';
     if (settingsProblem) {
@@ -1062,5 +1364,19 @@ window.__mnist = Object.freeze({
     return team && team.failure ? structuredClone(team.failure) : null;
   },
   memory: () => team.memory(),
+  // The Runs list: each run's id, name, status, test accuracy, whether it is stored, and why not.
+  get runs() {
+    return runs.rows.map((r) => ({ id: r.id, name: r.name, status: r.record?.status ?? '', accuracy: r.record && recordTest(r.record) ? recordTest(r.record).accuracy : null, kept: r.kept, problem: r.problem, weights: r.record?.weights ?? null }));
+  },
+  get current() {
+    return state.currentRunId;
+  },
+  // The comparison: each series' name and points, and the table's rows.
+  get compare() {
+    return { series: comparePanel.chart.data, rows: comparePanel.part('table').tBodies[0].rows.length, figures: comparePanel.part('figures').children.length };
+  },
+  get queue() {
+    return queue ? { remaining: [...queue.remaining], done: [...queue.done], running: queue.running } : null;
+  },
   crashWorker: (i, how) => team.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
 });

@@ -1,27 +1,131 @@
-// The loss chart, drawn on a canvas: each batch's loss, its smoothed curve, and the training-set
-// loss measured after each epoch as points.
+// Loss charts on uPlot (web/vendor/, installed from package-lock.json by `make web`): the live
+// chart of the run that trains or is current, and the chart that compares runs. uPlot brings the
+// legend with its hover readout, the log scale and fast redraws of thousands of points.
+import uPlot from './vendor/uPlot.esm.js';
 
-const colors = {
-  raw: '#b9c2e8',
-  smooth: '#3b4cca',
-  epoch: '#e8590c',
-  grid: '#e6e8ef',
-  axis: '#5b6275',
-};
+/** colors of the live chart's series. */
+const colors = { raw: '#b9c2e8', smooth: '#3b4cca', epoch: '#e8590c', grid: '#e6e8ef', axis: '#5b6275' };
 
-export class LossChart {
-  constructor(canvas) {
-    this.canvas = canvas;
-    this.clear(0);
+/** runColors tells the compared runs apart (colour-blind-safe order from Tableau's 10). */
+export const runColors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+const loss3 = (u, v) => (v == null ? '–' : v.toFixed(3));
+
+// Plot is one uPlot chart in box that follows the box's width and can switch to a log y scale.
+// A message shows over it while it has no data.
+class Plot {
+  constructor(box, { xLabel, series, emptyText, height = 260 }) {
+    this.box = box;
+    this.xLabel = xLabel;
+    this.series = series;
+    this.height = height;
+    this.log = false;
+    this.aligned = [[]];
+    this.empty = document.createElement('p');
+    this.empty.className = 'chart-empty';
+    this.empty.textContent = emptyText;
+    box.append(this.empty);
     this.frame = 0;
-    new ResizeObserver(() => this.redraw()).observe(canvas);
+    this.observer = new ResizeObserver(() => this.plot?.setSize(this.size()));
+    this.observer.observe(box);
   }
 
-  // clear starts a new run of totalSteps steps, the chart's x range.
+  size() {
+    return { width: Math.max(200, this.box.clientWidth), height: this.height };
+  }
+
+  // setLog switches the y scale between linear and logarithmic: late in a run the loss changes
+  // by hundredths, which a linear scale flattens.
+  setLog(log) {
+    this.log = log;
+    this.rebuild();
+  }
+
+  // yRange keeps a few early spikes from flattening the curve on the linear scale: the top is
+  // at most twice the largest smoothed value (the series marked `bounds`).
+  yRange(u, min, max) {
+    if (this.log) return uPlot.rangeLog(Math.max(min, 1e-4), max, 10, true);
+    const bounded = this.aligned.slice(1).filter((_, i) => this.series[i].bounds).flat().filter((v) => v != null);
+    const top = bounded.length ? Math.min(max, 2 * Math.max(...bounded)) : max;
+    return [0, top > 0 ? top * 1.05 : 1];
+  }
+
+  rebuild() {
+    this.plot?.destroy();
+    this.plot = null;
+    const plot = this;
+    const opts = {
+      ...this.size(),
+      scales: {
+        x: { time: false },
+        y: { distr: this.log ? 3 : 1, log: 10, range: (u, min, max) => plot.yRange(u, min, max) },
+      },
+      axes: [
+        { label: this.xLabel, stroke: colors.axis, grid: { stroke: colors.grid }, ticks: { stroke: colors.grid } },
+        { label: this.log ? 'loss (log scale)' : 'loss', stroke: colors.axis, grid: { stroke: colors.grid }, ticks: { stroke: colors.grid }, size: 52 },
+      ],
+      series: [{ label: this.xLabel, value: (u, v) => (v == null ? '–' : formatX(v)) }, ...this.series.map((s) => ({ value: loss3, ...s }))],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+    };
+    this.plot = new uPlot(opts, this.aligned, this.box);
+    this.box.append(this.empty); // over the plot
+  }
+
+  // setData draws aligned data: [xs, ys of each series...] (null where a series has no value).
+  setData(aligned) {
+    this.aligned = aligned;
+    this.empty.hidden = aligned[0].length > 0;
+    if (!this.plot) this.rebuild();
+    else if (!this.frame) {
+      // At most one redraw per frame, however many progress events come before it.
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.plot?.setData(this.aligned);
+      });
+    }
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    this.observer.disconnect();
+    this.plot?.destroy();
+  }
+}
+
+const formatX = (v) => (Number.isInteger(v) ? v.toLocaleString('en') : v.toFixed(2));
+
+/**
+ * LossChart is the chart of one run: each batch's loss, its smoothed curve, and the training-set
+ * loss measured after each epoch as points. While a run trains the x axis ends at the latest
+ * step, so the first minutes are not squeezed against the left edge of the whole run.
+ */
+export class LossChart {
+  constructor(box) {
+    this.plot = new Plot(box, {
+      xLabel: 'step',
+      emptyText: 'The loss appears here while the network trains.',
+      series: [
+        { label: 'loss of each batch', stroke: colors.raw, width: 1 },
+        { label: 'smoothed', stroke: colors.smooth, width: 2.5, bounds: true },
+        { label: 'training-set loss after each epoch', stroke: colors.epoch, width: 0, paths: () => null,
+          points: { show: true, size: 9, fill: colors.epoch, stroke: '#fff', width: 2 }, bounds: true },
+      ],
+    });
+    this.clear(0);
+  }
+
+  // clear starts a new run of totalSteps steps.
   clear(totalSteps) {
     // The data the chart draws; tests read a copy of it through window.__mnist.chart.
     this.data = { steps: [], loss: [], smooth: [], epochs: [], totalSteps };
-    this.redraw();
+    this.draw();
+  }
+
+  // show draws a whole recorded curve: {steps, loss, smooth} and epochs [{step, loss}].
+  show(curve, epochs, totalSteps) {
+    this.data = { steps: [...curve.steps], loss: [...curve.loss], smooth: [...curve.smooth], epochs: epochs.map((e) => ({ ...e })), totalSteps };
+    this.draw();
   }
 
   // addPoints appends [step, loss, smoothLoss] triples (a progress event's points).
@@ -31,115 +135,65 @@ export class LossChart {
       this.data.loss.push(loss);
       this.data.smooth.push(smooth);
     }
-    this.redraw();
+    this.draw();
   }
 
   // addEpoch marks the training-set loss measured after an epoch that ended at step.
   addEpoch(step, loss) {
     this.data.epochs.push({ step, loss });
-    this.redraw();
+    this.draw();
   }
 
-  // redraw schedules one draw for the next animation frame, however many updates come before it.
-  redraw() {
-    if (!this.frame) this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+  setLog(log) {
+    this.plot.setLog(log);
   }
 
   draw() {
-    const { canvas } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (!width || !height) return;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    ctx.font = '12px system-ui, sans-serif';
-
-    const { steps, loss, smooth, epochs, totalSteps } = this.data;
-    const pad = { left: 44, right: 12, top: 10, bottom: 30 };
-    const plotW = width - pad.left - pad.right;
-    const plotH = height - pad.top - pad.bottom;
-    const xMax = Math.max(totalSteps, steps.length ? steps[steps.length - 1] : 0, 1);
-    // A few early spikes should not flatten the curve: the top is at most twice the smoothed loss.
-    const top = Math.max(...smooth, ...epochs.map((e) => e.loss), 0);
-    const yMax = niceCeil(Math.min(Math.max(...loss, top), 2 * top) || 2.5);
-    const x = (s) => pad.left + (s / xMax) * plotW;
-    const y = (v) => pad.top + plotH - (Math.min(v, yMax) / yMax) * plotH;
-
-    // Grid and axes.
-    ctx.strokeStyle = colors.grid;
-    ctx.fillStyle = colors.axis;
-    ctx.lineWidth = 1;
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (const v of ticks(yMax, 5)) {
-      ctx.beginPath();
-      ctx.moveTo(pad.left, Math.round(y(v)) + 0.5);
-      ctx.lineTo(pad.left + plotW, Math.round(y(v)) + 0.5);
-      ctx.stroke();
-      ctx.fillText(formatTick(v), pad.left - 6, y(v));
-    }
-    if (totalSteps || steps.length) {
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'top';
-      for (const s of ticks(xMax, Math.max(2, Math.floor(plotW / 80)), 1)) {
-        ctx.fillText(formatTick(s), x(s), pad.top + plotH + 6);
-      }
-      ctx.textAlign = 'right';
-      ctx.fillText('step', pad.left + plotW, pad.top + plotH + 18);
-    }
-
-    if (!steps.length) {
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      ctx.fillText('The loss appears here while the network trains.', pad.left + plotW / 2, pad.top + plotH / 2);
-      return;
-    }
-    line(ctx, steps, loss, x, y, colors.raw, 1);
-    line(ctx, steps, smooth, x, y, colors.smooth, 2.5);
-    for (const e of epochs) {
-      ctx.beginPath();
-      ctx.arc(x(e.step), y(e.loss), 5, 0, 2 * Math.PI);
-      ctx.fillStyle = colors.epoch;
-      ctx.fill();
-      ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 2;
-      ctx.stroke();
-    }
+    const { steps, loss, smooth, epochs } = this.data;
+    const atStep = new Map(epochs.map((e) => [e.step, e.loss]));
+    this.plot.setData([steps, loss, smooth, steps.map((s) => atStep.get(s) ?? null)]);
   }
 }
 
-function line(ctx, xs, ys, x, y, color, width) {
-  ctx.beginPath();
-  ctx.strokeStyle = color;
-  ctx.lineWidth = width;
-  ctx.lineJoin = 'round';
-  xs.forEach((s, i) => (i ? ctx.lineTo(x(s), y(ys[i])) : ctx.moveTo(x(s), y(ys[i]))));
-  ctx.stroke();
-}
+/**
+ * CompareChart draws the smoothed loss of several runs against epochs (so that runs with other
+ * batch sizes line up), one coloured series per run, with a legend and hover readout.
+ */
+export class CompareChart {
+  constructor(box) {
+    this.box = box;
+    this.plot = null;
+    this.log = false;
+    this.runs = [];
+  }
 
-// niceCeil rounds v up to one of the multipliers times a power of ten.
-function niceCeil(v, multipliers = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-  const p = 10 ** Math.floor(Math.log10(v));
-  return multipliers.map((m) => m * p).find((c) => c >= v * 0.999);
-}
+  // show draws runs: [{name, color, curve: {steps, smooth}, stepsPerEpoch}].
+  show(runs) {
+    this.runs = runs;
+    this.plot?.destroy();
+    this.box.replaceChildren();
+    this.plot = new Plot(this.box, {
+      xLabel: 'epoch',
+      emptyText: 'These runs have no loss curve.',
+      series: runs.map((r) => ({ label: r.name, stroke: r.color, width: 2, spanGaps: true, bounds: true })),
+    });
+    this.plot.log = this.log;
+    const tables = runs.map((r) => [r.curve.steps.map((s) => s / r.stepsPerEpoch), r.curve.smooth]);
+    this.plot.setData(tables.length ? uPlot.join(tables) : [[]]);
+  }
 
-// ticks returns about n round values from 0 to max, at least minStep apart.
-function ticks(max, n, minStep = 0) {
-  const step = Math.max(niceCeil(max / n, [1, 2, 2.5, 5, 10]), minStep);
-  const out = [];
-  for (let v = 0; v <= max * 1.0001; v += step) out.push(v);
-  return out;
-}
+  setLog(log) {
+    this.log = log;
+    this.plot?.setLog(log);
+  }
 
-function formatTick(v) {
-  return Number.isInteger(v) ? v.toLocaleString('en') : v.toFixed(v < 1 ? 2 : 1).replace(/0$/, '');
+  // data is what the chart draws, for the tests: each series' name and how many points it has.
+  get data() {
+    const aligned = this.plot ? this.plot.aligned : [[]];
+    return this.runs.map((r, i) => ({ name: r.name, points: (aligned[i + 1] || []).filter((v) => v != null).length }));
+  }
+
+  destroy() {
+    this.plot?.destroy();
+  }
 }

@@ -44,3 +44,19 @@ export function drawGrid(canvas, images, side, cols, palette = viridis, gap = 1)
   });
   ctx.putImageData(out, 0, 0);
 }
+
+// layerFigure returns a figure with a caption and a canvas showing images as a grid of cols
+// columns, scaled up scale times with crisp pixels: a layer's kernels or feature maps.
+export function layerFigure(caption, images, side, cols, scale) {
+  const figure = document.createElement('figure');
+  figure.className = 'layer';
+  const canvas = document.createElement('canvas');
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', caption);
+  drawGrid(canvas, images, side, cols, viridis);
+  canvas.style.width = `${canvas.width * scale}px`;
+  const fc = document.createElement('figcaption');
+  fc.textContent = caption;
+  figure.append(fc, canvas);
+  return figure;
+}

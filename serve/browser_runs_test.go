@@ -1,0 +1,363 @@
+package main
+
+// Browser tests of the runs the page keeps in IndexedDB (web/recorder.js, web/store.js) and
+// compares (web/compare.js): real runs of a few hundred images in headless Chromium, against the
+// real server on 127.0.0.1, with a page reload between writing and reading.
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+)
+
+// recordRun is a short run with a curve worth comparing: 8 steps of 32 images.
+const recordRun = "train-images=256&loss-images=128&epochs=1&batch=32&test-images=200"
+
+// runRow is one entry of window.__mnist.runs: the Runs panel's list.
+type runRow struct {
+	ID, Name, Status string
+	Accuracy         *float64
+	Kept             bool
+	Problem          string
+	Weights          *struct {
+		Bytes   int
+		Problem string
+	}
+}
+
+func (p *page) runs(tb testing.TB) []runRow {
+	tb.Helper()
+	return eval[[]runRow](tb, p, `window.__mnist.runs`)
+}
+
+// trainAndRecord presses Train and waits until the run has ended and its record is complete
+// (weights kept or refused): n runs are then listed.
+func (p *page) trainAndRecord(tb testing.TB, n int) runRow {
+	tb.Helper()
+	p.click(tb, "#train")
+	p.poll(tb, 3*time.Minute, fmt.Sprintf(`!document.body.classList.contains('training') && window.__mnist.runs.length === %d &&
+		window.__mnist.runs[0].status !== 'training' && window.__mnist.runs[0].weights &&
+		(window.__mnist.runs[0].weights.bytes > 0 || window.__mnist.runs[0].weights.problem !== 'not kept')`, n))
+	return p.runs(tb)[0]
+}
+
+// choosePreset picks a preset as a student does, and waits until the form shows its filters.
+func (p *page) choosePreset(tb testing.TB, name, filters string) {
+	tb.Helper()
+	eval[chromedp.Void](tb, p, fmt.Sprintf(`(() => { const s = document.querySelector('#preset');
+		s.value = %q; s.dispatchEvent(new Event('change')); })()`, name))
+	p.poll(tb, 10*time.Second, fmt.Sprintf(`document.querySelector('#f-filters').value === %q`, filters))
+}
+
+func (p *page) runsMessage(tb testing.TB) string {
+	tb.Helper()
+	return p.text(tb, `[data-panel="runs"] [data-part="message"]`)
+}
+
+func sameProbabilities(a, b []float64) bool {
+	if len(a) != 10 || len(b) != 10 {
+		return false
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-6 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBrowserRuns(t *testing.T) {
+	p := openBrowser(t)
+	p.open(t, "?workers=2&"+recordRun)
+
+	// Two short runs with different presets; the drawing's probabilities after each.
+	first := p.trainAndRecord(t, 1)
+	firstReport := p.text(t, "#report-text")
+	p.choosePreset(t, "half-filters", "16,32,64")
+	second := p.trainAndRecord(t, 2)
+	t.Logf("runs: %q %.3f (%d bytes of weights), %q %.3f (%d bytes)", first.Name, *first.Accuracy, first.Weights.Bytes,
+		second.Name, *second.Accuracy, second.Weights.Bytes)
+	if first.Accuracy == nil || second.Accuracy == nil || first.Weights.Bytes == 0 || second.Weights.Bytes >= first.Weights.Bytes {
+		t.Fatalf("runs recorded as %+v and %+v: want an accuracy each, and half the filters' weights smaller", first, second)
+	}
+	t.Run("after a reload both runs are listed with their accuracy, and the first made current predicts as before", func(t *testing.T) {
+		p.open(t, "?workers=2&"+recordRun)
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 2`)
+		rows := p.runs(t)
+		if rows[0].ID != second.ID || rows[1].ID != first.ID {
+			t.Fatalf("listed %q, %q; want the newest first: %q, %q", rows[0].Name, rows[1].Name, second.Name, first.Name)
+		}
+		for i, want := range []runRow{second, first} {
+			if *rows[i].Accuracy != *want.Accuracy || rows[i].Status != "finished" || !rows[i].Kept {
+				t.Errorf("after the reload, %+v; want accuracy %v, finished and kept", rows[i], *want.Accuracy)
+			}
+		}
+		shown := p.text(t, fmt.Sprintf(`[data-panel="runs"] tr[data-id=%q] .run-result`, first.ID))
+		if want := fmt.Sprintf("%.1f%%", 100**first.Accuracy); !strings.HasPrefix(shown, want) {
+			t.Errorf("the list shows %q for the first run, want %s", shown, want)
+		}
+		// Making a run current brings its weights back: evaluated again, they give the same
+		// report, image by image; and on a drawing, each run predicts as it did before.
+		activate := func(r runRow) []float64 {
+			_, before := p.probabilities(t)
+			p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="activate"]`, r.ID))
+			p.poll(t, 20*time.Second, fmt.Sprintf(`window.__mnist.current === %q`, r.ID))
+			return p.waitForPrediction(t, before)
+		}
+		p.drawSeven(t)
+		p.waitForPrediction(t, 0)
+		firstProbs := activate(first)
+		secondProbs := activate(second)
+		if again := activate(first); !sameProbabilities(again, firstProbs) || sameProbabilities(firstProbs, secondProbs) {
+			t.Errorf("the first run predicts %v, then %v after the second (%v) was current", firstProbs, again, secondProbs)
+		}
+		p.click(t, "#evaluate")
+		p.poll(t, 30*time.Second, `document.querySelector('#report-caption').textContent.includes('evaluated now')`)
+		if got := p.text(t, "#report-text"); got != firstReport {
+			t.Errorf("the first run made current and evaluated again reports\n%s\nwant, as right after it trained,\n%s", got, firstReport)
+		}
+		if got := eval[string](t, p, `document.querySelector('#f-filters').value`); got != "32,64,128" {
+			t.Errorf("the settings show filters %q, want the first run's 32,64,128", got)
+		}
+		if caption := p.text(t, "#report-caption"); !strings.Contains(caption, fmt.Sprintf("%.1f%%", 100**first.Accuracy)) {
+			t.Errorf("the report says %q, want the first run's accuracy", caption)
+		}
+		chart := eval[chartData](t, p, `window.__mnist.chart`)
+		if len(chart.Steps) != 8 || len(chart.Epochs) != 1 {
+			t.Errorf("the chart shows %d steps and %d epochs, want the first run's 8 and 1", len(chart.Steps), len(chart.Epochs))
+		}
+		// Its confusion matrix opens its digits: worker 0 evaluates it again, on the same images.
+		p.click(t, `#confusion button[data-label="1"][data-predicted="1"]`)
+		p.poll(t, 20*time.Second, `document.querySelectorAll('#cell-digits canvas').length > 0`)
+	})
+
+	t.Run("compare draws one curve per run, a table row per run, and their kernels and maps", func(t *testing.T) {
+		p.click(t, fmt.Sprintf(`tr[data-id=%q] input.run-select`, first.ID))
+		p.click(t, fmt.Sprintf(`tr[data-id=%q] input.run-select`, second.ID))
+		p.click(t, `[data-panel="runs"] [data-part="compare"]`)
+		p.poll(t, 30*time.Second, `window.__mnist.compare.figures === 2 && document.querySelectorAll('[data-panel="compare"] .compare-row canvas').length > 0`)
+		c := eval[struct {
+			Series []struct {
+				Name   string
+				Points int
+			}
+			Rows, Figures int
+		}](t, p, `window.__mnist.compare`)
+		t.Logf("compare: %+v", c)
+		if len(c.Series) != 2 || c.Rows != 2 || c.Series[0].Points != 8 || c.Series[1].Points != 8 {
+			t.Errorf("compare shows %+v; want 2 series of 8 points and 2 table rows", c)
+		}
+		legend := eval[[]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] .u-legend .u-series th')].map((th) => th.textContent.trim())`)
+		if !slices.Contains(legend, first.Name) || !slices.Contains(legend, second.Name) {
+			t.Errorf("the chart's legend reads %q; want both runs' names", legend)
+		}
+		// One row per run with three kernels and three maps of each conv layer: 6 figures.
+		figures := eval[[]int](t, p, `[...document.querySelectorAll('[data-panel="compare"] .compare-row')].map((r) => r.querySelectorAll('figure').length)`)
+		if !slices.Equal(figures, []int{6, 6}) {
+			t.Errorf("figures per run %v, want [6 6] (kernels and maps of conv1..3)", figures)
+		}
+		acc := eval[[]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] tbody tr')].map((tr) => tr.cells[1].textContent)`)
+		if want := []string{fmt.Sprintf("%.2f%%", 100**first.Accuracy), fmt.Sprintf("%.2f%%", 100**second.Accuracy)}; !slices.Equal(acc, want) {
+			t.Errorf("the table's accuracies %q, want %q", acc, want)
+		}
+	})
+
+	t.Run("export, delete all, import: the same runs come back", func(t *testing.T) {
+		before := p.runs(t)
+		p.click(t, `[data-panel="runs"] [data-part="export"]`)
+		var file string
+		deadline := time.Now().Add(20 * time.Second)
+		for file == "" {
+			matches, _ := filepath.Glob(filepath.Join(p.downloads, "mnist-runs-*.json"))
+			if len(matches) == 1 && strings.Contains(p.runsMessage(t), "Exported 2 runs") {
+				file = matches[0]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("no runs file downloaded (%v); message %q", matches, p.runsMessage(t))
+			} else {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		info, _ := os.Stat(file)
+		t.Logf("exported %s, %d bytes", filepath.Base(file), info.Size())
+		p.click(t, `[data-panel="runs"] [data-part="clear"]`)
+		p.click(t, `[data-panel="runs"] [data-part="clear"]`) // the second click confirms
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 0`)
+		p.open(t, "?workers=2&"+recordRun)
+		if n := len(p.runs(t)); n != 0 {
+			t.Fatalf("after delete all and a reload, %d runs are listed", n)
+		}
+		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#runs-import"), []string{file}))
+		p.poll(t, 20*time.Second, `window.__mnist.runs.length === 2 && document.querySelector('[data-panel="runs"] [data-part="message"]').textContent.startsWith('Imported')`)
+		after := p.runs(t)
+		for i := range before {
+			if after[i].ID != before[i].ID || after[i].Name != before[i].Name || *after[i].Accuracy != *before[i].Accuracy ||
+				after[i].Weights.Bytes != before[i].Weights.Bytes || !after[i].Kept {
+				t.Errorf("imported %+v, want %+v", after[i], before[i])
+			}
+		}
+		if msg := p.runsMessage(t); !strings.Contains(msg, "2 new runs") {
+			t.Errorf("import says %q", msg)
+		}
+		// A file that is not a runs export changes nothing.
+		bad := filepath.Join(t.TempDir(), "notes.json")
+		os.WriteFile(bad, []byte(`{"hello": "world"}`), 0o644)
+		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#runs-import"), []string{bad}))
+		p.poll(t, 10*time.Second, `document.querySelector('[data-panel="runs"] [data-part="message"]').textContent.includes('not a runs file')`)
+		if n := len(p.runs(t)); n != 2 {
+			t.Errorf("after a bad import %d runs are listed, want 2", n)
+		}
+	})
+
+	t.Run("a record of an older page opens and one of a newer page is refused with a message", func(t *testing.T) {
+		eval[chromedp.Void](t, p, `new Promise((resolve, reject) => {
+			const r = indexedDB.open('mnist-trainer');
+			r.onsuccess = () => {
+				const tx = r.result.transaction('runs', 'readwrite');
+				// Format 0: no format field, and no workers, kernels, speed or weights recorded.
+				tx.objectStore('runs').put({ id: 'old-1', name: 'An old run', createdAt: 1, preset: 'notebook',
+					settings: { filters: '32,64,128' }, curve: { steps: [1, 2], loss: [2.3, 2.1], smooth: [2.3, 2.2] } });
+				tx.objectStore('runs').put({ id: 'future-1', format: 99, name: 'From the future', settings: {} });
+				tx.oncomplete = () => { r.result.close(); resolve(); };
+				tx.onerror = () => reject(tx.error);
+			};
+			r.onerror = () => reject(r.error);
+		})`)
+		p.open(t, "?workers=2&"+recordRun)
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 4`)
+		future := p.text(t, `tr[data-id="future-1"] .problem`)
+		if !strings.Contains(future, "newer version") {
+			t.Errorf("the newer record shows %q, want that a newer version wrote it", future)
+		}
+		old := p.text(t, `tr[data-id="old-1"]`)
+		if !strings.Contains(old, "Notebook") || eval[bool](t, p, `!document.querySelector('tr[data-id="old-1"] input.run-select').disabled`) == false {
+			t.Errorf("the old record shows %q and cannot be selected", old)
+		}
+		for _, id := range []string{"old-1", "future-1"} {
+			p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="delete"]`, id))
+			p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="delete"]`, id))
+		}
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 2`)
+	})
+}
+
+// TestBrowserExperiments runs the notebook's three experiments from one button, stops them in
+// the second run, continues them, and runs them again: the same settings give the same numbers.
+func TestBrowserExperiments(t *testing.T) {
+	p := openBrowser(t)
+	p.open(t, "?workers=2&"+recordRun)
+	start := `[data-panel="runs"] [data-part="experiments-start"]`
+	p.poll(t, 10*time.Second, fmt.Sprintf(`!document.querySelector(%q).disabled`, start))
+	began := time.Now()
+	p.click(t, start)
+	p.poll(t, 2*time.Minute, `window.__mnist.queue && window.__mnist.queue.done.length === 1 && document.body.classList.contains('training')`)
+	if text := p.text(t, `[data-panel="runs"] [data-part="queue"]`); !strings.Contains(text, "run 2 of 3") || !strings.Contains(text, "about") {
+		t.Errorf("the queue says %q; want the run under way and an estimate", text)
+	}
+	p.click(t, `[data-panel="runs"] [data-part="experiments-stop"]`)
+	p.poll(t, time.Minute, `window.__mnist.queue && !window.__mnist.queue.running && !document.body.classList.contains('training')`)
+	q := eval[struct{ Remaining, Done []string }](t, p, `window.__mnist.queue`)
+	if !slices.Equal(q.Remaining, []string{"half-filters", "kernel-4"}) || len(q.Done) != 1 {
+		t.Fatalf("after Stop the queue is %+v; want half-filters and kernel-4 left", q)
+	}
+	if eval[bool](t, p, `document.querySelector('[data-panel="runs"] [data-part="experiments-continue"]').hidden`) {
+		t.Fatal("no Continue button after the experiments stopped")
+	}
+	p.click(t, `[data-panel="runs"] [data-part="experiments-continue"]`)
+	p.poll(t, 3*time.Minute, `window.__mnist.queue === null && window.__mnist.compare.rows === 3`)
+	t.Logf("the three experiments (with a stop) took %v", time.Since(began).Round(time.Second))
+	firstRound := eval[[]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] tbody tr')].map((tr) => tr.textContent)`)
+	// A stopped run is kept too: 3 finished and 1 stopped.
+	rows := p.runs(t)
+	statuses := []string{}
+	for _, r := range rows {
+		statuses = append(statuses, r.Status)
+	}
+	if !slices.Equal(statuses, []string{"finished", "finished", "stopped", "finished"}) {
+		t.Errorf("run statuses newest first %q, want finished ×2, stopped, finished", statuses)
+	}
+
+	p.click(t, start)
+	p.poll(t, 3*time.Minute, `window.__mnist.queue === null && window.__mnist.runs.length === 7 && window.__mnist.compare.rows === 3`)
+	secondRound := eval[[]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] tbody tr')].map((tr) => tr.textContent)`)
+	// Names differ (#1, #2): compare the numbers after them.
+	numbers := func(rows []string) []string {
+		var out []string
+		for _, r := range rows {
+			_, after, _ := strings.Cut(r, "#")
+			out = append(out, strings.Join(strings.Fields(after)[1:], " "))
+		}
+		return out
+	}
+	t.Logf("first round %q", firstRound)
+	a, b := numbers(firstRound), numbers(secondRound)
+	for i := range a { // the speed and wall time differ; accuracy, F1s and parameters must not
+		fa, fb := strings.Fields(a[i]), strings.Fields(b[i])
+		if len(fa) < 15 || !slices.Equal(fa[:15], fb[:15]) {
+			t.Errorf("experiment %d gave %q, then %q", i+1, a[i], b[i])
+		}
+	}
+}
+
+// TestBrowserRunsStorageFails fills the site's quota, and then takes IndexedDB away: each run is
+// still shown, the page says what was not kept, and the run's weights still load.
+func TestBrowserRunsStorageFails(t *testing.T) {
+	t.Run("a full quota keeps the record without its weights, and says so", func(t *testing.T) {
+		p := openBrowser(t)
+		p.open(t, "?workers=2&"+recordRun)
+		// 200 kB: a record of 8 steps fits, a weights file of 1.5 MB does not.
+		if _, err := chromedp.Call(p.ctx, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{Origin: p.base, QuotaSize: new(200e3)}); err != nil {
+			t.Fatal(err)
+		}
+		r := p.trainAndRecord(t, 1)
+		msg := p.runsMessage(t)
+		t.Logf("run %+v; message %q", r, msg)
+		if !r.Kept || !strings.HasPrefix(r.Weights.Problem, "not kept") || !strings.Contains(msg, "full") {
+			t.Errorf("run %+v, message %q: want the record kept, its weights not, and a message about the full store", r, msg)
+		}
+		// The weights stay in the page: making another model current and back still works.
+		p.choosePreset(t, "half-filters", "16,32,64")
+		p.trainAndRecord(t, 2)
+		p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="activate"]`, r.ID))
+		p.poll(t, 20*time.Second, fmt.Sprintf(`window.__mnist.current === %q`, r.ID))
+
+		// No room even for a record: the run is listed as not saved, with the reason.
+		if _, err := chromedp.Call(p.ctx, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{Origin: p.base, QuotaSize: new(1.0)}); err != nil {
+			t.Fatal(err)
+		}
+		p.choosePreset(t, "notebook", "32,64,128")
+		third := p.trainAndRecord(t, 3)
+		t.Logf("with no quota: %+v", third)
+		if third.Kept || !strings.Contains(third.Problem, "not kept") || !eval[bool](t, p,
+			fmt.Sprintf(`document.querySelector('tr[data-id=%q]').textContent.includes('not saved')`, third.ID)) {
+			t.Errorf("a run the store refused: %+v, want it listed as not saved with the reason", third)
+		}
+	})
+
+	t.Run("without IndexedDB the page says runs cannot be kept, and still lists and loads them", func(t *testing.T) {
+		p := openBrowser(t)
+		if _, err := chromedp.Call(p.ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			Object.defineProperty(window, 'indexedDB', { value: { open() { throw new DOMException('IndexedDB is switched off by the test', 'UnknownError'); } } });`}); err != nil {
+			t.Fatal(err)
+		}
+		p.open(t, "?workers=2&"+recordRun)
+		p.poll(t, 10*time.Second, `document.querySelector('[data-panel="runs"] [data-part="message"]').textContent.includes('cannot be kept')`)
+		t.Logf("message: %q", p.runsMessage(t))
+		r := p.trainAndRecord(t, 1)
+		if r.Kept || r.Status != "finished" || r.Accuracy == nil {
+			t.Errorf("run %+v: want it listed, finished, with its accuracy, and not kept", r)
+		}
+		p.choosePreset(t, "half-filters", "16,32,64")
+		p.trainAndRecord(t, 2)
+		p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="activate"]`, r.ID))
+		p.poll(t, 20*time.Second, fmt.Sprintf(`window.__mnist.current === %q`, r.ID))
+	})
+}

@@ -1,0 +1,239 @@
+// The Runs panel: every run kept in this browser, newest first. It shows what it is given and
+// says what the student asked for with CustomEvents on its section; it does not know where runs
+// are stored or how they train (app.js does).
+//
+// Events (detail in braces): runs-activate {id}, runs-rename {id, name}, runs-delete {id},
+// runs-clear, runs-export, runs-import {file}, runs-compare {ids}, and
+// runs-experiments {action: 'start' | 'pause' | 'resume' | 'stop' | 'continue'}.
+import { lastTest } from './store.js';
+
+const percent = (x) => `${(100 * x).toFixed(1)}%`;
+
+// wall says a run's duration: "41 s", "12 min 5 s", "1 h 3 min".
+export function wall(ms) {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+const statusText = {
+  training: 'training',
+  finished: 'finished',
+  stopped: 'stopped',
+  diverged: 'diverged',
+  failed: 'failed',
+};
+
+export class RunsPanel {
+  // section: the panel's <section>, holding the markup of index.html's Runs panel.
+  constructor(section) {
+    this.section = section;
+    this.part = (name) => section.querySelector(`[data-part="${name}"]`);
+    this.rows = [];
+    this.training = false;
+    this.armed = ''; // the run id (or '*': all) whose Delete was clicked once, for a few seconds
+    this.armedTimer = 0;
+    this.part('list').addEventListener('click', (e) => this.click(e));
+    this.part('list').addEventListener('change', (e) => this.change(e));
+    this.part('list').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && e.target.matches('input.run-name')) e.target.blur();
+    });
+    this.part('compare').addEventListener('click', () => this.emit('runs-compare', { ids: this.selected() }));
+    this.part('export').addEventListener('click', () => this.emit('runs-export'));
+    this.part('clear').addEventListener('click', () => {
+      if (this.confirmed('*')) this.emit('runs-clear');
+    });
+    this.part('import').addEventListener('change', () => {
+      const file = this.part('import').files[0];
+      this.part('import').value = '';
+      if (file) this.emit('runs-import', { file });
+    });
+    for (const action of ['start', 'pause', 'stop', 'continue']) {
+      this.part(`experiments-${action}`).addEventListener('click', () => this.emit('runs-experiments', { action }));
+    }
+  }
+
+  emit(type, detail = {}) {
+    this.section.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  // confirmed asks for a second click before something is deleted: the first click turns the
+  // button into a question for a few seconds (a page-modal confirm() would stop the page). The
+  // question survives the list being drawn again meanwhile.
+  confirmed(key) {
+    clearTimeout(this.armedTimer);
+    if (this.armed === key) {
+      this.armed = '';
+      return true;
+    }
+    this.armed = key;
+    this.armedTimer = setTimeout(() => {
+      this.armed = '';
+      this.show(this.rows, this.options);
+    }, 4000);
+    this.show(this.rows, this.options);
+    return false;
+  }
+
+  // selected returns the ids of the runs ticked for comparison, in list order.
+  selected() {
+    return [...this.part('list').querySelectorAll('input.run-select:checked')].map((b) => b.closest('tr').dataset.id);
+  }
+
+  click(e) {
+    const button = e.target.closest('button[data-action]');
+    if (!button) return;
+    const id = button.closest('tr').dataset.id;
+    if (button.dataset.action === 'delete') {
+      if (this.confirmed(id)) this.emit('runs-delete', { id });
+    } else {
+      this.emit('runs-activate', { id });
+    }
+  }
+
+  change(e) {
+    if (e.target.matches('input.run-name')) {
+      const id = e.target.closest('tr').dataset.id;
+      const name = e.target.value.trim();
+      if (name) this.emit('runs-rename', { id, name });
+      else e.target.value = this.rows.find((r) => r.id === id)?.name ?? '';
+    }
+    this.updateButtons();
+  }
+
+  /**
+   * show lists rows, newest first: each {id, name, preset (title), record, kept, problem}, where
+   * record is null for a stored record this page cannot open (problem says why), and kept is
+   * false for a run that is shown but could not be stored. currentId marks the current run;
+   * training disables what cannot change during a run.
+   */
+  show(rows, options) {
+    const { currentId, training } = options;
+    const ticked = new Set(this.selected());
+    this.options = options;
+    this.rows = rows;
+    this.training = training;
+    const body = this.part('list').tBodies[0];
+    body.replaceChildren();
+    for (const row of rows) {
+      const tr = body.insertRow();
+      tr.dataset.id = row.id;
+      const r = row.record;
+      if (row.id === currentId) tr.classList.add('current');
+      const select = document.createElement('input');
+      select.type = 'checkbox';
+      select.className = 'run-select';
+      select.checked = ticked.has(row.id);
+      select.disabled = !r;
+      select.setAttribute('aria-label', `compare ${row.name}`);
+      tr.insertCell().append(select);
+
+      const name = document.createElement('input');
+      name.type = 'text';
+      name.className = 'run-name';
+      name.value = row.name;
+      name.disabled = !r;
+      name.setAttribute('aria-label', 'run name');
+      const nameCell = tr.insertCell();
+      nameCell.append(name);
+      if (row.id === currentId) {
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = 'current';
+        nameCell.append(badge);
+      }
+      if (!r) {
+        const cell = tr.insertCell();
+        cell.colSpan = 4;
+        cell.className = 'problem';
+        cell.textContent = `Cannot open this run: ${row.problem}.`;
+      } else {
+        tr.insertCell().textContent = row.preset;
+        const test = lastTest(r);
+        const result = tr.insertCell();
+        result.className = 'run-result';
+        result.textContent = test ? percent(test.accuracy) : '–';
+        const status = r.status === 'training' && !(training && row.id === currentId) ? 'did not finish' : statusText[r.status];
+        if (status !== 'finished') {
+          const note = document.createElement('span');
+          note.className = `run-status status-${r.status}`;
+          note.textContent = status;
+          note.title = r.error || (r.status === 'training' ? 'The page closed while it trained, or it trains in another tab.' : '');
+          result.append(' ', note);
+        }
+        tr.insertCell().textContent = r.wallMs ? wall(r.wallMs) : '–';
+        const date = tr.insertCell();
+        const when = new Date(r.createdAt);
+        date.textContent = when.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+        date.title = when.toString();
+      }
+      const actions = tr.insertCell();
+      actions.className = 'run-actions';
+      if (r) {
+        const open = document.createElement('button');
+        open.type = 'button';
+        open.dataset.action = 'activate';
+        open.textContent = 'Make current';
+        open.disabled = training || row.id === currentId || !r.weights.bytes;
+        open.title = r.weights.bytes ? `Load this run’s weights, report and curve (${(r.weights.bytes / 1e6).toFixed(1)} MB)` : `Its weights were not kept: ${r.weights.problem}`;
+        actions.append(open);
+      }
+      if (!row.kept) {
+        const note = document.createElement('span');
+        note.className = 'run-status status-failed';
+        note.textContent = 'not saved';
+        note.title = row.problem || 'The browser refused to store this run; it shows until the page closes.';
+        actions.append(note);
+      }
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.dataset.action = 'delete';
+      del.className = 'link';
+      del.textContent = this.armed === row.id ? 'Really delete?' : 'Delete';
+      del.disabled = training && row.id === currentId;
+      del.setAttribute('aria-label', `delete ${row.name}`);
+      actions.append(del);
+    }
+    this.part('empty').hidden = rows.length > 0;
+    this.part('list').hidden = rows.length === 0;
+    this.updateButtons();
+  }
+
+  updateButtons() {
+    const n = this.selected().length;
+    this.part('compare').disabled = n < 2;
+    this.part('compare').textContent = n >= 2 ? `Compare ${n} runs` : 'Compare (select two or more)';
+    this.part('export').disabled = this.rows.length === 0;
+    this.part('clear').disabled = this.rows.length === 0 || this.training;
+    this.part('clear').textContent = this.armed === '*' ? `Really delete all ${this.rows.length}?` : 'Delete all';
+  }
+
+  // tick selects exactly the runs ids, as the experiments do before they compare.
+  tick(ids) {
+    for (const box of this.part('list').querySelectorAll('input.run-select')) box.checked = ids.includes(box.closest('tr').dataset.id);
+    this.updateButtons();
+  }
+
+  // message shows the outcome of the latest action: kind is '', 'ok' or 'error'.
+  message(text, kind = '') {
+    const el = this.part('message');
+    el.textContent = text;
+    el.className = `message ${kind}`;
+  }
+
+  /**
+   * showQueue shows the experiments' queue: null when there is none, else {text, running,
+   * paused, remaining}: Start while none runs; Pause/Resume and Stop while one runs; Continue
+   * when a stopped queue has runs left.
+   */
+  showQueue(q, { canTrain }) {
+    this.part('queue').textContent = q ? q.text : '';
+    this.part('experiments-start').disabled = !canTrain || Boolean(q && q.running);
+    this.part('experiments-pause').hidden = !(q && q.running);
+    this.part('experiments-pause').textContent = q && q.paused ? 'Resume' : 'Pause';
+    this.part('experiments-stop').hidden = !(q && q.running);
+    this.part('experiments-continue').hidden = !(q && !q.running && q.remaining > 0);
+    this.part('experiments-continue').disabled = !canTrain;
+  }
+}
