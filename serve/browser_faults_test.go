@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,7 @@ const (
 	unavailable                  // 503 Service Unavailable
 	short                        // a quarter of the file, no Content-Length, the connection closed: it looks complete
 	corrupted                    // the whole file with one byte changed
+	stalled                      // a quarter of the file, then nothing, the connection held open
 )
 
 // faultyServer stands in front of the real server: it passes every request on, except the next
@@ -93,7 +95,7 @@ func (f *faultyServer) spoil(tb testing.TB, w http.ResponseWriter, what fault, d
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(bad)
-	case cutOff, short:
+	case cutOff, short, stalled:
 		conn, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			tb.Errorf("hijacking the connection: %v", err)
@@ -107,6 +109,10 @@ func (f *faultyServer) spoil(tb testing.TB, w http.ResponseWriter, what fault, d
 		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nCache-Control: no-store\r\n%s\r\n\r\n", length)
 		buf.Write(data[:len(data)/4])
 		buf.Flush()
+		if what == stalled { // until the browser gives up and closes the connection
+			conn.SetReadDeadline(time.Now().Add(time.Minute))
+			io.Copy(io.Discard, conn)
+		}
 	}
 }
 
@@ -168,7 +174,7 @@ func TestBrowserFaults(t *testing.T) {
 	start := time.Now()
 	p := openBrowser(t)
 
-	t.Run("a download cut off, refused, short or corrupted says which file and what happened, and Try again recovers", func(t *testing.T) {
+	t.Run("a download cut off, refused, stalled, short or corrupted says which file and what happened, and Try again recovers", func(t *testing.T) {
 		f := newFaultyServer(t, p.base)
 		fp := &page{ctx: p.ctx, base: f.URL, downloads: p.downloads}
 		size := func(name string) string { return humanInt(len(f.files[name])) }
@@ -179,6 +185,8 @@ func TestBrowserFaults(t *testing.T) {
 		}{
 			{model.TrainImagesFile, cutOff, "Could not download train-images-idx3-ubyte.gz: the connection broke after "},
 			{model.TrainLabelsFile, unavailable, "Could not download train-labels-idx1-ubyte.gz: the server answered 503 Service Unavailable."},
+			{model.TrainImagesFile, stalled, fmt.Sprintf("Could not download train-images-idx3-ubyte.gz: nothing arrived for 15 s after %s bytes of %s bytes (the connection stalled).",
+				humanInt(len(f.files[model.TrainImagesFile])/4), size(model.TrainImagesFile))},
 			{model.TestImagesFile, short, fmt.Sprintf("Could not download t10k-images-idx3-ubyte.gz: the download ended after %s of %s bytes.",
 				humanInt(len(f.files[model.TestImagesFile])/4), size(model.TestImagesFile))},
 			{model.TestLabelsFile, corrupted, "Could not load MNIST: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is "},

@@ -11,6 +11,9 @@ import { Team } from './workers.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const mnistBytes = 11594722; // the four files, for messages before the workers say
+// stallMs is how long a download may go without a byte before it counts as stalled: on a slow
+// school network a chunk comes every second or so, never 15 s apart on a live connection.
+const stallMs = 15000;
 
 // quoted puts a value from the URL or a control in quotes for a message, cut short if it is long,
 // as Go's messages do (model/config.go).
@@ -87,6 +90,7 @@ const state = {
   runMacs: 0, // the same, of the network being trained
   hasInk: false, // something is drawn on the pad
   values: null, // the settings the workers last accepted, key -> text
+  panels: null, // the panels the URL asked for (a Set), or null for all
   tooLarge: false, // the configured network needs more memory than a tab gives (summary.memory.refusal)
 };
 const timings = {}; // ms since the page started loading: ready, downloaded, loaded, train, firstProgress
@@ -125,7 +129,9 @@ function showPanels() {
     if (!known.includes(name)) throw new Error(`panels: ${quoted(name)} is not a panel; the panels are ${known.join(', ')}.`);
   }
   document.body.classList.add('embedded');
-  for (const section of sections) section.hidden = !wanted.has(section.dataset.panel);
+  // The comparison shows once runs are compared.
+  for (const section of sections) section.hidden = !wanted.has(section.dataset.panel) || section.dataset.panel === 'compare';
+  state.panels = wanted;
 }
 const visible = (panel) => !document.querySelector(`[data-panel="${panel}"]`).hidden;
 
@@ -1047,6 +1053,10 @@ async function makeCurrent(id) {
 function compare(ids) {
   const records = ids.map((id) => runs.get(id)?.record).filter(Boolean);
   if (records.length < 2) return;
+  if (state.panels && !state.panels.has('compare')) {
+    runsPanel.message('This course page shows no comparison (its panels leave out “compare”).', 'error');
+    return;
+  }
   comparePanel.show(records);
   comparePanel.section.scrollIntoView({ behavior: 'smooth', block: 'start' });
   compareFigures();
@@ -1240,22 +1250,37 @@ async function download(files, again) {
   const bytes = (n) => `${n.toLocaleString('en')} bytes`;
   const one = async (file) => {
     const failed = (what) => new Error(`Could not download ${file.name}: ${what}.`);
+    // A connection that stays open without sending anything would wait forever: each file is
+    // given stallMs without a byte, from the request and after every chunk.
+    const stalled = new AbortController();
+    let n = 0;
+    let watchdog = 0;
+    const watch = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => stalled.abort(), stallMs);
+    };
+    const signal = AbortSignal.any([stop.signal, stalled.signal]);
+    const why = (err) => (stalled.signal.aborted
+      ? `nothing arrived for ${stallMs / 1000} s after ${bytes(n)} of ${bytes(file.size)} (the connection stalled)`
+      : null) || err.message;
     let response;
+    watch();
     try {
-      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default', signal: stop.signal });
+      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default', signal });
     } catch (err) {
-      throw failed(`no answer from the server (${err.message})`);
+      clearTimeout(watchdog);
+      throw failed(stalled.signal.aborted ? why(err) : `no answer from the server (${err.message})`);
     }
     if (!response.ok) {
       throw failed(`the server answered ${response.status} ${response.statusText}`.trimEnd());
     }
     const reader = response.body.getReader();
     const chunks = [];
-    let n = 0;
     let tooLong = false;
     loaded[file.name] = 0;
     try {
       for (;;) {
+        watch();
         const { done, value } = await reader.read();
         if (done) break;
         n += value.length;
@@ -1269,7 +1294,9 @@ async function download(files, again) {
         show(false);
       }
     } catch (err) {
-      throw failed(`the connection broke after ${n.toLocaleString('en')} of ${bytes(file.size)} (${err.message})`);
+      throw failed(stalled.signal.aborted ? why(err) : `the connection broke after ${n.toLocaleString('en')} of ${bytes(file.size)} (${err.message})`);
+    } finally {
+      clearTimeout(watchdog);
     }
     if (tooLong) throw failed(`the server sent more than its ${bytes(file.size)}`);
     if (n < file.size) throw failed(`the download ended after ${n.toLocaleString('en')} of ${bytes(file.size)}`);
