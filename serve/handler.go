@@ -73,6 +73,38 @@ type handler struct {
 	data     map[string]bool // the only names served under /data/
 	wasmExec string          // the toolchain's wasm_exec.js, "" if unknown
 	csp      string
+	cors     map[string]bool // -cors-origin: origins answered with CORS headers; "*" for any
+}
+
+// parseCORSOrigins reads -cors-origin: "*", "" (none), or space-separated origins such as
+// https://course.example.edu, each a scheme and host with no path.
+func parseCORSOrigins(text string) (map[string]bool, error) {
+	origins := map[string]bool{}
+	for _, o := range strings.Fields(text) {
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return nil, fmt.Errorf("-cors-origin %q: %q is not an origin such as https://course.example.edu", text, o)
+			}
+			o = u.Scheme + "://" + u.Host
+		}
+		origins[o] = true
+	}
+	return origins, nil
+}
+
+// allowCORS adds the CORS headers a page of another origin needs to read the response: the
+// course page's module script (embed.js). The files are public; the headers only say which
+// sites' scripts may read them.
+func (h *handler) allowCORS(hdr http.Header, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	switch {
+	case h.cors["*"]:
+		hdr.Set("Access-Control-Allow-Origin", "*")
+	case origin != "" && h.cors[origin]:
+		hdr.Set("Access-Control-Allow-Origin", origin)
+		hdr.Add("Vary", "Origin")
+	}
 }
 
 func newHandler(ctx context.Context, web *os.Root, dataDir, frameAncestors string) *handler {
@@ -130,6 +162,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	// No X-Frame-Options: it would forbid the embedding frame-ancestors allows.
+	h.allowCORS(hdr, r)
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr.Set("Allow", "GET, HEAD")

@@ -43,6 +43,11 @@
 //	                  so a course site can embed it); restrict it with, e.g.,
 //	                  -frame-ancestors "https://course.example.edu", or
 //	                  forbid embedding with -frame-ancestors "'none'"
+//	-cors-origin ORIGINS
+//	                  origins whose pages may load the trainer's files with
+//	                  CORS, space-separated (default *): a course page on
+//	                  another site loads embed.js as a module script, which
+//	                  needs it; -cors-origin "" sends no CORS headers
 //	-precompress FILE write FILE.gz (gzip -9) and FILE.br (brotli quality 11)
 //	                  next to FILE, print their sizes and exit; a variant
 //	                  that still matches FILE's bytes is kept, only touched
@@ -118,6 +123,7 @@ type Main struct {
 	DataDir         string // -data; empty means mnistdir.Find()
 	Public          bool   // -public
 	FrameAncestors  string // -frame-ancestors
+	CORSOrigin      string // -cors-origin
 	PrecompressFile string // -precompress
 
 	// Limits on slow clients, set by NewMain (see the package comment).
@@ -146,6 +152,7 @@ func NewMain() *Main {
 		ListenAddr:        "127.0.0.1:8080",
 		WebDir:            "web",
 		FrameAncestors:    "*",
+		CORSOrigin:        "*",
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute, // a 10 MB main.wasm to a slow phone
@@ -167,6 +174,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "`folder` of the four MNIST .gz files (default: the GoMNIST module's data folder or $MNIST_DIR)")
 	fs.StringVar(&m.FrameAncestors, "frame-ancestors", m.FrameAncestors,
 		"CSP frame-ancestors `sources` that may embed the page, e.g. \"https://course.example.edu\" or \"'none'\"")
+	fs.StringVar(&m.CORSOrigin, "cors-origin", m.CORSOrigin,
+		"`origins` (space-separated, or *) whose pages may load the trainer's files, such as embed.js, with CORS; \"\" for none")
 	fs.StringVar(&m.PrecompressFile, "precompress", m.PrecompressFile, "write `FILE`.gz and FILE.br next to FILE, print their sizes and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: serve [flags]\n       serve -precompress FILE\n\nServes the MNIST trainer page, main.wasm and the MNIST files.\n\nFlags:")
@@ -183,6 +192,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if fa := m.FrameAncestors; strings.TrimSpace(fa) == "" || strings.ContainsAny(fa, ";,\r\n") {
 		return fmt.Errorf("-frame-ancestors %q: want space-separated CSP sources such as \"https://course.example.edu\", \"'self'\" or \"'none'\"", fa)
+	}
+	if _, err := parseCORSOrigins(m.CORSOrigin); err != nil {
+		return err
 	}
 	host, _, err := net.SplitHostPort(m.ListenAddr)
 	if err != nil {
@@ -226,6 +238,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("-web: %w", err)
 	}
 	h := newHandler(ctx, web, m.DataDir, m.FrameAncestors)
+	h.cors, _ = parseCORSOrigins(m.CORSOrigin) // checked by ParseFlags
 	if _, err := web.Stat("index.html"); err != nil {
 		logger.Printf("warning: %s has no index.html, / will answer 404", m.WebDir)
 	}

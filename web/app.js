@@ -2,6 +2,9 @@
 // Workers (worker.js, started by workers.js); the messages are specified in protocol.md.
 import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
+import { loadFiles, withLock } from './datacache.js';
+import { EmbedDialog } from './embed-dialog.js';
+import { HostLink } from './host.js';
 import { drawImage, layerFigure } from './images.js';
 import { Runs } from './recorder.js';
 import { RunsPanel } from './runs.js';
@@ -64,6 +67,7 @@ const sentence = (text) => text.replace(/[^.!?]$/, '$&.');
 
 // die shows why the team ended, and offers to start a new one.
 function die(message) {
+  host.post('error', { message });
   state.training = false;
   state.ready = false;
   state.loaded = false;
@@ -106,7 +110,7 @@ function updateControls() {
   $('settings-fields').disabled = !ready || training;
   $('train').disabled = !loaded || training || state.tooLarge;
   $('quick').disabled = !ready || training;
-  $('pause').disabled = !training;
+  $('pause').disabled = !training || Boolean(waiting);
   $('pause').textContent = paused ? 'Resume' : 'Pause';
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
@@ -182,12 +186,59 @@ function formSettings() {
   return Object.fromEntries(state.info.fields.map((f) => [f.key, $(`f-${f.key}`).value]));
 }
 
+// fillSettings puts values into the controls, except the settings the course locked.
 function fillSettings(values) {
   for (const [key, value] of Object.entries(values)) {
     const input = $(`f-${key}`);
-    if (input) input.value = value;
+    if (input && !(key in locked)) input.value = value;
   }
   matchPreset();
+}
+
+// locked holds the settings the course fixed (lock=), key -> value: the value the URL or its
+// preset gave. Their controls are disabled, and nothing the student, the host page, a preset, a
+// stored run or a weights file does changes them.
+const locked = {};
+
+// lockKeys reads lock=: setting names, comma-separated, or all.
+function lockKeys(info) {
+  const text = params.get('lock');
+  if (!text) return [];
+  const known = [...info.fields.map((f) => f.key), 'test-images'];
+  const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
+  if (keys.includes('all')) return known;
+  for (const k of keys) {
+    if (!known.includes(k)) throw new Error(`lock: ${quoted(k)} is not a setting; the settings are ${known.join(', ')}, or all.`);
+  }
+  return keys;
+}
+
+// lockSettings fixes keys at the values the workers accepted from the URL, and says so under
+// each control.
+function lockSettings(keys) {
+  for (const key of keys) {
+    const input = key === 'test-images' ? $('test-images') : $(`f-${key}`);
+    locked[key] = key === 'test-images' ? input.value : state.values[key];
+    input.disabled = true;
+    input.title = 'Set by the course';
+    const hint = $(`${input.id}-hint`);
+    if (hint) hint.textContent += ' · set by the course';
+  }
+  // A preset changes the architecture: with any of its settings locked, the picker is too.
+  if (presetKeys.some((k) => k in locked)) {
+    $('preset').disabled = true;
+    $('preset-hint').textContent = 'Set by the course.';
+  }
+}
+
+// lockProblem is the message refusing a change of a locked setting in values ('' if none).
+function lockProblem(values) {
+  for (const [key, value] of Object.entries(values)) {
+    if (key in locked && String(value) !== locked[key]) {
+      return Object.assign(new Error(`${key}: the course fixed it at ${locked[key]}, so it cannot be ${quoted(String(value))}`), { key });
+    }
+  }
+  return null;
 }
 
 // matchPreset shows the preset whose architecture the settings have, or Custom.
@@ -300,7 +351,7 @@ $('preset').addEventListener('change', () => {
 // about 35 s of training and 4 s of evaluation, and the network reaches 90–93% (BENCHMARKS.md).
 $('quick').addEventListener('click', () => {
   fillSettings({ 'train-images': '10240', 'loss-images': '1000', epochs: '1', batch: '64' });
-  $('test-images').value = '1000';
+  if (!('test-images' in locked)) $('test-images').value = '1000';
   configure(formSettings(), false);
 });
 
@@ -380,6 +431,41 @@ $('settings').addEventListener('submit', (e) => {
 // The run that trains now: its row in the Runs list, which progress and epoch events fill in.
 let training = null;
 
+// Only one trainer trains at a time in a browser, whatever the pages and tabs: several teams of
+// workers on the same cores would each run at a fraction of the speed. waiting, while a run
+// waits for the other trainer, is what Stop aborts.
+const trainingLock = 'mnist-trainer.training';
+let waiting = null;
+
+// trainAlone trains the team holding the browser's training lock, waiting for it (and saying
+// so) while another trainer holds it; onStart is called when the run really starts. A run
+// stopped while it waited answers {stopped: true, epochs: 0}.
+async function trainAlone(options, onStart) {
+  const run = () => {
+    onStart();
+    return team.train(options);
+  };
+  const now = await withLock(trainingLock, async (lock) => (lock ? { value: await run() } : null), { ifAvailable: true });
+  if (now) return now.value;
+  setStatus('Waiting for the other trainer in this browser: one trains at a time, so that they do not share the cores. This one starts when that one ends or is stopped.', 'busy');
+  host.post('waiting', {});
+  waiting = new AbortController();
+  updateControls();
+  try {
+    return await withLock(trainingLock, () => {
+      waiting = null;
+      updateControls();
+      setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
+      return run();
+    }, { signal: waiting.signal });
+  } catch (err) {
+    if (err.name === 'AbortError') return { stopped: true, epochs: 0 };
+    throw err;
+  } finally {
+    waiting = null;
+  }
+}
+
 // train trains a fresh network on the settings in the form, and records the run. It resolves with
 // how the run ended, {row, status} (status: 'finished', 'stopped', 'diverged' or 'failed'), or
 // with null if it did not start (a setting refused).
@@ -409,11 +495,11 @@ async function train() {
   for (const id of ['stat-step', 'stat-epoch', 'stat-loss', 'stat-speed', 'stat-elapsed', 'stat-eta']) $(id).textContent = '–';
   $('run-progress').value = 0;
   setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
-  const started = performance.now();
+  let started = performance.now();
   let status = 'finished';
   let error = '';
   try {
-    const r = await team.train({ testImages: n });
+    const r = await trainAlone({ testImages: n }, () => (started = performance.now()));
     status = r.stopped ? 'stopped' : 'finished';
     const acc = lastTest ? ` Test accuracy ${percent(lastTest.accuracy)}.` : '';
     setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
@@ -442,9 +528,17 @@ async function train() {
       return null;
     });
   }
-  const problem = await runs.end(row, { status, error, wallMs: Math.round(performance.now() - started), weights });
+  const wallMs = Math.round(performance.now() - started);
+  const problem = await runs.end(row, { status, error, wallMs, weights });
   if (problem) runsPanel.message(problem, 'error');
   showRuns();
+  if (status === 'finished' || status === 'stopped') {
+    const test = recordTest(row.record);
+    host.post('finished', { status, run: row.id, name: row.name, epochs: row.record.epochs.length,
+      accuracy: test ? test.accuracy : null, macroF1: test ? test.report.macroAvg.f1 : null, settings: row.record.settings, wallMs });
+  } else {
+    host.post('error', { message: error, key: status === 'diverged' ? 'lr' : '' });
+  }
   return { row, status };
 }
 
@@ -461,6 +555,10 @@ $('pause').addEventListener('click', async () => {
 });
 
 $('stop').addEventListener('click', async () => {
+  if (waiting) {
+    waiting.abort(); // it had not started: it ends now
+    return;
+  }
   try {
     setStatus('Stopping…', 'busy');
     await team.control('stop');
@@ -473,6 +571,7 @@ let lastRefresh = 0;
 
 events.progress = (m) => {
   if (training) runs.progress(training, m);
+  host.progress({ step: m.step, steps: m.steps, epoch: m.epoch, epochs: m.epochs, loss: m.smoothLoss, imagesPerSec: m.imagesPerSec }, m.step === m.steps);
   chart.data.totalSteps = m.steps;
   chart.addPoints(m.points);
   state.speed = m.imagesPerSec;
@@ -501,6 +600,7 @@ events.evaluating = (m) => {
 };
 
 events.epoch = (m) => {
+  host.post('epoch', { epoch: m.epoch, epochs: m.epochs, trainLoss: m.trainLoss, testAccuracy: m.test ? m.test.accuracy : null });
   if (training) runs.epoch(training, m).then((problem) => problem && runsPanel.message(problem, 'error'));
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
@@ -1030,7 +1130,7 @@ async function makeCurrent(id) {
     const bytes = (await runs.weightsOf(id)).slice(); // a copy, moved to the worker
     const reply = await request('importWeights', [bytes], [bytes.buffer]);
     fillSettings(r.settings);
-    $('test-images').value = String(r.testImages);
+    if (!('test-images' in locked)) $('test-images').value = String(r.testImages);
     clearSettingErrors();
     state.values = reply.values;
     await configure(formSettings(), false);
@@ -1133,7 +1233,9 @@ async function queueSeconds(q) {
 }
 
 function showQueue() {
-  runsPanel.showQueue(queue && { ...queue, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge });
+  // The experiments change the architecture: not where the course locked it.
+  const archLocked = presetKeys.some((k) => k in locked);
+  runsPanel.showQueue(queue && { ...queue, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge && !archLocked });
 }
 
 async function describeQueue(prefix) {
@@ -1161,7 +1263,7 @@ const experiments = {
       const total = queue.done.length + queue.remaining.length;
       await describeQueue(`Experiments: run ${queue.done.length + 1} of ${total}, ${presetTitle(name)}.`);
       fillSettings(presetSettings(queue.base, name));
-      $('test-images').value = String(queue.testImages);
+      if (!('test-images' in locked)) $('test-images').value = String(queue.testImages);
       const result = await train();
       if (!result || result.status !== 'finished') {
         queue.running = false;
@@ -1195,6 +1297,68 @@ const experiments = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The host page: a course page that embeds this one in a frame (host.js, protocol.md).
+
+const host = new HostLink(async ({ command, settings }) => {
+  switch (command) {
+    case 'train':
+      if (state.training) throw new Error('train: a run is under way');
+      if (!state.loaded) throw new Error('train: the trainer is not ready yet (wait for its ready message)');
+      train(); // its end is the finished (or error) message
+      return;
+    case 'stop':
+      if (!state.training) throw new Error('stop: no run is under way');
+      await team.control('stop');
+      return;
+    case 'configure': {
+      if (state.training) throw new Error('configure: a run is under way');
+      if (!settings || typeof settings !== 'object') throw new Error('configure: settings must be an object of setting names and values');
+      const known = new Set([...state.info.fields.map((f) => f.key), 'preset', 'test-images']);
+      const unknown = Object.keys(settings).filter((k) => !known.has(k));
+      if (unknown.length) throw new Error(`configure: ${quoted(unknown[0])} is not a setting; the settings are ${[...known].join(', ')}`);
+      const next = { ...formSettings() };
+      if (settings.preset !== undefined) {
+        const p = state.info.presets.find((p) => p.name === String(settings.preset));
+        if (!p) throw Object.assign(new Error(`preset: ${quoted(String(settings.preset))} is not a preset; the presets are ${state.info.presets.map((p) => p.name).join(', ')}`), { key: 'preset' });
+        for (const k of presetKeys) next[k] = p.values[k];
+      }
+      for (const [k, v] of Object.entries(settings)) if (k !== 'preset' && k !== 'test-images') next[k] = String(v);
+      const refused = lockProblem({ ...next, ...(settings['test-images'] !== undefined ? { 'test-images': settings['test-images'] } : {}) });
+      if (refused) throw refused;
+      if (settings['test-images'] !== undefined) $('test-images').value = String(settings['test-images']);
+      fillSettings(next);
+      if (testImages() < 0 || !(await configure(formSettings(), false))) {
+        throw Object.assign(new Error(settingsProblem || 'configure: the settings were refused'), { key: document.querySelector('#settings [aria-invalid]')?.name || '' });
+      }
+      host.post('configured', { settings: state.values });
+      return;
+    }
+    default:
+      throw new Error(`${quoted(command)} is not a command; the commands are train, stop and configure`);
+  }
+});
+
+// The Embed dialog's code: the URL parameters of the settings on the page now, those that differ
+// from the notebook's (a preset by its name).
+const embedDialog = new EmbedDialog($('embed-dialog'), () => {
+  const values = formSettings();
+  const pairs = [];
+  const preset = $('preset').value;
+  if (preset && preset !== state.info.presets[0].name) pairs.push(['preset', preset]);
+  const base = preset ? state.info.presets.find((p) => p.name === preset).values : {};
+  for (const f of state.info.fields) {
+    const def = base[f.key] ?? f.value;
+    if (values[f.key] !== def) pairs.push([f.key, values[f.key]]);
+  }
+  if ($('test-images').value.trim() !== '1000') pairs.push(['test-images', $('test-images').value.trim()]);
+  return pairs;
+});
+$('embed').addEventListener('click', () => {
+  if (!state.info) return;
+  embedDialog.show({ panels: params.get('panels') || '', lock: params.get('lock') || '' });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Start-up: the workers say ready, then the page configures them from the URL and loads MNIST.
 
 let mnist = null; // the four MNIST files, name -> bytes, once downloaded: kept for a restart
@@ -1217,6 +1381,12 @@ events.ready = async (m) => {
       testImages(); // shows a bad value
     }
     urlProblem = settingsProblem;
+    try {
+      lockSettings(lockKeys(m.info));
+    } catch (err) {
+      urlProblem = err.message;
+      setStatus(err.message, 'error');
+    }
   }
   refreshVisuals();
   if (!restart) runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
@@ -1327,7 +1497,13 @@ async function loadData(again) {
   setStatus(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
   let files;
   try {
-    files = mnist && !again ? mnist : await download(state.info.files, again);
+    if (mnist && !again) {
+      files = mnist;
+    } else {
+      const r = await loadFiles(state.info.files, download, again);
+      files = r.files;
+      timings.cachedFiles = r.cached;
+    }
     timings.downloaded = Math.round(performance.now());
     setStatus('Checking and unpacking the MNIST digits…', 'busy');
     const r = await team.all('loadData', [files]);
@@ -1341,6 +1517,7 @@ async function loadData(again) {
     } else {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }
+    host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: team.count });
     $('download').hidden = true;
     $('download-text').hidden = true;
     refreshFeatures();
@@ -1348,6 +1525,7 @@ async function loadData(again) {
     if (team.failing) return;
     // Go's errors name the file: "mnist: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
     setStatus(files ? `Could not load MNIST: ${err.message.replace(/^mnist: /, '')}` : err.message, 'error');
+    host.post('error', { message: $('status').textContent });
     $('download').hidden = true;
     $('download-text').hidden = true;
     $('retry').hidden = false;
