@@ -52,6 +52,13 @@ type page struct {
 // Chromium, both stopped by tb.Cleanup.
 func openBrowser(tb testing.TB) *page {
 	tb.Helper()
+	return openBrowserLog(tb, io.Discard)
+}
+
+// openBrowserLog is openBrowser with the server's log (one line per request) written to w, and
+// its flags args.
+func openBrowserLog(tb testing.TB, w io.Writer, args ...string) *page {
+	tb.Helper()
 	if _, err := os.Stat("../web/main.wasm"); err != nil {
 		tb.Fatal("web/main.wasm is missing: run make wasm first")
 	}
@@ -59,7 +66,7 @@ func openBrowser(tb testing.TB) *page {
 		tb.Fatalf("Chromium is not installed at %s: .ci/run (make deps) installs Debian's chromium package", chromiumPath)
 	}
 
-	base := "http://" + startMainLog(tb, io.Discard, "-web", "../web").Addr()
+	base := "http://" + startMainLog(tb, w, append([]string{"-web", "../web"}, args...)...).Addr()
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
