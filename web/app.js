@@ -4,6 +4,7 @@ import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
 import { loadFiles, withLock } from './datacache.js';
 import { EmbedDialog } from './embed-dialog.js';
+import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
 import { drawImage, layerFigure } from './images.js';
 import { Runs } from './recorder.js';
@@ -48,7 +49,8 @@ function workerCount() {
 }
 
 // main.wasm, compiled once, while the workers start; each of them instantiates it.
-const wasmModule = WebAssembly.compileStreaming(fetch('main.wasm'));
+const wasm = compileWasm();
+const wasmModule = wasm.then((w) => w.module);
 wasmModule.catch(() => {}); // the team reports the failure
 
 let team = null;
@@ -1359,6 +1361,38 @@ $('embed').addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Offline: a service worker (sw.js) keeps the files of the latest complete visit, and MNIST is
+// in Cache Storage (datacache.js); with the server gone, a reload opens and trains.
+
+let offline = false;
+let snapshotReply = null;
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').catch((err) => console.warn(`No offline copy: ${err.message}`));
+  navigator.serviceWorker.addEventListener('message', (e) => {
+    if (e.data?.type === 'snapshot') snapshotReply = e.data;
+    if (e.data?.type === 'snapshot' && !e.data.ok) console.warn(`No offline copy: ${e.data.error}`);
+  });
+}
+wasm.then((w) => {
+  offline = w.offline;
+  if (offline) $('offline').hidden = false;
+}, () => {});
+
+// keepOffline asks the service worker to keep what this visit loaded: the page, its modules and
+// styles, main.wasm and the workers' scripts.
+async function keepOffline() {
+  if (offline || !navigator.serviceWorker) return;
+  const sw = await navigator.serviceWorker.ready.catch(() => null);
+  if (!sw || !sw.active) return;
+  const urls = new Set([location.href, ...['worker.js', 'wasm_exec.js', 'main.wasm'].map((f) => new URL(f, location.href).href)]);
+  for (const e of performance.getEntriesByType('resource')) {
+    const url = new URL(e.name);
+    if (url.origin === location.origin && !url.pathname.includes('/data/')) urls.add(url.href);
+  }
+  sw.active.postMessage({ type: 'snapshot', urls: [...urls] });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start-up: the workers say ready, then the page configures them from the URL and loads MNIST.
 
 let mnist = null; // the four MNIST files, name -> bytes, once downloaded: kept for a restart
@@ -1518,6 +1552,7 @@ async function loadData(again) {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }
     host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: team.count });
+    keepOffline();
     $('download').hidden = true;
     $('download-text').hidden = true;
     refreshFeatures();
@@ -1558,6 +1593,18 @@ try {
 window.__mnist = Object.freeze({
   get chart() {
     return structuredClone(chart.data);
+  },
+  get offline() {
+    return offline;
+  },
+  // The text of main.wasm's custom section name, or null: tells which main.wasm the page runs.
+  wasmSection: async (name) => {
+    const [section] = WebAssembly.Module.customSections(await wasmModule, name);
+    return section ? new TextDecoder().decode(section) : null;
+  },
+  // The service worker's answer to this visit's snapshot ({ok, error}), once it has given one.
+  get snapshot() {
+    return snapshotReply;
   },
   get timings() {
     return { ...timings };
