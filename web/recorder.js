@@ -150,7 +150,7 @@ export class Runs {
     }
     const problem = await this.save(row);
     if (problem) return problem;
-    return r.weights.problem.startsWith('not kept') ? `The run is kept, but its weights are not (${r.weights.problem.slice(10)}); they stay until the page closes.` : '';
+    return r.weights.problem.startsWith('not kept') ? `The run is kept, but not its weights: ${r.weights.problem.slice(10)}. They stay usable until the page closes.` : '';
   }
 
   // weightsOf returns a run's weights file, from the store or this page's memory.

@@ -224,7 +224,7 @@ export class RunsPanel {
 
   /**
    * showQueue shows the experiments' queue: null when there is none, else {text, running,
-   * paused, remaining}: Start while none runs; Pause/Resume and Stop while one runs; Continue
+   * paused, remaining (the presets still to run)}: Start while none runs; Pause/Resume and Stop while one runs; Continue
    * when a stopped queue has runs left.
    */
   showQueue(q, { canTrain }) {
@@ -233,7 +233,7 @@ export class RunsPanel {
     this.part('experiments-pause').hidden = !(q && q.running);
     this.part('experiments-pause').textContent = q && q.paused ? 'Resume' : 'Pause';
     this.part('experiments-stop').hidden = !(q && q.running);
-    this.part('experiments-continue').hidden = !(q && !q.running && q.remaining > 0);
+    this.part('experiments-continue').hidden = !(q && !q.running && q.remaining.length > 0);
     this.part('experiments-continue').disabled = !canTrain;
   }
 }
