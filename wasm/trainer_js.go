@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,8 @@ type trainer struct {
 	peers       *peers // the other workers, when this is one of several (join); nil alone
 	aborted     int    // the latest run the page aborted, and why
 	abortErr    error
+
+	inspected inspectCache // the stored runs' models inspect loaded, beside the current one
 }
 
 // run is a training run in progress.
@@ -140,6 +143,8 @@ type presetInfo struct {
 type fileInfo struct {
 	Name string `json:"name"`
 	Size int    `json:"size"`
+	// SHA256 (lowercase hex) keys the page's cached copy: a changed file is a new key.
+	SHA256 string `json:"sha256"`
 }
 
 func (t *trainer) info() info {
@@ -152,7 +157,7 @@ func (t *trainer) info() info {
 		in.Presets = append(in.Presets, presetInfo{Name: p.Name, Title: p.Title, Values: values(p.Config)})
 	}
 	for _, f := range model.KnownFiles {
-		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size})
+		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 	}
 	in.MaxWeightsBytes = model.MaxWeightsFileSize()
 	in.Kernels, in.KernelList = kernels.Summary(), kernels.Active()
@@ -248,10 +253,14 @@ func summarize(cfg model.Config) summary {
 	return s
 }
 
-// configResult answers configure and importWeights.
+// configResult answers configure, describe and importWeights.
 type configResult struct {
 	Values  map[string]string `json:"values"`
 	Summary summary           `json:"summary"`
+}
+
+func newConfigResult(cfg model.Config) configResult {
+	return configResult{Values: values(cfg), Summary: summarize(cfg)}
 }
 
 func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
@@ -287,23 +296,43 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 }
 
 func (t *trainer) jsConfigure(args []safejs.Value) (any, error) {
-	q, err := settingsQuery(arg(args, 0))
+	cfg, err := parseSettings(arg(args, 0))
 	if err != nil {
 		return nil, err
-	}
-	cfg, err := model.FromQuery(q)
-	if err != nil {
-		return nil, settingError{key: settingKey(err), err: err}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// A configuration too large for the tab's memory is taken, so that the page can show its
 	// summary and why it is refused (summary.memory.refusal); train refuses it.
 	t.cfg = cfg
-	return configResult{Values: values(cfg), Summary: summarize(cfg)}, nil
+	return newConfigResult(cfg), nil
 }
 
-// settingsQuery reads configure's argument: a query string or an object of key: value.
+// jsDescribe answers what configure would for the same settings, and changes nothing: the page
+// estimates runs it has queued without touching the configuration of the next one.
+func (t *trainer) jsDescribe(args []safejs.Value) (any, error) {
+	cfg, err := parseSettings(arg(args, 0))
+	if err != nil {
+		return nil, err
+	}
+	return newConfigResult(cfg), nil
+}
+
+// parseSettings reads configure's and describe's argument into a configuration; an invalid value
+// fails with the setting's key.
+func parseSettings(v safejs.Value) (model.Config, error) {
+	q, err := settingsQuery(v)
+	if err != nil {
+		return model.Config{}, err
+	}
+	cfg, err := model.FromQuery(q)
+	if err != nil {
+		return model.Config{}, settingError{key: settingKey(err), err: err}
+	}
+	return cfg, nil
+}
+
+// settingsQuery reads configure's and describe's argument: a query string or an object of key: value.
 func settingsQuery(v safejs.Value) (url.Values, error) {
 	switch v.Type() {
 	case safejs.TypeString:
@@ -775,20 +804,27 @@ func (t *trainer) model() *model.Model {
 }
 
 func (t *trainer) jsKernels([]safejs.Value) (any, error) {
-	layers, err := t.model().Kernels()
+	return kernelImages(t.model())
+}
+
+// kernelLayer is one conv layer's kernels, as the page draws them.
+type kernelLayer struct {
+	Layer  string   `json:"layer"`
+	Size   int      `json:"size"`
+	In     int      `json:"in"`
+	Out    int      `json:"out"`
+	Images []pixels `json:"images"` // each filter's kernel on input channel 0, scaled to 0..255
+}
+
+// kernelImages is what kernels answers for m: the current model, or one inspect loaded.
+func kernelImages(m *model.Model) ([]kernelLayer, error) {
+	layers, err := m.Kernels()
 	if err != nil {
 		return nil, err
 	}
-	type layer struct {
-		Layer  string   `json:"layer"`
-		Size   int      `json:"size"`
-		In     int      `json:"in"`
-		Out    int      `json:"out"`
-		Images []pixels `json:"images"` // each filter's kernel on input channel 0, scaled to 0..255
-	}
-	var out []layer
+	var out []kernelLayer
 	for _, k := range layers {
-		l := layer{Layer: k.Layer, Size: k.Size, In: k.In, Out: k.Out}
+		l := kernelLayer{Layer: k.Layer, Size: k.Size, In: k.In, Out: k.Out}
 		for o := range k.Out {
 			l.Images = append(l.Images, model.NormalizeForDisplay(k.Kernel(0, o)))
 		}
@@ -834,13 +870,21 @@ func (t *trainer) jsPredict(args []safejs.Value) (any, error) {
 }
 
 func (t *trainer) jsFeatureMaps(args []safejs.Value) (any, error) {
-	src := arg(args, 0)
-	result := struct {
-		Index  int     `json:"index"` // -1 for a drawing
-		Label  int     `json:"label"` // -1 for a drawing
-		Input  pixels  `json:"input"`
-		Layers []layer `json:"layers"`
-	}{Index: -1, Label: -1}
+	return t.featureMaps(t.model(), arg(args, 0))
+}
+
+// features answers featureMaps: the network's input and what each conv layer makes of it.
+type features struct {
+	Index  int     `json:"index"` // -1 for a drawing
+	Label  int     `json:"label"` // -1 for a drawing
+	Input  pixels  `json:"input"`
+	Layers []layer `json:"layers"`
+}
+
+// featureMaps is what featureMaps answers for m (the current model, or one inspect loaded) and
+// src, a test image {index} or a drawing {pixels, width, height}.
+func (t *trainer) featureMaps(m *model.Model, src safejs.Value) (*features, error) {
+	result := &features{Index: -1, Label: -1}
 	if hasField(src, "index") {
 		i, err := intField(src, "index", 0)
 		if err != nil {
@@ -863,7 +907,7 @@ func (t *trainer) jsFeatureMaps(args []safejs.Value) (any, error) {
 		}
 		result.Input = img
 	}
-	maps, err := t.model().FeatureMaps(result.Input)
+	maps, err := m.FeatureMaps(result.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -894,14 +938,7 @@ func (t *trainer) jsExportWeights([]safejs.Value) (any, error) {
 }
 
 func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
-	// Refuse a file too large to be weights before copying it into Go's memory, which never shrinks.
-	if n, err := arg(args, 0).Get("length"); err == nil && n.Type() == safejs.TypeNumber {
-		if size, _ := n.Int(); size > model.MaxWeightsFileSize() {
-			return nil, fmt.Errorf("weights file: %d MB, more than any weights file of this trainer (at most %d MB)",
-				size/1e6, model.MaxWeightsFileSize()/1e6)
-		}
-	}
-	data, err := bytesFromJS(arg(args, 0), "importWeights")
+	data, err := readWeights(arg(args, 0), "importWeights")
 	if err != nil {
 		return nil, err
 	}
@@ -911,18 +948,12 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	if busy {
 		return nil, errors.New("stop the training run before importing weights")
 	}
-	m, err := model.Load(t.backend, data)
+	m, err := t.loadWeights(data)
 	if err != nil {
 		return nil, err
 	}
-	// A network the tab cannot hold even at batch 1 is refused; one it can evaluate, but not
-	// train at its file's batch size, is taken, and the page shows why Train refuses
-	// (summary.memory.refusal) until the batch is changed.
-	atOne := m.Config()
-	atOne.BatchSize = 1
-	if err := atOne.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
-		_, why, _ := strings.Cut(err.Error(), ": ") // after the setting's name: the file's settings are not the page's
-		return nil, fmt.Errorf("weights file: %s", why)
+	if err := checkLocked(m.Config(), arg(args, 1)); err != nil {
+		return nil, err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -930,7 +961,69 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 		return nil, errors.New("stop the training run before importing weights")
 	}
 	t.current, t.cfg, t.eval = m, m.Config(), nil
-	return configResult{Values: values(m.Config()), Summary: summarize(m.Config())}, nil
+	return newConfigResult(m.Config()), nil
+}
+
+// readWeights copies a weights file (a Uint8Array) into Go, for importWeights and inspect (what
+// names the call in errors). It refuses a file too large to be weights before copying it into
+// Go's memory, which never shrinks.
+func readWeights(v safejs.Value, what string) ([]byte, error) {
+	if n, err := v.Get("length"); err == nil && n.Type() == safejs.TypeNumber {
+		if size, _ := n.Int(); size > model.MaxWeightsFileSize() {
+			return nil, fmt.Errorf("weights file: %d MB, more than any weights file of this trainer (at most %d MB)",
+				size/1e6, model.MaxWeightsFileSize()/1e6)
+		}
+	}
+	return bytesFromJS(v, what)
+}
+
+// loadWeights parses a weights file into a model (model.Load, whose message says what is wrong
+// with a bad file). A network the tab cannot hold even at batch 1 is refused; one it can
+// evaluate, but not train at its file's batch size, is taken, and after importWeights the page
+// shows why Train refuses (summary.memory.refusal) until the batch is changed.
+// checkLocked refuses the network of a weights file, cfg, where it differs from what the course
+// locked: opts.locked is {key: value} (the page's lock=). Only settings that shape the weights
+// count (filters, kernel, dense, …): a file's epochs or learning rate change no weight, and the
+// page keeps its locked values of those anyway.
+func checkLocked(cfg model.Config, opts safejs.Value) error {
+	if opts.Type() != safejs.TypeObject {
+		return nil
+	}
+	lv, err := opts.Get("locked")
+	if err != nil || lv.Type() != safejs.TypeObject {
+		return nil
+	}
+	locked, err := objectEntries(lv)
+	if err != nil {
+		return err
+	}
+	for _, f := range model.Fields() { // in the settings' order, so the message names the first
+		want, ok := locked[f.Key]
+		if !ok || f.Get(&cfg) == want {
+			continue
+		}
+		as := cfg
+		if f.Set(&as, want) != nil || !slices.EqualFunc(as.Params(), cfg.Params(), func(a, b model.ParamSpec) bool {
+			return a.Name == b.Name && slices.Equal(a.Shape, b.Shape)
+		}) {
+			return settingError{key: f.Key, err: fmt.Errorf("%s: the course fixed it at %s, and this file's network has %s", f.Key, want, f.Get(&cfg))}
+		}
+	}
+	return nil
+}
+
+func (t *trainer) loadWeights(data []byte) (*model.Model, error) {
+	m, err := model.Load(t.backend, data)
+	if err != nil {
+		return nil, err
+	}
+	atOne := m.Config()
+	atOne.BatchSize = 1
+	if err := atOne.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
+		_, why, _ := strings.Cut(err.Error(), ": ") // after the setting's name: the file's settings are not the page's
+		return nil, fmt.Errorf("weights file: %s", why)
+	}
+	return m, nil
 }
 
 // leaked holds what jsCrash's "oom" allocates, so that nothing of it can be collected.

@@ -30,6 +30,8 @@
 //	    and other keys are ignored, so the page may pass its whole URL query. summary.memory is
 //	    model.Config.MemoryEstimate, with a refusal when it is above model.BrowserMemoryLimit (then
 //	    train refuses the configuration) and a warning when it is large.
+//	describe(settings)                       -> {values, summary}  what configure answers, changing nothing:
+//	    the page estimates queued runs (summary.macs, summary.memory) with it.
 //	train({testImages, run}, onEvent)        -> {stopped, epochs}
 //	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
 //	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
@@ -47,6 +49,11 @@
 //	    The test images of one confusion-matrix cell of the latest evaluation.
 //	kernels()                                -> [{layer, size, in, out, images}]
 //	featureMaps({index} or {pixels, width, height}) -> {index, label, input, layers}
+//	inspect({key, weights}, source)          -> {kernels, features}
+//	    kernels() and featureMaps(source) of the model in weights (a Uint8Array), loaded as
+//	    importWeights loads one (a bad file fails with model.Load's message) but kept aside: the
+//	    current model and a run in progress are untouched. The last 4 keys' models stay loaded, so
+//	    weights may then be null; for a key not loaded, inspect fails and asks for the weights.
 //	predict({pixels, width, height})         -> {probabilities, input}
 //	    pixels: a grey-scale drawing (Uint8Array, 0 background, 255 ink), centred as MNIST digits are.
 //	exportWeights()                          -> Uint8Array         a safetensors weights file.
@@ -84,6 +91,7 @@ func main() {
 	for name, fn := range map[string]func(args []safejs.Value) (any, error){
 		"loadData":      t.jsLoadData,
 		"configure":     t.jsConfigure,
+		"describe":      t.jsDescribe,
 		"train":         t.jsTrain,
 		"pause":         t.jsPause,
 		"resume":        t.jsResume,
@@ -94,6 +102,7 @@ func main() {
 		"cellDigits":    t.jsCellDigits,
 		"kernels":       t.jsKernels,
 		"featureMaps":   t.jsFeatureMaps,
+		"inspect":       t.jsInspect,
 		"predict":       t.jsPredict,
 		"exportWeights": t.jsExportWeights,
 		"importWeights": t.jsImportWeights,

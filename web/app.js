@@ -1027,7 +1027,7 @@ $('import').addEventListener('change', async () => {
       throw new Error(`weights file: ${mb(file.size)} MB, more than any weights file of this trainer (at most ${mb(state.info.maxWeightsBytes)} MB)`);
     }
     const data = new Uint8Array(await file.arrayBuffer());
-    const r = await request('importWeights', [data], [data.buffer]);
+    const r = await request('importWeights', [data, { locked }], [data.buffer]);
     fillSettings(r.values);
     clearSettingErrors();
     state.values = r.values;
@@ -1130,7 +1130,7 @@ async function makeCurrent(id) {
   const r = row.record;
   try {
     const bytes = (await runs.weightsOf(id)).slice(); // a copy, moved to the worker
-    const reply = await request('importWeights', [bytes], [bytes.buffer]);
+    const reply = await request('importWeights', [bytes, { locked }], [bytes.buffer]);
     fillSettings(r.settings);
     if (!('test-images' in locked)) $('test-images').value = String(r.testImages);
     clearSettingErrors();
