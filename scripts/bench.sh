@@ -9,7 +9,7 @@ export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=${GOEXPERIMENT-simd}
 go run ./cmd/bench
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench$' -v ./serve >"$log" 2>&1; then
+if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench(Experiments)?$' -v ./serve >"$log" 2>&1; then
 	cat "$log" >&2
 	exit 1
 fi

@@ -195,3 +195,47 @@ func descendsFrom(dir string, ancestor int) bool {
 	}
 	return false
 }
+
+// TestBrowserBenchExperiments times "Run the notebook's experiments" with the quick-run settings
+// (10,240 training images, the loss and the test on 1,000 images each): the three presets one
+// after the other, as a student presses it. With -screenshot it saves the comparison that opens
+// to docs/compare.png.
+func TestBrowserBenchExperiments(t *testing.T) {
+	if os.Getenv("BENCH") == "" {
+		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./serve")
+	}
+	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)"}.Emit
+	p := openBrowser(t)
+	p.open(t, "")
+	workers := eval[int](t, p, `window.__mnist.workers`)
+	p.click(t, "#quick")
+	p.poll(t, 10*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
+	start := `[data-panel="runs"] [data-part="experiments-start"]`
+	p.poll(t, 10*time.Second, fmt.Sprintf(`!document.querySelector(%q).disabled`, start))
+	began := time.Now()
+	eval[chromedp.Void](t, p, fmt.Sprintf(`document.querySelector(%q).click()`, start))
+	p.poll(t, 2*time.Second, `window.__mnist.queue !== null`)
+	estimate := p.text(t, `[data-panel="runs"] [data-part="queue"]`)
+	p.poll(t, 15*time.Minute, `window.__mnist.queue === null && window.__mnist.compare.rows === 3 && window.__mnist.compare.figures === 3`)
+	wall := time.Since(began)
+	t.Logf("estimate at the start: %q; took %v", estimate, wall.Round(time.Second))
+	emit("notebook_experiments_quick_s", wall.Seconds(), "s", 64, workers)
+	rows := eval[[][]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] [data-part="table"] tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`)
+	for _, r := range rows {
+		t.Logf("%s: accuracy %s, macro F1 %s, %s parameters, %s images/s, %s", r[0], r[1], r[2], r[14], r[15], r[16])
+		acc, _ := strconv.ParseFloat(strings.TrimSuffix(r[1], "%"), 64)
+		name, _, _ := strings.Cut(r[0], " #")
+		emit("experiment_accuracy_pct: "+name, acc, "%", 64, workers)
+	}
+	if *screenshot {
+		time.Sleep(time.Second) // the smooth scroll to the comparison
+		shot, err := chromedp.Run(p.ctx, chromedp.Screenshot(chromedp.CSS(`[data-panel="compare"]`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../docs/compare.png", shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote docs/compare.png, %d KB", len(shot)/1024)
+	}
+}
