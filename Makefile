@@ -34,7 +34,7 @@ test: deps wasm
 	go vet ./... github.com/gomlx/gomlx/backends/simplego
 	GOOS=js GOARCH=wasm go vet ./model ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
 	CGO_ENABLED=1 go vet -tags xla ./cmd/train
-	go test -count=1 ./...
+	go test -count=1 -timeout 20m ./...
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec ./kernels
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
 		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|Kernels|MaxPool' ./model

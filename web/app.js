@@ -2,15 +2,17 @@
 // Workers (worker.js, started by workers.js); the messages are specified in protocol.md.
 import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
-import { loadFiles, withLock } from './datacache.js';
+import { loadFiles } from './datacache.js';
 import { EmbedDialog } from './embed-dialog.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
+import { DrawPad } from './pad.js';
+import { ConfusionPanel, ReportPanel } from './report.js';
 import { drawImage, layerFigure } from './images.js';
 import { Runs } from './recorder.js';
 import { RunsPanel } from './runs.js';
 import { lastTest as recordTest } from './store.js';
-import { Team } from './workers.js';
+import { Trainer } from './trainer.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -53,16 +55,10 @@ const wasm = compileWasm();
 const wasmModule = wasm.then((w) => w.module);
 wasmModule.catch(() => {}); // the team reports the failure
 
-let team = null;
-const events = {}; // event name -> handler, filled in below
-
-function startTeam(count) {
-  team = new Team(count, wasmModule, (m) => events[m.event]?.(m), die);
-}
-
-function request(op, args = [], transfer = []) {
-  return team ? team.request(op, args, transfer) : Promise.reject(new Error('The trainer is not running.'));
-}
+// The page's trainer: its workers and their events (trainer.js).
+const trainer = new Trainer(wasmModule);
+const request = (op, args = [], transfer = []) => trainer.request(op, args, transfer);
+trainer.addEventListener('failed', (e) => die(e.detail.message));
 
 // sentence ends text with a full stop, unless it has one.
 const sentence = (text) => text.replace(/[^.!?]$/, '$&.');
@@ -94,7 +90,6 @@ const state = {
   trainImages: 60000, // in the loaded training set
   currentRunId: '', // the run whose weights worker 0 holds, if they are a recorded run's
   runMacs: 0, // the same, of the network being trained
-  hasInk: false, // something is drawn on the pad
   values: null, // the settings the workers last accepted, key -> text
   panels: null, // the panels the URL asked for (a Set), or null for all
   tooLarge: false, // the configured network needs more memory than a tab gives (summary.memory.refusal)
@@ -112,7 +107,7 @@ function updateControls() {
   $('settings-fields').disabled = !ready || training;
   $('train').disabled = !loaded || training || state.tooLarge;
   $('quick').disabled = !ready || training;
-  $('pause').disabled = !training || Boolean(waiting);
+  $('pause').disabled = !training || Boolean(trainer.waiting);
   $('pause').textContent = paused ? 'Resume' : 'Pause';
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
@@ -285,7 +280,7 @@ function clearSettingErrors() {
 // configure sends settings to the workers; fill puts the values it answers back into the form.
 async function configure(settings, fill) {
   try {
-    const r = await team.all('configure', [settings]);
+    const r = await trainer.all('configure', [settings]);
     const wasRefused = settingsProblem !== '';
     clearSettingErrors();
     if (wasRefused && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
@@ -298,7 +293,7 @@ async function configure(settings, fill) {
     updateEstimate();
     return !state.tooLarge;
   } catch (err) {
-    if (team.failing) return false; // the status says why
+    if (trainer.failing) return false; // the status says why
     showSettingError(err);
     return false;
   }
@@ -433,40 +428,12 @@ $('settings').addEventListener('submit', (e) => {
 // The run that trains now: its row in the Runs list, which progress and epoch events fill in.
 let training = null;
 
-// Only one trainer trains at a time in a browser, whatever the pages and tabs: several teams of
-// workers on the same cores would each run at a fraction of the speed. waiting, while a run
-// waits for the other trainer, is what Stop aborts.
-const trainingLock = 'mnist-trainer.training';
-let waiting = null;
-
-// trainAlone trains the team holding the browser's training lock, waiting for it (and saying
-// so) while another trainer holds it; onStart is called when the run really starts. A run
-// stopped while it waited answers {stopped: true, epochs: 0}.
-async function trainAlone(options, onStart) {
-  const run = () => {
-    onStart();
-    return team.train(options);
-  };
-  const now = await withLock(trainingLock, async (lock) => (lock ? { value: await run() } : null), { ifAvailable: true });
-  if (now) return now.value;
+// While a run waits for another trainer in this browser to finish (trainer.js), the page says so.
+trainer.addEventListener('waiting', () => {
   setStatus('Waiting for the other trainer in this browser: one trains at a time, so that they do not share the cores. This one starts when that one ends or is stopped.', 'busy');
   host.post('waiting', {});
-  waiting = new AbortController();
   updateControls();
-  try {
-    return await withLock(trainingLock, () => {
-      waiting = null;
-      updateControls();
-      setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
-      return run();
-    }, { signal: waiting.signal });
-  } catch (err) {
-    if (err.name === 'AbortError') return { stopped: true, epochs: 0 };
-    throw err;
-  } finally {
-    waiting = null;
-  }
-}
+});
 
 // train trains a fresh network on the settings in the form, and records the run. It resolves with
 // how the run ended, {row, status} (status: 'finished', 'stopped', 'diverged' or 'failed'), or
@@ -487,7 +454,7 @@ async function train() {
   const { perEpoch, totalSteps } = runShape(state.values);
   const row = runs.begin({
     settings: { ...state.values }, preset: $('preset').value, testImages: n,
-    workers: team.count, kernels: state.info.kernels, kernelList: state.info.kernelList,
+    workers: trainer.count, kernels: state.info.kernels, kernelList: state.info.kernelList,
     params: state.params, macs: state.macs, stepsPerEpoch: perEpoch, totalSteps,
   });
   training = row;
@@ -501,7 +468,11 @@ async function train() {
   let status = 'finished';
   let error = '';
   try {
-    const r = await trainAlone({ testImages: n }, () => (started = performance.now()));
+    const r = await trainer.train({ testImages: n }, () => {
+      started = performance.now();
+      if (!timings.firstProgress) setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
+      updateControls();
+    });
     status = r.stopped ? 'stopped' : 'finished';
     const acc = lastTest ? ` Test accuracy ${percent(lastTest.accuracy)}.` : '';
     setStatus(r.stopped ? `Stopped after ${plural(r.epochs, 'complete epoch')}.${r.epochs ? acc : ''}` :
@@ -510,7 +481,7 @@ async function train() {
     status = err.key === 'lr' ? 'diverged' : 'failed';
     error = err.message;
     if (status === 'diverged') state.currentRunId = before; // the model from before the run is back
-    if (!team.failing) {
+    if (!trainer.failing) {
       setStatus(`Training failed: ${sentence(err.message)}`, 'error');
       markSetting(err.key, err.message); // a run that diverged: the learning rate
     }
@@ -547,7 +518,7 @@ async function train() {
 $('pause').addEventListener('click', async () => {
   const op = state.paused ? 'resume' : 'pause';
   try {
-    await team.control(op);
+    await trainer.control(op);
     state.paused = !state.paused;
     setStatus(state.paused ? 'Paused. Drawing and the visualisations still work.' : 'Training…', 'busy');
     updateControls();
@@ -557,13 +528,9 @@ $('pause').addEventListener('click', async () => {
 });
 
 $('stop').addEventListener('click', async () => {
-  if (waiting) {
-    waiting.abort(); // it had not started: it ends now
-    return;
-  }
   try {
     setStatus('Stopping…', 'busy');
-    await team.control('stop');
+    await trainer.control('stop');
   } catch (err) {
     setStatus(err.message, 'error');
   }
@@ -571,7 +538,7 @@ $('stop').addEventListener('click', async () => {
 
 let lastRefresh = 0;
 
-events.progress = (m) => {
+trainer.addEventListener('progress', ({ detail: m }) => {
   if (training) runs.progress(training, m);
   host.progress({ step: m.step, steps: m.steps, epoch: m.epoch, epochs: m.epochs, loss: m.smoothLoss, imagesPerSec: m.imagesPerSec }, m.step === m.steps);
   chart.data.totalSteps = m.steps;
@@ -584,7 +551,7 @@ events.progress = (m) => {
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
   $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
   $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s · ${state.info.kernels}`;
-  $('stat-speed').title = (team.count > 1 ? `${team.count} workers, each on its share of every batch` : 'one worker') +
+  $('stat-speed').title = (trainer.count > 1 ? `${trainer.count} workers, each on its share of every batch` : 'one worker') +
     (state.info.kernelList.length ? `; SIMD kernels: ${state.info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
   $('stat-elapsed').textContent = duration(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? duration(m.etaMs) : '–';
@@ -592,16 +559,16 @@ events.progress = (m) => {
   if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
   // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
   if (performance.now() - lastRefresh > 4000) refreshVisuals();
-};
+});
 
-events.evaluating = (m) => {
+trainer.addEventListener('evaluating', ({ detail: m }) => {
   const what = m.what === 'loss'
     ? `measuring the loss on ${m.total.toLocaleString('en')} training images`
     : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
   if (!state.paused) setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
-};
+});
 
-events.epoch = (m) => {
+trainer.addEventListener('epoch', ({ detail: m }) => {
   host.post('epoch', { epoch: m.epoch, epochs: m.epochs, trainLoss: m.trainLoss, testAccuracy: m.test ? m.test.accuracy : null });
   if (training) runs.epoch(training, m).then((problem) => problem && runsPanel.message(problem, 'error'));
   chart.addEpoch(m.step, m.trainLoss);
@@ -609,146 +576,47 @@ events.epoch = (m) => {
   const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
   setStatus(`Epoch ${m.epoch} of ${m.epochs} done: training loss ${m.trainLoss.toFixed(3)}${acc}.`, m.epoch < m.epochs ? 'busy' : '');
   refreshVisuals();
-};
+});
 
 const percent = (x) => `${(100 * x).toFixed(1)}%`;
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 // ---------------------------------------------------------------------------------------------
-// Classification report and confusion matrix.
+// Classification report and confusion matrix (report.js).
 
-let lastTest = null;
+const reportPanel = new ReportPanel(document.querySelector('[data-panel="report"]'));
+const confusionPanel = new ConfusionPanel(document.querySelector('[data-panel="confusion"]'));
+let lastTest = null; // the test result shown
 
 function showTest(test, when) {
   lastTest = test;
-  $('report-caption').textContent =
-    `On ${test.images.toLocaleString('en')} test images, ${when}: accuracy ${percent(test.accuracy)}, loss ${test.loss.toFixed(3)}.`;
-  const body = $('report').tBodies[0];
-  body.replaceChildren();
-  const row = (name, m, cls) => {
-    const tr = body.insertRow();
-    if (cls) tr.className = cls;
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = name;
-    tr.append(th);
-    for (const v of m) tr.insertCell().textContent = v;
-  };
-  const f = (x) => x.toFixed(2);
-  const r = test.report;
-  r.classes.forEach((c, digit) => row(String(digit), [f(c.precision), f(c.recall), f(c.f1), c.support], 'digit'));
-  row('accuracy', ['', '', f(r.accuracy), r.total], 'avg first');
-  row('macro avg', [f(r.macroAvg.precision), f(r.macroAvg.recall), f(r.macroAvg.f1), r.macroAvg.support], 'avg');
-  row('weighted avg', [f(r.weightedAvg.precision), f(r.weightedAvg.recall), f(r.weightedAvg.f1), r.weightedAvg.support], 'avg');
-  $('report').hidden = false;
-  $('report-text').textContent = test.reportText;
-  $('report-text-box').hidden = false;
-  showConfusion(test.confusion);
+  reportPanel.show(test, when);
+  confusionPanel.show(test.confusion);
 }
 
 function clearTest(caption) {
   lastTest = null;
-  $('report-caption').textContent = caption;
-  $('report').hidden = true;
-  $('report-text-box').hidden = true;
-  $('confusion-box').hidden = true;
-  $('cell-caption').textContent = '';
-  $('cell-digits').replaceChildren();
+  reportPanel.clear(caption);
+  confusionPanel.clear();
 }
 
-function showConfusion(matrix) {
-  const table = $('confusion');
-  const head = table.tHead;
-  head.replaceChildren();
-  const hr = head.insertRow();
-  const corner = document.createElement('th');
-  corner.innerHTML = '<span class="visually-hidden">true digit, predicted digit</span>';
-  hr.append(corner);
-  for (let p = 0; p < 10; p++) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = p;
-    hr.append(th);
-  }
-  const body = table.tBodies[0];
-  body.replaceChildren();
-  matrix.forEach((row, t) => {
-    const total = row.reduce((a, b) => a + b, 0) || 1;
-    const tr = body.insertRow();
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = t;
-    tr.append(th);
-    row.forEach((count, p) => {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.textContent = count;
-      button.dataset.label = t;
-      button.dataset.predicted = p;
-      button.setAttribute('aria-label', `true ${t}, predicted ${p}: ${plural(count, 'image')}`);
-      // Correct cells in blue by the share of their row; mistakes in orange, boosted, since they are rarer.
-      const share = count / total;
-      const strength = t === p ? share : Math.min(1, 4 * share);
-      const [r, g, b] = t === p ? [59, 76, 202] : [232, 89, 12];
-      button.style.background = `rgba(${r}, ${g}, ${b}, ${(0.08 + 0.92 * strength).toFixed(3)})`;
-      if (strength > 0.5) button.classList.add('dark');
-      if (count === 0) button.classList.add('zero');
-      tr.insertCell().append(button);
-    });
-  });
-  $('confusion-box').hidden = false;
-}
-
-$('confusion').addEventListener('click', (e) => {
-  const b = e.target.closest('button');
-  if (b) showCell(Number(b.dataset.label), Number(b.dataset.predicted));
-});
-
-// Arrow keys move between cells, as in a spreadsheet.
-$('confusion').addEventListener('keydown', (e) => {
-  const b = e.target.closest('button');
-  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
-  if (!b || !moves[e.key]) return;
-  const [dt, dp] = moves[e.key];
-  const t = Number(b.dataset.label) + dt;
-  const p = Number(b.dataset.predicted) + dp;
-  const next = $('confusion').querySelector(`button[data-label="${t}"][data-predicted="${p}"]`);
-  if (next) {
-    e.preventDefault();
-    next.focus();
-  }
-});
-
-async function showCell(label, predicted) {
-  const shown = 60;
+confusionPanel.section.addEventListener('confusion-cell', async (e) => {
+  const { label, predicted } = e.detail;
+  const cell = () => request('cellDigits', [label, predicted, 60]);
   try {
-    const cell = () => request('cellDigits', [label, predicted, shown]);
     // A run made current brings its report but not worker 0's evaluation of it: that is made
     // now, on the same test images, and gives the same matrix.
     const r = await cell().catch(async (err) => {
       if (!/no evaluation/.test(err.message) || state.training) throw err;
-      $('cell-caption').textContent = 'Finding the digits of this cell…';
+      confusionPanel.cellMessage('Finding the digits of this cell…');
       await request('evaluate', [{ testImages: Math.max(0, testImages()) }]);
       return cell();
     });
-    const what = label === predicted ? `${plural(r.count, 'test image')} of a ${label}, predicted correctly`
-      : `${plural(r.count, 'test image')} of a ${label} that the network took for a ${predicted}`;
-    $('cell-caption').textContent = what + (r.count > r.images.length ? ` (the first ${r.images.length} shown).` : '.');
-    const grid = $('cell-digits');
-    grid.replaceChildren();
-    r.images.forEach((image, i) => {
-      const canvas = document.createElement('canvas');
-      canvas.className = 'digit';
-      canvas.title = `test image ${r.indices[i]}`;
-      canvas.setAttribute('role', 'img');
-      canvas.setAttribute('aria-label', `test image ${r.indices[i]}`);
-      drawImage(canvas, image, 28);
-      grid.append(canvas);
-    });
+    confusionPanel.showCell(label, predicted, r);
   } catch (err) {
-    $('cell-caption').textContent = err.message;
+    confusionPanel.cellMessage(err.message);
   }
-}
+});
 
 $('evaluate').addEventListener('click', async () => {
   const n = testImages();
@@ -802,11 +670,11 @@ const refreshKernels = coalesced(async () => {
 
 const refreshFeatures = coalesced(async () => {
   if (!visible('features') || !state.ready) return;
-  const fromDrawing = document.querySelector('input[name="feature-source"]:checked').value === 'drawing';
+  const fromDrawing = drawingShown();
   $('features').classList.toggle('stale', false);
   let source;
   if (fromDrawing) {
-    if (!state.hasInk) {
+    if (!drawPad.hasInk) {
       $('features-message').textContent = 'Draw a digit on the drawing pad to see what each layer makes of it.';
       return;
     }
@@ -847,135 +715,36 @@ function refreshVisuals() {
   lastRefresh = performance.now();
   refreshKernels();
   refreshFeatures();
-  if (state.hasInk) predictSoon();
+  if (drawPad.hasInk) predict();
 }
 
 // ---------------------------------------------------------------------------------------------
-// The drawing pad and the live probabilities.
+// The drawing pad and the live probabilities (pad.js).
 
-const pad = $('pad');
-const padCtx = pad.getContext('2d', { willReadFrequently: true });
-let stroke = null; // the last point of the stroke being drawn
+const drawPad = new DrawPad(document.querySelector('[data-panel="draw"]'));
+const padPixels = () => drawPad.pixels();
+const drawingShown = () => document.querySelector('input[name="feature-source"]:checked').value === 'drawing';
 
-function clearPad() {
-  padCtx.fillStyle = '#000';
-  padCtx.fillRect(0, 0, pad.width, pad.height);
-  state.hasInk = false;
-  drawImage($('pad-preview'), new Array(784).fill(0), 28);
-  $('guess').textContent = 'Draw a digit in the box.';
-  $('guess-live').textContent = '';
-  for (const li of $('probs').children) {
-    li.dataset.p = '';
-    li.classList.remove('top');
-    li.querySelector('.fill').style.width = '0%';
-    li.querySelector('.pct').textContent = '';
-  }
-}
-
-function buildProbs() {
-  for (let d = 0; d < 10; d++) {
-    const li = document.createElement('li');
-    li.innerHTML = '<span class="digit-label"></span><span class="bar"><span class="fill"></span></span><span class="pct"></span>';
-    li.firstChild.textContent = d;
-    $('probs').append(li);
-  }
-}
-
-function padPoint(e) {
-  const rect = pad.getBoundingClientRect();
-  return [(e.clientX - rect.left) * (pad.width / rect.width), (e.clientY - rect.top) * (pad.height / rect.height)];
-}
-
-function drawTo([x, y]) {
-  padCtx.strokeStyle = '#fff';
-  padCtx.fillStyle = '#fff';
-  padCtx.lineWidth = 22;
-  padCtx.lineCap = 'round';
-  padCtx.lineJoin = 'round';
-  if (stroke) {
-    padCtx.beginPath();
-    padCtx.moveTo(...stroke);
-    padCtx.lineTo(x, y);
-    padCtx.stroke();
-  } else {
-    padCtx.beginPath();
-    padCtx.arc(x, y, padCtx.lineWidth / 2, 0, 2 * Math.PI);
-    padCtx.fill();
-  }
-  stroke = [x, y];
-  state.hasInk = true;
-}
-
-pad.addEventListener('pointerdown', (e) => {
-  if (e.pointerType === 'mouse' && e.button !== 0) return;
-  e.preventDefault();
-  pad.setPointerCapture?.(e.pointerId);
-  stroke = null;
-  drawTo(padPoint(e));
-  predictSoon();
+drawPad.section.addEventListener('pad-ink', () => predict());
+drawPad.section.addEventListener('pad-clear', () => {
+  if (drawingShown()) refreshFeatures();
 });
-pad.addEventListener('pointermove', (e) => {
-  if (!stroke) return;
-  for (const ev of e.getCoalescedEvents?.() || [e]) drawTo(padPoint(ev));
-  predictSoon();
-});
-for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) {
-  pad.addEventListener(type, () => {
-    if (!stroke) return;
-    stroke = null;
-    predictSoon();
-  });
-}
-$('clear').addEventListener('click', () => {
-  clearPad();
-  if (document.querySelector('input[name="feature-source"]:checked').value === 'drawing') refreshFeatures();
-});
-
-// padPixels returns the drawing as grey levels: white ink on black, so the red channel.
-function padPixels() {
-  const rgba = padCtx.getImageData(0, 0, pad.width, pad.height).data;
-  const pixels = new Uint8Array(pad.width * pad.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[4 * i];
-  return { pixels, width: pad.width, height: pad.height };
-}
 
 const predict = coalesced(async () => {
-  if (!state.hasInk || !state.ready) return;
+  if (!drawPad.hasInk || !state.ready) return;
   const drawing = padPixels();
   let r;
   try {
     r = await request('predict', [drawing], [drawing.pixels.buffer]);
   } catch (err) {
-    $('guess').textContent = err.message;
+    drawPad.showPrediction(err);
     return;
   }
-  if (!state.hasInk) return; // cleared meanwhile
-  drawImage($('pad-preview'), r.input, 28);
-  const best = r.probabilities.indexOf(Math.max(...r.probabilities));
-  $('guess').textContent = `Looks like a ${best} (${percent(r.probabilities[best])} sure).`;
-  // Screen readers hear the guess when it changes, not every update while the student draws.
-  if ($('guess-live').textContent !== `Looks like a ${best}.`) $('guess-live').textContent = `Looks like a ${best}.`;
-  [...$('probs').children].forEach((li, d) => {
-    const p = r.probabilities[d];
-    li.dataset.p = String(p);
-    li.classList.toggle('top', d === best);
-    li.querySelector('.fill').style.width = `${(100 * p).toFixed(1)}%`;
-    li.querySelector('.pct').textContent = percent(p);
-  });
-  $('probs').dataset.updates = String(Number($('probs').dataset.updates) + 1);
-  if (document.querySelector('input[name="feature-source"]:checked').value === 'drawing') refreshFeatures();
+  if (!drawPad.hasInk) return; // cleared meanwhile
+  drawPad.showPrediction(r);
+  if (drawingShown()) refreshFeatures();
   if (comparePanel.source() === 'drawing') compareFigures();
 });
-
-// predictSoon predicts at most about every 100 ms while the student draws.
-let predictTimer = 0;
-function predictSoon() {
-  if (predictTimer) return;
-  predictTimer = setTimeout(() => {
-    predictTimer = 0;
-    predict();
-  }, 100);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Weights and the model summary.
@@ -1170,7 +939,7 @@ comparePanel.section.addEventListener('compare-source', () => compareFigures());
 const compareFigures = coalesced(async () => {
   if (comparePanel.section.hidden || !state.ready) return;
   const source = comparePanel.source();
-  if (source === 'drawing' ? !state.hasInk : !state.loaded) {
+  if (source === 'drawing' ? !drawPad.hasInk : !state.loaded) {
     comparePanel.figuresMessage(source === 'drawing' ? 'Draw a digit on the drawing pad to compare what each network makes of it.' : 'The test images appear once MNIST is loaded.');
     return;
   }
@@ -1310,7 +1079,7 @@ const host = new HostLink(async ({ command, settings }) => {
       return;
     case 'stop':
       if (!state.training) throw new Error('stop: no run is under way');
-      await team.control('stop');
+      await trainer.control('stop');
       return;
     case 'configure': {
       if (state.training) throw new Error('configure: a run is under way');
@@ -1397,7 +1166,7 @@ async function keepOffline() {
 
 let mnist = null; // the four MNIST files, name -> bytes, once downloaded: kept for a restart
 
-events.ready = async (m) => {
+trainer.addEventListener('ready', async ({ detail: m }) => {
   timings.ready = Math.round(performance.now());
   const restart = state.info !== null;
   state.info = m.info;
@@ -1425,7 +1194,7 @@ events.ready = async (m) => {
   refreshVisuals();
   if (!restart) runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
   loadData(false);
-};
+});
 
 function showDownload(loaded, total) {
   const bar = $('download');
@@ -1540,24 +1309,24 @@ async function loadData(again) {
     }
     timings.downloaded = Math.round(performance.now());
     setStatus('Checking and unpacking the MNIST digits…', 'busy');
-    const r = await team.all('loadData', [files]);
+    const r = await trainer.all('loadData', [files]);
     mnist = files;
     state.loaded = true;
     state.trainImages = r.train;
     timings.loaded = Math.round(performance.now());
-    const workers = team.count > 1 ? ` Training uses ${team.count} workers.` : '';
+    const workers = trainer.count > 1 ? ` Training uses ${trainer.count} workers.` : '';
     if (settingsProblem) {
       setStatus(`Check the settings: ${settingsProblem}`, 'error'); // the URL's, still to fix
     } else {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }
-    host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: team.count });
+    host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: trainer.count });
     keepOffline();
     $('download').hidden = true;
     $('download-text').hidden = true;
     refreshFeatures();
   } catch (err) {
-    if (team.failing) return;
+    if (trainer.failing) return;
     // Go's errors name the file: "mnist: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
     setStatus(files ? `Could not load MNIST: ${err.message.replace(/^mnist: /, '')}` : err.message, 'error');
     host.post('error', { message: $('status').textContent });
@@ -1573,15 +1342,13 @@ $('retry').addEventListener('click', () => loadData(true));
 $('restart').addEventListener('click', () => {
   $('restart').hidden = true;
   setStatus('Restarting the trainer…', 'busy');
-  startTeam(team.count);
+  trainer.start(trainer.count);
 });
 
-buildProbs();
-clearPad();
 updateControls();
 try {
   showPanels();
-  startTeam(workerCount());
+  trainer.start(workerCount());
 } catch (err) {
   setStatus(err.message, 'error');
 }
@@ -1610,12 +1377,12 @@ window.__mnist = Object.freeze({
     return { ...timings };
   },
   get workers() {
-    return team ? team.count : 0;
+    return trainer.count;
   },
   get failure() {
-    return team && team.failure ? structuredClone(team.failure) : null;
+    return trainer.failure;
   },
-  memory: () => team.memory(),
+  memory: () => trainer.memory(),
   // The Runs list: each run's id, name, status, test accuracy, whether it is stored, and why not.
   get runs() {
     return runs.rows.map((r) => ({ id: r.id, name: r.name, status: r.record?.status ?? '', accuracy: r.record && recordTest(r.record) ? recordTest(r.record).accuracy : null, kept: r.kept, problem: r.problem, weights: r.record?.weights ?? null }));
@@ -1630,5 +1397,5 @@ window.__mnist = Object.freeze({
   get queue() {
     return queue ? { remaining: [...queue.remaining], done: [...queue.done], running: queue.running } : null;
   },
-  crashWorker: (i, how) => team.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
+  crashWorker: (i, how) => trainer.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
 });
