@@ -200,6 +200,16 @@ func TestBrowserEmbed(t *testing.T) {
 		if hint := p.text(t, "#f-filters-hint"); !strings.Contains(hint, "set by the course") {
 			t.Errorf("the filters hint says %q", hint)
 		}
+		// The Embed dialog gives the code for these settings, lock included.
+		p.click(t, "#embed")
+		code := eval[struct{ Iframe, Element string }](t, p, `({ Iframe: document.querySelector('#embed-dialog [data-part="iframe"]').value,
+			Element: document.querySelector('#embed-dialog [data-part="element"]').value })`)
+		t.Logf("embed code:\n%s\n%s", code.Iframe, code.Element)
+		if !strings.Contains(code.Iframe, "?preset=half-filters&") || !strings.Contains(code.Iframe, "lock=filters,kernel") ||
+			!strings.Contains(code.Element, `<mnist-trainer preset="half-filters"`) || !strings.Contains(code.Element, trainer+"/embed.js") {
+			t.Errorf("the embed code does not carry the page's settings:\n%s\n%s", code.Iframe, code.Element)
+		}
+		p.click(t, `#embed-dialog [data-part="close"]`)
 		// The quick-run settings change the unlocked ones only.
 		p.click(t, "#quick")
 		p.poll(t, 5*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
@@ -224,6 +234,12 @@ func TestBrowserEmbed(t *testing.T) {
 		halfFile, _ := weightsFile(t, half, "half.safetensors")
 		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{halfFile}))
 		p.poll(t, 20*time.Second, `document.querySelector('#weights-message').textContent.startsWith('Loaded')`)
+
+		// A lock that names no setting stops Train, with a message.
+		p.load(t, "?lock=nonsense&"+run)
+		if status := p.text(t, "#status"); !strings.HasPrefix(status, `Check the settings: lock: "nonsense" is not a setting`) {
+			t.Errorf("lock=nonsense: status %q", status)
+		}
 
 		p.do(t, chromedp.Navigate(host.URL+"/lock.html"))
 		p.poll(t, time.Minute, `__got.some((m) => m.type === 'ready')`)

@@ -1187,8 +1187,8 @@ trainer.addEventListener('ready', async ({ detail: m }) => {
     try {
       lockSettings(lockKeys(m.info));
     } catch (err) {
-      urlProblem = err.message;
-      setStatus(err.message, 'error');
+      urlProblem = err.message; // Train refuses until the page is opened with a good lock
+      setStatus(`Check the settings: ${err.message}`, 'error');
     }
   }
   refreshVisuals();
@@ -1315,8 +1315,8 @@ async function loadData(again) {
     state.trainImages = r.train;
     timings.loaded = Math.round(performance.now());
     const workers = trainer.count > 1 ? ` Training uses ${trainer.count} workers.` : '';
-    if (settingsProblem) {
-      setStatus(`Check the settings: ${settingsProblem}`, 'error'); // the URL's, still to fix
+    if (settingsProblem || urlProblem) {
+      setStatus(`Check the settings: ${settingsProblem || urlProblem}`, 'error'); // the URL's, still to fix
     } else {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }

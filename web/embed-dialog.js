@@ -39,8 +39,9 @@ export class EmbedDialog {
   update() {
     const pairs = this.params();
     const page = new URL('./', location.href);
-    const src = new URL(page);
-    for (const [k, v] of pairs) src.searchParams.set(k, v);
+    // Commas stay commas (filters=16,32,64): the code is read by people before browsers.
+    const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replace(/%2C/gi, ',')}`).join('&');
+    const src = new URL(query ? `?${query}` : '', page);
     this.part('iframe').value =
       `<iframe src="${escape(src.href)}" data-mnist-trainer\n` +
       '        title="Train a CNN on MNIST" width="100%" height="900" style="border:0" allow="fullscreen"></iframe>\n' +
