@@ -8,7 +8,7 @@ import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
 import { DrawPad } from './pad.js';
 import { ConfusionPanel, ReportPanel } from './report.js';
-import { drawImage, layerFigure } from './images.js';
+import { FeaturesPanel, KernelsPanel } from './visuals.js';
 import { Runs } from './recorder.js';
 import { RunsPanel } from './runs.js';
 import { lastTest as recordTest } from './store.js';
@@ -661,55 +661,34 @@ function coalesced(fn) {
   return run;
 }
 
+const kernelsPanel = new KernelsPanel(document.querySelector('[data-panel="kernels"]'));
+const featuresPanel = new FeaturesPanel(document.querySelector('[data-panel="features"]'));
+featuresPanel.section.addEventListener('feature-source', () => refreshFeatures());
+
 const refreshKernels = coalesced(async () => {
   if (!visible('kernels') || !state.ready) return;
-  const layers = await request('kernels');
-  $('kernels').replaceChildren(...layers.map((l) => layerFigure(
-    `${l.layer}: ${l.out} filters, ${l.size}×${l.size}`, l.images, l.size, Math.min(l.out, 16), Math.max(3, Math.round(18 / l.size)))));
+  kernelsPanel.show(await request('kernels'));
 });
 
 const refreshFeatures = coalesced(async () => {
   if (!visible('features') || !state.ready) return;
-  const fromDrawing = drawingShown();
-  $('features').classList.toggle('stale', false);
-  let source;
-  if (fromDrawing) {
+  let source = featuresPanel.source;
+  if (source === 'drawing') {
     if (!drawPad.hasInk) {
-      $('features-message').textContent = 'Draw a digit on the drawing pad to see what each layer makes of it.';
+      featuresPanel.message('Draw a digit on the drawing pad to see what each layer makes of it.');
       return;
     }
     source = padPixels();
-  } else {
-    if (!state.loaded) {
-      $('features-message').textContent = 'The test images appear once MNIST is loaded.';
-      return;
-    }
-    source = { index: Number($('feature-index').value) };
+  } else if (!state.loaded) {
+    featuresPanel.message('The test images appear once MNIST is loaded.');
+    return;
   }
   try {
-    const r = await request('featureMaps', [source], source.pixels ? [source.pixels.buffer] : []);
-    $('features-message').textContent = '';
-    drawImage($('feature-input'), r.input, 28);
-    $('feature-caption').textContent = r.index >= 0 ? `Test image ${r.index}: a ${r.label}` : 'Your drawing';
-    $('features').replaceChildren(...r.layers.map((l) => layerFigure(
-      `${l.layer}: ${l.channels} maps, ${l.side}×${l.side}`, l.maps, l.side, Math.min(l.channels, l.side > 10 ? 8 : 16), Math.max(2, Math.round(28 / l.side)))));
+    featuresPanel.show(await request('featureMaps', [source], source.pixels ? [source.pixels.buffer] : []));
   } catch (err) {
-    $('features-message').textContent = err.message;
+    featuresPanel.message(err.message);
   }
 });
-
-function setFeatureIndex(i) {
-  $('feature-index').value = String((i + 10000) % 10000);
-  document.querySelector('input[name="feature-source"][value="test"]').checked = true;
-  refreshFeatures();
-}
-$('feature-prev').addEventListener('click', () => setFeatureIndex(Number($('feature-index').value) - 1));
-$('feature-next').addEventListener('click', () => setFeatureIndex(Number($('feature-index').value) + 1));
-$('feature-random').addEventListener('click', () => setFeatureIndex(Math.floor(Math.random() * 10000)));
-$('feature-index').addEventListener('change', () => setFeatureIndex(Math.trunc(Number($('feature-index').value)) || 0));
-for (const radio of document.querySelectorAll('input[name="feature-source"]')) {
-  radio.addEventListener('change', () => refreshFeatures());
-}
 
 function refreshVisuals() {
   lastRefresh = performance.now();
@@ -723,7 +702,7 @@ function refreshVisuals() {
 
 const drawPad = new DrawPad(document.querySelector('[data-panel="draw"]'));
 const padPixels = () => drawPad.pixels();
-const drawingShown = () => document.querySelector('input[name="feature-source"]:checked').value === 'drawing';
+const drawingShown = () => featuresPanel.source === 'drawing';
 
 drawPad.section.addEventListener('pad-ink', () => predict());
 drawPad.section.addEventListener('pad-clear', () => {
