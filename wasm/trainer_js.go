@@ -977,10 +977,6 @@ func readWeights(v safejs.Value, what string) ([]byte, error) {
 	return bytesFromJS(v, what)
 }
 
-// loadWeights parses a weights file into a model (model.Load, whose message says what is wrong
-// with a bad file). A network the tab cannot hold even at batch 1 is refused; one it can
-// evaluate, but not train at its file's batch size, is taken, and after importWeights the page
-// shows why Train refuses (summary.memory.refusal) until the batch is changed.
 // checkLocked refuses the network of a weights file, cfg, where it differs from what the course
 // locked: opts.locked is {key: value} (the page's lock=). Only settings that shape the weights
 // count (filters, kernel, dense, …): a file's epochs or learning rate change no weight, and the
@@ -1012,6 +1008,10 @@ func checkLocked(cfg model.Config, opts safejs.Value) error {
 	return nil
 }
 
+// loadWeights parses a weights file into a model (model.Load, whose message says what is wrong
+// with a bad file). A network the tab cannot hold even at batch 1 is refused; one it can
+// evaluate, but not train at its file's batch size, is taken, and after importWeights the page
+// shows why Train refuses (summary.memory.refusal) until the batch is changed.
 func (t *trainer) loadWeights(data []byte) (*model.Model, error) {
 	m, err := model.Load(t.backend, data)
 	if err != nil {
