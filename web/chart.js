@@ -106,8 +106,8 @@ export class LossChart {
       xLabel: 'step',
       emptyText: 'The loss appears here while the network trains.',
       series: [
-        { label: 'loss of each batch', stroke: colors.raw, width: 1 },
-        { label: 'smoothed', stroke: colors.smooth, width: 2.5, bounds: true },
+        { label: 'loss of each batch', stroke: colors.raw, width: 1, points: { show: false } },
+        { label: 'smoothed', stroke: colors.smooth, width: 2.5, bounds: true, points: { show: false } },
         { label: 'training-set loss after each epoch', stroke: colors.epoch, width: 0, paths: () => null,
           points: { show: true, size: 9, fill: colors.epoch, stroke: '#fff', width: 2 }, bounds: true },
       ],
@@ -175,7 +175,7 @@ export class CompareChart {
     this.plot = new Plot(this.box, {
       xLabel: 'epoch',
       emptyText: 'These runs have no loss curve.',
-      series: runs.map((r) => ({ label: r.name, stroke: r.color, width: 2, spanGaps: true, bounds: true })),
+      series: runs.map((r) => ({ label: r.name, stroke: r.color, width: 2, spanGaps: true, bounds: true, points: { show: false } })),
     });
     this.plot.log = this.log;
     const tables = runs.map((r) => [r.curve.steps.map((s) => s / r.stepsPerEpoch), r.curve.smooth]);
