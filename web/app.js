@@ -9,6 +9,7 @@ import { HostLink } from './host.js';
 import { DrawPad } from './pad.js';
 import { ConfusionPanel, ReportPanel } from './report.js';
 import { FeaturesPanel, KernelsPanel } from './visuals.js';
+import { ModelPanel, WeightsPanel } from './weights.js';
 import { Runs } from './recorder.js';
 import { RunsPanel } from './runs.js';
 import { lastTest as recordTest } from './store.js';
@@ -111,10 +112,8 @@ function updateControls() {
   $('pause').textContent = paused ? 'Resume' : 'Pause';
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
-  $('export').disabled = !ready;
+  weightsPanel.enable(ready, training);
   showRuns();
-  $('import').disabled = !ready || training;
-  $('import-label').classList.toggle('disabled', !ready || training);
   document.body.classList.toggle('training', training);
 }
 
@@ -728,34 +727,12 @@ const predict = coalesced(async () => {
 // ---------------------------------------------------------------------------------------------
 // Weights and the model summary.
 
-function showSummary(summary) {
-  const body = $('summary').tBodies[0];
-  body.replaceChildren();
-  for (const l of summary.layers) {
-    const tr = body.insertRow();
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = l.name;
-    tr.append(th);
-    tr.insertCell().textContent = l.shapes;
-    tr.insertCell().textContent = l.params.toLocaleString('en');
-  }
-  const foot = $('summary').tFoot;
-  foot.replaceChildren();
-  const tr = foot.insertRow();
-  const th = document.createElement('th');
-  th.scope = 'row';
-  th.textContent = 'total';
-  tr.append(th, document.createElement('td'));
-  tr.insertCell().textContent = summary.total.toLocaleString('en');
-}
+const modelPanel = new ModelPanel(document.querySelector('[data-panel="model"]'));
+const weightsPanel = new WeightsPanel(document.querySelector('[data-panel="weights"]'));
+const showSummary = (summary) => modelPanel.show(summary);
+const weightsMessage = (text, kind) => weightsPanel.message(text, kind);
 
-function weightsMessage(text, kind = '') {
-  $('weights-message').textContent = text;
-  $('weights-message').className = `message ${kind}`;
-}
-
-$('export').addEventListener('click', async () => {
+weightsPanel.section.addEventListener('weights-export', async () => {
   try {
     const bytes = await request('exportWeights');
     saveFile(new Blob([bytes], { type: 'application/octet-stream' }), 'mnist-weights.safetensors');
@@ -765,10 +742,8 @@ $('export').addEventListener('click', async () => {
   }
 });
 
-$('import').addEventListener('change', async () => {
-  const file = $('import').files[0];
-  $('import').value = ''; // choosing the same file again fires change again
-  if (!file) return;
+weightsPanel.section.addEventListener('weights-import', async (e) => {
+  const { file } = e.detail;
   try {
     if (file.size > state.info.maxWeightsBytes) { // as Go would say, without reading the file
       const mb = (n) => Math.floor(n / 1e6);
