@@ -38,6 +38,16 @@ window.addEventListener('message', (e) => {
   }
 });
 
+// Frames that loaded before this script told their height to nobody: they are asked again, now
+// and whenever one loads.
+function askHeight(frame) {
+  frame.contentWindow?.postMessage({ target: 'mnist-trainer', command: 'height' }, trainerOrigin);
+}
+for (const frame of document.querySelectorAll('iframe[data-mnist-trainer]')) {
+  askHeight(frame);
+  frame.addEventListener('load', () => askHeight(frame));
+}
+
 /** MnistTrainer is the <mnist-trainer> element. */
 class MnistTrainer extends HTMLElement {
   connectedCallback() {

@@ -25,15 +25,19 @@ export class HostLink {
       if (e.source !== window.parent || (this.origin && e.origin !== this.origin)) return;
       const m = e.data;
       if (!m || m.target !== 'mnist-trainer' || typeof m.command !== 'string') return;
+      if (m.command === 'height') { // a host script that loaded after the page asks again
+        this.post('height', { height: this.height });
+        return;
+      }
       Promise.resolve()
         .then(() => onCommand(m))
         .catch((err) => this.post('error', { command: m.command, message: err.message, key: err.key || '' }));
     });
     // The content height, so that the host can size the frame to fit (embed.js does).
-    let height = 0;
+    this.height = 0;
     new ResizeObserver(() => {
       const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
-      if (h !== height) this.post('height', { height: (height = h) });
+      if (h !== this.height) this.post('height', { height: (this.height = h) });
     }).observe(document.documentElement);
   }
 
