@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +52,13 @@ type hostMessage struct {
 
 // served counts the requests for /data/name with status 200 in the server's log.
 func served(log, name string) int {
-	return len(regexp.MustCompile(`GET "/data/` + regexp.QuoteMeta(name) + `" 200 `).FindAllStringIndex(log, -1))
+	n := 0
+	for _, r := range requests(log) {
+		if r.path == "/data/"+name && r.status == http.StatusOK {
+			n++
+		}
+	}
+	return n
 }
 
 // workerTargets counts the browser's dedicated workers.

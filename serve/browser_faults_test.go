@@ -293,12 +293,7 @@ func TestBrowserFaults(t *testing.T) {
 		if msg != want {
 			t.Errorf("the page says\n\t%s\nwant:\n\t%s", msg, want)
 		}
-		if !eval[bool](t, p, `(() => {
-			const m = document.querySelector('#weights-message');
-			const r = m.getBoundingClientRect();
-			return m.getAttribute('role') === 'alert' && m.classList.contains('error') && r.width > 0 && r.height > 0 &&
-				getComputedStyle(m).visibility === 'visible';
-		})()`) {
+		if !p.weightsAlertShown(t) {
 			t.Error("the message is not a visible alert")
 		}
 		if !slices.Equal(after, drawn) {

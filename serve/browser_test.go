@@ -267,6 +267,18 @@ func (p *page) importWeights(tb testing.TB, file string) []float64 {
 	return p.waitForPrediction(tb, before)
 }
 
+// weightsAlertShown reports whether the Weights panel's message is an error a person sees and a
+// screen reader announces (role=alert).
+func (p *page) weightsAlertShown(tb testing.TB) bool {
+	tb.Helper()
+	return eval[bool](tb, p, `(() => {
+		const m = document.querySelector('#weights-message');
+		const r = m.getBoundingClientRect();
+		return m.getAttribute('role') === 'alert' && m.classList.contains('error') && r.width > 0 && r.height > 0 &&
+			getComputedStyle(m).visibility === 'visible';
+})()`)
+}
+
 // canvasVariances returns, for each canvas matching sel, the variance of its pixels' grey levels.
 func (p *page) canvasVariances(tb testing.TB, sel string) []float64 {
 	tb.Helper()
@@ -538,12 +550,7 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("%s: the page says\n\t%s\nwant:\n\t%s", c.name, msg, want)
 			}
 			// Where a person and a screen reader notice it: shown, and announced (role=alert).
-			if !eval[bool](t, p, `(() => {
-				const m = document.querySelector('#weights-message');
-				const r = m.getBoundingClientRect();
-				return m.getAttribute('role') === 'alert' && m.classList.contains('error') && r.width > 0 && r.height > 0 &&
-					getComputedStyle(m).visibility === 'visible';
-			})()`) {
+			if !p.weightsAlertShown(t) {
 				t.Errorf("%s: the message is not a visible alert", c.name)
 			}
 			if !slices.Equal(after, drawn) {

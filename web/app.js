@@ -4,6 +4,7 @@ import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
 import { loadFiles } from './datacache.js';
 import { EmbedDialog } from './embed-dialog.js';
+import { clock, percent, plural, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
 import { DrawPad } from './pad.js';
@@ -404,21 +405,6 @@ function updateEstimate() {
 const chart = new LossChart($('chart'));
 $('chart-log').addEventListener('change', () => chart.setLog($('chart-log').checked));
 
-function duration(ms) {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (n) => String(n).padStart(2, '0');
-  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-}
-
-// roughDuration says how long a run takes in words: "40 s", "12 min", "1 h 41 min".
-function roughDuration(seconds) {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
-  const min = Math.round(seconds / 60);
-  return min < 90 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
-}
-
 $('settings').addEventListener('submit', (e) => {
   e.preventDefault();
   train();
@@ -552,8 +538,8 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s · ${state.info.kernels}`;
   $('stat-speed').title = (trainer.count > 1 ? `${trainer.count} workers, each on its share of every batch` : 'one worker') +
     (state.info.kernelList.length ? `; SIMD kernels: ${state.info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
-  $('stat-elapsed').textContent = duration(m.elapsedMs);
-  $('stat-eta').textContent = m.step > 1 ? duration(m.etaMs) : '–';
+  $('stat-elapsed').textContent = clock(m.elapsedMs);
+  $('stat-eta').textContent = m.step > 1 ? clock(m.etaMs) : '–';
   $('run-progress').value = m.step / m.steps;
   if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
   // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
@@ -577,8 +563,6 @@ trainer.addEventListener('epoch', ({ detail: m }) => {
   refreshVisuals();
 });
 
-const percent = (x) => `${(100 * x).toFixed(1)}%`;
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 // ---------------------------------------------------------------------------------------------
 // Classification report and confusion matrix (report.js).

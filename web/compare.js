@@ -7,7 +7,7 @@
 import { CompareChart, runColors } from './chart.js';
 import { drawImage, layerFigure } from './images.js';
 import { lastTest } from './store.js';
-import { wall } from './runs.js';
+import { wall } from './format.js';
 
 const shown = 3; // kernels and feature maps per conv layer, as in the notebook's figures
 
@@ -78,12 +78,8 @@ export class ComparePanel {
     const bests = columns.map((c) => best(c));
     this.runs.forEach(({ record: r, color }, i) => {
       const tr = body.insertRow();
-      const th = document.createElement('th');
+      const th = runLabel('th', color, r.name);
       th.scope = 'row';
-      const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      swatch.style.background = color;
-      th.append(swatch, r.name);
       tr.append(th);
       columns.forEach((c, k) => {
         const td = tr.insertCell();
@@ -114,12 +110,8 @@ export class ComparePanel {
       const { record: r, color } = this.runs[i];
       const row = document.createElement('div');
       row.className = 'compare-row';
-      const name = document.createElement('p');
+      const name = runLabel('p', color, r.name);
       name.className = 'compare-name';
-      const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      swatch.style.background = color;
-      name.append(swatch, r.name);
       row.append(name);
       if (f.problem) {
         const p = document.createElement('p');
@@ -142,4 +134,14 @@ export class ComparePanel {
   figuresMessage(text) {
     this.part('figures-message').textContent = text;
   }
+}
+
+// runLabel is a tag element naming a run after a swatch of its colour, as in the chart's legend.
+function runLabel(tag, color, name) {
+  const el = document.createElement(tag);
+  const swatch = document.createElement('span');
+  swatch.className = 'swatch';
+  swatch.style.background = color;
+  el.append(swatch, name);
+  return el;
 }

@@ -1,9 +1,9 @@
 // The Draw a digit panel: a pad to draw on with a mouse, a pen or a finger, what the network sees,
 // and the probability of each digit. It says pad-ink (a stroke went on or ended: predict, at most
 // every 100 ms) and pad-clear as CustomEvents, and shows the predictions it is given.
+import { percent } from './format.js';
 import { drawImage } from './images.js';
 
-const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
 export class DrawPad {
   constructor(section) {

@@ -1,10 +1,9 @@
 // The Classification report and Confusion matrix panels. They show a TestResult (protocol.md);
 // the confusion matrix asks for a cell's digits with a confusion-cell CustomEvent {label,
 // predicted} and shows what it is given (showCell). Neither knows where results come from.
+import { percent, plural } from './format.js';
 import { drawImage } from './images.js';
 
-const percent = (x) => `${(100 * x).toFixed(1)}%`;
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** ReportPanel is sklearn's classification_report, as a table and as text. */
 export class ReportPanel {

@@ -4,26 +4,9 @@
 //
 // Events (detail in braces): runs-activate {id}, runs-rename {id, name}, runs-delete {id},
 // runs-clear, runs-export, runs-import {file}, runs-compare {ids}, and
-// runs-experiments {action: 'start' | 'pause' | 'resume' | 'stop' | 'continue'}.
+// runs-experiments {action: 'start' | 'pause' (which also resumes) | 'stop' | 'continue'}.
+import { percent, wall } from './format.js';
 import { lastTest } from './store.js';
-
-const percent = (x) => `${(100 * x).toFixed(1)}%`;
-
-// wall says a run's duration: "41 s", "12 min 5 s", "1 h 3 min".
-export function wall(ms) {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
-
-const statusText = {
-  training: 'training',
-  finished: 'finished',
-  stopped: 'stopped',
-  diverged: 'diverged',
-  failed: 'failed',
-};
 
 export class RunsPanel {
   // section: the panel's <section>, holding the markup of index.html's Runs panel.
@@ -154,7 +137,7 @@ export class RunsPanel {
         const result = tr.insertCell();
         result.className = 'run-result';
         result.textContent = test ? percent(test.accuracy) : '–';
-        const status = r.status === 'training' && !(training && row.id === currentId) ? 'did not finish' : statusText[r.status];
+        const status = r.status === 'training' && !(training && row.id === currentId) ? 'did not finish' : r.status;
         if (status !== 'finished') {
           const note = document.createElement('span');
           note.className = `run-status status-${r.status}`;

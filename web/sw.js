@@ -14,13 +14,9 @@ const complete = '/__complete__'; // the last entry put into a finished copy
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
-// key is where a request is kept: a navigation by its path alone, so that the page opens
-// offline whatever its URL parameters.
-function key(request) {
-  const url = new URL(request.url);
-  if (request.mode === 'navigate') return url.origin + url.pathname;
-  return url.href;
-}
+// keyOf is where a URL is kept: a page (a navigation) by its path alone, so that it opens
+// offline whatever its URL parameters; anything else by its whole URL.
+const keyOf = (url, page) => (page ? url.origin + url.pathname : url.href);
 
 // latest is the newest complete offline copy, or null.
 async function latest() {
@@ -37,7 +33,7 @@ self.addEventListener('fetch', (e) => {
   if (e.request.method !== 'GET' || url.origin !== location.origin || url.pathname.includes('/data/')) return;
   e.respondWith(fetch(e.request).catch(async (err) => {
     const cache = await latest();
-    const hit = cache && await cache.match(key(e.request));
+    const hit = cache && await cache.match(keyOf(url, e.request.mode === 'navigate'));
     if (!hit) throw err;
     // The page reads this header on main.wasm to say that it runs offline.
     const headers = new Headers(hit.headers);
@@ -57,8 +53,7 @@ async function snapshot(urls) {
       // From the HTTP cache where the visit left it: no download.
       const res = await fetch(url.href, { cache: 'force-cache' });
       if (!res.ok) throw new Error(`${url.pathname}: ${res.status}`);
-      const navigation = url.pathname.endsWith('/') || url.pathname.endsWith('.html');
-      await cache.put(navigation ? url.origin + url.pathname : url.href, res);
+      await cache.put(keyOf(url, url.pathname.endsWith('/') || url.pathname.endsWith('.html')), res);
     }
     await cache.put(complete, new Response('ok'));
   } catch (err) {
