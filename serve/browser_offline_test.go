@@ -200,6 +200,11 @@ func TestBrowserStaticSite(t *testing.T) {
 	sp.open(t, "?workers=1&"+recordRun)
 	sp.click(t, "#train")
 	sp.poll(t, 2*time.Minute, `!document.body.classList.contains('training') && window.__mnist.chart.epochs.length === 1`)
+	// The site works offline after this visit too: its offline copy holds main.wasm.gz.
+	sp.poll(t, 30*time.Second, `window.__mnist.snapshot !== null`)
+	if snap := eval[map[string]any](t, sp, `window.__mnist.snapshot`); snap["ok"] != true {
+		t.Errorf("the service worker kept no offline copy of the static site: %v", snap)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	var wasm []string

@@ -1091,10 +1091,13 @@ async function keepOffline() {
   if (offline || !navigator.serviceWorker) return;
   const sw = await navigator.serviceWorker.ready.catch(() => null);
   if (!sw || !sw.active) return;
-  const urls = new Set([location.href, ...['worker.js', 'wasm_exec.js', 'main.wasm'].map((f) => new URL(f, location.href).href)]);
+  // The workers' scripts are fetched by the workers, so the page's resource list lacks them; of
+  // main.wasm and main.wasm.gz only the one it came from counts (a static site has no main.wasm).
+  const { source } = await wasm;
+  const urls = new Set([location.href, ...['worker.js', 'wasm_exec.js', source].map((f) => new URL(f, location.href).href)]);
   for (const e of performance.getEntriesByType('resource')) {
     const url = new URL(e.name);
-    if (url.origin === location.origin && !url.pathname.includes('/data/')) urls.add(url.href);
+    if (url.origin === location.origin && !url.pathname.includes('/data/') && !/\/main\.wasm(\.gz)?$/.test(url.pathname)) urls.add(url.href);
   }
   sw.active.postMessage({ type: 'snapshot', urls: [...urls] });
 }
