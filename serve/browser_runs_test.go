@@ -17,6 +17,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // recordRun is a short run with a curve worth comparing: 8 steps of 32 images.
@@ -242,10 +243,34 @@ func TestBrowserRuns(t *testing.T) {
 		if !strings.Contains(old, "Notebook") || eval[bool](t, p, `!document.querySelector('tr[data-id="old-1"] input.run-select').disabled`) == false {
 			t.Errorf("the old record shows %q and cannot be selected", old)
 		}
-		for _, id := range []string{"old-1", "future-1"} {
-			p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="delete"]`, id))
-			p.click(t, fmt.Sprintf(`tr[data-id=%q] button[data-action="delete"]`, id))
+	})
+
+	// The list is drawn again whenever a run changes, and every redraw replaces its rows. A
+	// keyboard user keeps their place through it, and a name being typed keeps its text.
+	t.Run("the list keeps the focus and a name being typed across redraws", func(t *testing.T) {
+		del := func(id string) string { return fmt.Sprintf(`tr[data-id=%q] button[data-action="delete"]`, id) }
+		armed := func(id string) string {
+			return fmt.Sprintf(`document.querySelector(%q)?.textContent === 'Really delete?'`, del(id))
 		}
+		// Enter on Delete asks again (a redraw); a second Enter, on the redrawn button, deletes.
+		p.do(t, chromedp.Focus(chromedp.CSS(del("future-1"))), chromedp.KeyEvent(kb.Enter))
+		p.poll(t, 5*time.Second, armed("future-1")+` && document.activeElement.matches('tr[data-id="future-1"] button[data-action="delete"]')`)
+		p.do(t, chromedp.KeyEvent(kb.Enter))
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 3 && !document.querySelector('tr[data-id="future-1"]')`)
+
+		// Arm old-1's Delete, then type a name while the question times out and the list redraws.
+		p.click(t, del("old-1"))
+		p.poll(t, 5*time.Second, armed("old-1"))
+		name := `tr[data-id="old-1"] input.run-name`
+		p.do(t, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, name)), chromedp.KeyEvent("Renamed"))
+		p.poll(t, 10*time.Second, fmt.Sprintf(`!(%s)`, armed("old-1")))
+		p.do(t, chromedp.KeyEvent(" in time"), chromedp.KeyEvent(kb.Enter))
+		p.poll(t, 10*time.Second, `window.__mnist.runs.some((r) => r.id === 'old-1' && r.name === 'Renamed in time')`)
+
+		// Two clicks delete it, each on the button as it is drawn then.
+		p.click(t, del("old-1"))
+		p.poll(t, 5*time.Second, armed("old-1"))
+		p.click(t, del("old-1"))
 		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 2`)
 	})
 }

@@ -17,8 +17,10 @@ export class RunsPanel {
     this.training = false;
     this.armed = ''; // the run id (or '*': all) whose Delete was clicked once, for a few seconds
     this.armedTimer = 0;
+    this.redrawing = false;
     this.part('list').addEventListener('click', (e) => this.click(e));
-    this.part('list').addEventListener('change', (e) => this.change(e));
+    this.part('list').addEventListener('change', () => this.updateButtons());
+    this.part('list').addEventListener('focusout', (e) => this.rename(e));
     this.part('list').addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && e.target.matches('input.run-name')) e.target.blur();
     });
@@ -75,14 +77,16 @@ export class RunsPanel {
     }
   }
 
-  change(e) {
-    if (e.target.matches('input.run-name')) {
-      const id = e.target.closest('tr').dataset.id;
-      const name = e.target.value.trim();
-      if (name) this.emit('runs-rename', { id, name });
-      else e.target.value = this.rows.find((r) => r.id === id)?.name ?? '';
-    }
-    this.updateButtons();
+  // rename keeps a name when its field loses the focus. It compares with the name shown rather
+  // than listening for change, because a redraw in the middle of typing gives the new field the
+  // text typed so far, and a change event would not count that text as the student's.
+  rename(e) {
+    if (this.redrawing || !e.target.matches('input.run-name')) return;
+    const id = e.target.closest('tr').dataset.id;
+    const shown = this.rows.find((r) => r.id === id)?.name ?? '';
+    const name = e.target.value.trim();
+    if (!name) e.target.value = shown;
+    else if (name !== shown) this.emit('runs-rename', { id, name });
   }
 
   /**
@@ -98,7 +102,10 @@ export class RunsPanel {
     this.rows = rows;
     this.training = training;
     const body = this.part('list').tBodies[0];
+    const focus = focusIn(body);
+    this.redrawing = true; // removing the focused field may fire focusout: not a rename
     body.replaceChildren();
+    this.redrawing = false;
     for (const row of rows) {
       const tr = body.insertRow();
       tr.dataset.id = row.id;
@@ -180,6 +187,7 @@ export class RunsPanel {
     }
     this.part('empty').hidden = rows.length > 0;
     this.part('list').hidden = rows.length === 0;
+    focus?.restore(body);
     this.updateButtons();
   }
 
@@ -219,4 +227,29 @@ export class RunsPanel {
     this.part('experiments-continue').hidden = !(q && !q.running && q.remaining.length > 0);
     this.part('experiments-continue').disabled = !canTrain;
   }
+}
+
+// focusIn notes the control in the list that has the focus, so that a redraw (each epoch writes
+// the run again, a delete redraws the rest) neither drops a keyboard user's place nor a name
+// being typed: restore gives the same control of the same row the focus back, with its text and
+// caret. It returns null when the focus is elsewhere.
+function focusIn(body) {
+  const el = document.activeElement;
+  const tr = el?.closest?.('tr');
+  if (!tr || !body.contains(tr)) return null;
+  const key = el.dataset.action ? `[data-action="${el.dataset.action}"]` : `.${el.className.split(' ')[0]}`;
+  const typing = el.matches('input.run-name') ? { value: el.value, start: el.selectionStart, end: el.selectionEnd } : null;
+  const id = tr.dataset.id;
+  return {
+    restore(body) {
+      const row = [...body.rows].find((r) => r.dataset.id === id);
+      const again = row?.querySelector(key);
+      if (!again || again.disabled) return;
+      if (typing) {
+        again.value = typing.value;
+        again.setSelectionRange(typing.start, typing.end);
+      }
+      again.focus({ preventScroll: true });
+    },
+  };
 }
