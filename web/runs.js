@@ -18,6 +18,7 @@ export class RunsPanel {
     this.armed = ''; // the run id (or '*': all) whose Delete was clicked once, for a few seconds
     this.armedTimer = 0;
     this.redrawing = false;
+    this.look = ''; // what the list shows (rowLook), to skip a redraw that changes nothing
     this.part('list').addEventListener('click', (e) => this.click(e));
     this.part('list').addEventListener('change', () => this.updateButtons());
     this.part('list').addEventListener('focusout', (e) => this.rename(e));
@@ -101,6 +102,15 @@ export class RunsPanel {
     this.options = options;
     this.rows = rows;
     this.training = training;
+    // The page asks for a redraw whenever its state changes (a download, a training step). Rows
+    // that would look the same stay the same nodes, so a click that lands during one of those
+    // is not lost on a button that was replaced between the press and the release.
+    const look = JSON.stringify([currentId, training, this.armed, rows.map(rowLook)]);
+    if (look === this.look) {
+      this.updateButtons();
+      return;
+    }
+    this.look = look;
     const body = this.part('list').tBodies[0];
     const focus = focusIn(body);
     this.redrawing = true; // removing the focused field may fire focusout: not a rename
@@ -227,6 +237,13 @@ export class RunsPanel {
     this.part('experiments-continue').hidden = !(q && !q.running && q.remaining.length > 0);
     this.part('experiments-continue').disabled = !canTrain;
   }
+}
+
+// rowLook is what the list shows of row: two rows with the same look draw the same.
+function rowLook(row) {
+  const r = row.record;
+  return [row.id, row.name, row.preset, row.kept, row.problem,
+    r && [r.status, lastTest(r)?.accuracy, r.wallMs, r.createdAt, r.error, r.weights.bytes, r.weights.problem]];
 }
 
 // focusIn notes the control in the list that has the focus, so that a redraw (each epoch writes
