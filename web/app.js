@@ -3,7 +3,9 @@
 import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
 import { loadFiles } from './datacache.js';
+import { download } from './download.js';
 import { EmbedDialog } from './embed-dialog.js';
+import { Experiments } from './experiments.js';
 import { clock, percent, plural, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
@@ -19,9 +21,6 @@ import { Trainer } from './trainer.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const mnistBytes = 11594722; // the four files, for messages before the workers say
-// stallMs is how long a download may go without a byte before it counts as stalled: on a slow
-// school network a chunk comes every second or so, never 15 s apart on a live connection.
-const stallMs = 15000;
 
 // quoted puts a value from the URL or a control in quotes for a message, cut short if it is long,
 // as Go's messages do (model/config.go).
@@ -815,7 +814,7 @@ runsSection.addEventListener('runs-import', async (e) => {
 });
 runsSection.addEventListener('runs-activate', (e) => makeCurrent(e.detail.id));
 runsSection.addEventListener('runs-compare', (e) => compare(e.detail.ids));
-runsSection.addEventListener('runs-experiments', (e) => experiments[e.detail.action]());
+runsSection.addEventListener('runs-experiments', (e) => experimentActions[e.detail.action]());
 
 // saveFile saves blob as a file named name (the browser's download).
 function saveFile(blob, name) {
@@ -899,31 +898,7 @@ const compareFigures = coalesced(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The notebook's experiments: its network, half the filters, and 4×4 kernels, one after the
-// other with the same seed and data (every other setting as in the form), then compared. The
-// queue survives a reload in localStorage, so that a stopped one can be continued.
-
-const queueKey = 'mnist-trainer.experiments';
-const experimentPresets = ['notebook', 'half-filters', 'kernel-4'];
-
-function loadQueue() {
-  try {
-    const q = JSON.parse(localStorage.getItem(queueKey) || 'null');
-    return q && Array.isArray(q.remaining) && q.base ? { ...q, running: false } : null;
-  } catch {
-    return null;
-  }
-}
-let queue = loadQueue(); // {base, testImages, remaining: [preset], done: [run id], running, paused, text}
-
-function saveQueue() {
-  try {
-    if (queue && (queue.remaining.length || queue.running)) localStorage.setItem(queueKey, JSON.stringify(queue));
-    else localStorage.removeItem(queueKey);
-  } catch {
-    // Without localStorage, a queue cannot be continued after a reload; it still runs.
-  }
-}
+// The notebook's experiments (experiments.js): three runs, then their comparison.
 
 // presetSettings are base with the architecture of preset name.
 function presetSettings(base, name) {
@@ -931,77 +906,51 @@ function presetSettings(base, name) {
   return { ...base, ...Object.fromEntries(presetKeys.map((k) => [k, p.values[k]])) };
 }
 
-// queueSeconds estimates the remaining runs of the queue from the measured speed.
-async function queueSeconds(q) {
-  let seconds = 0;
-  for (const name of q.remaining) {
-    const r = await request('describe', [presetSettings(q.base, name)]);
-    seconds += runSeconds(r.values, q.testImages, r.summary.macs);
-  }
-  return seconds;
-}
+const experiments = new Experiments({
+  run(name, base, testImages) {
+    fillSettings(presetSettings(base, name));
+    if (!('test-images' in locked)) $('test-images').value = String(testImages);
+    return train();
+  },
+  // The estimate asks Go for each network's multiply-adds (describe), and scales the measured speed.
+  async estimate(names, base, testImages) {
+    let seconds = 0;
+    for (const name of names) {
+      const r = await request('describe', [presetSettings(base, name)]);
+      seconds += runSeconds(r.values, testImages, r.summary.macs);
+    }
+    return { seconds, speed: estimatedSpeed(notebookMacs) };
+  },
+  title: (name) => presetTitle(name),
+  show: () => showQueue(),
+  done(ids) {
+    runsPanel.tick(ids);
+    runsPanel.message('The notebook’s experiments are done: here they are side by side.', 'ok');
+    compare(ids);
+  },
+});
 
 function showQueue() {
   // The experiments change the architecture: not where the course locked it.
   const archLocked = presetKeys.some((k) => k in locked);
-  runsPanel.showQueue(queue && { ...queue, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge && !archLocked });
+  const q = experiments.queue;
+  runsPanel.showQueue(q && { ...q, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge && !archLocked });
 }
 
-async function describeQueue(prefix) {
-  const seconds = await queueSeconds(queue).catch(() => 0);
-  const names = queue.remaining.map((n) => presetTitle(n)).join(', ');
-  queue.text = `${prefix}${names ? ` Still to run: ${names}` : ''}${seconds ? `, about ${roughDuration(seconds)} at ${Math.round(estimatedSpeed(notebookMacs))} images/s for the notebook network` : ''}.`;
-  showQueue();
-}
-
-// The queue's actions, as the Runs panel names them.
-const experiments = {
-  async start() {
-    if (state.training || testImages() < 0) return;
-    const base = formSettings();
-    queue = { base, testImages: testImages(), remaining: [...experimentPresets], done: [], running: false, paused: false, text: '' };
-    await this.continue();
+// The queue's actions, as the Runs panel names them. Pause and Stop are the run's own buttons:
+// the same state, the same status line.
+const experimentActions = {
+  start() {
+    if (!state.training && testImages() >= 0) experiments.start(formSettings(), testImages());
   },
-  async continue() {
-    if (!queue || state.training) return;
-    queue.running = true;
-    queue.paused = false;
-    saveQueue();
-    while (queue.remaining.length) {
-      const name = queue.remaining[0];
-      const total = queue.done.length + queue.remaining.length;
-      await describeQueue(`Experiments: run ${queue.done.length + 1} of ${total}, ${presetTitle(name)}.`);
-      fillSettings(presetSettings(queue.base, name));
-      if (!('test-images' in locked)) $('test-images').value = String(queue.testImages);
-      const result = await train();
-      if (!result || result.status !== 'finished') {
-        queue.running = false;
-        queue.paused = false;
-        saveQueue();
-        const why = !result ? 'a setting was refused' : result.status === 'stopped' ? 'stopped' : `the run ${result.status}`;
-        await describeQueue(`Experiments ${why === 'stopped' ? 'stopped' : `stopped: ${why}`}; Continue runs ${presetTitle(name)} again.`);
-        return;
-      }
-      queue.done.push(result.row.id);
-      queue.remaining.shift();
-      saveQueue();
-    }
-    queue.running = false;
-    const done = queue.done;
-    queue = null;
-    saveQueue();
-    showQueue();
-    runsPanel.tick(done);
-    runsPanel.message('The notebook’s experiments are done: here they are side by side.', 'ok');
-    compare(done);
+  continue() {
+    if (!state.training) experiments.continue();
   },
-  async pause() {
-    if (!queue || !state.training) return;
-    $('pause').click(); // the run's own Pause and Resume: the same state, the same status
+  pause() {
+    if (experiments.queue && state.training) $('pause').click();
   },
-  async stop() {
-    if (!queue || !state.training) return;
-    $('stop').click();
+  stop() {
+    if (experiments.queue && state.training) $('stop').click();
   },
 };
 
@@ -1145,93 +1094,6 @@ function showDownload(loaded, total) {
   $('download-text').textContent = `${mb(loaded)} / ${mb(total)} MB`;
 }
 
-// download fetches the four MNIST files, showing progress at most ten times a second. A retry
-// (again) bypasses the HTTP cache, in case it holds a damaged copy. The first file that fails
-// stops the others, with an error that names it and says what went wrong: no answer, an HTTP
-// error, a connection cut midway, or a size other than the one expected. (Go then checks the
-// SHA-256 of each.)
-async function download(files, again) {
-  const total = files.reduce((sum, f) => sum + f.size, 0);
-  const loaded = {};
-  let lastShown = 0;
-  const show = (force) => {
-    const now = performance.now();
-    if (!force && now - lastShown < 100) return;
-    lastShown = now;
-    showDownload(Object.values(loaded).reduce((a, b) => a + b, 0), total);
-  };
-  const stop = new AbortController();
-  const bytes = (n) => `${n.toLocaleString('en')} bytes`;
-  const one = async (file) => {
-    const failed = (what) => new Error(`Could not download ${file.name}: ${what}.`);
-    // A connection that stays open without sending anything would wait forever: each file is
-    // given stallMs without a byte, from the request and after every chunk.
-    const stalled = new AbortController();
-    let n = 0;
-    let watchdog = 0;
-    const watch = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => stalled.abort(), stallMs);
-    };
-    const signal = AbortSignal.any([stop.signal, stalled.signal]);
-    const why = (err) => (stalled.signal.aborted
-      ? `nothing arrived for ${stallMs / 1000} s after ${bytes(n)} of ${bytes(file.size)} (the connection stalled)`
-      : null) || err.message;
-    let response;
-    watch();
-    try {
-      response = await fetch('data/' + file.name, { cache: again ? 'reload' : 'default', signal });
-    } catch (err) {
-      clearTimeout(watchdog);
-      throw failed(stalled.signal.aborted ? why(err) : `no answer from the server (${err.message})`);
-    }
-    if (!response.ok) {
-      throw failed(`the server answered ${response.status} ${response.statusText}`.trimEnd());
-    }
-    const reader = response.body.getReader();
-    const chunks = [];
-    let tooLong = false;
-    loaded[file.name] = 0;
-    try {
-      for (;;) {
-        watch();
-        const { done, value } = await reader.read();
-        if (done) break;
-        n += value.length;
-        if (n > file.size) {
-          tooLong = true; // a wrong file, or a server that never stops: read no more of it
-          reader.cancel().catch(() => {});
-          break;
-        }
-        chunks.push(value);
-        loaded[file.name] = n;
-        show(false);
-      }
-    } catch (err) {
-      throw failed(stalled.signal.aborted ? why(err) : `the connection broke after ${n.toLocaleString('en')} of ${bytes(file.size)} (${err.message})`);
-    } finally {
-      clearTimeout(watchdog);
-    }
-    if (tooLong) throw failed(`the server sent more than its ${bytes(file.size)}`);
-    if (n < file.size) throw failed(`the download ended after ${n.toLocaleString('en')} of ${bytes(file.size)}`);
-    const data = new Uint8Array(n);
-    let at = 0;
-    for (const c of chunks) {
-      data.set(c, at);
-      at += c.length;
-    }
-    return [file.name, data];
-  };
-  try {
-    const result = Object.fromEntries(await Promise.all(files.map(one)));
-    show(true);
-    return result;
-  } catch (err) {
-    stop.abort(); // the other files are not needed now
-    throw err;
-  }
-}
-
 // loadData downloads MNIST once and gives every worker a copy, which Go checks (size, SHA-256)
 // and parses. Nothing is trained on unless all four files pass.
 async function loadData(again) {
@@ -1244,7 +1106,7 @@ async function loadData(again) {
     if (mnist && !again) {
       files = mnist;
     } else {
-      const r = await loadFiles(state.info.files, download, again);
+      const r = await loadFiles(state.info.files, (files, again) => download(files, { again, onProgress: showDownload }), again);
       files = r.files;
       timings.cachedFiles = r.cached;
     }
@@ -1336,7 +1198,8 @@ window.__mnist = Object.freeze({
     return { series: comparePanel.chart.data, rows: comparePanel.part('table').tBodies[0].rows.length, figures: comparePanel.part('figures').children.length };
   },
   get queue() {
-    return queue ? { remaining: [...queue.remaining], done: [...queue.done], running: queue.running } : null;
+    const q = experiments.queue;
+    return q ? { remaining: [...q.remaining], done: [...q.done], running: q.running } : null;
   },
   crashWorker: (i, how) => trainer.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
 });
