@@ -1,12 +1,14 @@
-// The page: controls, chart, report, drawing pad and visualisations. All the work happens in Web
-// Workers (worker.js, started by workers.js); the messages are specified in protocol.md.
+// The page: it wires the trainer (its workers, trainer.js) to the panels, each a module of its
+// own that shows what it is given and says what the student asked for. This module holds the
+// page's state, the run under way and the host link. All the work happens in Web Workers
+// (worker.js, started by workers.js); the messages are specified in protocol.md.
 import { LossChart } from './chart.js';
 import { ComparePanel } from './compare.js';
 import { loadFiles } from './datacache.js';
 import { download } from './download.js';
 import { EmbedDialog } from './embed-dialog.js';
 import { Experiments } from './experiments.js';
-import { clock, percent, plural, roughDuration } from './format.js';
+import { clock, percent, plural, quoted, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
 import { DrawPad } from './pad.js';
@@ -15,19 +17,13 @@ import { FeaturesPanel, KernelsPanel } from './visuals.js';
 import { ModelPanel, WeightsPanel } from './weights.js';
 import { Runs } from './recorder.js';
 import { RunsPanel } from './runs.js';
+import { SettingsForm } from './settings.js';
 import { lastTest as recordTest } from './store.js';
 import { Trainer } from './trainer.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const mnistBytes = 11594722; // the four files, for messages before the workers say
-
-// quoted puts a value from the URL or a control in quotes for a message, cut short if it is long,
-// as Go's messages do (model/config.go).
-const quoted = (text) => {
-  const chars = [...text];
-  return chars.length > 40 ? `${JSON.stringify(`${chars.slice(0, 40).join('')}…`)} (${chars.length} characters)` : JSON.stringify(text);
-};
 
 // ---------------------------------------------------------------------------------------------
 // Talking to the workers: a team of them trains together (workers.js); worker 0 answers the rest.
@@ -138,111 +134,8 @@ const visible = (panel) => !document.querySelector(`[data-panel="${panel}"]`).hi
 // ---------------------------------------------------------------------------------------------
 // Settings: one control per model setting (info.fields), the preset picker and test-images.
 
-let presetKeys = []; // the settings in which presets differ: choosing a preset sets only these
-
-function buildSettings(info) {
-  const select = $('preset');
-  for (const p of info.presets) select.add(new Option(p.title, p.name));
-  select.add(new Option('Custom', ''));
-  presetKeys = info.fields.map((f) => f.key)
-    .filter((k) => info.presets.some((p) => p.values[k] !== info.presets[0].values[k]));
-
-  const box = $('fields');
-  for (const f of info.fields) {
-    const div = document.createElement('div');
-    div.className = 'field';
-    const label = document.createElement('label');
-    label.htmlFor = `f-${f.key}`;
-    label.innerHTML = '<code></code>';
-    label.firstChild.textContent = f.key;
-    const input = document.createElement('input');
-    input.id = `f-${f.key}`;
-    input.name = f.key;
-    input.type = 'text';
-    input.spellcheck = false;
-    input.autocomplete = 'off';
-    // Phone keyboards: digits only where a value is a plain count ("1e-12", "-3" and "32,64,128" need more).
-    input.inputMode = f.key === 'lr' ? 'decimal' : ['filters', 'dense', 'epsilon', 'seed'].includes(f.key) ? 'text' : 'numeric';
-    input.value = f.value;
-    input.setAttribute('aria-describedby', `f-${f.key}-hint f-${f.key}-error`);
-    const hint = document.createElement('p');
-    hint.className = 'hint';
-    hint.id = `f-${f.key}-hint`;
-    hint.textContent = f.usage;
-    const error = document.createElement('p');
-    error.className = 'error';
-    error.id = `f-${f.key}-error`;
-    error.hidden = true;
-    div.append(label, input, hint, error);
-    box.append(div);
-  }
-}
-
-function formSettings() {
-  return Object.fromEntries(state.info.fields.map((f) => [f.key, $(`f-${f.key}`).value]));
-}
-
-// fillSettings puts values into the controls, except the settings the course locked.
-function fillSettings(values) {
-  for (const [key, value] of Object.entries(values)) {
-    const input = $(`f-${key}`);
-    if (input && !(key in locked)) input.value = value;
-  }
-  matchPreset();
-}
-
-// locked holds the settings the course fixed (lock=), key -> value: the value the URL or its
-// preset gave. Their controls are disabled, and nothing the student, the host page, a preset, a
-// stored run or a weights file does changes them.
-const locked = {};
-
-// lockKeys reads lock=: setting names, comma-separated, or all.
-function lockKeys(info) {
-  const text = params.get('lock');
-  if (!text) return [];
-  const known = [...info.fields.map((f) => f.key), 'test-images'];
-  const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
-  if (keys.includes('all')) return known;
-  for (const k of keys) {
-    if (!known.includes(k)) throw new Error(`lock: ${quoted(k)} is not a setting; the settings are ${known.join(', ')}, or all.`);
-  }
-  return keys;
-}
-
-// lockSettings fixes keys at the values the workers accepted from the URL, and says so under
-// each control.
-function lockSettings(keys) {
-  for (const key of keys) {
-    const input = key === 'test-images' ? $('test-images') : $(`f-${key}`);
-    locked[key] = key === 'test-images' ? input.value : state.values[key];
-    input.disabled = true;
-    input.title = 'Set by the course';
-    const hint = $(`${input.id}-hint`);
-    if (hint) hint.textContent += ' · set by the course';
-  }
-  // A preset changes the architecture: with any of its settings locked, the picker is too.
-  if (presetKeys.some((k) => k in locked)) {
-    $('preset').disabled = true;
-    $('preset-hint').textContent = 'Set by the course.';
-  }
-}
-
-// lockProblem is the message refusing a change of a locked setting in values ('' if none).
-function lockProblem(values) {
-  for (const [key, value] of Object.entries(values)) {
-    if (key in locked && String(value) !== locked[key]) {
-      return Object.assign(new Error(`${key}: the course fixed it at ${locked[key]}, so it cannot be ${quoted(String(value))}`), { key });
-    }
-  }
-  return null;
-}
-
-// matchPreset shows the preset whose architecture the settings have, or Custom.
-function matchPreset() {
-  const v = formSettings();
-  const p = state.info.presets.find((p) => presetKeys.every((k) => p.values[k] === v[k]));
-  $('preset').value = p ? p.name : '';
-}
+// The settings form (settings.js).
+const form = new SettingsForm($('settings'));
 
 // settingsProblem is the message of the setting that stops a run, while there is one.
 // urlProblem is the message of the URL's refused setting, until the student changes a setting:
@@ -253,25 +146,13 @@ let urlProblem = '';
 // showSettingError shows a refused setting: under its control and in the status line.
 function showSettingError(err) {
   clearSettingErrors();
-  markSetting(err.key, err.message);
+  form.mark(err.key, err.message);
   settingsProblem = err.message;
   setStatus(`Check the settings: ${err.message}`, 'error');
 }
 
-// markSetting puts message under the control of setting key, if there is one.
-function markSetting(key, message) {
-  const id = key && ($(`f-${key}`) ? `f-${key}` : key);
-  const input = id && $(id);
-  const box = id && $(`${id}-error`);
-  if (!input || !box) return;
-  input.setAttribute('aria-invalid', 'true');
-  box.textContent = message;
-  box.hidden = false;
-}
-
 function clearSettingErrors() {
-  for (const el of document.querySelectorAll('#settings [aria-invalid]')) el.removeAttribute('aria-invalid');
-  for (const el of document.querySelectorAll('#settings .error')) el.hidden = true;
+  form.clearErrors();
   settingsProblem = '';
   urlProblem = '';
 }
@@ -283,7 +164,7 @@ async function configure(settings, fill) {
     const wasRefused = settingsProblem !== '';
     clearSettingErrors();
     if (wasRefused && !state.training) setStatus(state.loaded ? 'Ready to train.' : 'Loading MNIST…');
-    if (fill) fillSettings(r.values);
+    if (fill) form.fill(r.values);
     state.values = r.values;
     state.macs = r.summary.macs;
     state.params = r.summary.total;
@@ -309,9 +190,10 @@ function showMemory(memory) {
   updateControls();
 }
 
+// testImages is the number of test images to evaluate after each epoch, or -1 after showing
+// why the control's value is refused.
 function testImages() {
-  const input = $('test-images');
-  const text = input.value.trim();
+  const text = form.testImagesText;
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > 10000) {
     showSettingError({ key: 'test-images', message: `test-images: ${quoted(text)} must be a whole number from 0 to 10000 (0 = all).` });
@@ -324,31 +206,30 @@ let configureTimer = 0;
 $('settings').addEventListener('input', (e) => {
   urlProblem = '';
   if (e.target.id === 'preset') return;
-  matchPreset();
+  form.matchPreset();
   clearTimeout(configureTimer);
   configureTimer = setTimeout(() => {
     if (e.target.id === 'test-images') {
-      if (testImages() >= 0) configure(formSettings(), false);
+      if (testImages() >= 0) configure(form.values(), false);
     } else {
-      configure(formSettings(), false);
+      configure(form.values(), false);
     }
   }, 250);
 });
 
 $('preset').addEventListener('change', () => {
-  const p = state.info.presets.find((p) => p.name === $('preset').value);
-  if (!p) return;
-  fillSettings(Object.fromEntries(presetKeys.map((k) => [k, p.values[k]])));
-  configure(formSettings(), false);
+  const architecture = form.presetValues(form.preset);
+  if (!architecture) return;
+  form.fill(architecture);
+  configure(form.values(), false);
 });
 
 // The quick run: 160 steps of 64 images, then the loss and the test accuracy on 1,000 images
 // each. On the reference 2-core machine (about 300 images/s with the SIMD kernels) that is
 // about 35 s of training and 4 s of evaluation, and the network reaches 90–93% (BENCHMARKS.md).
 $('quick').addEventListener('click', () => {
-  fillSettings({ 'train-images': '10240', 'loss-images': '1000', epochs: '1', batch: '64' });
-  if (!('test-images' in locked)) $('test-images').value = '1000';
-  configure(formSettings(), false);
+  form.fill({ 'train-images': '10240', 'loss-images': '1000', epochs: '1', batch: '64', 'test-images': '1000' });
+  configure(form.values(), false);
 });
 
 // typicalSpeed is the notebook network's training speed in one worker on the reference 2-core
@@ -391,7 +272,7 @@ function updateEstimate() {
   const epochs = Number(values.epochs);
   const { perEpoch } = runShape(values);
   const speed = estimatedSpeed();
-  const seconds = runSeconds(values, Math.max(0, Number($('test-images').value) || 0), state.macs);
+  const seconds = runSeconds(values, Math.max(0, Number(form.testImagesText) || 0), state.macs);
   $('estimate').textContent =
     `${epochs} × ${perEpoch.toLocaleString('en')} steps of ${batch} images. ` +
     `About ${roughDuration(seconds)} at ${speed < 10 ? speed.toPrecision(2) : Math.round(speed)} images/s` +
@@ -430,14 +311,14 @@ async function train() {
   timings.train = Math.round(performance.now());
   delete timings.firstProgress;
   const n = testImages();
-  if (n < 0 || !(await configure(formSettings(), false))) return null;
+  if (n < 0 || !(await configure(form.values(), false))) return null;
   state.training = true;
   state.runMacs = state.macs; // the speeds of this run are of this network
   state.paused = false;
   const before = state.currentRunId; // current again if the run diverges
   const { perEpoch, totalSteps } = runShape(state.values);
   const row = runs.begin({
-    settings: { ...state.values }, preset: $('preset').value, testImages: n,
+    settings: { ...state.values }, preset: form.preset, testImages: n,
     workers: trainer.count, kernels: state.info.kernels, kernelList: state.info.kernelList,
     params: state.params, macs: state.macs, stepsPerEpoch: perEpoch, totalSteps,
   });
@@ -467,7 +348,7 @@ async function train() {
     if (status === 'diverged') state.currentRunId = before; // the model from before the run is back
     if (!trainer.failing) {
       setStatus(`Training failed: ${sentence(err.message)}`, 'error');
-      markSetting(err.key, err.message); // a run that diverged: the learning rate
+      form.mark(err.key, err.message); // a run that diverged: the learning rate
     }
   } finally {
     training = null;
@@ -733,8 +614,8 @@ weightsPanel.section.addEventListener('weights-import', async (e) => {
       throw new Error(`weights file: ${mb(file.size)} MB, more than any weights file of this trainer (at most ${mb(state.info.maxWeightsBytes)} MB)`);
     }
     const data = new Uint8Array(await file.arrayBuffer());
-    const r = await request('importWeights', [data, { locked }], [data.buffer]);
-    fillSettings(r.values);
+    const r = await request('importWeights', [data, { locked: form.locked }], [data.buffer]);
+    form.fill(r.values);
     clearSettingErrors();
     state.values = r.values;
     showSummary(r.summary);
@@ -836,12 +717,11 @@ async function makeCurrent(id) {
   const r = row.record;
   try {
     const bytes = (await runs.weightsOf(id)).slice(); // a copy, moved to the worker
-    const reply = await request('importWeights', [bytes, { locked }], [bytes.buffer]);
-    fillSettings(r.settings);
-    if (!('test-images' in locked)) $('test-images').value = String(r.testImages);
+    const reply = await request('importWeights', [bytes, { locked: form.locked }], [bytes.buffer]);
+    form.fill({ ...r.settings, 'test-images': r.testImages });
     clearSettingErrors();
     state.values = reply.values;
-    await configure(formSettings(), false);
+    await configure(form.values(), false);
   } catch (err) {
     runsPanel.message(`Could not make “${row.name}” current: ${err.message}. The current model is unchanged.`, 'error');
     return;
@@ -901,15 +781,11 @@ const compareFigures = coalesced(async () => {
 // The notebook's experiments (experiments.js): three runs, then their comparison.
 
 // presetSettings are base with the architecture of preset name.
-function presetSettings(base, name) {
-  const p = state.info.presets.find((p) => p.name === name);
-  return { ...base, ...Object.fromEntries(presetKeys.map((k) => [k, p.values[k]])) };
-}
+const presetSettings = (base, name) => ({ ...base, ...form.presetValues(name) });
 
 const experiments = new Experiments({
   run(name, base, testImages) {
-    fillSettings(presetSettings(base, name));
-    if (!('test-images' in locked)) $('test-images').value = String(testImages);
+    form.fill({ ...presetSettings(base, name), 'test-images': testImages });
     return train();
   },
   // The estimate asks Go for each network's multiply-adds (describe), and scales the measured speed.
@@ -932,16 +808,16 @@ const experiments = new Experiments({
 
 function showQueue() {
   // The experiments change the architecture: not where the course locked it.
-  const archLocked = presetKeys.some((k) => k in locked);
   const q = experiments.queue;
-  runsPanel.showQueue(q && { ...q, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge && !archLocked });
+  runsPanel.showQueue(q && { ...q, paused: state.paused }, { canTrain: state.loaded && !state.training && !state.tooLarge && !form.archLocked });
 }
 
 // The queue's actions, as the Runs panel names them. Pause and Stop are the run's own buttons:
 // the same state, the same status line.
 const experimentActions = {
   start() {
-    if (!state.training && testImages() >= 0) experiments.start(formSettings(), testImages());
+    const n = state.training ? -1 : testImages();
+    if (n >= 0) experiments.start(form.values(), n);
   },
   continue() {
     if (!state.training) experiments.continue();
@@ -974,19 +850,18 @@ const host = new HostLink(async ({ command, settings }) => {
       const known = new Set([...state.info.fields.map((f) => f.key), 'preset', 'test-images']);
       const unknown = Object.keys(settings).filter((k) => !known.has(k));
       if (unknown.length) throw new Error(`configure: ${quoted(unknown[0])} is not a setting; the settings are ${[...known].join(', ')}`);
-      const next = { ...formSettings() };
+      const next = { ...form.values() };
       if (settings.preset !== undefined) {
-        const p = state.info.presets.find((p) => p.name === String(settings.preset));
-        if (!p) throw Object.assign(new Error(`preset: ${quoted(String(settings.preset))} is not a preset; the presets are ${state.info.presets.map((p) => p.name).join(', ')}`), { key: 'preset' });
-        for (const k of presetKeys) next[k] = p.values[k];
+        const architecture = form.presetValues(String(settings.preset));
+        if (!architecture) throw Object.assign(new Error(`preset: ${quoted(String(settings.preset))} is not a preset; the presets are ${state.info.presets.map((p) => p.name).join(', ')}`), { key: 'preset' });
+        Object.assign(next, architecture);
       }
-      for (const [k, v] of Object.entries(settings)) if (k !== 'preset' && k !== 'test-images') next[k] = String(v);
-      const refused = lockProblem({ ...next, ...(settings['test-images'] !== undefined ? { 'test-images': settings['test-images'] } : {}) });
+      for (const [k, v] of Object.entries(settings)) if (k !== 'preset') next[k] = String(v); // test-images too
+      const refused = form.lockProblem(next);
       if (refused) throw refused;
-      if (settings['test-images'] !== undefined) $('test-images').value = String(settings['test-images']);
-      fillSettings(next);
-      if (testImages() < 0 || !(await configure(formSettings(), false))) {
-        throw Object.assign(new Error(settingsProblem || 'configure: the settings were refused'), { key: document.querySelector('#settings [aria-invalid]')?.name || '' });
+      form.fill(next);
+      if (testImages() < 0 || !(await configure(form.values(), false))) {
+        throw Object.assign(new Error(settingsProblem || 'configure: the settings were refused'), { key: form.invalidKey });
       }
       host.post('configured', { settings: state.values });
       return;
@@ -999,16 +874,16 @@ const host = new HostLink(async ({ command, settings }) => {
 // The Embed dialog's code: the URL parameters of the settings on the page now, those that differ
 // from the notebook's (a preset by its name).
 const embedDialog = new EmbedDialog($('embed-dialog'), () => {
-  const values = formSettings();
+  const values = form.values();
   const pairs = [];
-  const preset = $('preset').value;
+  const preset = form.preset;
   if (preset && preset !== state.info.presets[0].name) pairs.push(['preset', preset]);
   const base = preset ? state.info.presets.find((p) => p.name === preset).values : {};
   for (const f of state.info.fields) {
     const def = base[f.key] ?? f.value;
     if (values[f.key] !== def) pairs.push([f.key, values[f.key]]);
   }
-  if ($('test-images').value.trim() !== '1000') pairs.push(['test-images', $('test-images').value.trim()]);
+  if (form.testImagesText !== '1000') pairs.push(['test-images', form.testImagesText]);
   return pairs;
 });
 $('embed').addEventListener('click', () => {
@@ -1063,19 +938,19 @@ trainer.addEventListener('ready', async ({ detail: m }) => {
   state.ready = true;
   updateControls();
   if (restart) {
-    await configure(formSettings(), false); // the settings as the student left them
+    await configure(form.values(), false); // the settings as the student left them
   } else {
-    buildSettings(m.info);
-    if (params.has('test-images')) $('test-images').value = params.get('test-images');
+    form.build(m.info);
+    if (params.has('test-images')) form.control('test-images').value = params.get('test-images');
     if (!(await configure(location.search, true))) {
       // Show what the URL asked for, so the student sees the value to fix.
-      for (const [key, value] of params) if ($(`f-${key}`)) $(`f-${key}`).value = value;
+      for (const [key, value] of params) if (form.control(key)) form.control(key).value = value;
     } else if (params.has('test-images')) {
       testImages(); // shows a bad value
     }
     urlProblem = settingsProblem;
     try {
-      lockSettings(lockKeys(m.info));
+      form.lock(form.lockKeys(params.get('lock')), state.values);
     } catch (err) {
       urlProblem = err.message; // Train refuses until the page is opened with a good lock
       setStatus(`Check the settings: ${err.message}`, 'error');

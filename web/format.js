@@ -1,5 +1,14 @@
 // How the page writes numbers and times for people: one place, so every panel says them alike.
 
+/**
+ * quoted puts a value from the URL or a control in quotes for a message, cut short if it is
+ * long, as Go's messages do (model/config.go).
+ */
+export function quoted(text) {
+  const chars = [...text];
+  return chars.length > 40 ? `${JSON.stringify(`${chars.slice(0, 40).join('')}…`)} (${chars.length} characters)` : JSON.stringify(text);
+}
+
 /** percent writes a share 0..1 as "93.4%". */
 export const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
