@@ -47,7 +47,6 @@ export class Experiments {
       const result = await this.page.run(name, q.base, q.testImages);
       if (!result || result.status !== 'finished') {
         q.running = false;
-        this.save();
         const why = !result ? 'stopped: a setting was refused' : result.status === 'stopped' ? 'stopped' : `stopped: the run ${result.status}`;
         await this.describe(`Experiments ${why}; Continue runs ${this.page.title(name)} again.`);
         return;
@@ -62,13 +61,15 @@ export class Experiments {
     this.page.done(q.done);
   }
 
-  // describe sets the queue's text: prefix, what is still to run, and how long that should take.
+  // describe sets the queue's text: prefix, what is still to run, and how long that should take;
+  // and keeps the queue, so that a reload shows what it said.
   async describe(prefix) {
     const q = this.queue;
     const { seconds, speed } = await this.page.estimate(q.remaining, q.base, q.testImages).catch(() => ({ seconds: 0 }));
     const names = q.remaining.map((n) => this.page.title(n)).join(', ');
     q.text = `${prefix}${names ? ` Still to run: ${names}` : ''}` +
       `${seconds ? `, about ${roughDuration(seconds)} at ${Math.round(speed)} images/s for the notebook network` : ''}.`;
+    this.save();
     this.page.show();
   }
 
