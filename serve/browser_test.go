@@ -169,9 +169,27 @@ func (p *page) text(tb testing.TB, sel string) string {
 	return eval[string](tb, p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
 }
 
+// click clicks the element sel, as a person would.
 func (p *page) click(tb testing.TB, sel string) {
 	tb.Helper()
-	p.do(tb, chromedp.Click(chromedp.CSS(sel)))
+	// chromedp finds the element, then asks for its box, then clicks there. A page that draws
+	// the element again in between (the Runs list does after a run changes) leaves it a node id
+	// that is gone, though a person's click on that spot lands on the new element: find it again.
+	for try := 0; ; try++ {
+		ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			if try > 0 {
+				tb.Logf("clicking %s: found it again %d times (it was drawn again meanwhile)", sel, try)
+			}
+			return
+		}
+		if try == 5 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			tb.Fatalf("clicking %s: %v", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // probabilities returns what the bars show for the drawing, and how many updates they have had.
