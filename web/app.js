@@ -797,7 +797,7 @@ const experiments = new Experiments({
     }
     return { seconds, speed: estimatedSpeed(notebookMacs) };
   },
-  title: (name) => presetTitle(name),
+  title: presetTitle,
   show: () => showQueue(),
   done(ids) {
     runsPanel.tick(ids);
@@ -816,7 +816,8 @@ function showQueue() {
 // the same state, the same status line.
 const experimentActions = {
   start() {
-    const n = state.training ? -1 : testImages();
+    if (state.training) return;
+    const n = testImages();
     if (n >= 0) experiments.start(form.values(), n);
   },
   continue() {

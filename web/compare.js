@@ -7,6 +7,7 @@
 import { CompareChart, runColors } from './chart.js';
 import { drawImage, layerFigure } from './images.js';
 import { lastTest } from './store.js';
+import { columnHeads } from './table.js';
 import { wall } from './format.js';
 
 const shown = 3; // kernels and feature maps per conv layer, as in the notebook's figures
@@ -52,16 +53,7 @@ export class ComparePanel {
 
   showTable() {
     const table = this.part('table');
-    const head = table.tHead;
-    head.replaceChildren();
-    const hr = head.insertRow();
-    const cols = ['run', 'test accuracy', 'macro F1', 'weighted F1', ...Array.from({ length: 10 }, (_, d) => `F1 ${d}`), 'parameters', 'images/s', 'wall time'];
-    for (const c of cols) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.textContent = c;
-      hr.append(th);
-    }
+    columnHeads(table, ['run', 'test accuracy', 'macro F1', 'weighted F1', ...Array.from({ length: 10 }, (_, d) => `F1 ${d}`), 'parameters', 'images/s', 'wall time']);
     const body = table.tBodies[0];
     body.replaceChildren();
     const f2 = (x) => (x == null ? '–' : x.toFixed(3));

@@ -3,6 +3,7 @@
 // predicted} and shows what it is given (showCell). Neither knows where results come from.
 import { percent, plural } from './format.js';
 import { drawImage } from './images.js';
+import { columnHeads, headerCell } from './table.js';
 
 
 /** ReportPanel is sklearn's classification_report, as a table and as text. */
@@ -22,10 +23,7 @@ export class ReportPanel {
     const row = (name, m, cls) => {
       const tr = body.insertRow();
       if (cls) tr.className = cls;
-      const th = document.createElement('th');
-      th.scope = 'row';
-      th.textContent = name;
-      tr.append(th);
+      tr.append(headerCell(name, 'row'));
       for (const v of m) tr.insertCell().textContent = v;
     };
     const f = (x) => x.toFixed(2);
@@ -78,27 +76,15 @@ export class ConfusionPanel {
   // show draws matrix (rows: the true digit, columns: the predicted one).
   show(matrix) {
     const table = this.$('confusion');
-    const head = table.tHead;
-    head.replaceChildren();
-    const hr = head.insertRow();
     const corner = document.createElement('th');
     corner.innerHTML = '<span class="visually-hidden">true digit, predicted digit</span>';
-    hr.append(corner);
-    for (let p = 0; p < 10; p++) {
-      const th = document.createElement('th');
-      th.scope = 'col';
-      th.textContent = p;
-      hr.append(th);
-    }
+    columnHeads(table, Array.from({ length: 10 }, (_, p) => p), corner);
     const body = table.tBodies[0];
     body.replaceChildren();
     matrix.forEach((row, t) => {
       const total = row.reduce((a, b) => a + b, 0) || 1;
       const tr = body.insertRow();
-      const th = document.createElement('th');
-      th.scope = 'row';
-      th.textContent = t;
-      tr.append(th);
+      tr.append(headerCell(String(t), 'row'));
       row.forEach((count, p) => {
         const button = document.createElement('button');
         button.type = 'button';

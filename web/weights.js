@@ -1,6 +1,7 @@
 // The Model and Weights panels. The Model panel shows a configuration's summary (protocol.md,
 // Summary); the Weights panel says weights-export and weights-import {file} as CustomEvents and
 // shows what came of them. Neither talks to the workers.
+import { headerCell } from './table.js';
 
 /** ModelPanel lists the trainable parameters of each layer of the configured network. */
 export class ModelPanel {
@@ -13,20 +14,14 @@ export class ModelPanel {
     body.replaceChildren();
     for (const l of summary.layers) {
       const tr = body.insertRow();
-      const th = document.createElement('th');
-      th.scope = 'row';
-      th.textContent = l.name;
-      tr.append(th);
+      tr.append(headerCell(l.name, 'row'));
       tr.insertCell().textContent = l.shapes;
       tr.insertCell().textContent = l.params.toLocaleString('en');
     }
     const foot = this.table.tFoot;
     foot.replaceChildren();
     const tr = foot.insertRow();
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = 'total';
-    tr.append(th, document.createElement('td'));
+    tr.append(headerCell('total', 'row'), document.createElement('td'));
     tr.insertCell().textContent = summary.total.toLocaleString('en');
   }
 }
