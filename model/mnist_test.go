@@ -328,6 +328,29 @@ func TestParseTruncatedMaxCountSmallAlloc(t *testing.T) {
 	}
 }
 
+// TestParseRealImagesAllocateOnce checks that the training images, parsed from the whole gzipped
+// file in memory as the browser worker and the native tools do, take one buffer of their size: the
+// gzip trailer confirms the header, so the buffer is not grown by doubling (32 MB and 47 MB at once).
+func TestParseRealImagesAllocateOnce(t *testing.T) {
+	data := readMNISTFile(t, TrainImagesFile)
+	want := 60000 * ImageSize * ImageSize
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	images, _, _, _, err := ParseImages(bytes.NewReader(data))
+	runtime.ReadMemStats(&after)
+	if err != nil || len(images) != want {
+		t.Fatalf("ParseImages: %d bytes, %v", len(images), err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > uint64(want)+8<<20 {
+		t.Errorf("allocated %d bytes for %d bytes of images, want at most 8 MiB more (the decompressor's own buffers); growing it took 116 MB", n, want)
+	}
+
+	// A trailer that disagrees with the header (here, one that was cut off along with the data)
+	// gets the growing buffer, and the truncation is reported as before.
+	_, _, _, _, err = ParseImages(bytes.NewReader(data[:len(data)/2]))
+	wantErr(t, err, "truncated: got")
+}
+
 func TestDataset(t *testing.T) {
 	d := &Dataset{Images: tinyPixels(3), Labels: []byte{4, 5, 6}, Rows: 28, Cols: 28}
 	if d.Len() != 3 {

@@ -111,7 +111,9 @@ func newTrainer() (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &trainer{backend: backend, cfg: cfg, current: m}, nil
+	t := &trainer{backend: backend, cfg: cfg, current: m}
+	t.limitMemory() // before loadData, whose parsing is the first peak
+	return t, nil
 }
 
 // info is what the page needs to build its controls and fetch the data.
@@ -305,6 +307,7 @@ func (t *trainer) jsConfigure(args []safejs.Value) (any, error) {
 	// A configuration too large for the tab's memory is taken, so that the page can show its
 	// summary and why it is refused (summary.memory.refusal); train refuses it.
 	t.cfg = cfg
+	t.limitMemory()
 	return newConfigResult(cfg), nil
 }
 
@@ -961,6 +964,7 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 		return nil, errors.New("stop the training run before importing weights")
 	}
 	t.current, t.cfg, t.eval = m, m.Config(), nil
+	t.limitMemory()
 	return newConfigResult(m.Config()), nil
 }
 
