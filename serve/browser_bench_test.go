@@ -28,7 +28,7 @@ func TestBrowserBench(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
 		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBench -v ./serve")
 	}
-	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)"}.Emit
+	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)", Engine: "chromium"}.Emit
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		t.Logf("load average before: %s", strings.TrimSpace(string(load)))
 	}
@@ -204,7 +204,7 @@ func TestBrowserBenchExperiments(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
 		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./serve")
 	}
-	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)"}.Emit
+	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)", Engine: "chromium"}.Emit
 	p := openBrowser(t)
 	p.open(t, "")
 	workers := eval[int](t, p, `window.__mnist.workers`)
