@@ -90,10 +90,10 @@ type Model struct {
 	vars    map[string]*mlctx.Variable // by ParamSpec.Name
 	adam    *adamState                 // the optimiser's moments (adam.go)
 
-	featureExec            *mlctx.Exec
-	evalGraphs             execsBySize  // logProbs' graphs, by batch size
-	shards                 *shardGraphs // built on the first sharded step
-	native                 bool         // see nativeOps
+	featureExec *mlctx.Exec
+	evalGraphs  execsBySize  // logProbs' graphs, by batch size
+	shards      *shardGraphs // built on the first sharded step
+	native      bool         // see nativeOps
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
 	// On simplego, whose "device" is this process's memory, it would only double the dataset.
