@@ -93,6 +93,7 @@ type Model struct {
 	featureExec *mlctx.Exec
 	evalGraphs  execsBySize  // logProbs' graphs, by batch size
 	shards      *shardGraphs // built on the first sharded step
+	soloExec    *mlctx.Exec  // a team of one's step (soloStep)
 	native      bool         // see nativeOps
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).

@@ -620,3 +620,87 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int) []*N
 	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
 	return append(grads, Gradient(ReduceAllSum(Mul(cols, StopGradient(dCols))), x)[0])
 }
+
+// soloStep runs one training step of a team of one on a whole batch and returns its loss. It
+// computes what shardStep computes for a shard holding every virtual shard, the same bits, but
+// as one graph: the folds of shard.go's combines (foldImages, foldGradients) are graph ops that
+// add in the same order (ReduceSum adds rows one after another from zero, and divides and square
+// roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
+// the fixed order. TestSameBitsAnyTeam checks it against teams. Callers hold m.mu.
+func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
+	if m.soloExec == nil {
+		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) *Node {
+			return m.soloGraph(images, labels)
+		})
+		if err != nil {
+			return 0, err
+		}
+		m.soloExec = exec
+	}
+	out, err := m.soloExec.Exec(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
+	if err != nil {
+		return 0, err
+	}
+	return float64(scalar(out[0])), nil
+}
+
+// soloGraph builds soloStep's graph: forward with the batch statistics, backward by hand, the
+// gradients added over the virtual shards, and the Adam update. It returns the batch's loss.
+func (m *Model) soloGraph(images, labels *Node) *Node {
+	gr := images.Graph()
+	batch := images.Shape().Dimensions[0]
+	bounds := shardBounds(batch)
+	w := m.graphWeights(gr)
+	f64 := func(v float64) *Node { return Scalar(gr, dtypes.Float64, v) }
+	// foldImages: the per-image sums [B,C] added in image order in float64, then finish.
+	fold := func(sums *Node, finish func(sum *Node) *Node) *Node {
+		return ConvertDType(finish(ReduceSum(ConvertDType(sums, dtypes.Float64), 0)), dtypes.Float32)
+	}
+
+	// Forward, keeping each segment's input and output, and each normalisation's statistics.
+	var xs, as, means, stds [numSegments]*Node
+	xs[0] = images
+	for k := range numSegments - 1 {
+		a := segment(m.cfg, w, k, xs[k], &forward{})
+		dims := a.Shape().Dimensions
+		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
+		mean := fold(imageSums(a), func(sum *Node) *Node { return Div(sum, rows) })
+		sq := imageSums(Square(Sub(a, Reshape(mean, 1, 1, 1, c))))
+		std := fold(sq, func(sum *Node) *Node { return Sqrt(Add(Div(sum, rows), f64(m.cfg.Epsilon))) })
+		as[k], means[k], stds[k] = a, mean, std
+		xs[k+1] = normalizeWith(a, mean, std)
+	}
+
+	// Backward.
+	grads := make(map[string]*Node) // per parameter: [virtual shards, shape...]
+	collect := func(k int, out []*Node) []*Node {
+		params := m.cfg.segmentParams(k)
+		for i, p := range params {
+			grads[p.Name] = out[i]
+		}
+		return out[len(params):]
+	}
+	dense, losses, g := denseBackward(m.cfg, w, xs[3], labels, Scalar(gr, dtypes.Float32, float64(batch)), bounds)
+	collect(3, dense)
+	for k := numSegments - 2; k >= 0; k-- {
+		a, y := as[k], xs[k+1]
+		dims := a.Shape().Dimensions
+		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
+		mean := func(sums *Node) *Node { return fold(sums, func(sum *Node) *Node { return Div(sum, rows) }) }
+		meanG, meanGY := mean(imageSums(g)), mean(imageSums(Mul(g, y)))
+		bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
+		dA := Div(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(stds[k]))
+		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds))
+		if k > 0 {
+			g = rest[0]
+		}
+	}
+
+	// foldGradients: the virtual shards' gradients added left to right, then the update.
+	var total []*Node
+	for _, p := range m.cfg.Params() {
+		total = append(total, ReduceSum(grads[p.Name], 0))
+	}
+	m.applyGradients(total)
+	return fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
+}

@@ -332,8 +332,8 @@ func (m *Model) lockedTrainStep(s *Shard, images []byte, labels []int32, globalB
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer recoverError(&err, "training step")
-	if s == nil {
-		s = soloShard()
+	if s == nil || s.Count == 1 {
+		return m.soloStep(images, labels)
 	}
 	return m.shardStep(s, images, labels, globalBatch)
 }
