@@ -146,7 +146,8 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 		{3, 2, true}, {4, 1, true}, {5, 3, true}} {
 		kernel, bias := randn(tc.k*tc.k*in*out), randn(out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias *Node) (*Node, *Node) {
-			return conv(x, kernel, bias, tc.k, tc.stride, tc.native), maxPool(x, tc.native)
+			y, _ := conv(x, kernel, bias, tc.k, tc.stride, tc.native)
+			return y, maxPool(x, tc.native)
 		})
 		res := exec.MustExec(
 			tensors.FromFlatDataAndDimensions(x, batch, side, side, in),

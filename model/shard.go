@@ -459,7 +459,7 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 		w := m.graphWeights(in[0].Graph())
 		y := normalizeWith(in[0], in[1], in[2])
 		grads, losses, gy := denseBackward(m.cfg, w, y, in[3], in[4], bounds)
-		return append(grads, losses, gy, imageSums(gy), imageSums(Mul(gy, y)))
+		return append(grads, losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)))
 	})
 	// Segments 2..0: inputs [a_in, mean_in, std_in] (segment 0: the images), then for its own
 	// output: a (from the forward pass), g, mean, std, and the batch's mean(g) and mean(g·y).
@@ -479,12 +479,12 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 			y := normalizeWith(a, mean, std)
 			// The normalisation's gradient with batch statistics: (g - mean(g) - y·mean(g·y)) / std.
 			dA := Div(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(std))
-			grads := convBackward(m.cfg, w, k, x, a, dA, bounds)
+			grads := convBackward(m.cfg, w, k, x, a, dA, bounds, nil)
 			if k == 0 {
 				return grads
 			}
 			gx := grads[len(grads)-1]
-			return append(grads, imageSums(gx), imageSums(Mul(gx, x)))
+			return append(grads, imageSums32(gx), imageSums32(Mul(gx, x)))
 		})
 	}
 
@@ -499,10 +499,19 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 
 // imageSums is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added in
 // float64 (ReduceSum adds the rows in order) and rounded to float32 for the exchange. foldImages
-// adds them up over the batch.
+// adds them up over the batch. The forward statistics use it: a mean off by 1e-4, divided by a
+// small standard deviation, can change which element wins a max-pool window (normalize).
 func imageSums(x *Node) *Node {
 	d := x.Shape().Dimensions
 	return ConvertDType(ReduceSum(ConvertDType(Reshape(x, d[0], d[1]*d[2], d[3]), dtypes.Float64), 1), x.DType())
+}
+
+// imageSums32 is imageSums added in float32: for the backward sums, where the sums over an
+// image's at most 196 positions lose nothing that matters, and two conversions of every
+// activation cost about 2% of a step.
+func imageSums32(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1)
 }
 
 // shardProducts is aᵀ·d for each virtual shard: a [R,I] and d [R,O] hold the rows of
@@ -570,7 +579,8 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	flatIn := Reshape(pooled, batch, c.geometry().flat)
 	matmul := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{0}, nil) }
 	z1 := Add(matmul(flatIn, w[dense1+".kernel"]), InsertAxes(w[dense1+".bias"], 0))
-	h1 := relu(z1)
+	mask1 := StopGradient(reluMask(z1))
+	h1 := Mul(z1, mask1) // relu(z1)
 	h2 := Sigmoid(Add(matmul(h1, w[dense2+".kernel"]), InsertAxes(w[dense2+".bias"], 0)))
 	logits := Add(matmul(h2, w[output+".kernel"]), InsertAxes(w[output+".bias"], 0))
 	logProbs := LogSoftmax(logits, -1)
@@ -581,7 +591,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	back := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{1}, nil) } // x·kᵀ
 	dH2 := back(dLogits, w[output+".kernel"])
 	dZ2 := Mul(dH2, Mul(h2, OneMinus(h2)))
-	dZ1 := Mul(back(dZ2, w[dense2+".kernel"]), StopGradient(reluMask(z1)))
+	dZ1 := Mul(back(dZ2, w[dense2+".kernel"]), mask1)
 	dFlat := back(dZ1, w[dense1+".kernel"])
 	for _, layer := range []struct{ in, d *Node }{{flatIn, dZ1}, {h1, dZ2}, {h2, dLogits}} {
 		grads = append(grads, shardProducts(layer.in, layer.d, bounds), shardColumnSums(layer.d, bounds))
@@ -597,21 +607,30 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 // bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
 // k > 0, the gradient of x. Only the im2col gather of the conv's input is rebuilt: the forward
 // matrix product is not, since the ReLU's mask is a > 0 and the conv is linear.
-func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int) []*Node {
+//
+// fwd, when set, is the forward pass that computed x and a in the same graph: its im2col rows
+// and ReLU mask are used as they are (the same values as those built again).
+func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	name := convNames[k]
 	kernel := w[name+".kernel"]
-	convIn, stride := x, 1
-	switch k {
-	case 0:
-		convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
-	case 1:
-		convIn = maxPool(x, false)
+	var cols, mask *Node
+	if fwd != nil {
+		cols, mask = fwd.cols[k], fwd.masks[k]
+	} else {
+		convIn, stride := x, 1
+		switch k {
+		case 0:
+			convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
+		case 1:
+			convIn = maxPool(x, false)
+		}
+		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
+		mask = reluMask(a)                            // a > 0 exactly where the conv's output was
 	}
-	cols := convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
 	dims := a.Shape().Dimensions
 	filters := dims[3]
 	rows := scaled(bounds, dims[1]*dims[2])
-	dPre := Reshape(Mul(dA, StopGradient(reluMask(a))), -1, filters) // a > 0 exactly where the conv's output was
+	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
 	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
 	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
 	if k == 0 {
@@ -659,9 +678,10 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 
 	// Forward, keeping each segment's input and output, and each normalisation's statistics.
 	var xs, as, means, stds [numSegments]*Node
+	fwd := &forward{}
 	xs[0] = images
 	for k := range numSegments - 1 {
-		a := segment(m.cfg, w, k, xs[k], &forward{})
+		a := segment(m.cfg, w, k, xs[k], fwd)
 		dims := a.Shape().Dimensions
 		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
 		mean := fold(imageSums(a), func(sum *Node) *Node { return Div(sum, rows) })
@@ -687,10 +707,10 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 		dims := a.Shape().Dimensions
 		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
 		mean := func(sums *Node) *Node { return fold(sums, func(sum *Node) *Node { return Div(sum, rows) }) }
-		meanG, meanGY := mean(imageSums(g)), mean(imageSums(Mul(g, y)))
+		meanG, meanGY := mean(imageSums32(g)), mean(imageSums32(Mul(g, y)))
 		bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
 		dA := Div(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(stds[k]))
-		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds))
+		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds, fwd))
 		if k > 0 {
 			g = rest[0]
 		}
