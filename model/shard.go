@@ -364,7 +364,7 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 
 	// Backward: the last segment gives the loss; each segment hands the gradient of its normalised
 	// input, with its two per-image sums, to the one before.
-	grads := make(map[string][]float32) // per parameter: its gradient of each of this shard's virtual shards
+	grads := make(map[string]*tensors.Tensor) // per parameter: its gradient of each of this shard's virtual shards
 	labelsT := tensors.FromFlatDataAndDimensions(labels, len(labels))
 	out, err := g.backward[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
 	if err != nil {
@@ -395,14 +395,18 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		out = m.collectGrads(k, out, grads)
 	}
 
-	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector.
+	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
+	// (for the notebook's network, 1.5 MB a virtual shard: copied once).
 	params := m.cfg.Params()
 	v0, v1 := s.span(globalBatch)
-	var all []float32
+	all := make([]float32, 0, (v1-v0)*m.cfg.NumParams()+len(losses))
 	for v := range v1 - v0 {
 		for _, p := range params {
-			all = append(all, grads[p.Name][v*p.Size():(v+1)*p.Size()]...)
+			tensors.MustConstFlatData(grads[p.Name], func(g []float32) { all = append(all, g[v*p.Size():(v+1)*p.Size()]...) })
 		}
+	}
+	for _, t := range grads {
+		_ = t.FinalizeAll()
 	}
 	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams()))
 }
@@ -410,10 +414,10 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 // collectGrads moves the parameter gradients of segment k (the first outputs of its backward
 // graph, in segmentParams order, each [virtual shards, shape...]) into grads and returns the
 // remaining outputs.
-func (m *Model) collectGrads(k int, out []*tensors.Tensor, grads map[string][]float32) []*tensors.Tensor {
+func (m *Model) collectGrads(k int, out []*tensors.Tensor, grads map[string]*tensors.Tensor) []*tensors.Tensor {
 	params := m.cfg.segmentParams(k)
 	for i, p := range params {
-		grads[p.Name] = flat(out[i])
+		grads[p.Name] = out[i]
 	}
 	return out[len(params):]
 }
