@@ -37,7 +37,7 @@ test: deps wasm
 	go test -count=1 -timeout 20m ./...
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec ./kernels
 	GOOS=js GOARCH=wasm go test -count=1 -exec $(GOROOT_WASM)/go_js_wasm_exec \
-		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|Kernels|MaxPool' ./model
+		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|SameBits|Seed|Kernels|MaxPool' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
 	scripts/fuzz.sh
 

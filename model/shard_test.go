@@ -367,3 +367,49 @@ func TestLocalShardsAbort(t *testing.T) {
 		t.Fatal("Reduce after abort succeeded")
 	}
 }
+
+// TestSeedAlone checks that the initial weights and the order of the training images depend on
+// the seed and nothing else: not the backend's parallelism (a team of one uses every core, a
+// team's workers one each), not the model object, not the run. Every worker of a team builds its
+// own replica and deals its own order, so this is what keeps them in step.
+func TestSeedAlone(t *testing.T) {
+	cfg := smallConfig(256)
+	cfg.Filters = [3]int{8, 16, 16}
+	perCore, err := GoBackendPerCore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newTestModel(t, cfg), newTestModel(t, cfg)
+	c, err := New(perCore, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seed++
+	other := newTestModel(t, cfg)
+	for _, p := range cfg.Params() {
+		want := flatValue(t, a, p.Name)
+		for i, m := range []*Model{b, c} {
+			if j := firstDifference(flatValue(t, m, p.Name), want); j >= 0 {
+				t.Errorf("model %d, same seed: %s[%d] differs", i+1, p.Name, j)
+			}
+		}
+		if firstDifference(flatValue(t, other, p.Name), want) < 0 {
+			t.Errorf("another seed gave the same %s", p.Name)
+		}
+	}
+
+	const n = 1000
+	s1, s2, s3 := newShuffler(7, n), newShuffler(7, n), newShuffler(8, n)
+	for epoch := range 3 {
+		o1 := slices.Clone(s1.next())
+		if !slices.Equal(o1, s2.next()) {
+			t.Errorf("epoch %d: the same seed dealt two orders", epoch+1)
+		}
+		if slices.Equal(o1, s3.next()) {
+			t.Errorf("epoch %d: seeds 7 and 8 dealt the same order", epoch+1)
+		}
+		if sorted := slices.Sorted(slices.Values(o1)); sorted[0] != 0 || sorted[n-1] != n-1 || len(slices.Compact(sorted)) != n {
+			t.Errorf("epoch %d: the order is not a permutation of the %d images", epoch+1, n)
+		}
+	}
+}
