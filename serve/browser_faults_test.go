@@ -337,7 +337,7 @@ func TestBrowserFaults(t *testing.T) {
 			{"test-images=-5", "test-images", `test-images: "-5" must be a whole number from 0 to 10000 (0 = all).`},
 			{"preset=huge", "preset", `unknown preset "huge" (known: notebook, half-filters, kernel-4)`},
 			{"seed=" + long, "f-seed", `seed: "` + long[:40] + `…" (10000 characters) is not an integer`},
-			{"workers=999", "", `workers: "999" must be a whole number from 1 to 16 (1: a single worker).`},
+			{"workers=999", "", `workers: "999" must be a whole number from 1 to 4 (1: a single worker).`},
 			{"panels=nonsense", "", `panels: "nonsense" is not a panel; the panels are train, loss, runs, compare, draw, report, confusion, kernels, features, model, weights.`},
 		} {
 			name, _, _ := strings.Cut(c.query, "=")
