@@ -84,7 +84,8 @@ type TrainOptions struct {
 	// then the test set), on the training goroutine like OnProgress.
 	OnEvaluating func(EvalProgress)
 	// Shard, when set, makes this model one of several replicas that each train on their part of
-	// every batch (see Shard); the run computes what one model training on whole batches computes.
+	// every batch (see Shard); the run computes what one model training alone computes, bit for
+	// bit. A team has 1 to VirtualShards shards.
 	// Every replica reports the same progress and results.
 	Shard *Shard
 }
@@ -239,7 +240,8 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 }
 
 // TrainReplicas trains replicas (models built from the same Config) together, one goroutine and
-// one shard of every batch each: what replicas[0].Train would compute alone, using more cores.
+// one shard of every batch each: what replicas[0].Train would compute alone, bit for bit, using
+// more cores. There may be 1 to VirtualShards replicas.
 // Progress and results are reported once, from replicas[0]; a failure or cancellation in any
 // replica stops them all.
 func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
