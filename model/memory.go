@@ -40,8 +40,9 @@ import (
 const BrowserMemoryLimit = 1_500_000_000
 
 // bytesPerTrainedParam is what the estimate counts for each weight at least: its value, Adam's
-// two moments, its gradient, and the new value of all three in Adam's update, 4 bytes each.
-const bytesPerTrainedParam = 4 * (3 + 4)
+// two moments, its gradient, and the new value of all three in Adam's update, and its gradient of
+// each virtual shard (one at least), 4 bytes each.
+const bytesPerTrainedParam = 4 * (3 + 4 + 1)
 
 // maxTrainableParams bounds the parameters of every configuration within BrowserMemoryLimit,
 // since its estimate counts bytesPerTrainedParam bytes for each.
