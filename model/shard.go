@@ -19,17 +19,19 @@ package model
 //
 //   - Every batch is cut into the same virtual shards (VirtualShards of them, near-equal, the
 //     larger first), and a worker takes a contiguous run of them (Shard.span). A team of one
-//     takes them all, and computes what each worker of a larger team computes, in the same
-//     shapes where it matters.
-//   - Per-channel sums are taken per image (in float64, over its positions, rounded to float32),
-//     and the per-image sums of the whole batch are added in image order in float64 (foldImages).
+//     takes them all, in one graph (soloStep) that adds in the same order as a team's combines.
+//   - Per-channel sums are taken per image (over its positions; in float64 forward, float32
+//     backward; rounded to float32), and the per-image sums of the whole batch are added in image
+//     order in float64 (foldImages).
 //   - Weight gradients, whose products run over images × positions, are computed per virtual
 //     shard: one product per virtual shard (a batched DotGeneral whose batch axis is the virtual
 //     shard), whose inner loop runs over that shard's rows in order whatever else the op holds
 //     (the matrix kernel's k-loop order depends on k alone: kernels/README.md). The virtual
 //     shards' gradients are then added left to right, ((g1+g2)+g3)+g4 (foldGradients).
-//   - Everything else is per image (element-wise ops, gathers, the conv's rows), so it does not
-//     depend on which images share an op.
+//   - Everything else is per image (element-wise ops, gathers, each row of a forward product,
+//     whose k-loop order again depends on k alone), so it does not depend on which images share
+//     an op. (simplego's own DotGeneral, without the SIMD kernels, picks its path by M·N: see
+//     kernels/README.md for when that matters.)
 //
 // The folds run on one participant, on what every shard sent (Shard.Reduce's combine), and all
 // get the result. Evaluation is cut into fixed batches (EvalBatchBounds) that stay whole, and
