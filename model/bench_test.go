@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkTrainStep(b *testing.B) {
 }
 
 // BenchmarkShardStep measures the work of one shard of two on a default-size batch: shard 0's
-// half of the images, with a Reduce that doubles its own vectors as if the other shard had sent
+// half of the images, with a Reduce that combines its own vector twice, as if the other shard had sent
 // the same. Against BenchmarkTrainStep it shows what sharding costs beyond the halved batch.
 func BenchmarkShardStep(b *testing.B) {
 	train, _ := loadTestData(b)
@@ -43,12 +44,8 @@ func BenchmarkShardStep(b *testing.B) {
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
 	}
-	s := &Shard{Index: 0, Count: 2, Reduce: func(v []float32) ([]float32, error) {
-		out := make([]float32, len(v))
-		for i, x := range v {
-			out[i] = 2 * x
-		}
-		return out, nil
+	s := &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
+		return combine(slices.Repeat([][]float32{v}, 2))
 	}}
 	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
 		b.Fatal(err)

@@ -40,8 +40,9 @@ import (
 const BrowserMemoryLimit = 1_500_000_000
 
 // bytesPerTrainedParam is what the estimate counts for each weight at least: its value, Adam's
-// two moments, its gradient, and the new value of all three in Adam's update, 4 bytes each.
-const bytesPerTrainedParam = 4 * (3 + 4)
+// two moments, its gradient, and the new value of all three in Adam's update, and its gradient of
+// each virtual shard (one at least), 4 bytes each.
+const bytesPerTrainedParam = 4 * (3 + 4 + 1)
 
 // maxTrainableParams bounds the parameters of every configuration within BrowserMemoryLimit,
 // since its estimate counts bytesPerTrainedParam bytes for each.
@@ -64,7 +65,7 @@ type MemoryEstimate struct {
 	// step's and two evaluation graphs'.
 	Constants int64 `json:"constants"`
 	// Train is a training step's buffers at their peak, at BatchSize images: activations kept
-	// for the backward pass, im2col, gradients and Adam's update.
+	// for the backward pass, im2col, each virtual shard's gradients and Adam's update.
 	Train int64 `json:"train"`
 	// Eval is an evaluation batch's buffers at their peak, at EvalBatch images.
 	Eval int64 `json:"eval"`
@@ -111,11 +112,17 @@ func (c Config) MemoryEstimate() MemoryEstimate { return c.ReplicaMemoryEstimate
 
 // ReplicaMemoryEstimate estimates the memory of n replicas of c's model in one process, as
 // TrainReplicas runs them (the native command's -workers): each holds its own weights and Adam's
-// state, trains on its share of every batch (at most ceil(BatchSize/n) images, see Shard) and
-// evaluates batches of its own, all at the same time. The parts are the sums over the replicas.
+// state, trains on its share of every batch (its virtual shards, see Shard) and evaluates batches
+// of its own, all at the same time. The parts are the sums over the replicas.
 func (c Config) ReplicaMemoryEstimate(n int) MemoryEstimate {
 	n = max(n, 1)
-	batch := int64((c.BatchSize + n - 1) / n) // each replica's share of a batch
+	var batch, shards int64 // the largest share of a batch, in images and in virtual shards
+	for i := range n {
+		s := Shard{Index: i, Count: n}
+		lo, hi := s.part(c.BatchSize)
+		v0, v1 := s.span(c.BatchSize)
+		batch, shards = max(batch, int64(hi-lo)), max(shards, int64(v1-v0))
+	}
 	reps := int64(n)
 	p := int64(c.NumParams())
 	e := MemoryEstimate{
@@ -126,6 +133,9 @@ func (c Config) ReplicaMemoryEstimate(n int) MemoryEstimate {
 	train, eval := c.trainMoments(batch), c.evalMoments(EvalBatch)
 	worstTrain, worstEval := worst(train), worst(eval)
 	e.Train, e.Eval = reps*4*worstTrain.units(), reps*4*worstEval.units()
+	// Each virtual shard's gradients, added up at the end of a step (1.5 MB each for the notebook's
+	// network): small beside the activations, but counted.
+	e.Train += reps * 4 * shards * p
 	e.Peak = e.Params + e.Adam + e.Constants + max(e.Train, e.Eval)
 
 	// The driver: the largest part of the worst moment, the weights and Adam's moments included.

@@ -148,7 +148,7 @@ func TestMemoryCheckRefusesIssueExample(t *testing.T) {
 		t.Errorf("Peak %d is not the sum of its parts %+v", est.Peak, est)
 	}
 	err = cfg.CheckMemory(BrowserMemoryLimit, "a browser tab can give it")
-	const want = "filters: this network needs about 5.13 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
+	const want = "filters: this network needs about 5.6 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
 		"the largest part is conv3's im2col at batch 64 (filters, kernel, stride). " +
 		"Fewer filters, a smaller kernel or a larger stride would need less"
 	if err == nil || err.Error() != want {

@@ -90,10 +90,11 @@ type Model struct {
 	vars    map[string]*mlctx.Variable // by ParamSpec.Name
 	adam    *adamState                 // the optimiser's moments (adam.go)
 
-	trainExec, featureExec *mlctx.Exec
-	evalGraphs             execsBySize  // logProbs' graphs, by batch size
-	shards                 *shardGraphs // built on the first sharded step
-	native                 bool         // see nativeOps
+	featureExec *mlctx.Exec
+	evalGraphs  execsBySize  // logProbs' graphs, by batch size
+	shards      *shardGraphs // built on the first sharded step
+	soloExec    *mlctx.Exec  // a team of one's step (soloStep)
+	native      bool         // see nativeOps
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
 	// On simplego, whose "device" is this process's memory, it would only double the dataset.
@@ -178,24 +179,6 @@ func (m *Model) paramNodes(w weights) []*Node {
 // applyGradients adds the Adam step for grads, in Config.Params order, to their graph.
 func (m *Model) applyGradients(grads []*Node) {
 	m.adam.update(m.vars, m.cfg.Params(), grads, m.cfg.LearningRate)
-}
-
-// trainStep runs one optimisation step on a batch and returns its loss. Callers hold m.mu.
-func (m *Model) trainStep(images, labels *tensors.Tensor) (float64, error) {
-	if m.trainExec == nil {
-		exec, err := mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
-			return m.stepGraph(images, labels)
-		})
-		if err != nil {
-			return 0, err
-		}
-		m.trainExec = exec
-	}
-	out, err := m.trainExec.Exec(images, labels)
-	if err != nil {
-		return 0, err
-	}
-	return float64(scalar(out[0])), nil
 }
 
 // trainStepOnDevice runs one optimisation step on the images and labels at indices [B] of the
@@ -331,8 +314,9 @@ func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (E
 }
 
 // evaluate is Evaluate shared among shards: shard i runs every Count-th batch of
-// EvalBatchBounds, and one Reduce gathers the loss and the predictions. Batches stay whole, so the
-// result is the same as one model evaluating everything. After each of its batches it calls
+// EvalBatchBounds, and one Reduce gathers the predictions and each batch's loss. Batches stay
+// whole, and their losses are added in batch order, so the result is the same bits as one model
+// evaluating everything. After each of its batches it calls
 // between (if set) with the images the team has done (see EvalProgress.Done), which may block (a
 // pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
 func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
@@ -347,9 +331,10 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 		labels[i] = int(d.Labels[i])
 	}
 	pixels := ImageSize * ImageSize
-	var lossSum float64
 	bounds := EvalBatchBounds(n)
 	batches := len(bounds) - 1
+	// Each batch's loss, summed over its images in float64, rounded to float32 for the exchange.
+	batchLoss := make([]float32, batches)
 	own := 0 // batches this model has evaluated
 	for b := range batches {
 		if s != nil && b%s.Count != s.Index {
@@ -373,29 +358,36 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 				return ev, err
 			}
 		}
+		var sum float64
 		for i := start; i < end; i++ {
 			row := lp[(i-start)*NumClasses : (i-start+1)*NumClasses]
 			ev.Predictions[i] = argMax(row)
-			lossSum -= float64(row[labels[i]])
+			sum -= float64(row[labels[i]])
 		}
+		batchLoss[b] = float32(sum)
 	}
 	if s != nil {
-		// Each shard sends its predictions + 1 where it evaluated and 0 elsewhere, then its loss.
-		v := make([]float32, n+1)
-		for b := s.Index; b < len(bounds)-1; b += s.Count {
+		// Each shard sends its predictions + 1 where it evaluated and 0 elsewhere, then the losses
+		// of its batches and 0 for the others'.
+		v := make([]float32, n+batches)
+		for b := s.Index; b < batches; b += s.Count {
 			for i := bounds[b]; i < bounds[b+1]; i++ {
 				v[i] = float32(ev.Predictions[i] + 1)
 			}
 		}
-		v[n] = float32(lossSum)
-		total, err := s.Reduce(v)
+		copy(v[n:], batchLoss)
+		total, err := s.Reduce(v, addDisjoint)
 		if err != nil {
 			return ev, err
 		}
 		for i := range ev.Predictions {
 			ev.Predictions[i] = int(total[i]) - 1
 		}
-		lossSum = float64(total[n])
+		batchLoss = total[n:]
+	}
+	var lossSum float64
+	for _, l := range batchLoss {
+		lossSum += float64(l)
 	}
 	ev.Loss = lossSum / float64(n)
 	var err error

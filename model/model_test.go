@@ -146,7 +146,8 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 		{3, 2, true}, {4, 1, true}, {5, 3, true}} {
 		kernel, bias := randn(tc.k*tc.k*in*out), randn(out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias *Node) (*Node, *Node) {
-			return conv(x, kernel, bias, tc.k, tc.stride, tc.native), maxPool(x, tc.native)
+			y, _ := conv(x, kernel, bias, tc.k, tc.stride, tc.native)
+			return y, maxPool(x, tc.native)
 		})
 		res := exec.MustExec(
 			tensors.FromFlatDataAndDimensions(x, batch, side, side, in),
@@ -655,7 +656,10 @@ func TestStopDuringEvaluation(t *testing.T) {
 }
 
 // TestBatchesOnDevice trains with the training set kept on the device and batches gathered there,
-// as on XLA, and checks that it computes the same steps as batches built on the host.
+// as on XLA, and checks that it computes the same steps as batches built on the host, to float
+// rounding: on the device the step is one whole-batch graph differentiated by GoMLX, whose sums
+// run in another order than the fixed one of shard.go (measured: 1.5e-5 apart by the third step,
+// Adam turning rounding in nearly-zero gradients into steps of up to the learning rate).
 func TestBatchesOnDevice(t *testing.T) {
 	train, _ := loadTestData(t)
 	run := func(onDevice bool) []float64 {
@@ -669,8 +673,10 @@ func TestBatchesOnDevice(t *testing.T) {
 		return losses
 	}
 	host, device := run(false), run(true)
-	if fmt.Sprint(host) != fmt.Sprint(device) {
-		t.Fatalf("losses with batches gathered on the device %v, built on the host %v", device, host)
+	for i := range host {
+		if len(device) != len(host) || math.Abs(device[i]-host[i]) > 1e-4*host[i] {
+			t.Fatalf("losses with batches gathered on the device %v, built on the host %v", device, host)
+		}
 	}
 	if nativeOps(mustBackend(t)) {
 		t.Fatal("simplego reported that it can differentiate Convolve and MaxPool")

@@ -132,6 +132,9 @@ type forward struct {
 	logits *Node
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
+	// cols are the im2col rows of each conv's input, and masks its ReLU's 0/1 mask (not native):
+	// a team of one's backward pass (soloGraph) reuses them instead of building them again.
+	cols, masks [3]*Node
 	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
 	// can differentiate them (XLA), where they are much faster. See nativeOps.
 	native bool
@@ -201,8 +204,10 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 // convReLU applies conv layer i and its ReLU, and remembers the activation.
 func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node {
 	name := convNames[i]
-	y := relu(conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride, f.native))
-	f.activations[i] = y
+	pre, cols := conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride, f.native)
+	mask := reluMask(pre)
+	y := Mul(pre, StopGradient(mask)) // relu(pre), keeping its mask
+	f.activations[i], f.cols[i], f.masks[i] = y, cols, mask
 	return y
 }
 
@@ -212,8 +217,8 @@ func dense(x *Node, w weights, block string) *Node {
 }
 
 // conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F]: GoMLX's Convolve if
-// native, else im2col plus matmul.
-func conv(x, kernel, bias *Node, k, stride int, native bool) *Node {
+// native, else im2col plus matmul, when it also returns the im2col rows.
+func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
 	filters := kernel.Shape().Dimensions[3]
@@ -221,13 +226,13 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) *Node {
 	if native {
 		// Explicit TF paddings: GoMLX's PadSame pads (1,1) whatever the stride.
 		before, after := samePads(side, k, stride)
-		y := Convolve(x, kernel).StridePerAxis(stride, stride).
+		y = Convolve(x, kernel).StridePerAxis(stride, stride).
 			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
-		return Add(y, Reshape(bias, 1, 1, 1, filters))
+		return Add(y, Reshape(bias, 1, 1, 1, filters)), nil
 	}
-	y := matMul(convCols(x, k, stride), Reshape(kernel, k*k*channels, filters))
-	y = Add(y, InsertAxes(bias, 0))
-	return Reshape(y, batch, outSide, outSide, filters)
+	cols = convCols(x, k, stride)
+	y = Add(matMul(cols, Reshape(kernel, k*k*channels, filters)), InsertAxes(bias, 0))
+	return Reshape(y, batch, outSide, outSide, filters), cols
 }
 
 // convCols is im2col for conv: the k x k windows of x [B,H,W,C] for a TF "SAME" conv with the

@@ -1,23 +1,47 @@
 package model
 
 // Data-parallel training over shards of each batch (Web Workers in the browser, goroutines
-// natively), computing exactly what one whole-batch step computes.
+// natively), in one fixed order of float operations whatever the team: the same settings give
+// the same weights, bit for bit, with 1, 2, 3 or 4 workers.
 //
 // The batch-statistics normalisation couples every image of a batch: its mean and variance are
 // over the whole batch, and so is its gradient. So a shard cannot simply compute gradients on its
 // images and average them. Instead the network is cut at the three normalisations (see segment),
-// and the shards sum small per-channel vectors between the pieces:
+// and the shards combine small per-channel vectors between the pieces:
 //
 //	forward, per normalisation:  Σx, then Σ(x-mean)²   → the batch mean and variance
 //	backward, per normalisation: Σg, Σ(g·y)            → the batch terms of its gradient,
 //	                             dx = (g - mean(g) - y·mean(g·y)) / std
 //	at the end:                  the parameter gradients and the loss
 //
+// Float addition is not associative, so the order of every sum over the batch is fixed by the
+// batch alone, never by the team:
+//
+//   - Every batch is cut into the same virtual shards (VirtualShards of them, near-equal, the
+//     larger first), and a worker takes a contiguous run of them (Shard.span). A team of one
+//     takes them all, in one graph (soloStep) that adds in the same order as a team's combines.
+//   - Per-channel sums are taken per image (over its positions; in float64 forward, float32
+//     backward; rounded to float32), and the per-image sums of the whole batch are added in image
+//     order in float64 (foldImages).
+//   - Weight gradients, whose products run over images × positions, are computed per virtual
+//     shard: one product per virtual shard (a batched DotGeneral whose batch axis is the virtual
+//     shard), whose inner loop runs over that shard's rows in order whatever else the op holds
+//     (the matrix kernel's k-loop order depends on k alone: kernels/README.md). The virtual
+//     shards' gradients are then added left to right, ((g1+g2)+g3)+g4 (foldGradients).
+//   - Everything else is per image (element-wise ops, gathers, each row of a forward product,
+//     whose k-loop order again depends on k alone), so it does not depend on which images share
+//     an op. (simplego's own DotGeneral, without the SIMD kernels, picks its path by M·N: see
+//     kernels/README.md for when that matters.)
+//
+// The folds run on one participant, on what every shard sent (Shard.Reduce's combine), and all
+// get the result. Evaluation is cut into fixed batches (EvalBatchBounds) that stay whole, and
+// their losses are added in batch order, so it too is the same for any team.
+//
 // The backward pieces of the three conv segments take the segment's output from the forward pass
 // and differentiate the conv by hand (dW = colsᵀ·dPre, dCols = dPre·Wᵀ, with the ReLU's mask read
 // off the output), so they redo only the cheap im2col gather, never the conv's matrix product.
-// The dense segment, and every segment on a backend with native conv (XLA), recomputes its
-// forward piece for autodiff: a few percent more work.
+// The dense segment's backward piece redoes its forward (a few percent of the work) and
+// differentiates its three layers by hand.
 
 import (
 	"fmt"
@@ -30,48 +54,100 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
+// VirtualShards is how many virtual shards every training batch is cut into, whatever the number
+// of workers (fewer when the batch has fewer images): the unit of work a worker takes, and the
+// grain of the fixed order in which gradients are added. It also bounds the team: each worker
+// needs one virtual shard at least. 4 matches the page's largest default team (one worker per
+// core but one, at most 4): on the machines measured, a fifth worker added nothing, while every
+// virtual shard costs a copy of the weight gradients (1.5 MB for the notebook's network) that a
+// worker computes, sends and adds.
+const VirtualShards = 4
+
+// Combine makes one vector of the shards' vectors, parts[i] from shard i.
+type Combine func(parts [][]float32) ([]float32, error)
+
 // Shard is one participant of a data-parallel training run. Every shard holds a replica of the
 // model, created with the same Config (so the same initial weights), and trains on the same
-// dataset; each step, shard i takes its contiguous part of the global batch.
+// dataset; each step, shard i takes its contiguous run of the batch's virtual shards.
 type Shard struct {
 	// Index is this shard's position, 0 ≤ Index < Count.
 	Index, Count int
-	// Reduce sums v element-wise over all shards and returns the total. Every shard calls it the
-	// same number of times, in the same order, with vectors of the same lengths; it blocks until all
-	// have contributed. The total must be the same on every shard, bit for bit, so that the replicas
-	// stay identical: sum in shard order.
-	Reduce func(v []float32) ([]float32, error)
+	// Reduce gives v, this shard's vector, to the team, and returns combine applied to every
+	// shard's vector in shard order. Every shard calls it the same number of times, in the same
+	// order, with the same combine; it blocks until all have contributed. combine is run once, by
+	// any one participant, and every shard gets its result, the same bits, so that the replicas
+	// stay identical.
+	Reduce func(v []float32, combine Combine) ([]float32, error)
 }
 
-// part returns shard s's range of a global batch of n images.
-func (s *Shard) part(n int) (lo, hi int) {
+// virtualShards returns how many virtual shards a batch is cut into: VirtualShards, or the batch
+// size if that is smaller.
+func virtualShards(batch int) int { return max(1, min(VirtualShards, batch)) }
+
+// shardBounds returns where a batch's virtual shards start: shard v is images b[v] to b[v+1]-1.
+// Their sizes differ by one at most, the larger first (as EvalBatchBounds), so that the products
+// of equal-size shards can share one batched op.
+func shardBounds(batch int) []int {
+	n := virtualShards(batch)
+	size, larger := batch/n, batch%n
+	b := make([]int, n+1)
+	for v := range n {
+		b[v+1] = b[v] + size
+		if v < larger {
+			b[v+1]++
+		}
+	}
+	return b
+}
+
+// span returns the virtual shards [v0, v1) that shard s takes of a batch.
+func (s *Shard) span(batch int) (v0, v1 int) {
+	n := virtualShards(batch)
 	return s.Index * n / s.Count, (s.Index + 1) * n / s.Count
+}
+
+// part returns shard s's images of a batch: those of its virtual shards.
+func (s *Shard) part(batch int) (lo, hi int) {
+	b := shardBounds(batch)
+	v0, v1 := s.span(batch)
+	return b[v0], b[v1]
 }
 
 func (s *Shard) validate(batch int) error {
 	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count || s.Reduce == nil {
 		return fmt.Errorf("shard %d of %d: invalid", s.Index, s.Count)
 	}
-	if batch < s.Count {
-		return fmt.Errorf("batch: size %d is smaller than the %d shards training it", batch, s.Count)
+	if s.Count > VirtualShards {
+		return fmt.Errorf("workers: %d workers, but each needs one of the %d virtual shards every batch is cut into; use 1 to %d",
+			s.Count, VirtualShards, VirtualShards)
+	}
+	if n := virtualShards(batch); s.Count > n {
+		return fmt.Errorf("batch: size %d is smaller than the %d workers training it", batch, s.Count)
 	}
 	return nil
 }
 
-// LocalShards returns n shards whose Reduce sums in memory, for n goroutines of one process, and
-// a function that makes every pending and later Reduce fail with err: a shard that stops must call
-// it, or the others wait for it forever.
+// soloShard is a team of one: its Reduce combines its own vector.
+func soloShard() *Shard {
+	return &Shard{Count: 1, Reduce: func(v []float32, combine Combine) ([]float32, error) { return combine([][]float32{v}) }}
+}
+
+// LocalShards returns n shards whose Reduce combines in memory, for n goroutines of one process,
+// and a function that makes every pending and later Reduce fail with err: a shard that stops must
+// call it, or the others wait for it forever.
 func LocalShards(n int) ([]Shard, func(err error)) {
 	r := &localReducer{n: n, parts: make([][]float32, n)}
 	r.cond = sync.NewCond(&r.mu)
 	shards := make([]Shard, n)
 	for i := range shards {
-		shards[i] = Shard{Index: i, Count: n, Reduce: func(v []float32) ([]float32, error) { return r.reduce(i, v) }}
+		shards[i] = Shard{Index: i, Count: n, Reduce: func(v []float32, combine Combine) ([]float32, error) {
+			return r.reduce(i, v, combine)
+		}}
 	}
 	return shards, r.abort
 }
 
-// localReducer is a reusable barrier that sums the shards' vectors in shard order.
+// localReducer is a reusable barrier whose last arrival combines the shards' vectors.
 type localReducer struct {
 	mu         sync.Mutex
 	cond       *sync.Cond
@@ -79,11 +155,11 @@ type localReducer struct {
 	generation int
 	parts      [][]float32
 	total      []float32
-	err        error // the last sum's error
+	err        error // the last combine's error
 	aborted    error // set by abort: every reduce fails from then on
 }
 
-func (r *localReducer) reduce(i int, v []float32) ([]float32, error) {
+func (r *localReducer) reduce(i int, v []float32, combine Combine) ([]float32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.aborted != nil {
@@ -93,7 +169,7 @@ func (r *localReducer) reduce(i int, v []float32) ([]float32, error) {
 	r.parts[i] = v
 	r.arrived++
 	if r.arrived == r.n {
-		r.total, r.err = SumInOrder(r.parts)
+		r.total, r.err = combine(r.parts)
 		r.arrived = 0
 		r.generation++
 		r.cond.Broadcast()
@@ -117,10 +193,9 @@ func (r *localReducer) abort(err error) {
 	}
 }
 
-// SumInOrder adds the shards' vectors element-wise, in shard order: float addition is not
-// associative, and every shard must get identical bits so that the replicas stay identical. A
-// Shard.Reduce made outside this package (the browser's, across Web Workers) uses it too.
-func SumInOrder(parts [][]float32) ([]float32, error) {
+// addDisjoint adds the shards' vectors element-wise, in shard order. The evaluation combines with
+// it, where exactly one shard sends each value and the others zeros, so the order does not matter.
+func addDisjoint(parts [][]float32) ([]float32, error) {
 	total := make([]float32, len(parts[0]))
 	for i, p := range parts {
 		if len(p) != len(total) {
@@ -133,15 +208,78 @@ func SumInOrder(parts [][]float32) ([]float32, error) {
 	return total, nil
 }
 
+// foldImages returns a Combine for per-image, per-channel sums: each shard sends `groups` blocks,
+// each its images' sums [images, channels] in image order. For each group and channel, the sums of
+// all the batch's images are added in image order in float64, and finish turns the total into
+// the result. The result is groups × channels values, group-major.
+func foldImages(groups, channels int, finish func(sum float64) float32) Combine {
+	return func(parts [][]float32) ([]float32, error) {
+		totals := make([]float64, groups*channels)
+		for i, p := range parts {
+			if len(p)%(groups*channels) != 0 {
+				return nil, fmt.Errorf("reduce: shard %d sent %d values, not %d blocks of %d channels", i, len(p), groups, channels)
+			}
+			block := len(p) / groups
+			for g := range groups {
+				t := totals[g*channels : (g+1)*channels]
+				for r := 0; r < block; r += channels {
+					for c, x := range p[g*block+r : g*block+r+channels] {
+						t[c] += float64(x)
+					}
+				}
+			}
+		}
+		out := make([]float32, len(totals))
+		for i, t := range totals {
+			out[i] = finish(t)
+		}
+		return out, nil
+	}
+}
+
+// foldGradients returns the Combine of a step's gradients, for a batch of batch images, a team of
+// count and size gradient values: each shard sends, for each of its virtual shards in order, that
+// shard's gradients (size values), then the loss of each of its images. The result is the
+// virtual shards' gradients added left to right, ((g1+g2)+g3)+g4, then the batch's mean loss.
+func foldGradients(batch, count, size int) Combine {
+	return func(parts [][]float32) ([]float32, error) {
+		if len(parts) != count {
+			return nil, fmt.Errorf("reduce: %d shards sent gradients, want %d", len(parts), count)
+		}
+		total := make([]float32, size+1)
+		var loss float64
+		for i, p := range parts {
+			s := Shard{Index: i, Count: count}
+			v0, v1 := s.span(batch)
+			lo, hi := s.part(batch)
+			if want := (v1-v0)*size + hi - lo; len(p) != want {
+				return nil, fmt.Errorf("reduce: shard %d sent %d values, want %d", i, len(p), want)
+			}
+			for v := range v1 - v0 {
+				for j, x := range p[v*size : (v+1)*size] {
+					total[j] += x
+				}
+			}
+			for _, l := range p[(v1-v0)*size:] {
+				loss += float64(l)
+			}
+		}
+		total[size] = float32(loss / float64(batch))
+		return total, nil
+	}
+}
+
 // segmentBlocks lists the blocks whose parameters belong to each segment.
 var segmentBlocks = [numSegments][]string{{conv1}, {conv2}, {conv3}, {dense1, dense2, output}}
 
-// shardGraphs are the compiled pieces of a sharded step, built on first use.
+// shardGraphs are the compiled pieces of a sharded step for one run of virtual shards, built on
+// first use.
 type shardGraphs struct {
-	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation, and its per-channel Σx
-	centred  *context.Exec                  // per-channel Σ(x-mean)²
-	backward [numSegments]*context.Exec     // segment k differentiated
-	apply    *context.Exec                  // Adam update from the summed gradients
+	span     [2]int                         // the virtual shards [v0, v1) they were built for
+	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation, and its per-image Σx
+	centred  *context.Exec                  // per-image Σ(x-mean)²
+	backward [numSegments]*context.Exec     // segment k differentiated, gradients per virtual shard
+	apply    *context.Exec                  // Adam update from the combined gradients
 }
 
 // segmentParams returns the ParamSpecs of segment k, in Config.Params order.
@@ -164,10 +302,10 @@ type batchStats struct {
 }
 
 // shardStep runs one training step on this shard's images and labels (its part of a global batch
-// of globalBatch images) and applies the summed update. It returns the loss of the whole batch.
+// of globalBatch images) and applies the combined update. It returns the loss of the whole batch.
 // Callers hold m.mu.
 func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch int) (float64, error) {
-	g, err := m.shardGraphs()
+	g, err := m.shardGraphs(s, globalBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -187,11 +325,9 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 	return float64(total[len(total)-1]), nil
 }
 
-// shardGradients computes the gradients of the whole batch's loss, summed over the shards, for
+// shardGradients computes the gradients of the whole batch's loss, combined over the shards, for
 // the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
-	reduce := func(t *tensors.Tensor) ([]float32, error) { return s.Reduce(flat(t)) }
-
 	// Forward: segment by segment, with the batch statistics of each output.
 	inputs := [numSegments]*tensors.Tensor{imageTensor(images)}
 	var stats [numSegments - 1]batchStats
@@ -207,91 +343,99 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		a := out[0]
 		inputs[k+1] = a
 		dims := a.Shape().Dimensions
-		rows := globalBatch * dims[1] * dims[2]
-		sum, err := reduce(out[1])
+		c, rows := dims[3], globalBatch*dims[1]*dims[2]
+		mean, err := s.Reduce(flat(out[1]), foldImages(1, c, func(sum float64) float32 {
+			return float32(sum / float64(rows))
+		}))
 		if err != nil {
 			return nil, err
 		}
-		mean := make([]float32, len(sum))
-		for i, v := range sum {
-			mean[i] = float32(float64(v) / float64(rows))
-		}
-		meanT := tensors.FromFlatDataAndDimensions(mean, len(mean))
-		sq, err := execReduce(g.centred, reduce, a, meanT)
+		meanT := tensors.FromFlatDataAndDimensions(mean, c)
+		sq, err := g.centred.Exec(a, meanT)
 		if err != nil {
 			return nil, err
 		}
-		std := make([]float32, len(sq))
-		for i, v := range sq {
-			std[i] = float32(math.Sqrt(float64(v)/float64(rows) + m.cfg.Epsilon))
+		std, err := s.Reduce(flat(sq[0]), foldImages(1, c, func(sum float64) float32 {
+			return float32(math.Sqrt(sum/float64(rows) + m.cfg.Epsilon))
+		}))
+		if err != nil {
+			return nil, err
 		}
-		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, len(std)), rows: rows}
+		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, c), rows: rows}
 	}
 
 	// Backward: the last segment gives the loss; each segment hands the gradient of its normalised
-	// input, with its two per-channel sums, to the one before.
-	grads := make(map[string][]float32)
+	// input, with its two per-image sums, to the one before.
+	grads := make(map[string]*tensors.Tensor) // per parameter: its gradient of each of this shard's virtual shards
 	labelsT := tensors.FromFlatDataAndDimensions(labels, len(labels))
 	out, err := g.backward[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
 	if err != nil {
 		return nil, err
 	}
-	localLoss := flat(out[0])[0]
-	out = m.collectGrads(3, out[1:], grads)
+	out = m.collectGrads(3, out, grads)
+	losses := flat(out[0])
+	out = out[1:]
 	for k := numSegments - 2; k >= 0; k-- {
-		// out is [g, Σg, Σg·y] for segment k's output; sum the two vectors over the shards.
-		// One Reduce for both: every exchange is a barrier where the shards wait for the slowest.
-		sums, err := s.Reduce(append(flat(out[1]), flat(out[2])...))
+		// out is [g, per-image Σg, per-image Σg·y] for segment k's output. One Reduce for both
+		// sums: every exchange is a barrier where the shards wait for the slowest.
+		c, rows := stats[k].mean.Shape().Dimensions[0], stats[k].rows
+		means, err := s.Reduce(append(flat(out[1]), flat(out[2])...), foldImages(2, c, func(sum float64) float32 {
+			return float32(sum / float64(rows))
+		}))
 		if err != nil {
 			return nil, err
 		}
-		s1, s2 := sums[:len(sums)/2], sums[len(sums)/2:]
 		args := []any{inputs[k]}
 		if k > 0 {
 			args = append(args, stats[k-1].mean, stats[k-1].std)
 		}
 		args = append(args, inputs[k+1], out[0], stats[k].mean, stats[k].std,
-			tensors.FromFlatDataAndDimensions(s1, len(s1)), tensors.FromFlatDataAndDimensions(s2, len(s2)),
-			float32(stats[k].rows))
+			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c))
 		if out, err = g.backward[k].Exec(args...); err != nil {
 			return nil, err
 		}
 		out = m.collectGrads(k, out, grads)
 	}
 
-	// Sum the gradients and the loss over the shards, in one vector.
-	var all []float32
-	for _, p := range m.cfg.Params() {
-		all = append(all, grads[p.Name]...)
+	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
+	// (for the notebook's network, 1.5 MB a virtual shard: copied once).
+	params := m.cfg.Params()
+	v0, v1 := s.span(globalBatch)
+	all := make([]float32, 0, (v1-v0)*m.cfg.NumParams()+len(losses))
+	for v := range v1 - v0 {
+		for _, p := range params {
+			tensors.MustConstFlatData(grads[p.Name], func(g []float32) { all = append(all, g[v*p.Size():(v+1)*p.Size()]...) })
+		}
 	}
-	return s.Reduce(append(all, localLoss))
+	for _, t := range grads {
+		_ = t.FinalizeAll()
+	}
+	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams()))
 }
 
 // collectGrads moves the parameter gradients of segment k (the first outputs of its backward
-// graph, in segmentParams order) into grads and returns the remaining outputs.
-func (m *Model) collectGrads(k int, out []*tensors.Tensor, grads map[string][]float32) []*tensors.Tensor {
+// graph, in segmentParams order, each [virtual shards, shape...]) into grads and returns the
+// remaining outputs.
+func (m *Model) collectGrads(k int, out []*tensors.Tensor, grads map[string]*tensors.Tensor) []*tensors.Tensor {
 	params := m.cfg.segmentParams(k)
 	for i, p := range params {
-		grads[p.Name] = flat(out[i])
+		grads[p.Name] = out[i]
 	}
 	return out[len(params):]
 }
 
-// execReduce runs a per-channel sum graph and sums its result over the shards.
-func execReduce(e *context.Exec, reduce func(*tensors.Tensor) ([]float32, error), args ...any) ([]float32, error) {
-	out, err := e.Exec(args...)
-	if err != nil {
-		return nil, err
-	}
-	return reduce(out[0])
-}
-
-// shardGraphs builds the graphs of a sharded step once.
-func (m *Model) shardGraphs() (*shardGraphs, error) {
-	if m.shards != nil {
+// shardGraphs builds the graphs of a sharded step for s's virtual shards of a batch, once.
+func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
+	v0, v1 := s.span(batch)
+	if m.shards != nil && m.shards.span == [2]int{v0, v1} {
 		return m.shards, nil
 	}
-	g := &shardGraphs{}
+	// Image bounds of this shard's virtual shards, from its first image.
+	bounds := shardBounds(batch)[v0 : v1+1]
+	for i := len(bounds) - 1; i >= 0; i-- {
+		bounds[i] -= bounds[0]
+	}
+	g := &shardGraphs{span: [2]int{v0, v1}}
 	newExec := func(fn func(ctx *context.Context, in []*Node) []*Node) *context.Exec {
 		e, err := context.NewExec(m.backend, m.ctx, fn)
 		if err != nil {
@@ -299,7 +443,6 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 		}
 		return e
 	}
-	rows := func(x *Node) *Node { return Reshape(x, -1, x.Shape().Dimensions[3]) }
 	for k := range numSegments - 1 {
 		g.forward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 			x := in[0]
@@ -307,42 +450,28 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 				x = normalizeWith(x, in[1], in[2])
 			}
 			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
-			return []*Node{a, channelSum(a)}
+			return []*Node{a, imageSums(a)}
 		})
 	}
 	g.centred = newExec(func(ctx *context.Context, in []*Node) []*Node {
 		c := in[1].Shape().Dimensions[0]
-		return []*Node{channelSum(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
+		return []*Node{imageSums(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
 	})
 
-	// paramNodes returns segment k's weights and their nodes in segmentParams order.
-	paramNodes := func(k int, gr *Graph) (weights, []*Node) {
-		w := m.graphWeights(gr)
-		var nodes []*Node
-		for _, p := range m.cfg.segmentParams(k) {
-			nodes = append(nodes, w[p.Name])
-		}
-		return w, nodes
-	}
-	// The last segment: inputs a, mean, std, labels, global batch; outputs loss, parameter
-	// gradients, then g = dLoss/dy for its normalised input y, Σg and Σg·y per channel.
+	// The last segment: inputs a, mean, std, labels, global batch; outputs the parameter
+	// gradients, each image's loss, then g = dLoss/dy for its normalised input y, and its
+	// per-image Σg and Σg·y.
 	g.backward[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
-		w, params := paramNodes(3, in[0].Graph())
+		w := m.graphWeights(in[0].Graph())
 		y := normalizeWith(in[0], in[1], in[2])
-		logits := segment(m.cfg, w, 3, y, &forward{native: m.native})
-		logProbs := LogSoftmax(logits, -1)
-		loss := Div(Neg(ReduceAllSum(Mul(OneHot(in[3], NumClasses, logProbs.DType()), logProbs))), in[4])
-		grads := Gradient(loss, append(params, y)...)
-		gy := grads[len(grads)-1]
-		return append(append([]*Node{loss}, grads[:len(params)]...),
-			gy, ReduceSum(rows(gy), 0), ReduceSum(rows(Mul(gy, y)), 0))
+		grads, losses, gy := denseBackward(m.cfg, w, y, in[3], in[4], bounds)
+		return append(grads, losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)))
 	})
 	// Segments 2..0: inputs [a_in, mean_in, std_in] (segment 0: the images), then for its own
-	// output: a (from the forward pass), g, mean, std, Σg, Σg·y over the batch, and the global
-	// row count.
+	// output: a (from the forward pass), g, mean, std, and the batch's mean(g) and mean(g·y).
 	for k := range numSegments - 1 {
 		g.backward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
-			w, params := paramNodes(k, in[0].Graph())
+			w := m.graphWeights(in[0].Graph())
 			x := in[0]
 			if k > 0 {
 				x = normalizeWith(x, in[1], in[2])
@@ -350,28 +479,18 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 			} else {
 				in = in[1:]
 			}
-			a, gOut, mean, std, sumG, sumGY, n := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
+			a, gOut, mean, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5]
 			c := a.Shape().Dimensions[3]
 			bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
 			y := normalizeWith(a, mean, std)
 			// The normalisation's gradient with batch statistics: (g - mean(g) - y·mean(g·y)) / std.
-			dA := Div(Sub(Sub(gOut, bcast(Div(sumG, n))), Mul(y, bcast(Div(sumGY, n)))), bcast(std))
-			var grads []*Node
-			if m.native {
-				target := ReduceAllSum(Mul(segment(m.cfg, w, k, x, &forward{native: true}), StopGradient(dA)))
-				wrt := params
-				if k > 0 {
-					wrt = append(wrt, x)
-				}
-				grads = Gradient(target, wrt...)
-			} else {
-				grads = convBackward(m.cfg, w, k, x, a, dA)
-			}
+			dA := Div(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(std))
+			grads := convBackward(m.cfg, w, k, x, a, dA, bounds, nil)
 			if k == 0 {
 				return grads
 			}
 			gx := grads[len(grads)-1]
-			return append(grads[:len(params)], gx, ReduceSum(rows(gx), 0), ReduceSum(rows(Mul(gx, x)), 0))
+			return append(grads, imageSums32(gx), imageSums32(Mul(gx, x)))
 		})
 	}
 
@@ -384,29 +503,230 @@ func (m *Model) shardGraphs() (*shardGraphs, error) {
 	return g, nil
 }
 
+// imageSums is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added in
+// float64 (ReduceSum adds the rows in order) and rounded to float32 for the exchange. foldImages
+// adds them up over the batch. The forward statistics use it: a mean off by 1e-4, divided by a
+// small standard deviation, can change which element wins a max-pool window (normalize).
+func imageSums(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return ConvertDType(ReduceSum(ConvertDType(Reshape(x, d[0], d[1]*d[2], d[3]), dtypes.Float64), 1), x.DType())
+}
+
+// imageSums32 is imageSums added in float32: for the backward sums, where the sums over an
+// image's at most 196 positions lose nothing that matters, and two conversions of every
+// activation cost about 2% of a step.
+func imageSums32(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1)
+}
+
+// shardProducts is aᵀ·d for each virtual shard: a [R,I] and d [R,O] hold the rows of
+// consecutive virtual shards, shard v being rows rows[v] to rows[v+1]-1; the result is [V,I,O].
+// Shards of equal size share one batched DotGeneral, whose batch axis is the shard: each
+// product's inner loop runs over its own shard's rows in order, so it gives the same bits as
+// that shard alone would.
+func shardProducts(a, d *Node, rows []int) *Node {
+	return perShardGroup(rows, func(lo, hi, n int) *Node {
+		ga, gd := shardRows(a, lo, hi, rows[len(rows)-1], n), shardRows(d, lo, hi, rows[len(rows)-1], n)
+		return DotGeneral(ga, []int{1}, []int{0}, gd, []int{1}, []int{0})
+	})
+}
+
+// shardColumnSums is the sum of d [R,O] over each virtual shard's rows (see shardProducts): [V,O].
+func shardColumnSums(d *Node, rows []int) *Node {
+	return perShardGroup(rows, func(lo, hi, n int) *Node {
+		return ReduceSum(shardRows(d, lo, hi, rows[len(rows)-1], n), 1)
+	})
+}
+
+// perShardGroup calls op on each run of equal-size virtual shards (rows lo to hi-1, n shards) and
+// concatenates the results along their first axis.
+func perShardGroup(rows []int, op func(lo, hi, n int) *Node) *Node {
+	var parts []*Node
+	for v := 0; v < len(rows)-1; {
+		size, n := rows[v+1]-rows[v], 1
+		for v+n < len(rows)-1 && rows[v+n+1]-rows[v+n] == size {
+			n++
+		}
+		parts = append(parts, op(rows[v], rows[v+n], n))
+		v += n
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return Concatenate(parts, 0)
+}
+
+// shardRows returns rows lo..hi-1 of x [total, W] as [n, (hi-lo)/n, W].
+func shardRows(x *Node, lo, hi, total, n int) *Node {
+	if lo != 0 || hi != total {
+		x = Slice(x, AxisRange(lo, hi))
+	}
+	return Reshape(x, n, (hi-lo)/n, x.Shape().Dimensions[1])
+}
+
+// scaled returns image bounds as row bounds, for rows per image.
+func scaled(bounds []int, rows int) []int {
+	out := make([]int, len(bounds))
+	for i, b := range bounds {
+		out[i] = b * rows
+	}
+	return out
+}
+
+// denseBackward computes the dense segment (see segment) on its normalised input y, and
+// differentiates the loss by hand: it returns the gradients of its parameters per virtual shard
+// (segmentParams order, each [V, shape...]), each image's loss, and the gradient of the loss with
+// respect to y. labels are the images' digits, n the global batch size (float32 scalar): the
+// loss is the batch's mean. bounds are the image bounds of the virtual shards.
+func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads []*Node, losses, gy *Node) {
+	batch := y.Shape().Dimensions[0]
+	pooled := maxPool(y, false)
+	flatIn := Reshape(pooled, batch, c.geometry().flat)
+	matmul := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{0}, nil) }
+	z1 := Add(matmul(flatIn, w[dense1+".kernel"]), InsertAxes(w[dense1+".bias"], 0))
+	mask1 := StopGradient(reluMask(z1))
+	h1 := Mul(z1, mask1) // relu(z1)
+	h2 := Sigmoid(Add(matmul(h1, w[dense2+".kernel"]), InsertAxes(w[dense2+".bias"], 0)))
+	logits := Add(matmul(h2, w[output+".kernel"]), InsertAxes(w[output+".bias"], 0))
+	logProbs := LogSoftmax(logits, -1)
+	oneHot := OneHot(labels, NumClasses, logProbs.DType())
+	losses = Neg(ReduceSum(Mul(oneHot, logProbs), -1))
+	// Backwards, layer by layer: d(mean loss)/d logits = (softmax - one-hot) / n.
+	dLogits := Div(Sub(Exp(logProbs), oneHot), n)
+	back := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{1}, nil) } // x·kᵀ
+	dH2 := back(dLogits, w[output+".kernel"])
+	dZ2 := Mul(dH2, Mul(h2, OneMinus(h2)))
+	dZ1 := Mul(back(dZ2, w[dense2+".kernel"]), mask1)
+	dFlat := back(dZ1, w[dense1+".kernel"])
+	for _, layer := range []struct{ in, d *Node }{{flatIn, dZ1}, {h1, dZ2}, {h2, dLogits}} {
+		grads = append(grads, shardProducts(layer.in, layer.d, bounds), shardColumnSums(layer.d, bounds))
+	}
+	// Through the max-pool: Gather's gradient sends each window's gradient to its first maximum.
+	gy = Gradient(ReduceAllSum(Mul(pooled, StopGradient(Reshape(dFlat, pooled.Shape().Dimensions...)))), y)[0]
+	return grads, losses, gy
+}
+
 // convBackward differentiates conv segment k (see segment) by hand, from its input x (segment 0:
 // the images; else the normalised output of segment k-1), its output a = ReLU(conv) and the
 // gradient dA of the loss with respect to a. It returns the gradients of the conv's kernel and
-// bias, then, for k > 0, of x. Only the im2col gather of the conv's input is rebuilt: the
-// forward matrix product is not, since the ReLU's mask is a > 0 and the conv is linear.
-func convBackward(c Config, w weights, k int, x, a, dA *Node) []*Node {
+// bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
+// k > 0, the gradient of x. Only the im2col gather of the conv's input is rebuilt: the forward
+// matrix product is not, since the ReLU's mask is a > 0 and the conv is linear.
+//
+// fwd, when set, is the forward pass that computed x and a in the same graph: its im2col rows
+// and ReLU mask are used as they are (the same values as those built again).
+func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	name := convNames[k]
 	kernel := w[name+".kernel"]
-	convIn, stride := x, 1
-	switch k {
-	case 0:
-		convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
-	case 1:
-		convIn = maxPool(x, false)
+	var cols, mask *Node
+	if fwd != nil {
+		cols, mask = fwd.cols[k], fwd.masks[k]
+	} else {
+		convIn, stride := x, 1
+		switch k {
+		case 0:
+			convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
+		case 1:
+			convIn = maxPool(x, false)
+		}
+		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
+		mask = reluMask(a)                            // a > 0 exactly where the conv's output was
 	}
-	cols := convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
-	filters := a.Shape().Dimensions[3]
-	dPre := Reshape(Mul(dA, StopGradient(reluMask(a))), -1, filters) // a > 0 exactly where the conv's output was
-	dKernel := Reshape(DotGeneral(cols, []int{0}, nil, dPre, []int{0}, nil), kernel.Shape().Dimensions...)
-	grads := []*Node{dKernel, ReduceSum(dPre, 0)}
+	dims := a.Shape().Dimensions
+	filters := dims[3]
+	rows := scaled(bounds, dims[1]*dims[2])
+	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
+	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
+	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
 	if k == 0 {
 		return grads
 	}
 	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
 	return append(grads, Gradient(ReduceAllSum(Mul(cols, StopGradient(dCols))), x)[0])
+}
+
+// soloStep runs one training step of a team of one on a whole batch and returns its loss. It
+// computes what shardStep computes for a shard holding every virtual shard, the same bits, but
+// as one graph: the folds of shard.go's combines (foldImages, foldGradients) are graph ops that
+// add in the same order (ReduceSum adds rows one after another from zero, and divides and square
+// roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
+// the fixed order. TestSameBitsAnyTeam checks it against teams. Callers hold m.mu.
+func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
+	if m.soloExec == nil {
+		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) *Node {
+			return m.soloGraph(images, labels)
+		})
+		if err != nil {
+			return 0, err
+		}
+		m.soloExec = exec
+	}
+	out, err := m.soloExec.Exec(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
+	if err != nil {
+		return 0, err
+	}
+	return float64(scalar(out[0])), nil
+}
+
+// soloGraph builds soloStep's graph: forward with the batch statistics, backward by hand, the
+// gradients added over the virtual shards, and the Adam update. It returns the batch's loss.
+func (m *Model) soloGraph(images, labels *Node) *Node {
+	gr := images.Graph()
+	batch := images.Shape().Dimensions[0]
+	bounds := shardBounds(batch)
+	w := m.graphWeights(gr)
+	f64 := func(v float64) *Node { return Scalar(gr, dtypes.Float64, v) }
+	// foldImages: the per-image sums [B,C] added in image order in float64, then finish.
+	fold := func(sums *Node, finish func(sum *Node) *Node) *Node {
+		return ConvertDType(finish(ReduceSum(ConvertDType(sums, dtypes.Float64), 0)), dtypes.Float32)
+	}
+
+	// Forward, keeping each segment's input and output, and each normalisation's statistics.
+	var xs, as, means, stds [numSegments]*Node
+	fwd := &forward{}
+	xs[0] = images
+	for k := range numSegments - 1 {
+		a := segment(m.cfg, w, k, xs[k], fwd)
+		dims := a.Shape().Dimensions
+		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
+		mean := fold(imageSums(a), func(sum *Node) *Node { return Div(sum, rows) })
+		sq := imageSums(Square(Sub(a, Reshape(mean, 1, 1, 1, c))))
+		std := fold(sq, func(sum *Node) *Node { return Sqrt(Add(Div(sum, rows), f64(m.cfg.Epsilon))) })
+		as[k], means[k], stds[k] = a, mean, std
+		xs[k+1] = normalizeWith(a, mean, std)
+	}
+
+	// Backward.
+	grads := make(map[string]*Node) // per parameter: [virtual shards, shape...]
+	collect := func(k int, out []*Node) []*Node {
+		params := m.cfg.segmentParams(k)
+		for i, p := range params {
+			grads[p.Name] = out[i]
+		}
+		return out[len(params):]
+	}
+	dense, losses, g := denseBackward(m.cfg, w, xs[3], labels, Scalar(gr, dtypes.Float32, float64(batch)), bounds)
+	collect(3, dense)
+	for k := numSegments - 2; k >= 0; k-- {
+		a, y := as[k], xs[k+1]
+		dims := a.Shape().Dimensions
+		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
+		mean := func(sums *Node) *Node { return fold(sums, func(sum *Node) *Node { return Div(sum, rows) }) }
+		meanG, meanGY := mean(imageSums32(g)), mean(imageSums32(Mul(g, y)))
+		bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
+		dA := Div(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(stds[k]))
+		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds, fwd))
+		if k > 0 {
+			g = rest[0]
+		}
+	}
+
+	// foldGradients: the virtual shards' gradients added left to right, then the update.
+	var total []*Node
+	for _, p := range m.cfg.Params() {
+		total = append(total, ReduceSum(grads[p.Name], 0))
+	}
+	m.applyGradients(total)
+	return fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
 }

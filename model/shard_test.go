@@ -5,96 +5,196 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// TestShardedStepMatchesWholeBatch trains replicas on shards of each batch, as browser workers do,
-// and checks that they follow one model trained on whole batches to float rounding, and stay
-// bit-identical to each other. Measured: the step losses agree to 2e-7 with three shards.
-func TestShardedStepMatchesWholeBatch(t *testing.T) {
+// TestSameBitsAnyTeam trains the same settings with teams of 1, 2, 3 and 4 workers (1 and 2
+// under js/wasm, where a test's time is scarcer), and checks that every team computes the same
+// losses, weights and end-of-epoch evaluations, bit for bit: at batch 64, and at 66, which the 4
+// virtual shards cut unevenly (17, 17, 16, 16), so that the workers of a team of 3 hold 17, 17 and
+// 32 images. 20 steps are enough for any difference in the order of the sums to show: Adam turns
+// rounding in nearly-zero gradients into steps of up to the learning rate.
+func TestSameBitsAnyTeam(t *testing.T) {
+	train, test := loadTestData(t)
+	test = test.Slice(0, 3*EvalBatch) // 3 evaluation batches: a team of 2 shares them unevenly
+	teams := []int{1, 2, 3, 4}
+	if runtime.GOOS == "js" {
+		teams = []int{1, 2}
+	}
+	for _, batch := range []int{64, 66} {
+		cfg := smallConfig(20 * batch)
+		cfg.BatchSize, cfg.LossImages = batch, 2*batch
+		if batch != 64 {
+			cfg.Filters = [3]int{8, 16, 16} // keeps the test short; the order does not depend on it
+		}
+		var want teamRun
+		for _, n := range teams {
+			got := trainTeam(t, cfg, train, test, n)
+			if t.Failed() {
+				return
+			}
+			if n == teams[0] {
+				want = got
+				t.Logf("batch %d: losses %v, after the epoch loss %.6f, test accuracy %.3f",
+					batch, got.losses, got.result.TrainLoss, got.result.Test.Report.Accuracy)
+				continue
+			}
+			if !slices.Equal(got.losses, want.losses) {
+				t.Errorf("batch %d, %d workers: losses %v, 1 worker %v", batch, n, got.losses, want.losses)
+			}
+			if got.result.TrainLoss != want.result.TrainLoss || got.result.Test.Loss != want.result.Test.Loss ||
+				!slices.Equal(got.result.Test.Predictions, want.result.Test.Predictions) {
+				t.Errorf("batch %d, %d workers: after the epoch loss %v, test loss %v; 1 worker %v, %v",
+					batch, n, got.result.TrainLoss, got.result.Test.Loss, want.result.TrainLoss, want.result.Test.Loss)
+			}
+			for name, w := range want.weights {
+				if i := firstDifference(got.weights[name], w); i >= 0 {
+					t.Errorf("batch %d, %d workers: %s[%d] = %v, 1 worker %v", batch, n, name, i, got.weights[name][i], w[i])
+				}
+			}
+		}
+	}
+}
+
+// teamRun is what a team's training run gives: every replica's, checked equal by trainTeam.
+type teamRun struct {
+	losses  []float64
+	result  EpochResult
+	weights map[string][]float32
+}
+
+// trainTeam trains cfg with n replicas in goroutines (TrainReplicas; n = 1 trains alone) and
+// checks that every replica ends with the same weights.
+func trainTeam(tb testing.TB, cfg Config, train, test *Dataset, n int) teamRun {
+	tb.Helper()
+	backend, err := GoBackendPerCore()
+	if n == 1 {
+		backend, err = GoBackend() // what a team of one uses: its matrix products on every core
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	replicas := make([]*Model, n)
+	for i := range replicas {
+		if replicas[i], err = New(backend, cfg); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var run teamRun
+	res, err := TrainReplicas(context.Background(), replicas, train, TrainOptions{Test: test,
+		OnProgress: func(p Progress) { run.losses = append(run.losses, p.Loss) }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	run.result = res[0]
+	run.weights = make(map[string][]float32)
+	for _, p := range cfg.Params() {
+		run.weights[p.Name] = flatValue(tb, replicas[0], p.Name)
+		for i, r := range replicas[1:] {
+			if j := firstDifference(flatValue(tb, r, p.Name), run.weights[p.Name]); j >= 0 {
+				tb.Errorf("%d workers: replica %d's %s[%d] differs from replica 0's: replicas drifted apart", n, i+1, p.Name, j)
+			}
+		}
+	}
+	return run
+}
+
+// firstDifference returns the first index where a and b differ in their bits, or -1.
+func firstDifference(a, b []float32) int {
+	for i := range min(len(a), len(b)) {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// TestShardedMatchesWholeBatch trains with a team of 3, and checks that it follows one model
+// trained on whole batches by GoMLX's autodiff (the formulation of the evaluation) to float
+// rounding, and that evaluations shared among the team equal one replica's alone, bit for bit.
+// Against whole-batch training, Adam's sign-like first steps turn rounding in nearly-zero
+// gradients (a conv1 filter that almost never fires) into steps of up to the learning rate, so
+// the weights, and a few test predictions, drift slightly apart.
+func TestShardedMatchesWholeBatch(t *testing.T) {
 	train, test := loadTestData(t)
 	test = test.Slice(0, 6*EvalBatch) // evaluation batches for every shard
 	cfg := smallConfig(96)
 	cfg.Filters = [3]int{8, 16, 16}
 	cfg.LossImages = 96
-	run := func(m *Model, shard *Shard) ([]float64, []EpochResult) {
-		var losses []float64
-		res, err := m.Train(context.Background(), train, TrainOptions{Test: test, Shard: shard,
-			OnProgress: func(p Progress) { losses = append(losses, p.Loss) }})
-		if err != nil {
-			t.Error(err)
-		}
-		return losses, res
-	}
-	wantLoss, wantRes := run(newTestModel(t, cfg), nil)
 
-	for _, n := range []int{1, 3} {
-		shards, _ := LocalShards(n)
-		replicas := make([]*Model, n)
-		losses := make([][]float64, n)
-		results := make([][]EpochResult, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			replicas[i] = newTestModel(t, cfg)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				losses[i], results[i] = run(replicas[i], &shards[i])
-			}()
-		}
-		wg.Wait()
-		if t.Failed() {
-			return
-		}
-		const tol = 1e-5
-		for step := range wantLoss {
-			if d := math.Abs(losses[0][step] - wantLoss[step]); d > tol*wantLoss[step] {
-				t.Errorf("%d shards, step %d: loss %.7f, whole batch %.7f", n, step+1, losses[0][step], wantLoss[step])
-			}
-		}
-		// The end-of-epoch evaluations, shared among the shards, equal one model evaluating alone.
-		got, want := results[0][0], wantRes[0]
-		alone, err := replicas[0].Evaluate(test)
+	// Whole batches, by autodiff.
+	whole := newTestModel(t, cfg)
+	var wantLoss []float64
+	exec, err := mlctx.NewExec(whole.backend, whole.ctx, func(ctx *mlctx.Context, images, labels *Node) *Node {
+		return whole.stepGraph(images, labels)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range cfg.TrainImages / cfg.BatchSize {
+		images, labels := shuffledBatch(cfg, train, s)
+		out, err := exec.Exec(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(got.Test.Loss-alone.Loss) > 1e-6*alone.Loss {
-			t.Errorf("%d shards: shared test evaluation loss %.7f, one replica alone %.7f", n, got.Test.Loss, alone.Loss)
-		}
-		for i := range alone.Predictions {
-			if got.Test.Predictions[i] != alone.Predictions[i] {
-				t.Fatalf("%d shards: test image %d: shared evaluation predicts %d, one replica alone %d",
-					n, i, got.Test.Predictions[i], alone.Predictions[i])
-			}
-		}
-		// Against whole-batch training, Adam's sign-like first steps turn rounding in nearly-zero
-		// gradients (a conv1 filter that almost never fires) into steps of up to the learning rate,
-		// so the weights, and a few test predictions, drift slightly apart.
-		if math.Abs(got.TrainLoss-want.TrainLoss) > 1e-3*want.TrainLoss ||
-			math.Abs(got.Test.Report.Accuracy-want.Test.Report.Accuracy) > 0.01 {
-			t.Errorf("%d shards: after the epoch, loss %.5f and test accuracy %.4f; whole batch %.5f and %.4f",
-				n, got.TrainLoss, got.Test.Report.Accuracy, want.TrainLoss, want.Test.Report.Accuracy)
-		}
-		for i := 1; i < n; i++ {
-			if results[i][0].TrainLoss != got.TrainLoss || losses[i][len(losses[i])-1] != losses[0][len(losses[0])-1] {
-				t.Errorf("shard %d reports other results than shard 0", i)
-			}
-			for _, p := range cfg.Params() {
-				a, b := flatValue(t, replicas[0], p.Name), flatValue(t, replicas[i], p.Name)
-				for j := range a {
-					if a[j] != b[j] {
-						t.Fatalf("replica %d's %s[%d] = %v, replica 0's %v: replicas drifted apart", i, p.Name, j, b[j], a[j])
-					}
-				}
-			}
-		}
-		t.Logf("%d shards: losses %v (whole batch %v), test accuracy %.3f", n, losses[0], wantLoss, got.Test.Report.Accuracy)
+		wantLoss = append(wantLoss, float64(scalar(out[0])))
 	}
+	wantEval, err := whole.Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 3
+	replicas := []*Model{newTestModel(t, cfg), newTestModel(t, cfg), newTestModel(t, cfg)}
+	var losses []float64
+	res, err := TrainReplicas(context.Background(), replicas, train, TrainOptions{Test: test,
+		OnProgress: func(p Progress) { losses = append(losses, p.Loss) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tol = 1e-5
+	for step := range wantLoss {
+		if d := math.Abs(losses[step] - wantLoss[step]); d > tol*wantLoss[step] {
+			t.Errorf("%d shards, step %d: loss %.7f, whole batch %.7f", n, step+1, losses[step], wantLoss[step])
+		}
+	}
+	got := res[0]
+	alone, err := replicas[0].Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Test.Loss != alone.Loss || !slices.Equal(got.Test.Predictions, alone.Predictions) {
+		t.Errorf("%d shards: shared test evaluation loss %v, one replica alone %v (or predictions differ)", n, got.Test.Loss, alone.Loss)
+	}
+	if math.Abs(got.Test.Report.Accuracy-wantEval.Report.Accuracy) > 0.01 {
+		t.Errorf("%d shards: test accuracy %.4f; whole batch %.4f", n, got.Test.Report.Accuracy, wantEval.Report.Accuracy)
+	}
+	t.Logf("%d shards: losses %v (whole batch %v), test accuracy %.3f (whole batch %.3f)",
+		n, losses, wantLoss, got.Test.Report.Accuracy, wantEval.Report.Accuracy)
+}
+
+// shuffledBatch returns the images and labels of step s of Train's first epoch.
+func shuffledBatch(cfg Config, d *Dataset, s int) ([]byte, []int32) {
+	perm := newShuffler(cfg.Seed, cfg.TrainImages).next()
+	pixels := ImageSize * ImageSize
+	images := make([]byte, 0, cfg.BatchSize*pixels)
+	labels := make([]int32, 0, cfg.BatchSize)
+	for _, p := range perm[s*cfg.BatchSize : (s+1)*cfg.BatchSize] {
+		images = append(images, d.Images[int(p)*pixels:(int(p)+1)*pixels]...)
+		labels = append(labels, int32(d.Labels[p]))
+	}
+	return images, labels
 }
 
 // TestShardedEvaluationProgress checks what two shards report during the end-of-epoch
@@ -144,8 +244,8 @@ func flatValue(tb testing.TB, m *Model, name string) []float32 {
 	return tensors.MustCopyFlatData[float32](v)
 }
 
-// TestShardedGradients checks the summed gradients of 1, 2 and 3 shards (31 images: unequal
-// shards) against GoMLX's autodiff of the whole-batch loss. Measured: at most 7e-5 apart (relative
+// TestShardedGradients checks the combined gradients of 1, 2 and 3 shards (31 images: unequal
+// virtual shards of 8, 8, 8 and 7) against GoMLX's autodiff of the whole-batch loss. Measured: at most 7e-5 apart (relative
 // L2), float32 rounding; a wrong normalisation gradient is off by O(1).
 func TestShardedGradients(t *testing.T) {
 	train, _ := loadTestData(t)
@@ -171,7 +271,7 @@ func TestShardedGradients(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			m := newTestModel(t, cfg)
-			g, err := m.shardGraphs()
+			g, err := m.shardGraphs(&shards[i], batch)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +350,7 @@ func TestLocalShardsAbort(t *testing.T) {
 	shards, abort := LocalShards(2)
 	got := make(chan error, 1)
 	go func() {
-		_, err := shards[0].Reduce([]float32{1}) // shard 1 never arrives
+		_, err := shards[0].Reduce([]float32{1}, addDisjoint) // shard 1 never arrives
 		got <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -263,7 +363,53 @@ func TestLocalShardsAbort(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Reduce still waiting after abort")
 	}
-	if _, err := shards[1].Reduce([]float32{1}); err == nil {
+	if _, err := shards[1].Reduce([]float32{1}, addDisjoint); err == nil {
 		t.Fatal("Reduce after abort succeeded")
+	}
+}
+
+// TestSeedAlone checks that the initial weights and the order of the training images depend on
+// the seed and nothing else: not the backend's parallelism (a team of one uses every core, a
+// team's workers one each), not the model object, not the run. Every worker of a team builds its
+// own replica and deals its own order, so this is what keeps them in step.
+func TestSeedAlone(t *testing.T) {
+	cfg := smallConfig(256)
+	cfg.Filters = [3]int{8, 16, 16}
+	perCore, err := GoBackendPerCore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := newTestModel(t, cfg), newTestModel(t, cfg)
+	c, err := New(perCore, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seed++
+	other := newTestModel(t, cfg)
+	for _, p := range cfg.Params() {
+		want := flatValue(t, a, p.Name)
+		for i, m := range []*Model{b, c} {
+			if j := firstDifference(flatValue(t, m, p.Name), want); j >= 0 {
+				t.Errorf("model %d, same seed: %s[%d] differs", i+1, p.Name, j)
+			}
+		}
+		if firstDifference(flatValue(t, other, p.Name), want) < 0 {
+			t.Errorf("another seed gave the same %s", p.Name)
+		}
+	}
+
+	const n = 1000
+	s1, s2, s3 := newShuffler(7, n), newShuffler(7, n), newShuffler(8, n)
+	for epoch := range 3 {
+		o1 := slices.Clone(s1.next())
+		if !slices.Equal(o1, s2.next()) {
+			t.Errorf("epoch %d: the same seed dealt two orders", epoch+1)
+		}
+		if slices.Equal(o1, s3.next()) {
+			t.Errorf("epoch %d: seeds 7 and 8 dealt the same order", epoch+1)
+		}
+		if sorted := slices.Sorted(slices.Values(o1)); sorted[0] != 0 || sorted[n-1] != n-1 || len(slices.Compact(sorted)) != n {
+			t.Errorf("epoch %d: the order is not a permutation of the %d images", epoch+1, n)
+		}
 	}
 }

@@ -84,7 +84,8 @@ type TrainOptions struct {
 	// then the test set), on the training goroutine like OnProgress.
 	OnEvaluating func(EvalProgress)
 	// Shard, when set, makes this model one of several replicas that each train on their part of
-	// every batch (see Shard); the run computes what one model training on whole batches computes.
+	// every batch (see Shard); the run computes what one model training alone computes, bit for
+	// bit. A team has 1 to VirtualShards shards.
 	// Every replica reports the same progress and results.
 	Shard *Shard
 }
@@ -118,13 +119,16 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	if batch > n {
 		return nil, fmt.Errorf("batch: size %d is larger than the %d training images", batch, n)
 	}
-	lo, hi := 0, batch // this model's part of each batch
-	if s := opts.Shard; s != nil {
-		if err := s.validate(batch); err != nil {
-			return nil, err
-		}
-		lo, hi = s.part(batch)
+	shard := opts.Shard
+	if shard == nil {
+		// Alone, the model still takes the batch's virtual shards one after another, so that it
+		// computes the same bits as any team (shard.go).
+		shard = soloShard()
 	}
+	if err := shard.validate(batch); err != nil {
+		return nil, err
+	}
+	lo, hi := shard.part(batch) // this model's part of each batch
 	lossSet := d
 	if cfg.LossImages > 0 && cfg.LossImages < n {
 		lossSet = d.Slice(0, cfg.LossImages)
@@ -132,11 +136,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 
 	stepsPerEpoch := n / batch
 	totalSteps := stepsPerEpoch * cfg.Epochs
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x73687566666c65)) // "shuffle"
-	perm := make([]int32, n)
-	for i := range perm {
-		perm[i] = int32(i)
-	}
+	order := newShuffler(cfg.Seed, n)
 	pixels := ImageSize * ImageSize
 	images := make([]byte, (hi-lo)*pixels)
 	labels := make([]int32, hi-lo)
@@ -157,7 +157,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	)
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		epochStart = time.Now()
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		perm := order.next()
 		for s := range stepsPerEpoch {
 			if err := opts.Control.wait(ctx); err != nil {
 				return results, err
@@ -172,7 +172,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 					copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
 					labels[i] = int32(d.Labels[idx])
 				}
-				loss, err = m.lockedTrainStep(opts.Shard, images, labels, batch)
+				loss, err = m.lockedTrainStep(shard, images, labels, batch)
 			}
 			if err != nil {
 				return results, err
@@ -240,7 +240,8 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 }
 
 // TrainReplicas trains replicas (models built from the same Config) together, one goroutine and
-// one shard of every batch each: what replicas[0].Train would compute alone, using more cores.
+// one shard of every batch each: what replicas[0].Train would compute alone, bit for bit, using
+// more cores. There may be 1 to VirtualShards replicas.
 // Progress and results are reported once, from replicas[0]; a failure or cancellation in any
 // replica stops them all.
 func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
@@ -281,6 +282,28 @@ func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts Trai
 	return results[0], firstErr
 }
 
+// shuffler deals each epoch's order of the training images. It depends on the seed and the
+// number of images alone: every replica of a team deals the same order, and takes its part of
+// each batch from it.
+type shuffler struct {
+	rng  *rand.Rand
+	perm []int32
+}
+
+func newShuffler(seed int64, n int) *shuffler {
+	s := &shuffler{rng: rand.New(rand.NewPCG(uint64(seed), 0x73687566666c65)), perm: make([]int32, n)} // "shuffle"
+	for i := range s.perm {
+		s.perm[i] = int32(i)
+	}
+	return s
+}
+
+// next shuffles the order again and returns it: the next epoch's. It is valid until the next call.
+func (s *shuffler) next() []int32 {
+	s.rng.Shuffle(len(s.perm), func(i, j int) { s.perm[i], s.perm[j] = s.perm[j], s.perm[i] })
+	return s.perm
+}
+
 // deviceSet is a training set uploaded once, as the inputs of the on-device training step.
 type deviceSet struct{ images, labels *tensors.Tensor }
 
@@ -305,16 +328,16 @@ func (m *Model) lockedDeviceStep(s *deviceSet, indices []int32) (loss float64, e
 	return m.trainStepOnDevice(s.images, s.labels, tensors.FromFlatDataAndDimensions(indices, len(indices)))
 }
 
-// lockedTrainStep runs one step on MNIST bytes and int32 labels: the whole batch, or this shard's
-// part of a batch of globalBatch images.
+// lockedTrainStep runs one step on MNIST bytes and int32 labels: this shard's part of a batch of
+// globalBatch images, or, with no shard, the whole batch alone.
 func (m *Model) lockedTrainStep(s *Shard, images []byte, labels []int32, globalBatch int) (loss float64, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer recoverError(&err, "training step")
-	if s != nil {
-		return m.shardStep(s, images, labels, globalBatch)
+	if s == nil || s.Count == 1 {
+		return m.soloStep(images, labels)
 	}
-	return m.trainStep(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels)))
+	return m.shardStep(s, images, labels, globalBatch)
 }
 
 // Control pauses and resumes a training run from another goroutine. The zero value is running;

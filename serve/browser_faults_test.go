@@ -337,7 +337,7 @@ func TestBrowserFaults(t *testing.T) {
 			{"test-images=-5", "test-images", `test-images: "-5" must be a whole number from 0 to 10000 (0 = all).`},
 			{"preset=huge", "preset", `unknown preset "huge" (known: notebook, half-filters, kernel-4)`},
 			{"seed=" + long, "f-seed", `seed: "` + long[:40] + `…" (10000 characters) is not an integer`},
-			{"workers=999", "", `workers: "999" must be a whole number from 1 to 16 (1: a single worker).`},
+			{"workers=999", "", `workers: "999" must be a whole number from 1 to 4 (1: a single worker).`},
 			{"panels=nonsense", "", `panels: "nonsense" is not a panel; the panels are train, loss, runs, compare, draw, report, confusion, kernels, features, model, weights.`},
 		} {
 			name, _, _ := strings.Cut(c.query, "=")
@@ -442,7 +442,7 @@ func TestBrowserFaults(t *testing.T) {
 		// The issue's example: every setting within its range, conv3's im2col alone 1.26 GB at batch 64.
 		const huge = "filters=512,512,512&kernel=7&stride=1"
 		want := refusal(huge)
-		if !strings.HasPrefix(want, "filters: this network needs about 5.13 GB of memory at its peak, more than the 1.5 GB") {
+		if !strings.HasPrefix(want, "filters: this network needs about 5.6 GB of memory at its peak, more than the 1.5 GB") {
 			t.Fatalf("model's refusal of %s: %q", huge, want)
 		}
 		if !p.load(t, "?train-images=64&loss-images=32&panels=train,model,weights&"+huge) {

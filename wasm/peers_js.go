@@ -4,9 +4,10 @@ package main
 
 // This file connects the workers of a data-parallel training run (model.Shard; web/protocol.md,
 // "Several workers"). The page gives worker 0 one MessagePort to each other worker. For every
-// Reduce, each worker i > 0 sends its vector to worker 0; worker 0 adds them up in shard order
-// (its own first) and sends the total back to all. The vectors travel as ArrayBuffers of
-// float32, transferred, not copied, wherever a buffer has one receiver.
+// Reduce, each worker i > 0 sends its vector to worker 0; worker 0 combines them in shard order
+// (its own first), with the combine the model passes (the same on every worker: the model's fixed
+// order of sums, model/shard.go), and sends the result back to all. The vectors travel as
+// ArrayBuffers of float32, transferred, not copied, wherever a buffer has one receiver.
 
 import (
 	"context"
@@ -119,18 +120,18 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 // once ctx is done, so that a stopped or aborted run never waits for a worker that has gone.
 func (p *peers) shard(ctx context.Context, run int) *model.Shard {
 	seq := 0
-	return &model.Shard{Index: p.index, Count: p.count, Reduce: func(v []float32) ([]float32, error) {
+	return &model.Shard{Index: p.index, Count: p.count, Reduce: func(v []float32, combine model.Combine) ([]float32, error) {
 		seq++
 		if p.index == 0 {
-			return p.gather(ctx, run, seq, v)
+			return p.gather(ctx, run, seq, v, combine)
 		}
 		return p.exchange(ctx, run, seq, v)
 	}}
 }
 
-// gather is worker 0's Reduce: it waits for every other worker's vector, sums them in shard order
-// and sends the total back to each.
-func (p *peers) gather(ctx context.Context, run, seq int, v []float32) ([]float32, error) {
+// gather is worker 0's Reduce: it waits for every other worker's vector, combines them in shard
+// order and sends the result back to each.
+func (p *peers) gather(ctx context.Context, run, seq int, v []float32, combine model.Combine) ([]float32, error) {
 	parts := make([][]float32, p.count)
 	parts[0] = v
 	for i := 1; i < p.count; i++ {
@@ -142,7 +143,7 @@ func (p *peers) gather(ctx context.Context, run, seq int, v []float32) ([]float3
 			return nil, fmt.Errorf("reduce: worker %d: %v", i, err)
 		}
 	}
-	total, err := model.SumInOrder(parts)
+	total, err := combine(parts)
 	if err != nil {
 		return nil, err
 	}

@@ -601,6 +601,10 @@ func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
 	if count < 1 || index < 0 || index >= count {
 		return nil, fmt.Errorf("join: worker %d of %d does not exist", index, count)
 	}
+	if count > model.VirtualShards {
+		// Each worker takes one virtual shard of every batch at least (the page's limit too).
+		return nil, fmt.Errorf("join: %d workers; a team has at most %d", count, model.VirtualShards)
+	}
 	var ports []safejs.Value
 	if count > 1 {
 		list := arg(args, 1)

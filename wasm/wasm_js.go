@@ -20,8 +20,8 @@
 // (peers_js.go). Worker 0 alone reports a run's events.
 //
 //	join({index, count}, ports)              -> {}
-//	    Makes this worker number index of count. ports (MessagePorts): on worker 0, one to each
-//	    other worker in order; on the others, one to worker 0.
+//	    Makes this worker number index of count (1 to model.VirtualShards). ports (MessagePorts):
+//	    on worker 0, one to each other worker in order; on the others, one to worker 0.
 //	loadData({"<file>.gz": Uint8Array, ...})  -> {train, test}      image counts
 //	    Checks each of the four MNIST files (size, SHA-256; an error names the bad file), then parses them.
 //	configure(settings)                      -> {values, summary}  values: key -> text; summary: {layers, total, macs, memory}

@@ -28,7 +28,10 @@ const mnistBytes = 11594722; // the four files, for messages before the workers 
 // ---------------------------------------------------------------------------------------------
 // Talking to the workers: a team of them trains together (workers.js); worker 0 answers the rest.
 
-// maxWorkers caps the default team: each worker holds its own copy of MNIST and of the network.
+// maxWorkers caps the team: every batch is cut into 4 virtual shards whatever the team (Go's
+// model.VirtualShards), and each worker takes one at least, so that any team computes the same
+// bits. It is also where the default team stops: each worker holds its own copy of MNIST and of
+// the network.
 const maxWorkers = 4;
 
 // workerCount is the team's size: one per core but one, which the page keeps for drawing and
@@ -41,8 +44,8 @@ function workerCount() {
   const cores = navigator.hardwareConcurrency || 1;
   if (text === null) return Math.max(1, Math.min(cores, 2), Math.min(cores - 1, maxWorkers));
   const n = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 16) {
-    throw new Error(`workers: ${quoted(text)} must be a whole number from 1 to 16 (1: a single worker).`);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > maxWorkers) {
+    throw new Error(`workers: ${quoted(text)} must be a whole number from 1 to ${maxWorkers} (1: a single worker).`);
   }
   return n;
 }

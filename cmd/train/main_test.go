@@ -74,7 +74,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-train-images", "10", "-batch", "64"}, "larger than the 10 training images"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-backend", "tpu"}, `-backend "tpu"`},
-		{[]string{"-workers", "0"}, "-workers 0: must be 1..64"},
+		{[]string{"-workers", "0"}, "-workers 0: must be 1..4"},
 		{[]string{"-data", "/nonexistent", "-epochs", "1"}, "/nonexistent"},
 	} {
 		_, err := runMain(t, tc.args...)

@@ -33,8 +33,8 @@ type Main struct {
 	Out string
 	// TestImages limits the evaluation to the first N test images; 0 means all 10,000.
 	TestImages int
-	// Workers is the number of model replicas training on shards of each batch, in parallel;
-	// the result is the same as one (see model.TrainReplicas).
+	// Workers is the number of model replicas training on shards of each batch, in parallel, 1 to
+	// model.VirtualShards; the result is the same as one's, bit for bit (see model.TrainReplicas).
 	Workers int
 	// MemoryLimit is the most memory, in bytes, a run on the pure-Go backend may need by
 	// model.Config.MemoryEstimate; 0 means the machine's physical memory.
@@ -61,7 +61,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Backend, "backend", m.Backend, `"go" (pure Go), or "xla:cpu", "xla:cuda", "xla:/path/to/pjrt_plugin.so" in a binary built with -tags xla`)
 	fs.StringVar(&m.Out, "out", m.Out, `file to save the weights to ("" to skip)`)
 	fs.IntVar(&m.TestImages, "test-images", 0, "evaluate on the first N test images (0 = all 10,000)")
-	fs.IntVar(&m.Workers, "workers", m.Workers, "replicas training on shards of each batch in parallel (same result as 1)")
+	fs.IntVar(&m.Workers, "workers", m.Workers, "replicas training on shards of each batch in parallel, 1 to 4 (the same weights as 1, bit for bit)")
 	type setting struct{ key, value string }
 	var settings []setting
 	def := model.DefaultConfig()
@@ -91,8 +91,9 @@ func (m *Main) ParseFlags(args []string) error {
 			return err
 		}
 	}
-	if m.Workers < 1 || m.Workers > 64 {
-		return fmt.Errorf("-workers %d: must be 1..64", m.Workers)
+	if m.Workers < 1 || m.Workers > model.VirtualShards {
+		// Every batch is cut into VirtualShards virtual shards, one at least per worker.
+		return fmt.Errorf("-workers %d: must be 1..%d", m.Workers, model.VirtualShards)
 	}
 	if m.TestImages < 0 {
 		return fmt.Errorf("-test-images %d: must be 0 (all) or more", m.TestImages)
