@@ -8,6 +8,7 @@ import { loadFiles } from './datacache.js';
 import { download } from './download.js';
 import { EmbedDialog } from './embed-dialog.js';
 import { Experiments } from './experiments.js';
+import { storageAdvice, unavailableText } from './features.js';
 import { clock, percent, plural, quoted, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
@@ -958,7 +959,10 @@ trainer.addEventListener('ready', async ({ detail: m }) => {
     }
   }
   refreshVisuals();
-  if (!restart) runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
+  if (!restart) {
+    runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
+    storageAdvice().then((text) => runsPanel.storageNote(text));
+  }
   loadData(false);
 });
 
@@ -1000,6 +1004,7 @@ async function loadData(again) {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }
     host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: trainer.count });
+    window.mnistBoot?.ready(); // from now on the page says itself what goes wrong (boot.js)
     keepOffline();
     $('download').hidden = true;
     $('download-text').hidden = true;
@@ -1025,6 +1030,9 @@ $('restart').addEventListener('click', () => {
 });
 
 updateControls();
+// What this browser lacks of what the page can do without, and what that costs (features.js).
+$('limits').textContent = unavailableText();
+$('limits').hidden = !$('limits').textContent;
 try {
   showPanels();
   trainer.start(workerCount());
