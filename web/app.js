@@ -48,10 +48,20 @@ function workerCount() {
   return n;
 }
 
-// main.wasm, compiled once, while the workers start; each of them instantiates it.
-const wasm = compileWasm();
-const wasmModule = wasm.then((w) => w.module);
-wasmModule.catch(() => {}); // the team reports the failure
+// main.wasm, compiled once, while the first workers start; each of them instantiates it. A page
+// that cannot start (a bad workers or panels value) does not download its 2–12 MB.
+let wasm = null;
+function compiled() {
+  if (!wasm) {
+    wasm = compileWasm();
+    wasm.then((w) => {
+      offline = w.offline;
+      if (offline) $('offline').hidden = false;
+    }, () => {}); // the team reports the failure
+  }
+  return wasm;
+}
+const wasmModule = () => compiled().then((w) => w.module);
 
 // The page's trainer: its workers and their events (trainer.js).
 const trainer = new Trainer(wasmModule);
@@ -906,11 +916,6 @@ if ('serviceWorker' in navigator) {
     if (e.data?.type === 'snapshot' && !e.data.ok) console.warn(`No offline copy: ${e.data.error}`);
   });
 }
-wasm.then((w) => {
-  offline = w.offline;
-  if (offline) $('offline').hidden = false;
-}, () => {});
-
 // keepOffline asks the service worker to keep what this visit loaded: the page, its modules and
 // styles, main.wasm and the workers' scripts.
 async function keepOffline() {
@@ -919,7 +924,7 @@ async function keepOffline() {
   if (!sw || !sw.active) return;
   // The workers' scripts are fetched by the workers, so the page's resource list lacks them; of
   // main.wasm and main.wasm.gz only the one it came from counts (a static site has no main.wasm).
-  const { source } = await wasm;
+  const { source } = await compiled();
   const urls = new Set([location.href, ...['worker.js', 'wasm_exec.js', source].map((f) => new URL(f, location.href).href)]);
   for (const e of performance.getEntriesByType('resource')) {
     const url = new URL(e.name);
@@ -1053,7 +1058,7 @@ window.__mnist = Object.freeze({
   },
   // The text of main.wasm's custom section name, or null: tells which main.wasm the page runs.
   wasmSection: async (name) => {
-    const [section] = WebAssembly.Module.customSections(await wasmModule, name);
+    const [section] = WebAssembly.Module.customSections(await wasmModule(), name);
     return section ? new TextDecoder().decode(section) : null;
   },
   // The service worker's answer to this visit's snapshot ({ok, error}), once it has given one.
