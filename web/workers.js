@@ -50,7 +50,7 @@ export class Team {
           if (i >= 0) this.fail(i, `it did not start within ${startWait / 1000} s of main.wasm being compiled`);
         }, startWait);
       },
-      (err) => this.fail(0, `main.wasm could not be loaded: ${err.message}`),
+      (err) => this.fail(0, `main.wasm could not be loaded: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}`),
     );
     // Worker 0 gets a MessagePort to each other worker, for the sums of every step (model.Shard).
     if (count > 1) {
