@@ -116,7 +116,10 @@ export function engineSuite(name, open) {
       await page.poll(`window.__mnist.snapshot && window.__mnist.snapshot.ok`, 30000, 'the service worker to keep this visit');
       proxy.down();
       try {
-        await page.reload();
+        // Offline, WebKitGTK 2.50 serves wasm_exec.js to a team's first worker only (worker.js):
+        // there the page says so, and one worker starts.
+        if (page.engine === 'webkit') await page.goto(`${proxy.origin}/?workers=1`);
+        else await page.reload();
         await waitReady(page);
         assert.equal(await page.eval(`window.__mnist.offline && !document.querySelector('#offline').hidden`), true, 'the page should say it runs offline');
         assert.equal(await page.eval(`window.__mnist.timings.cachedFiles`), 4, 'MNIST should come from Cache Storage');
@@ -143,7 +146,8 @@ export function engineSuite(name, open) {
         const note = await frame.eval(`document.querySelector('[data-part="storage"]').textContent`);
         t.diagnostic(`${name} in a frame: ${note}`);
         assert.match(note, /frame of another site/, 'the Runs panel should say a frame’s storage is kept apart');
-        await frame.click('#train');
+        // The DOM's click: WebKitWebDriver's element click did not reach a button in the frame.
+        await frame.eval(`document.querySelector('#train').click()`);
         await frame.poll(`/^Finished/.test(${status})`, 60000, 'the tiny run to finish');
         const [run] = await frame.eval('window.__mnist.runs');
         t.diagnostic(`${name} in a frame: run kept ${run.kept}${run.problem ? ` (${run.problem})` : ''}`);
