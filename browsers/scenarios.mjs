@@ -116,10 +116,7 @@ export function engineSuite(name, open) {
       await page.poll(`window.__mnist.snapshot && window.__mnist.snapshot.ok`, 30000, 'the service worker to keep this visit');
       proxy.down();
       try {
-        // Offline, WebKitGTK 2.50 serves wasm_exec.js to a team's first worker only (worker.js):
-        // there the page says so, and one worker starts.
-        if (page.engine === 'webkit') await page.goto(`${proxy.origin}/?workers=1`);
-        else await page.reload();
+        await page.reload();
         await waitReady(page);
         assert.equal(await page.eval(`window.__mnist.offline && !document.querySelector('#offline').hidden`), true, 'the page should say it runs offline');
         assert.equal(await page.eval(`window.__mnist.timings.cachedFiles`), 4, 'MNIST should come from Cache Storage');

@@ -3,9 +3,8 @@
 // specified in protocol.md: keep the two in step.
 'use strict';
 
-// loadGo loads wasm_exec.js, which defines Go, and keeps the end of what Go writes. Offline,
-// WebKitGTK 2.50 serves it from the service worker to the first worker of a team only, and fails
-// the others' with "Load failed" however often they try: that worker then says which file.
+// loadGo loads wasm_exec.js, which defines Go, and keeps the end of what Go writes; if it cannot
+// (offline, with no copy in the service worker), the worker says which file.
 function loadGo() {
   try {
     importScripts('wasm_exec.js');

@@ -29,7 +29,10 @@ export class Team {
     for (let i = 0; i < count; i++) {
       let w;
       try {
-        w = new Worker('worker.js', { name: `trainer ${i + 1} of ${count}` });
+        // A URL of its own for each worker: WebKit (2.50) fetches a script that several workers
+        // share once, and only the first worker is then controlled by the service worker, so
+        // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
+        w = new Worker(`worker.js?n=${i + 1}`, { name: `trainer ${i + 1} of ${count}` });
       } catch (err) {
         this.workers.forEach((w) => w.terminate());
         throw new Error(`The trainer’s workers could not start: ${err.message}`);
