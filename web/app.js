@@ -337,6 +337,8 @@ async function train() {
   state.currentRunId = row.id;
   updateControls();
   chart.clear(0);
+  clearTimeout(progressTimer);
+  progressTimer = 0;
   for (const id of ['stat-step', 'stat-epoch', 'stat-loss', 'stat-speed', 'stat-elapsed', 'stat-eta']) $(id).textContent = '–';
   $('run-progress').value = 0;
   setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
@@ -422,6 +424,32 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   state.speed = m.imagesPerSec;
   state.speedMacs = state.runMacs;
   if (timings.firstProgress === undefined) timings.firstProgress = Math.round(performance.now());
+  if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
+  showProgress(m);
+  // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
+  if (performance.now() - lastRefresh > 4000) refreshVisuals();
+});
+
+// A run's figures and its loss chart show at most twice a second, in one frame: the workers
+// send up to ten progress events a second, and each drawing costs the page's main thread a
+// frame (style, layout, paint, and a hit test under the mouse pointer).
+const showEvery = 500;
+let progressShown = 0;
+let progressTimer = 0;
+let progressLatest = null;
+
+function showProgress(m) {
+  progressLatest = m;
+  if (progressTimer) return;
+  progressTimer = setTimeout(() => {
+    progressTimer = 0;
+    progressShown = performance.now();
+    drawProgress(progressLatest);
+  }, Math.max(0, progressShown + showEvery - performance.now()));
+}
+
+function drawProgress(m) {
+  chart.draw();
   $('stat-step').textContent = `${m.step.toLocaleString('en')} / ${m.steps.toLocaleString('en')}`;
   $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
@@ -432,10 +460,7 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   $('stat-elapsed').textContent = clock(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? clock(m.etaMs) : '–';
   $('run-progress').value = m.step / m.steps;
-  if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
-  // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
-  if (performance.now() - lastRefresh > 4000) refreshVisuals();
-});
+}
 
 trainer.addEventListener('evaluating', ({ detail: m }) => {
   const what = m.what === 'loss'
