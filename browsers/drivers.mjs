@@ -223,7 +223,13 @@ export class WebKitPage extends Page {
 
   async close() {
     await this.driver.quit().catch(() => {});
+    const exited = new Promise((resolve) => this.driverProcess.once('exit', resolve));
     this.driverProcess.kill();
-    rmSync(this.home, { recursive: true, force: true });
+    await exited;
+    try {
+      rmSync(this.home, { recursive: true, force: true, maxRetries: 5 });
+    } catch (err) {
+      console.warn(`WebKit's temporary home ${this.home} is left: ${err.message}`); // a process still writes there
+    }
   }
 }

@@ -430,10 +430,10 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   if (performance.now() - lastRefresh > 4000) refreshVisuals();
 });
 
-// A run's figures and its loss chart show at most twice a second, in one frame: the workers
+// A run’s figures and its loss chart show at most once a second, in one frame: the workers
 // send up to ten progress events a second, and each drawing costs the page's main thread a
 // frame (style, layout, paint, and a hit test under the mouse pointer).
-const showEvery = 500;
+const showEvery = 1000;
 let progressShown = 0;
 let progressTimer = 0;
 let progressLatest = null;
