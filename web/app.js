@@ -364,6 +364,7 @@ async function train() {
       form.mark(err.key, err.message); // a run that diverged: the learning rate
     }
   } finally {
+    flushProgress();
     training = null;
     state.training = false;
     state.paused = false;
@@ -397,6 +398,7 @@ $('pause').addEventListener('click', async () => {
   const op = state.paused ? 'resume' : 'pause';
   try {
     await trainer.control(op);
+    flushProgress(); // the step the run paused after
     state.paused = !state.paused;
     setStatus(state.paused ? 'Paused. Drawing and the visualisations still work.' : 'Training…', 'busy');
     updateControls();
@@ -448,6 +450,16 @@ function showProgress(m) {
   }, Math.max(0, progressShown + showEvery - performance.now()));
 }
 
+// flushProgress draws the latest figures now, if some wait: when the run pauses or ends, what
+// shows is where it stopped.
+function flushProgress() {
+  if (!progressTimer) return;
+  clearTimeout(progressTimer);
+  progressTimer = 0;
+  progressShown = performance.now();
+  drawProgress(progressLatest);
+}
+
 function drawProgress(m) {
   chart.draw();
   $('stat-step').textContent = `${m.step.toLocaleString('en')} / ${m.steps.toLocaleString('en')}`;
@@ -472,6 +484,7 @@ trainer.addEventListener('evaluating', ({ detail: m }) => {
 trainer.addEventListener('epoch', ({ detail: m }) => {
   host.post('epoch', { epoch: m.epoch, epochs: m.epochs, trainLoss: m.trainLoss, testAccuracy: m.test ? m.test.accuracy : null });
   if (training) runs.epoch(training, m).then((problem) => problem && runsPanel.message(problem, 'error'));
+  flushProgress();
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
   const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
