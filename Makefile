@@ -44,6 +44,7 @@ test: deps wasm
 		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|SameBits|Seed|Kernels|MaxPool' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
 	scripts/fuzz.sh
+	scripts/browsers.sh
 
 # Every fuzz target for $(FUZZTIME) each: make fuzz FUZZTIME=60s
 fuzz:
@@ -96,6 +97,7 @@ deps: kernels
 	go mod download
 	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	scripts/browsers.sh install
 
 clean:
 	rm -f web/main.wasm web/main.wasm.gz web/main.wasm.br web/wasm_exec.js mnist.safetensors

@@ -8,6 +8,7 @@ import { loadFiles } from './datacache.js';
 import { download } from './download.js';
 import { EmbedDialog } from './embed-dialog.js';
 import { Experiments } from './experiments.js';
+import { storageAdvice, unavailableText } from './features.js';
 import { clock, percent, plural, quoted, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
@@ -50,10 +51,20 @@ function workerCount() {
   return n;
 }
 
-// main.wasm, compiled once, while the workers start; each of them instantiates it.
-const wasm = compileWasm();
-const wasmModule = wasm.then((w) => w.module);
-wasmModule.catch(() => {}); // the team reports the failure
+// main.wasm, compiled once, while the first workers start; each of them instantiates it. A page
+// that cannot start (a bad workers or panels value) does not download its 2–12 MB.
+let wasm = null;
+function compiled() {
+  if (!wasm) {
+    wasm = compileWasm();
+    wasm.then((w) => {
+      offline = w.offline;
+      if (offline) $('offline').hidden = false;
+    }, () => {}); // the team reports the failure
+  }
+  return wasm;
+}
+const wasmModule = () => compiled().then((w) => w.module);
 
 // The page's trainer: its workers and their events (trainer.js).
 const trainer = new Trainer(wasmModule);
@@ -329,6 +340,8 @@ async function train() {
   state.currentRunId = row.id;
   updateControls();
   chart.clear(0);
+  clearTimeout(progressTimer);
+  progressTimer = 0;
   for (const id of ['stat-step', 'stat-epoch', 'stat-loss', 'stat-speed', 'stat-elapsed', 'stat-eta']) $(id).textContent = '–';
   $('run-progress').value = 0;
   setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
@@ -354,6 +367,7 @@ async function train() {
       form.mark(err.key, err.message); // a run that diverged: the learning rate
     }
   } finally {
+    flushProgress();
     training = null;
     state.training = false;
     state.paused = false;
@@ -387,6 +401,7 @@ $('pause').addEventListener('click', async () => {
   const op = state.paused ? 'resume' : 'pause';
   try {
     await trainer.control(op);
+    flushProgress(); // the step the run paused after
     state.paused = !state.paused;
     setStatus(state.paused ? 'Paused. Drawing and the visualisations still work.' : 'Training…', 'busy');
     updateControls();
@@ -414,6 +429,42 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   state.speed = m.imagesPerSec;
   state.speedMacs = state.runMacs;
   if (timings.firstProgress === undefined) timings.firstProgress = Math.round(performance.now());
+  if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
+  showProgress(m);
+  // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
+  if (performance.now() - lastRefresh > 4000) refreshVisuals();
+});
+
+// A run’s figures and its loss chart show at most once a second, in one frame: the workers
+// send up to ten progress events a second, and each drawing costs the page's main thread a
+// frame (style, layout, paint, and a hit test under the mouse pointer).
+const showEvery = 1000;
+let progressShown = 0;
+let progressTimer = 0;
+let progressLatest = null;
+
+function showProgress(m) {
+  progressLatest = m;
+  if (progressTimer) return;
+  progressTimer = setTimeout(() => {
+    progressTimer = 0;
+    progressShown = performance.now();
+    drawProgress(progressLatest);
+  }, Math.max(0, progressShown + showEvery - performance.now()));
+}
+
+// flushProgress draws the latest figures now, if some wait: when the run pauses or ends, what
+// shows is where it stopped.
+function flushProgress() {
+  if (!progressTimer) return;
+  clearTimeout(progressTimer);
+  progressTimer = 0;
+  progressShown = performance.now();
+  drawProgress(progressLatest);
+}
+
+function drawProgress(m) {
+  chart.draw();
   $('stat-step').textContent = `${m.step.toLocaleString('en')} / ${m.steps.toLocaleString('en')}`;
   $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
@@ -424,10 +475,7 @@ trainer.addEventListener('progress', ({ detail: m }) => {
   $('stat-elapsed').textContent = clock(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? clock(m.etaMs) : '–';
   $('run-progress').value = m.step / m.steps;
-  if (m.step === 1 && !state.paused) setStatus(`Training: epoch 1 of ${m.epochs}.`, 'busy');
-  // Watch it learn: kernels, feature maps and the drawing's probabilities every few seconds.
-  if (performance.now() - lastRefresh > 4000) refreshVisuals();
-});
+}
 
 trainer.addEventListener('evaluating', ({ detail: m }) => {
   const what = m.what === 'loss'
@@ -439,6 +487,7 @@ trainer.addEventListener('evaluating', ({ detail: m }) => {
 trainer.addEventListener('epoch', ({ detail: m }) => {
   host.post('epoch', { epoch: m.epoch, epochs: m.epochs, trainLoss: m.trainLoss, testAccuracy: m.test ? m.test.accuracy : null });
   if (training) runs.epoch(training, m).then((problem) => problem && runsPanel.message(problem, 'error'));
+  flushProgress();
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
   const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
@@ -908,11 +957,6 @@ if ('serviceWorker' in navigator) {
     if (e.data?.type === 'snapshot' && !e.data.ok) console.warn(`No offline copy: ${e.data.error}`);
   });
 }
-wasm.then((w) => {
-  offline = w.offline;
-  if (offline) $('offline').hidden = false;
-}, () => {});
-
 // keepOffline asks the service worker to keep what this visit loaded: the page, its modules and
 // styles, main.wasm and the workers' scripts.
 async function keepOffline() {
@@ -921,7 +965,7 @@ async function keepOffline() {
   if (!sw || !sw.active) return;
   // The workers' scripts are fetched by the workers, so the page's resource list lacks them; of
   // main.wasm and main.wasm.gz only the one it came from counts (a static site has no main.wasm).
-  const { source } = await wasm;
+  const { source } = await compiled();
   const urls = new Set([location.href, ...['worker.js', 'wasm_exec.js', source].map((f) => new URL(f, location.href).href)]);
   for (const e of performance.getEntriesByType('resource')) {
     const url = new URL(e.name);
@@ -961,7 +1005,10 @@ trainer.addEventListener('ready', async ({ detail: m }) => {
     }
   }
   refreshVisuals();
-  if (!restart) runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
+  if (!restart) {
+    runs.open().then((problem) => problem && runsPanel.message(problem, 'error'));
+    storageAdvice().then((text) => runsPanel.storageNote(text));
+  }
   loadData(false);
 });
 
@@ -1003,6 +1050,7 @@ async function loadData(again) {
       setStatus(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
     }
     host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: trainer.count });
+    window.mnistBoot?.ready(); // from now on the page says itself what goes wrong (boot.js)
     keepOffline();
     $('download').hidden = true;
     $('download-text').hidden = true;
@@ -1028,6 +1076,9 @@ $('restart').addEventListener('click', () => {
 });
 
 updateControls();
+// What this browser lacks of what the page can do without, and what that costs (features.js).
+$('limits').textContent = unavailableText();
+$('limits').hidden = !$('limits').textContent;
 try {
   showPanels();
   trainer.start(workerCount());
@@ -1048,7 +1099,7 @@ window.__mnist = Object.freeze({
   },
   // The text of main.wasm's custom section name, or null: tells which main.wasm the page runs.
   wasmSection: async (name) => {
-    const [section] = WebAssembly.Module.customSections(await wasmModule, name);
+    const [section] = WebAssembly.Module.customSections(await wasmModule(), name);
     return section ? new TextDecoder().decode(section) : null;
   },
   // The service worker's answer to this visit's snapshot ({ok, error}), once it has given one.

@@ -128,14 +128,14 @@ export class LossChart {
     this.draw();
   }
 
-  // addPoints appends [step, loss, smoothLoss] triples (a progress event's points).
+  // addPoints appends [step, loss, smoothLoss] triples (a progress event's points). They show at
+  // the next draw(): the page draws a run’s progress at most once a second (app.js).
   addPoints(points) {
     for (const [step, loss, smooth] of points) {
       this.data.steps.push(step);
       this.data.loss.push(loss);
       this.data.smooth.push(smooth);
     }
-    this.draw();
   }
 
   // addEpoch marks the training-set loss measured after an epoch that ended at step.

@@ -223,6 +223,12 @@ export class RunsPanel {
     el.className = `message ${kind}`;
   }
 
+  // storageNote says how long this browser keeps the runs ('' for nothing to say).
+  storageNote(text) {
+    this.part('storage').textContent = text;
+    this.part('storage').hidden = !text;
+  }
+
   /**
    * showQueue shows the experiments' queue: null when there is none, else {text, running,
    * paused, remaining (the presets still to run)}: Start while none runs; Pause/Resume and Stop while one runs; Continue

@@ -45,6 +45,7 @@ export class RunStore {
   // open opens (or creates) the database; it rejects if the browser has no working IndexedDB.
   async open() {
     try {
+      if (typeof indexedDB === 'undefined') throw new DOMException('this browser has no IndexedDB', 'NotSupportedError');
       const r = indexedDB.open(dbName, dbVersion);
       r.onupgradeneeded = () => {
         const db = r.result;

@@ -15,8 +15,9 @@ self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
 // keyOf is where a URL is kept: a page (a navigation) by its path alone, so that it opens
-// offline whatever its URL parameters; anything else by its whole URL.
-const keyOf = (url, page) => (page ? url.origin + url.pathname : url.href);
+// offline whatever its URL parameters, and so is worker.js, which each worker of a team loads
+// with a parameter of its own (workers.js); anything else by its whole URL.
+const keyOf = (url, page) => (page || url.pathname.endsWith('/worker.js') ? url.origin + url.pathname : url.href);
 
 // latest is the newest complete offline copy, or null.
 async function latest() {

@@ -11,7 +11,8 @@ import { Team } from './workers.js';
 const trainingLock = 'mnist-trainer.training';
 
 export class Trainer extends EventTarget {
-  // module: a Promise of the compiled main.wasm, which every worker instantiates.
+  // module() returns a Promise of the compiled main.wasm, which every worker instantiates: it is
+  // called when a team starts, so main.wasm is fetched only once the page starts one.
   constructor(module) {
     super();
     this.module = module;
@@ -25,7 +26,7 @@ export class Trainer extends EventTarget {
 
   // start starts a team of count workers, replacing one that has failed.
   start(count) {
-    this.team = new Team(count, this.module, (m) => this.emit(m.event, m), (message) => this.emit('failed', { message }));
+    this.team = new Team(count, this.module(), (m) => this.emit(m.event, m), (message) => this.emit('failed', { message }));
   }
 
   /** count is the team's size (0 before start). */

@@ -3,7 +3,20 @@
 // specified in protocol.md: keep the two in step.
 'use strict';
 
-importScripts('wasm_exec.js');
+// loadGo loads wasm_exec.js, which defines Go, and keeps the end of what Go writes; if it cannot
+// (offline, with no copy in the service worker), the worker says which file.
+function loadGo() {
+  try {
+    importScripts('wasm_exec.js');
+  } catch (err) {
+    throw new Error(`wasm_exec.js could not be loaded: ${err.message}`);
+  }
+  const writeSync = globalThis.fs.writeSync;
+  globalThis.fs.writeSync = function (fd, buf) {
+    goOutput = (goOutput + goDecoder.decode(buf, { stream: true })).slice(-goOutputKept);
+    return writeSync.call(this, fd, buf);
+  };
+}
 
 let api = null; // the Go functions, once Go has registered them (see wasm/wasm_js.go)
 let memory = null; // Go's WebAssembly.Memory: the bulk of the worker's memory
@@ -13,11 +26,7 @@ let memory = null; // Go's WebAssembly.Memory: the bulk of the worker's memory
 let goOutput = '';
 const goOutputKept = 16384;
 const goDecoder = new TextDecoder();
-const writeSync = globalThis.fs.writeSync;
-globalThis.fs.writeSync = function (fd, buf) {
-  goOutput = (goOutput + goDecoder.decode(buf, { stream: true })).slice(-goOutputKept);
-  return writeSync.call(this, fd, buf);
-};
+loadGo();
 
 // exitReason says why Go exited with code, in words for the page: out of memory, a panic, or a
 // fatal error, with Go's own line.

@@ -4,6 +4,9 @@
 // Settings, data, training runs and stop go to every worker.
 
 const abortWait = 5000; // ms the other workers get to end their run after one fails
+// ms a worker gets to say ready once main.wasm is compiled (WebKit on 2 cores takes 3 s); one
+// that says nothing by then (its script hangs, or Go does not start) fails the team.
+const startWait = 60000;
 
 export class Team {
   // count: how many workers. module: a Promise of the compiled main.wasm, which every worker
@@ -20,19 +23,37 @@ export class Team {
     this.nextId = 1;
     this.run = 0; // the number of the latest training run
     this.readyCount = 0;
+    this.isReady = new Array(count).fill(false);
+    this.startTimer = 0;
     this.workers = [];
     for (let i = 0; i < count; i++) {
-      const w = new Worker('worker.js', { name: `trainer ${i + 1} of ${count}` });
+      let w;
+      try {
+        // A URL of its own for each worker: WebKit (2.50) fetches a script that several workers
+        // share once, and only the first worker is then controlled by the service worker, so
+        // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
+        w = new Worker(`worker.js?n=${i + 1}`, { name: `trainer ${i + 1} of ${count}` });
+      } catch (err) {
+        this.workers.forEach((w) => w.terminate());
+        throw new Error(`The trainer’s workers could not start: ${err.message}`);
+      }
       w.onmessage = (e) => this.receive(i, e.data);
+      // A script that cannot be fetched fires an error without a message.
       w.onerror = (e) => {
         e.preventDefault();
-        this.fail(i, e.message || 'its script could not run');
+        this.fail(i, e.message || 'its script (worker.js) could not be loaded or run');
       };
       this.workers.push(w);
     }
     module.then(
-      (m) => this.workers.forEach((w) => w.postMessage({ module: m })),
-      (err) => this.fail(0, `main.wasm could not be loaded: ${err.message}`),
+      (m) => {
+        this.workers.forEach((w) => w.postMessage({ module: m }));
+        this.startTimer = setTimeout(() => {
+          const i = this.isReady.indexOf(false);
+          if (i >= 0) this.fail(i, `it did not start within ${startWait / 1000} s of main.wasm being compiled`);
+        }, startWait);
+      },
+      (err) => this.fail(0, `main.wasm could not be loaded: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}`),
     );
     // Worker 0 gets a MessagePort to each other worker, for the sums of every step (model.Shard).
     if (count > 1) {
@@ -61,7 +82,11 @@ export class Team {
         return;
       case 'ready':
         if (i === 0) this.info = m.info;
-        if (++this.readyCount === this.count) this.onEvent({ event: 'ready', info: this.info });
+        this.isReady[i] = true;
+        if (++this.readyCount === this.count) {
+          clearTimeout(this.startTimer);
+          this.onEvent({ event: 'ready', info: this.info });
+        }
         return;
     }
     if (i === 0) this.onEvent(m);
@@ -158,6 +183,7 @@ export class Team {
   // terminate ends every worker; requests still pending fail with message.
   terminate(message) {
     this.dead = message;
+    clearTimeout(this.startTimer);
     this.workers.forEach((w) => w.terminate());
     for (const p of this.pending.values()) p.reject(new Error(message));
     this.pending.clear();

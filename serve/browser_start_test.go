@@ -1,0 +1,260 @@
+package main
+
+// Browser tests of the page's start in browsers that differ from the one it is written in, with
+// the helpers of browser_test.go: every failure before the page is ready says what happened in
+// the status line (a module that cannot be fetched or throws, a worker that does not start, a
+// main.wasm that does not compile, a missing API); an invalid language tag (WebKitGTK's "C")
+// and missing optional features (IndexedDB, Cache Storage, Web Locks, the storage estimate)
+// leave it working and say so. And the page's look: no continuous animation while it trains,
+// and every panel fits its frame from 360 px up.
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// brokenServer stands in front of the real server at real and answers the paths in broken
+// itself: the page's files as a broken deployment or proxy would serve them. A server of its own
+// is an origin of its own, with no service worker or caches from the other tests.
+func brokenServer(tb testing.TB, real string, broken map[string]http.HandlerFunc) *httptest.Server {
+	tb.Helper()
+	target, err := url.Parse(real)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := broken[r.URL.Path]; ok {
+			h(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+func readFile(tb testing.TB, name string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// serveText answers with body as contentType.
+func serveText(contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, body)
+	}
+}
+
+// withInitScript runs script in every document the tab opens until the returned func is called,
+// before the page's own scripts: a browser that lacks an API, or says another language.
+func (p *page) withInitScript(tb testing.TB, script string) (remove func()) {
+	tb.Helper()
+	added, err := chromedp.Call(p.ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		chromedp.Call(p.ctx, cdppage.RemoveScriptToEvaluateOnNewDocument,
+			cdppage.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: added.Identifier})
+	}
+}
+
+// waitForError loads query and waits until the status line shows an error, and returns it.
+func (p *page) waitForError(tb testing.TB, base, query string) string {
+	tb.Helper()
+	p.do(tb, chromedp.Navigate(base+"/"+query))
+	p.poll(tb, time.Minute, `document.querySelector('#status').classList.contains('error')`)
+	return p.text(tb, "#status")
+}
+
+const versions = "The trainer needs Safari 16.4, Firefox 89 or Chrome 91, or newer."
+
+func TestBrowserStart(t *testing.T) {
+	p := openBrowser(t)
+	const query = "?workers=1&panels=train,loss"
+
+	t.Run("each failure before ready says what happened in the status line", func(t *testing.T) {
+		for _, c := range []struct {
+			name         string
+			broken       map[string]http.HandlerFunc
+			script       string // run before the page's scripts
+			prefix, want string // the status starts with prefix, and contains want
+		}{
+			{
+				name:   "a module that cannot be fetched",
+				broken: map[string]http.HandlerFunc{"/chart.js": http.NotFound},
+				prefix: "The page’s scripts could not be loaded (TypeError: ", want: "Check the connection, then reload the page.",
+			},
+			{
+				name:   "a module that throws while it is evaluated",
+				broken: map[string]http.HandlerFunc{"/visuals.js": serveText("text/javascript", string(readFile(t, "../web/visuals.js"))+
+					"\nthrow new Error('a test broke this module');\n")},
+				prefix: "The trainer could not start: Error: a test broke this module. Reload the page to try again.",
+			},
+			{
+				name:   "a worker whose script is missing",
+				broken: map[string]http.HandlerFunc{"/worker.js": http.NotFound},
+				prefix: "The trainer failed: its script (worker.js) could not be loaded or run. Press Restart to start the trainer again.",
+			},
+			{
+				name:   "a main.wasm that does not compile",
+				broken: map[string]http.HandlerFunc{"/main.wasm": serveText("application/wasm", "this is not WebAssembly")},
+				prefix: "The trainer failed: main.wasm could not be loaded: CompileError: ", want: "Press Restart to start the trainer again.",
+			},
+			{
+				name:   "a browser without Web Workers",
+				script: `delete window.Worker;`,
+				prefix: "This browser cannot run the trainer: it lacks Web Workers. " + versions,
+			},
+			{
+				name:   "a browser without WebAssembly SIMD",
+				script: `WebAssembly.validate = () => false;`,
+				prefix: "This browser cannot run the trainer: it lacks WebAssembly SIMD (SIMD128). " + versions,
+			},
+			{
+				name:   "an uncaught error while the page starts",
+				script: `window.addEventListener('DOMContentLoaded', () => setTimeout(() => { throw new Error('a test threw this'); }));`,
+				prefix: "The trainer stopped before it was ready: Error: a test threw this. Reload the page to try again.",
+			},
+		} {
+			s := brokenServer(t, p.base, c.broken)
+			remove := func() {}
+			if c.script != "" {
+				remove = p.withInitScript(t, c.script)
+			}
+			status := p.waitForError(t, s.URL, query)
+			remove()
+			t.Logf("%s: %s", c.name, status)
+			if !strings.HasPrefix(status, c.prefix) || !strings.Contains(status, c.want) {
+				t.Errorf("%s: status %q, want it to start %q and contain %q", c.name, status, c.prefix, c.want)
+			}
+		}
+	})
+
+	t.Run("a language tag no Intl constructor takes (WebKitGTK's C) leaves the page working, in en-US", func(t *testing.T) {
+		defer p.withInitScript(t, `Object.defineProperty(Navigator.prototype, 'language', { get: () => 'C', configurable: true });`)()
+		p.open(t, "?"+tinyRun+"&panels=train,loss")
+		r := eval[struct {
+			Throws   bool
+			Fallback string
+			Language string
+		}](t, p, `({Throws: (() => { try { new Intl.NumberFormat('C'); return false; } catch { return true; } })(),
+			Fallback: window.mnistBoot.localeFallback, Language: navigator.language})`)
+		if !r.Throws {
+			t.Fatal(`new Intl.NumberFormat("C") does not throw in this browser: the test simulates nothing`)
+		}
+		if r.Fallback != "C" || r.Language != "en-US" {
+			t.Errorf("the page read the language tag %q (replaced %q), want en-US instead of C", r.Language, r.Fallback)
+		}
+		// The charts' axes are drawn with uPlot's formatter, made as its module was evaluated.
+		if got := eval[string](t, p, `import('./vendor/uPlot.esm.js').then((m) => m.default.fmtNum(12345.5))`); got != "12,345.5" {
+			t.Errorf("uPlot formats 12345.5 as %q, want 12,345.5 (en-US)", got)
+		}
+		p.trainTiny(t)
+	})
+
+	t.Run("without IndexedDB, Cache Storage, Web Locks and the storage estimate it says so and trains", func(t *testing.T) {
+		defer p.withInitScript(t, `
+			Object.defineProperty(window, 'indexedDB', { value: undefined });
+			Object.defineProperty(window, 'caches', { value: undefined });
+			delete Navigator.prototype.locks;
+			delete StorageManager.prototype.estimate;`)()
+		p.open(t, "?"+tinyRun+"&panels=train,runs")
+		limits := p.text(t, "#limits")
+		t.Logf("limits: %s", limits)
+		for _, want := range []string{"IndexedDB (runs are kept only until the page closes", "Cache Storage (the MNIST digits", "Web Locks (", "the storage estimate ("} {
+			if !strings.Contains(limits, want) {
+				t.Errorf("the page's note %q does not mention %q", limits, want)
+			}
+		}
+		p.poll(t, 10*time.Second, `document.querySelector('[data-panel=runs] [data-part=message]').textContent !== ''`)
+		if msg := p.text(t, "[data-panel=runs] [data-part=message]"); msg != "Runs cannot be kept in this browser: this browser has no IndexedDB. They stay on this page until it closes." {
+			t.Errorf("the Runs panel says %q", msg)
+		}
+		p.trainTiny(t)
+		runs := eval[[]struct {
+			Status string
+			Kept   bool
+		}](t, p, `window.__mnist.runs`)
+		if len(runs) != 1 || runs[0].Status != "finished" || runs[0].Kept {
+			t.Errorf("runs %+v, want one finished run, listed but not kept", runs)
+		}
+	})
+}
+
+// widths are the frames every panel must fit: phones (360, 390), the two-column layout where
+// the report's support column was cut off (790), and a small laptop (1024).
+var widths = []int64{360, 390, 790, 1024}
+
+func TestBrowserLayout(t *testing.T) {
+	p := openBrowser(t)
+	p.open(t, "?"+tinyRun)
+
+	t.Run("nothing animates continuously while the page trains", func(t *testing.T) {
+		p.click(t, "#train")
+		p.poll(t, time.Minute, `document.body.classList.contains('training') && document.querySelector('#status').classList.contains('busy')`)
+		// A CSS animation or transition that repeats for ever keeps the browser drawing every frame
+		// (0.6 of a core when it composites in software); those that end are fine.
+		endless := eval[[]string](t, p, `document.getAnimations()
+			.filter((a) => a.playState === 'running' && a.effect && a.effect.getComputedTiming().iterations === Infinity)
+			.map((a) => (a.animationName || a.transitionProperty || 'an animation') + ' on ' + (a.effect.target && (a.effect.target.id || a.effect.target.className)) + (a.effect.pseudoElement || ''))`)
+		if len(endless) > 0 {
+			t.Errorf("while training, endless animations run: %v", endless)
+		}
+		p.poll(t, 2*time.Minute, `!document.body.classList.contains('training') && !document.querySelector('#report').hidden`)
+	})
+
+	t.Run("every panel fits its frame at 360, 390, 790 and 1024 px", func(t *testing.T) {
+		defer p.do(t, chromedp.EmulateViewport(1280, 900))
+		for _, w := range widths {
+			p.do(t, chromedp.EmulateViewport(w, 900))
+			p.poll(t, 5*time.Second, fmt.Sprintf(`window.innerWidth === %d`, w))
+			eval[chromedp.Void](t, p, `new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))`)
+			// A panel wider inside than its box, a page wider than the window, or a report table
+			// cut off (it sits in a scroll box: the support column would need scrolling). The
+			// Runs list may scroll inside its panel: seven columns of names and dates.
+			over := eval[[]string](t, p, `(() => {
+				const out = [];
+				const root = document.documentElement;
+				if (root.scrollWidth > root.clientWidth + 1) out.push('the page: ' + root.scrollWidth + ' px in ' + root.clientWidth);
+				for (const s of document.querySelectorAll('.panel')) {
+					if (s.hidden) continue;
+					if (s.scrollWidth > s.clientWidth + 1) out.push(s.dataset.panel + ': ' + s.scrollWidth + ' px in ' + s.clientWidth);
+				}
+				for (const sel of ['#report', '#confusion', '#summary']) {
+					const box = document.querySelector(sel).closest('.table-scroll');
+					if (box.scrollWidth > box.clientWidth + 1) out.push(sel + ': ' + box.scrollWidth + ' px in ' + box.clientWidth);
+				}
+				return out;
+			})()`)
+			if len(over) > 0 {
+				t.Errorf("at %d px, too wide: %s", w, strings.Join(over, "; "))
+			}
+			support := eval[bool](t, p, `(() => {
+				const cell = document.querySelector('#report thead th:last-child').getBoundingClientRect();
+				const panel = document.querySelector('[data-panel=report]').getBoundingClientRect();
+				return cell.width > 0 && cell.right <= panel.right;
+			})()`)
+			if !support {
+				t.Errorf("at %d px, the report's support column is not within its panel", w)
+			}
+		}
+	})
+}
