@@ -64,14 +64,13 @@ class Page {
   }
 }
 
-// Firefox over WebDriver BiDi (puppeteer-core), headless, with a fresh profile.
-export class FirefoxPage extends Page {
-  static async open() {
-    const browser = await puppeteer.launch({
-      browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true,
-      protocol: 'webDriverBiDi', defaultViewport: { width: 1280, height: 900 },
-    });
-    const page = new FirefoxPage();
+// A browser that puppeteer-core drives, headless, with a fresh profile: Firefox over WebDriver
+// BiDi, and Chromium over CDP (for the checks across engines; the Go tests drive it otherwise).
+class PuppeteerPage extends Page {
+  static async launch(engine, options) {
+    const browser = await puppeteer.launch({ headless: true, defaultViewport: { width: 1280, height: 900 }, ...options });
+    const page = new PuppeteerPage();
+    page.engineName = engine;
     page.browser = browser;
     page.page = (await browser.pages())[0] || (await browser.newPage());
     page.bidiErrors = [];
@@ -81,7 +80,7 @@ export class FirefoxPage extends Page {
   }
 
   get engine() {
-    return 'firefox';
+    return this.engineName;
   }
 
   eval(expr) {
@@ -114,8 +113,8 @@ export class FirefoxPage extends Page {
 
   async frame(sel) {
     const el = await this.page.$(sel);
-    const frame = new FirefoxPage();
-    Object.assign(frame, { browser: this.browser, page: this.page, bidiErrors: this.bidiErrors, target: await el.contentFrame() });
+    const frame = new PuppeteerPage();
+    Object.assign(frame, { engineName: this.engineName, browser: this.browser, page: this.page, bidiErrors: this.bidiErrors, target: await el.contentFrame() });
     return frame;
   }
 
@@ -127,6 +126,19 @@ export class FirefoxPage extends Page {
     return this.browser.close();
   }
 }
+
+export const FirefoxPage = {
+  open: () => PuppeteerPage.launch('firefox', { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', protocol: 'webDriverBiDi' }),
+};
+
+// Chromium with the flags the Go tests use (serve/browser_test.go): nothing reaches past 127.0.0.1.
+export const ChromiumPage = {
+  open: () => PuppeteerPage.launch('chromium', {
+    browser: 'chrome', executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  }),
+};
 
 // freePort finds a free port on 127.0.0.1 for WebKitWebDriver.
 function freePort() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make bench: every speed figure as one JSON line — native (cmd/bench) then the browser
-# (serve/browser_bench_test.go, headless Chromium against the real server on 127.0.0.1).
+# make bench: every speed figure as one JSON line — native (cmd/bench), then the page in headless
+# Chromium (serve/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
+# against the real server on 127.0.0.1; browser figures name their engine.
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,8 @@ if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench(Experiments)?
 	exit 1
 fi
 grep '^{' "$log"
+scripts/browsers.sh install >&2
+serve=$(mktemp)
+trap 'rm -f "$log" "$serve"' EXIT
+go build -o "$serve" ./serve
+MNIST_SERVE="$serve" xvfb-run -a node browsers/bench.mjs

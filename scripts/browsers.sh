@@ -22,6 +22,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/serve" ./serve
-# The engines one after the other: the quick run in each wants the cores to itself.
-MNIST_SERVE="$tmp/serve" xvfb-run -a node --test --test-concurrency=1 --test-reporter=spec \
-	browsers/firefox.test.mjs browsers/webkit.test.mjs
+# The engines one after the other: the quick run in each wants the cores to itself. Each keeps
+# its quick run's result in $MNIST_RESULTS; then samebits.test.mjs compares them with Chromium's.
+export MNIST_SERVE="$tmp/serve" MNIST_RESULTS="$tmp"
+xvfb-run -a node --test --test-concurrency=1 --test-reporter=spec browsers/firefox.test.mjs browsers/webkit.test.mjs
+node --test --test-reporter=spec browsers/samebits.test.mjs

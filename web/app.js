@@ -1123,6 +1123,12 @@ window.__mnist = Object.freeze({
   get current() {
     return state.currentRunId;
   },
+  // The SHA-256 (hex) of a run's weights file, as Export weights would save it: the engines'
+  // tests compare the runs of the same settings bit for bit.
+  weightsSHA256: async (id) => {
+    const digest = await crypto.subtle.digest('SHA-256', await runs.weightsOf(id));
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  },
   // The comparison: each series' name and points, and the table's rows.
   get compare() {
     return { series: comparePanel.chart.data, rows: comparePanel.part('table').tBodies[0].rows.length, figures: comparePanel.part('figures').children.length };

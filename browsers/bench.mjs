@@ -1,0 +1,73 @@
+// make bench, in Firefox and WebKit: the figures serve/browser_bench_test.go measures in Chromium,
+// with the same names, as JSON lines with an engine field. A benchmark, not a test:
+//
+//	go build -o /tmp/serve ./serve && MNIST_SERVE=/tmp/serve xvfb-run -a node browsers/bench.mjs
+//
+// For each engine, a fresh browser per configuration: the time until the workers are ready and
+// until MNIST is loaded, the images/s after 30 s of training with one worker and with the team
+// the page picks, each worker's WebAssembly memory, and the quick run (10,240 images, the loss and
+// the test accuracy on 1,000) on that team, from the click on Train until the page says Finished.
+import os from 'node:os';
+import { FirefoxPage, WebKitPage } from './drivers.mjs';
+import { startServer } from './harness.mjs';
+import { quickRun } from './scenarios.mjs';
+
+const trainSeconds = 30;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const date = new Date().toISOString().slice(0, 10);
+
+function emit(engine, figure, value, unit, batch, workers) {
+  const line = { figure, value: Math.round(value * 100) / 100, unit, batch: batch || undefined, workers: workers || undefined,
+    backend: `wasm (${engine === 'firefox' ? 'Firefox' : 'WebKit'})`, engine, cpus: os.cpus().length, date };
+  console.log(JSON.stringify(line));
+}
+
+async function ready(page, url) {
+  await page.goto(url);
+  await page.poll(`window.__mnist && window.__mnist.timings.loaded !== undefined && /^Ready/.test(document.querySelector('#status').textContent)
+    || document.querySelector('#status').classList.contains('error')`, 120000, 'the page to say Ready');
+  const status = await page.eval(`document.querySelector('#status').textContent`);
+  if (!status.startsWith('Ready')) throw new Error(`the page did not get ready: ${status}`);
+}
+
+// measure opens the page with query in a fresh browser and emits what it measures there.
+async function measure(engine, open, origin, query, quick) {
+  const page = await open();
+  try {
+    await ready(page, `${origin}/${query}`);
+    const { timings, workers } = await page.eval(`({timings: window.__mnist.timings, workers: window.__mnist.workers})`);
+    if (quick) {
+      const r = await quickRun(page);
+      const accuracy = Number(/Test accuracy ([\d.]+)%/.exec(r.status)?.[1]);
+      console.error(`${engine}, ${workers} workers: the quick run took ${(r.ms / 1000).toFixed(1)} s: ${r.status}`);
+      emit(engine, 'browser_quick_run_seconds', r.ms / 1000, 's', 64, workers);
+      emit(engine, 'browser_quick_run_accuracy_pct', accuracy, '%', 64, workers);
+      return workers;
+    }
+    emit(engine, 'browser_workers_ready_ms', timings.ready, 'ms', 0, workers);
+    emit(engine, 'browser_mnist_loaded_ms', timings.loaded, 'ms', 0, workers);
+    await page.click('#train');
+    await sleep(trainSeconds * 1000);
+    const speed = await page.eval(`document.querySelector('#stat-speed').textContent`); // "304.6 img/s · SIMD ×4"
+    await page.click('#stop');
+    await page.poll(`!document.querySelector('#train').disabled`, 60000, 'the run to stop');
+    console.error(`${engine}, ${workers} workers: ${speed} after ${trainSeconds} s`);
+    emit(engine, 'browser_train_images_per_sec', parseFloat(speed), 'images/s', 64, workers);
+    const memory = await page.eval(`window.__mnist.memory().then((m) => m.map((b) => b / 1e6))`);
+    emit(engine, 'browser_worker_wasm_memory_training_mb', Math.max(...memory), 'MB', 64, workers);
+    return workers;
+  } finally {
+    await page.close();
+  }
+}
+
+const server = await startServer();
+try {
+  for (const [engine, driver] of [['firefox', FirefoxPage], ['webkit', WebKitPage]]) {
+    const team = await measure(engine, driver.open, server.origin, '', false);
+    if (team > 1) await measure(engine, driver.open, server.origin, '?workers=1', false);
+    await measure(engine, driver.open, server.origin, '', true);
+  }
+} finally {
+  server.stop();
+}
