@@ -116,25 +116,27 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 	return peerMessage{run: run, seq: seq, data: v}, nil
 }
 
-// shard returns this worker's model.Shard for training run run. Its Reduce fails with ctx's cause
-// once ctx is done, so that a stopped or aborted run never waits for a worker that has gone.
-func (p *peers) shard(ctx context.Context, run int) *model.Shard {
+// shard returns this worker's model.Shard for training run run, trained by the team's first team
+// workers (the page may leave the others idle: trainer.js measures which team is fastest). Its
+// Reduce fails with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
+// a worker that has gone.
+func (p *peers) shard(ctx context.Context, run, team int) *model.Shard {
 	seq := 0
-	return &model.Shard{Index: p.index, Count: p.count, Reduce: func(v []float32, combine model.Combine) ([]float32, error) {
+	return &model.Shard{Index: p.index, Count: team, Reduce: func(v []float32, combine model.Combine) ([]float32, error) {
 		seq++
 		if p.index == 0 {
-			return p.gather(ctx, run, seq, v, combine)
+			return p.gather(ctx, run, seq, team, v, combine)
 		}
 		return p.exchange(ctx, run, seq, v)
 	}}
 }
 
-// gather is worker 0's Reduce: it waits for every other worker's vector, combines them in shard
-// order and sends the result back to each.
-func (p *peers) gather(ctx context.Context, run, seq int, v []float32, combine model.Combine) ([]float32, error) {
-	parts := make([][]float32, p.count)
+// gather is worker 0's Reduce: it waits for the vector of every other worker of the run's team,
+// combines them in shard order and sends the result back to each.
+func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, combine model.Combine) ([]float32, error) {
+	parts := make([][]float32, team)
 	parts[0] = v
-	for i := 1; i < p.count; i++ {
+	for i := 1; i < team; i++ {
 		m, err := p.next(ctx, i-1, run, seq)
 		if err != nil {
 			return nil, err
@@ -152,9 +154,9 @@ func (p *peers) gather(ctx context.Context, run, seq int, v []float32, combine m
 		return nil, err
 	}
 	msg := map[string]any{"run": run, "seq": seq, "v": buf}
-	for i, port := range p.ports {
+	for i, port := range p.ports[:team-1] {
 		transfer := []any{}
-		if i == len(p.ports)-1 {
+		if i == team-2 {
 			transfer = []any{buf} // the last receiver takes the buffer; the others got copies
 		}
 		if _, err := port.Call("postMessage", msg, transfer); err != nil {

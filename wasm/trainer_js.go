@@ -435,6 +435,10 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	team, idle, err := t.runTeam(opts)
+	if err != nil || idle {
+		return map[string]any{"idle": idle}, err
+	}
 	onEvent := arg(args, 1)
 	if onEvent.Type() != safejs.TypeFunction {
 		return nil, errors.New("train: onEvent must be a function")
@@ -486,8 +490,8 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	}()
 
 	var shard *model.Shard
-	if peers != nil {
-		shard = peers.shard(ctx, runID)
+	if team > 1 {
+		shard = peers.shard(ctx, runID, team)
 	}
 	// Every worker reports the same progress and results: only the first one tells the page.
 	emit := func(v any) {
@@ -581,6 +585,93 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"stopped": false, "epochs": len(results)}, nil
+}
+
+// runTeam reads a run's team option: how many of the joined workers take part, the first ones
+// (default: all of them). A team of one trains alone, with the same bits as any team. idle is
+// true on a worker the run leaves out, which answers at once.
+func (t *trainer) runTeam(opts safejs.Value) (team int, idle bool, err error) {
+	t.mu.Lock()
+	peers := t.peers
+	t.mu.Unlock()
+	count, index := 1, 0
+	if peers != nil {
+		count, index = peers.count, peers.index
+	}
+	if team, err = intField(opts, "team", count); err != nil {
+		return 0, false, err
+	}
+	if team < 1 || team > count {
+		return 0, false, fmt.Errorf("team: %d workers of the %d that joined", team, count)
+	}
+	return team, index >= team, nil
+}
+
+// jsMeasure times steps training steps of the configured network, after one that compiles, on a
+// model of its own that it then drops, by the run's team (runTeam): the page measures, once per
+// browser, which team trains fastest (trainer.js), since messages between workers cost 40 times
+// more in some engines than in others. It answers {imagesPerSec, team}, or {idle: true}.
+func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
+	opts := arg(args, 0)
+	runID, err := intField(opts, "run", 0)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := intField(opts, "steps", 3)
+	if err != nil || steps < 1 || steps > 100 {
+		return nil, fmt.Errorf("measure: steps must be 1 to 100 (%v)", err)
+	}
+	team, idle, err := t.runTeam(opts)
+	if err != nil || idle {
+		return map[string]any{"idle": idle}, err
+	}
+	t.mu.Lock()
+	if t.train == nil || t.run != nil {
+		t.mu.Unlock()
+		return nil, errors.New("measure: the data is not loaded, or a run is in progress")
+	}
+	cfg, train, peers := t.cfg, t.train, t.peers
+	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
+	m, err := model.New(t.backend, cfg)
+	if err != nil {
+		t.mu.Unlock()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	r := newRun(runID, cancel)
+	t.run = r
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.run = nil
+		t.mu.Unlock()
+		close(r.finished)
+	}()
+
+	var shard *model.Shard
+	if team > 1 {
+		shard = peers.shard(ctx, runID, team)
+	}
+	var start time.Time
+	// Every worker of the team stops after the same step, so that none waits for another's sums.
+	_, err = m.Train(ctx, train, model.TrainOptions{Shard: shard, Control: r.control, OnProgress: func(p model.Progress) {
+		switch p.Step {
+		case 1:
+			start = time.Now()
+		case steps + 1:
+			cancel(nil)
+		}
+		t.yield()
+	}})
+	elapsed := time.Since(start)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return nil, cause // aborted: another worker failed
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	return map[string]any{"imagesPerSec": finite(float64(steps*cfg.BatchSize) / elapsed.Seconds()), "team": team}, nil
 }
 
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,

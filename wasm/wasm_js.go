@@ -32,13 +32,17 @@
 //	    train refuses the configuration) and a warning when it is large.
 //	describe(settings)                       -> {values, summary}  what configure answers, changing nothing:
 //	    the page estimates queued runs (summary.macs, summary.memory) with it.
-//	train({testImages, run}, onEvent)        -> {stopped, epochs}
+//	train({testImages, run, team}, onEvent)  -> {stopped, epochs} or {idle: true}
 //	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
 //	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
 //	    silent). testImages: how many test images to evaluate after each epoch (0: all). run: the
-//	    page's number of the run, the same on every worker, increasing. Stop resolves with
-//	    stopped: true; divergence (with error.key "lr"; the model before the run comes back), and
-//	    abort, reject.
+//	    page's number of the run, the same on every worker, increasing. team: how many of the
+//	    joined workers train, the first ones (default all); the others answer {idle: true} at once,
+//	    and the bits are the same whatever the team. Stop resolves with stopped: true; divergence
+//	    (with error.key "lr"; the model before the run comes back), and abort, reject.
+//	measure({run, team, steps})              -> {imagesPerSec, team} or {idle: true}
+//	    Times steps (default 3) training steps of the configured network by that team, after one
+//	    that compiles, on a model of its own that it drops: the page chooses its team with it.
 //	pause(), resume(), stop()                -> {}                 control the run in progress.
 //	    pause resolves once the step or evaluation batch under way has ended.
 //	abort({run, error})                      -> {}
@@ -97,6 +101,7 @@ func main() {
 		"resume":        t.jsResume,
 		"stop":          t.jsStop,
 		"join":          t.jsJoin,
+		"measure":       t.jsMeasure,
 		"abort":         t.jsAbort,
 		"evaluate":      t.jsEvaluate,
 		"cellDigits":    t.jsCellDigits,

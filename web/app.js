@@ -308,6 +308,27 @@ $('settings').addEventListener('submit', (e) => {
 let training = null;
 
 // While a run waits for another trainer in this browser to finish (trainer.js), the page says so.
+// measureTeam: the team that trains is chosen by measurement in this browser (trainer.js), unless
+// the URL says how many workers to use.
+const measureTeam = params.get('workers') === null;
+
+// teamText says who trains: how many workers, and what the page measured to choose them.
+function teamText() {
+  const n = trainer.training;
+  const m = trainer.measured;
+  const who = n > 1 ? `Training uses ${n} workers, each on its share of every batch` : 'Training uses one worker';
+  if (!m) return trainer.active ? who : `${who} (to be measured before the first run)`;
+  const speeds = Object.entries(m.speeds).map(([size, v]) => `${plural(Number(size), 'worker')} ${Math.round(v)} img/s`).join(', ');
+  return `${who}, the fastest measured in this browser (${speeds})`;
+}
+
+trainer.addEventListener('measuring', ({ detail: m }) => {
+  setStatus(`Training: measuring how many of the ${m.count} workers train fastest in this browser, once (a few seconds)…`, 'busy');
+});
+trainer.addEventListener('team', () => {
+  $('stat-speed').title = teamText();
+});
+
 trainer.addEventListener('waiting', () => {
   setStatus('Waiting for the other trainer in this browser: one trains at a time, so that they do not share the cores. This one starts when that one ends or is stopped.', 'busy');
   host.post('waiting', {});
@@ -350,6 +371,7 @@ async function train() {
   let error = '';
   try {
     const r = await trainer.train({ testImages: n }, () => {
+      row.record.workers = trainer.training; // chosen by measurement before the first run
       started = performance.now();
       if (!timings.firstProgress) setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
       updateControls();
@@ -470,7 +492,7 @@ function drawProgress(m) {
   $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
   $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
   $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s · ${state.info.kernels}`;
-  $('stat-speed').title = (trainer.count > 1 ? `${trainer.count} workers, each on its share of every batch` : 'one worker') +
+  $('stat-speed').title = teamText() +
     (state.info.kernelList.length ? `; SIMD kernels: ${state.info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
   $('stat-elapsed').textContent = clock(m.elapsedMs);
   $('stat-eta').textContent = m.step > 1 ? clock(m.etaMs) : '–';
@@ -1043,7 +1065,8 @@ async function loadData(again) {
     state.loaded = true;
     state.trainImages = r.train;
     timings.loaded = Math.round(performance.now());
-    const workers = trainer.count > 1 ? ` Training uses ${trainer.count} workers.` : '';
+    const workers = trainer.count === 1 ? '' : trainer.active ? ` Training uses ${trainer.active > 1 ? `${trainer.active} workers` : 'one worker'}.` :
+      ` Training uses up to ${trainer.count} workers: how many train fastest in this browser is measured before the first run.`;
     if (settingsProblem || urlProblem) {
       setStatus(`Check the settings: ${settingsProblem || urlProblem}`, 'error'); // the URL's, still to fix
     } else {
@@ -1072,7 +1095,7 @@ $('retry').addEventListener('click', () => loadData(true));
 $('restart').addEventListener('click', () => {
   $('restart').hidden = true;
   setStatus('Restarting the trainer…', 'busy');
-  trainer.start(trainer.count);
+  trainer.start(trainer.count, measureTeam);
 });
 
 updateControls();
@@ -1081,7 +1104,7 @@ $('limits').textContent = unavailableText();
 $('limits').hidden = !$('limits').textContent;
 try {
   showPanels();
-  trainer.start(workerCount());
+  trainer.start(workerCount(), measureTeam);
 } catch (err) {
   setStatus(err.message, 'error');
 }
@@ -1111,6 +1134,10 @@ window.__mnist = Object.freeze({
   },
   get workers() {
     return trainer.count;
+  },
+  // The team that trains: how many workers, and what was measured to choose it (null before).
+  get team() {
+    return { training: trainer.training, measured: trainer.measured && structuredClone(trainer.measured) };
   },
   get failure() {
     return trainer.failure;

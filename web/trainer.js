@@ -6,6 +6,19 @@
 import { withLock } from './datacache.js';
 import { Team } from './workers.js';
 
+// measureSteps is how many steps chooseTeam times for each team, after one that compiles.
+const measureSteps = 3;
+
+// readKept returns the team measured before under key, or null.
+function readKept(key) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(key));
+    return kept && Number.isInteger(kept.team) && kept.team >= 1 ? kept : null;
+  } catch {
+    return null; // no storage, or not ours
+  }
+}
+
 // trainingLock is held by the trainer that trains, across every page and tab of the browser:
 // several teams of workers on the same cores would each run at a fraction of the speed.
 const trainingLock = 'mnist-trainer.training';
@@ -24,14 +37,54 @@ export class Trainer extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  // start starts a team of count workers, replacing one that has failed.
-  start(count) {
+  // start starts a team of count workers, replacing one that has failed. With measure, the team
+  // that trains is chosen by measurement before the first run (chooseTeam); otherwise all count.
+  start(count, measure = false) {
     this.team = new Team(count, this.module(), (m) => this.emit(m.event, m), (message) => this.emit('failed', { message }));
+    // {team, speeds: {size: images/s}, at}: measured before, in this browser, or once measured.
+    this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
+    this.active = measure && count > 1 ? this.measured?.team ?? 0 : count; // 0: not measured yet
   }
 
-  /** count is the team's size (0 before start). */
+  // teamKey is where localStorage keeps the team chosen for this browser, machine and team size.
+  teamKey() {
+    return `mnist-trainer.team:${this.count}:${navigator.hardwareConcurrency}:${navigator.userAgent}`;
+  }
+
+  /** count is the number of workers started (0 before start). */
   get count() {
     return this.team ? this.team.count : 0;
+  }
+
+  /** training is the number of workers that train (all of them until the team is chosen). */
+  get training() {
+    return this.active || this.count;
+  }
+
+  /**
+   * chooseTeam measures, once per browser, which of the teams it may use trains fastest: a worker
+   * alone, two, and all of them. Messages between workers cost 40 times more in some engines than
+   * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
+   * is only a guess. A few steps each (about a second per team) on models the workers then drop;
+   * the results are the same bits whatever the team (protocol.md). The choice is kept in
+   * localStorage for this browser and machine, and announced as 'team' {team, speeds}.
+   */
+  async chooseTeam() {
+    if (this.active) return;
+    this.emit('measuring', { count: this.count });
+    const speeds = {};
+    for (const size of [...new Set([1, 2, this.count])]) {
+      speeds[size] = (await this.team.measure(size, measureSteps)).imagesPerSec;
+    }
+    // The fastest; a larger team only when it is at least 5% faster, since it holds more memory.
+    let team = 1;
+    for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * 1.05) team = Number(size);
+    this.measured = { team, speeds, at: new Date().toISOString() };
+    try {
+      localStorage.setItem(this.teamKey(), JSON.stringify(this.measured));
+    } catch {} // no storage: measured again next time
+    this.active = team;
+    this.emit('team', this.measured);
   }
 
   /** failing is true once a worker has failed and the team is ending. */
@@ -69,9 +122,10 @@ export class Trainer extends EventTarget {
    * while it waited answers {stopped: true, epochs: 0}.
    */
   async train(options, onStart) {
-    const run = () => {
+    const run = async () => {
+      await this.chooseTeam();
       onStart();
-      return this.team.train(options);
+      return this.team.train({ ...options, team: this.active });
     };
     const now = await withLock(trainingLock, async (lock) => (lock ? { value: await run() } : null), { ifAvailable: true });
     if (now) return now.value;

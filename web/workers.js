@@ -131,13 +131,25 @@ export class Team {
     return replies[0];
   }
 
-  // train starts a run on every worker and answers with worker 0's reply once all have ended. If
-  // one fails, the others would wait for its sums forever: they are aborted, and the first error
-  // is the answer.
-  async train(options) {
+  // train starts a run on every worker and answers with worker 0's reply once all have ended.
+  // options.team is how many workers train (the first ones; the others answer at once): the bits
+  // are the same whatever it is (protocol.md).
+  train(options) {
+    return this.onAll('train', options);
+  }
+
+  // measure times steps training steps of the configured network by the first team workers, on a
+  // model the workers then drop, and answers {imagesPerSec}: trainer.js chooses the team with it.
+  measure(team, steps) {
+    return this.onAll('measure', { team, steps });
+  }
+
+  // onAll runs op (train or measure) as a numbered run on every worker. If one fails, the others
+  // would wait for its sums forever: they are aborted, and the first error is the answer.
+  async onAll(op, options) {
     const run = ++this.run;
     let first = null;
-    const replies = this.workers.map((_, i) => this.ask(i, 'train', [{ ...options, run }]).catch((err) => {
+    const replies = this.workers.map((_, i) => this.ask(i, op, [{ ...options, run }]).catch((err) => {
       if (!first) {
         first = err;
         if (this.count > 1 && !this.failing) this.abort(run, `worker ${i + 1} of ${this.count} failed: ${err.message}`, i);
@@ -163,7 +175,7 @@ export class Team {
     if (this.failing || this.dead) return;
     this.failing = true;
     const message = this.count > 1 ? `Worker ${i + 1} of ${this.count} failed: ${reason}` : `The trainer failed: ${reason}`;
-    const trains = [...this.pending.values()].filter((p) => p.worker !== i && p.op === 'train');
+    const trains = [...this.pending.values()].filter((p) => p.worker !== i && (p.op === 'train' || p.op === 'measure'));
     for (const [id, p] of this.pending) {
       if (p.worker === i) {
         this.pending.delete(id);

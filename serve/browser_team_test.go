@@ -1,0 +1,71 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrowserTeamChosen checks that a page with no workers= in its URL measures, before its first
+// run, which team trains fastest in this browser (a worker alone and two here, on models the
+// workers then drop), trains with it, says so, and keeps the choice: a reload trains at once with
+// the same team, without measuring again.
+func TestBrowserTeamChosen(t *testing.T) {
+	const run = "?train-images=128&batch=32&epochs=1&loss-images=32&test-images=50"
+	p := openBrowser(t)
+	p.open(t, run)
+	if n := eval[int](t, p, `window.__mnist.workers`); n < 2 {
+		t.Skipf("the page starts %d worker on this machine: there is no team to choose", n)
+	}
+	if status := p.text(t, "#status"); !strings.Contains(status, "measured before the first run") {
+		t.Errorf("ready before measuring: status %q, want it to say the team is measured before the first run", status)
+	}
+	p.click(t, "#train")
+	p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
+	type team struct {
+		Training int
+		Measured *struct {
+			Team   int
+			Speeds map[string]float64
+			At     string
+		}
+	}
+	first := eval[team](t, p, `window.__mnist.team`)
+	m := first.Measured
+	if m == nil {
+		t.Fatal("the run finished, but no team was measured")
+	}
+	t.Logf("measured %v images/s by team size; chose %d", m.Speeds, m.Team)
+	best := 0.0
+	for size, speed := range m.Speeds {
+		if speed <= 0 {
+			t.Errorf("team of %s: %v images/s", size, speed)
+		}
+		best = max(best, speed)
+	}
+	if len(m.Speeds) < 2 || m.Speeds["1"] == 0 || m.Speeds["2"] == 0 {
+		t.Errorf("measured %v; want a worker alone and two", m.Speeds)
+	}
+	if first.Training != m.Team || m.Speeds[strconv.Itoa(m.Team)]*1.05 < best {
+		t.Errorf("trains with %d workers, measured %d, speeds %v: want the fastest (within 5%%)", first.Training, m.Team, m.Speeds)
+	}
+	if tip := eval[string](t, p, `document.querySelector('#stat-speed').title`); !strings.Contains(tip, "fastest measured in this browser") {
+		t.Errorf("the speed's tooltip %q does not say how the team was chosen", tip)
+	}
+	if runs := eval[[]map[string]any](t, p, `window.__mnist.runs`); len(runs) == 0 {
+		t.Fatal("no run listed")
+	}
+
+	// A reload keeps the choice: the next run trains at once, with the same team.
+	p.open(t, run)
+	if status := p.text(t, "#status"); strings.Contains(status, "measured before") {
+		t.Errorf("after a reload: status %q; the team was measured already", status)
+	}
+	p.click(t, "#train")
+	p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
+	again := eval[team](t, p, `window.__mnist.team`)
+	if again.Measured == nil || again.Measured.At != m.At || again.Training != m.Team {
+		t.Errorf("after a reload: %+v; want the team measured before (%d, at %s)", again, m.Team, m.At)
+	}
+}
