@@ -315,7 +315,7 @@ func micro6x2T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int,
 		c50, c51 = simd.LoadFloat32s(c[5*ldc:]), simd.LoadFloat32s(c[5*ldc+l:])
 	}
 	pb = pb[:kc*2*l]
-	for kk := range kc {
+	for kk := range kc { // not `for range kc` with a counter of our own: Go 1.27.3's compiler crashes on that here
 		ak := (*[6]float32)(a[kk*lda:])
 		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
 		v0 := simd.BroadcastFloat32s(ak[0])
