@@ -64,3 +64,25 @@ func TestParallelFor(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParallelAdd measures an element-wise Add (the broadcast kernel on equal shapes) at
+// sizes around the split threshold, on one goroutine and on every core, with each split forced
+// (the grain set to a quarter of the size): where the split starts to pay is where
+// parallelGrain is set.
+func BenchmarkParallelAdd(b *testing.B) {
+	for _, n := range []int{4 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 512 << 10} {
+		a, c := make([]float32, n), make([]float32, n)
+		dst := make([]float32, n)
+		dims := []int{n}
+		for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+			b.Run(fmt.Sprintf("n%dK_workers%d", n>>10, workers), func(b *testing.B) {
+				prev := parallelGrain
+				parallelGrain = n / 4
+				defer func() { parallelGrain = prev }()
+				for b.Loop() {
+					BroadcastBinary(Add, dst, a, c, dims, dims, dims, workers)
+				}
+			})
+		}
+	}
+}
