@@ -8,18 +8,23 @@ package kernels
 
 import "simd"
 
-// ArgMax32 sets dst[o*inner+i] to the j < r that maximises src[(o*r+j)*inner+i]. best is
-// scratch of length inner.
-func ArgMax32(dst []int32, src []float32, best []float32, outer, r, inner int) {
+// ArgMax32 sets dst[o*inner+i] to the j < r that maximises src[(o*r+j)*inner+i]. workers > 1
+// splits the outer axis among that many goroutines (each output is found by one of them).
+func ArgMax32(dst []int32, src []float32, outer, r, inner, workers int) {
+	parallelFor(workers, outer, max(1, parallelGrain/max(r*inner, 1)), func(lo, hi int) {
+		argMaxRows(dst, src, lo, hi, r, inner)
+	})
+}
+
+// argMaxRows is ArgMax32 for outer indices [lo, hi).
+func argMaxRows(dst []int32, src []float32, lo, hi, r, inner int) {
 	l := Lanes()
-	for o := range outer {
+	for o := lo; o < hi; o++ {
 		rows := src[o*r*inner : (o+1)*r*inner]
 		out := dst[o*inner : (o+1)*inner]
-		copy(best, rows[:inner])
-		clear(out)
 		i := 0
 		for ; i+l <= inner; i += l {
-			b := simd.LoadFloat32s(best[i:])
+			b := simd.LoadFloat32s(rows[i:])
 			var arg simd.Int32s
 			for j := 1; j < r; j++ {
 				v := simd.LoadFloat32s(rows[j*inner+i:])

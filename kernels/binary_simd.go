@@ -11,7 +11,6 @@ package kernels
 import (
 	"math"
 	"simd"
-	"slices"
 )
 
 // BinaryOp is an element-wise float32 operation.
@@ -138,51 +137,58 @@ func Broadcastable(out, a, b []int) bool {
 
 // BroadcastBinary sets dst, of shape out, to a op b, where a and b have out's rank and each of
 // their dimensions equals out's or is 1 (broadcast). ok is false, with nothing written, if the
-// shapes do not fit that rule.
-func BroadcastBinary(op BinaryOp, dst, a, b []float32, out, aDims, bDims []int) (ok bool) {
+// shapes do not fit that rule. workers > 1 splits large outputs into chunks among that many
+// goroutines (natively; see parallel.go): each element is computed alone, so the split changes
+// no bit.
+func BroadcastBinary(op BinaryOp, dst, a, b []float32, out, aDims, bDims []int, workers int) (ok bool) {
 	p, ok := planBroadcast(out, aDims, bDims)
 	if !ok {
 		return false
 	}
-	p.run(func(d, ia, ib, n, sa, sb int) {
-		switch {
-		case sa == 1 && sb == 1:
-			Binary(op, dst[d:d+n], a[ia:ia+n], b[ib:ib+n])
-		case sa == 1:
-			binaryScalar(op, dst[d:d+n], a[ia:ia+n], b[ib], false)
-		case sb == 1:
-			binaryScalar(op, dst[d:d+n], b[ib:ib+n], a[ia], true)
-		default: // both broadcast along the run: one value
-			v := scalarOp(op, a[ia], b[ib])
-			run := dst[d : d+n]
-			for i := range run {
-				run[i] = v
+	parallelFor(workers, p.size(), parallelGrain, func(lo, hi int) {
+		p.runRange(lo, hi, func(d, ia, ib, n, sa, sb int) {
+			switch {
+			case sa == 1 && sb == 1:
+				Binary(op, dst[d:d+n], a[ia:ia+n], b[ib:ib+n])
+			case sa == 1:
+				binaryScalar(op, dst[d:d+n], a[ia:ia+n], b[ib], false)
+			case sb == 1:
+				binaryScalar(op, dst[d:d+n], b[ib:ib+n], a[ia], true)
+			default: // both broadcast along the run: one value
+				v := scalarOp(op, a[ia], b[ib])
+				run := dst[d : d+n]
+				for i := range run {
+					run[i] = v
+				}
 			}
-		}
+		})
 	})
 	return true
 }
 
 // BroadcastCopy sets dst, of shape out, to src broadcast from srcDims (out's rank, each
 // dimension equal to out's or 1). ok is false, with nothing written, if the shapes do not fit.
-func BroadcastCopy[T float32 | float64](dst, src []T, out, srcDims []int) (ok bool) {
+// workers splits large outputs as in BroadcastBinary.
+func BroadcastCopy[T float32 | float64](dst, src []T, out, srcDims []int, workers int) (ok bool) {
 	p, ok := planBroadcast(out, srcDims, srcDims)
 	if !ok {
 		return false
 	}
-	p.run(func(d, is, _, n, ss, _ int) {
-		if ss == 1 {
-			copy(dst[d:d+n], src[is:is+n])
-			return
-		}
-		run := dst[d : d+n]
-		if v := src[is]; v == 0 && !math.Signbit(float64(v)) {
-			clear(run) // the zeros of gradients: memclr beats any loop (but -0 must stay -0)
-		} else {
-			for i := range run {
-				run[i] = v
+	parallelFor(workers, p.size(), parallelGrain, func(lo, hi int) {
+		p.runRange(lo, hi, func(d, is, _, n, ss, _ int) {
+			if ss == 1 {
+				copy(dst[d:d+n], src[is:is+n])
+				return
 			}
-		}
+			run := dst[d : d+n]
+			if v := src[is]; v == 0 && !math.Signbit(float64(v)) {
+				clear(run) // the zeros of gradients: memclr beats any loop (but -0 must stay -0)
+			} else {
+				for i := range run {
+					run[i] = v
+				}
+			}
+		})
 	})
 	return true
 }
@@ -240,22 +246,43 @@ func planBroadcast(out, aDims, bDims []int) (broadcastPlan, bool) {
 	return p, true
 }
 
-// run calls fn for each run of the innermost axis, with the flat offsets of dst, a and b where
-// it starts, its length, and a's and b's stride along it (1 or 0).
-func (p broadcastPlan) run(fn func(d, ia, ib, n, sa, sb int)) {
-	if slices.Contains(p.dims, 0) {
-		return // an empty output: nothing to write
+// size is the number of output elements.
+func (p broadcastPlan) size() int {
+	n := 1
+	for _, d := range p.dims {
+		n *= d
+	}
+	return n
+}
+
+// runRange calls fn for each run of the innermost axis within the output elements [lo, hi), in
+// order, with the flat offsets of dst, a and b where it starts, its length, and a's and b's
+// stride along it (1 or 0). The first and last runs may be parts of a run of the whole output.
+func (p broadcastPlan) runRange(lo, hi int, fn func(d, ia, ib, n, sa, sb int)) {
+	if lo >= hi {
+		return
 	}
 	last := len(p.dims) - 1
 	n, sa, sb := p.dims[last], p.aStr[last], p.bStr[last]
+	// Where lo falls: the odometer of the outer axes, and the offset within its run.
 	idx := make([]int, last)
-	d, ia, ib := 0, 0, 0
-	for {
-		fn(d, ia, ib, n, sa, sb)
-		d += n
-		// Advance the outer axes like an odometer.
-		axis := last - 1
-		for ; axis >= 0; axis-- {
+	q, off := lo/n, lo%n
+	ia, ib := 0, 0 // the start of the current whole run in a and b
+	for axis := last - 1; axis >= 0; axis-- {
+		idx[axis] = q % p.dims[axis]
+		q /= p.dims[axis]
+		ia += idx[axis] * p.aStr[axis]
+		ib += idx[axis] * p.bStr[axis]
+	}
+	for d := lo; ; {
+		m := min(n-off, hi-d)
+		fn(d, ia+off*sa, ib+off*sb, m, sa, sb)
+		if d += m; d >= hi {
+			return
+		}
+		off = 0
+		// Advance the outer axes like an odometer (d < hi ≤ size, so one is left to advance).
+		for axis := last - 1; axis >= 0; axis-- {
 			idx[axis]++
 			ia += p.aStr[axis]
 			ib += p.bStr[axis]
@@ -265,9 +292,6 @@ func (p broadcastPlan) run(fn func(d, ia, ib, n, sa, sb int)) {
 			ia -= p.aStr[axis] * p.dims[axis]
 			ib -= p.bStr[axis] * p.dims[axis]
 			idx[axis] = 0
-		}
-		if axis < 0 {
-			return
 		}
 	}
 }

@@ -134,55 +134,59 @@ func size(dims []int) int {
 // on random broadcasts of ranks 1 to 4, with either operand or both broadcast on any axes, in
 // both orders.
 func TestBroadcastBinary(t *testing.T) {
-	rng := rand.New(rand.NewPCG(23, 24))
-	for iter := range 300 {
-		out, aDims, bDims := randBroadcast(rng)
-		if iter%2 == 1 {
-			aDims, bDims = bDims, aDims
-		}
-		op := BinaryOp(iter % 4)
-		a, b := oddFloats(rng, size(aDims)), oddFloats(rng, size(bDims))
-		dst := make([]float32, size(out))
-		name := fmt.Sprintf("op%d out%v a%v b%v", op, out, aDims, bDims)
-		if !BroadcastBinary(op, dst, a, b, out, aDims, bDims) {
-			t.Fatalf("%s: not ok", name)
-		}
-		i := 0
-		forEachPos(out, func(pos []int) {
-			x, y := a[broadcastIndex(pos, aDims)], b[broadcastIndex(pos, bDims)]
-			if want := refOp(op, x, y); !sameFloat(dst[i], want) {
-				t.Fatalf("%s: at %v %v op %v = %v, want %v", name, pos, x, y, dst[i], want)
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(23, 24))
+		for iter := range 300 {
+			out, aDims, bDims := randBroadcast(rng)
+			if iter%2 == 1 {
+				aDims, bDims = bDims, aDims
 			}
-			i++
-		})
-	}
+			op := BinaryOp(iter % 4)
+			a, b := oddFloats(rng, size(aDims)), oddFloats(rng, size(bDims))
+			dst := make([]float32, size(out))
+			name := fmt.Sprintf("op%d out%v a%v b%v", op, out, aDims, bDims)
+			if !BroadcastBinary(op, dst, a, b, out, aDims, bDims, workers) {
+				t.Fatalf("%s: not ok", name)
+			}
+			i := 0
+			forEachPos(out, func(pos []int) {
+				x, y := a[broadcastIndex(pos, aDims)], b[broadcastIndex(pos, bDims)]
+				if want := refOp(op, x, y); !sameFloat(dst[i], want) {
+					t.Fatalf("%s: at %v %v op %v = %v, want %v", name, pos, x, y, dst[i], want)
+				}
+				i++
+			})
+		}
+	})
 }
 
 // TestBroadcastCopy proves that BroadcastCopy matches a per-element reference bit for bit in
 // float32 and float64 on random broadcasts, with runs of 0 and -0 among the values.
 func TestBroadcastCopy(t *testing.T) {
-	rng := rand.New(rand.NewPCG(25, 26))
-	for iter := range 200 {
-		out, src, _ := randBroadcast(rng)
-		v32 := oddFloats(rng, size(src))
-		v64 := make([]float64, len(v32))
-		for i, v := range v32 {
-			v64[i] = float64(v)
-		}
-		d32, d64 := make([]float32, size(out)), make([]float64, size(out))
-		name := fmt.Sprintf("#%d out%v src%v", iter, out, src)
-		if !BroadcastCopy(d32, v32, out, src) || !BroadcastCopy(d64, v64, out, src) {
-			t.Fatalf("%s: not ok", name)
-		}
-		i := 0
-		forEachPos(out, func(pos []int) {
-			j := broadcastIndex(pos, src)
-			if !sameFloat(d32[i], v32[j]) || !sameFloat(d64[i], v64[j]) {
-				t.Fatalf("%s: at %v got %v and %v, want %v", name, pos, d32[i], d64[i], v32[j])
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for iter := range 200 {
+			out, src, _ := randBroadcast(rng)
+			v32 := oddFloats(rng, size(src))
+			v64 := make([]float64, len(v32))
+			for i, v := range v32 {
+				v64[i] = float64(v)
 			}
-			i++
-		})
-	}
+			d32, d64 := make([]float32, size(out)), make([]float64, size(out))
+			name := fmt.Sprintf("#%d out%v src%v", iter, out, src)
+			if !BroadcastCopy(d32, v32, out, src, workers) || !BroadcastCopy(d64, v64, out, src, workers) {
+				t.Fatalf("%s: not ok", name)
+			}
+			i := 0
+			forEachPos(out, func(pos []int) {
+				j := broadcastIndex(pos, src)
+				if !sameFloat(d32[i], v32[j]) || !sameFloat(d64[i], v64[j]) {
+					t.Fatalf("%s: at %v got %v and %v, want %v", name, pos, d32[i], d64[i], v32[j])
+				}
+				i++
+			})
+		}
+	})
 }
 
 // TestBroadcastRejects proves that shapes that do not broadcast, or an empty output, leave dst
@@ -199,11 +203,11 @@ func TestBroadcastRejects(t *testing.T) {
 		{[]int{6}, []int{3}, []int{6}, false},
 		{[]int{0, 3}, []int{0, 1}, []int{0, 3}, true}, // empty: nothing to write
 	} {
-		ok := BroadcastBinary(Add, dst[:size(c.out)], src, src, c.out, c.a, c.b)
+		ok := BroadcastBinary(Add, dst[:size(c.out)], src, src, c.out, c.a, c.b, 2)
 		if ok != c.ok || !slices.Equal(dst, []float32{7, 7, 7, 7, 7, 7}) {
 			t.Errorf("out%v a%v b%v: ok = %v, dst %v", c.out, c.a, c.b, ok, dst)
 		}
-		ok = BroadcastCopy(dst[:size(c.out)], src, c.out, c.a)
+		ok = BroadcastCopy(dst[:size(c.out)], src, c.out, c.a, 2)
 		if ok != c.ok || !slices.Equal(dst, []float32{7, 7, 7, 7, 7, 7}) {
 			t.Errorf("copy out%v src%v: ok = %v, dst %v", c.out, c.a, ok, dst)
 		}

@@ -144,8 +144,30 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 		accumulate := k0 > 0
 		for t := lo; t < hi; t++ {
 			i0 := t * gemmMR
-			aRows(&rows, *pa, a, i0, k0, kc, m)
 			valid := min(gemmMR, m-i0)
+			if gemmMR == 6 && a.RowStride == 1 && valid == gemmMR {
+				// A stored by columns (the Aᵀ of dB = Aᵀ·dY): a tile's 6 values of each step of k
+				// are contiguous, so the tile reads them in place instead of packing them.
+				base := a.Offset + i0 + k0*a.ColStride
+				at := a.Data[base : base+(kc-1)*a.ColStride+gemmMR]
+				for j0 := 0; j0 < n; j0 += nr {
+					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
+					if cols := min(nr, n-j0); cols == nr {
+						micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						continue
+					}
+					e := *edge
+					for r := range gemmMR {
+						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
+					}
+					micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+					for r := range gemmMR {
+						copy(c[(i0+r)*n+j0:(i0+r)*n+n], e[r*nr:])
+					}
+				}
+				continue
+			}
+			aRows(&rows, *pa, a, i0, k0, kc, m)
 			for j0 := 0; j0 < n; j0 += nr {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
@@ -261,6 +283,52 @@ func micro6x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, 
 		v4 := simd.BroadcastFloat32s(a4[kk])
 		c40, c41 = v4.MulAdd(b0, c40), v4.MulAdd(b1, c41)
 		v5 := simd.BroadcastFloat32s(a5[kk])
+		c50, c51 = v5.MulAdd(b0, c50), v5.MulAdd(b1, c51)
+		pb = pb[2*l:]
+	}
+	c00.Store(c)
+	c01.Store(c[l:])
+	c10.Store(c[ldc:])
+	c11.Store(c[ldc+l:])
+	c20.Store(c[2*ldc:])
+	c21.Store(c[2*ldc+l:])
+	c30.Store(c[3*ldc:])
+	c31.Store(c[3*ldc+l:])
+	c40.Store(c[4*ldc:])
+	c41.Store(c[4*ldc+l:])
+	c50.Store(c[5*ldc:])
+	c51.Store(c[5*ldc+l:])
+}
+
+// micro6x2T is micro6x2 reading A in place where it is stored by columns: row r's value at step
+// kk is a[kk*lda+r]. Each element of C gets the same fused multiply-adds in the same order as in
+// micro6x2, so the two give the same bits.
+func micro6x2T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	l := Lanes()
+	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 simd.Float32s
+	if accumulate {
+		c00, c01 = simd.LoadFloat32s(c), simd.LoadFloat32s(c[l:])
+		c10, c11 = simd.LoadFloat32s(c[ldc:]), simd.LoadFloat32s(c[ldc+l:])
+		c20, c21 = simd.LoadFloat32s(c[2*ldc:]), simd.LoadFloat32s(c[2*ldc+l:])
+		c30, c31 = simd.LoadFloat32s(c[3*ldc:]), simd.LoadFloat32s(c[3*ldc+l:])
+		c40, c41 = simd.LoadFloat32s(c[4*ldc:]), simd.LoadFloat32s(c[4*ldc+l:])
+		c50, c51 = simd.LoadFloat32s(c[5*ldc:]), simd.LoadFloat32s(c[5*ldc+l:])
+	}
+	pb = pb[:kc*2*l]
+	for kk := range kc { // not `for range kc` with a counter of our own: Go 1.27.3's compiler crashes on that here
+		ak := (*[6]float32)(a[kk*lda:])
+		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
+		v0 := simd.BroadcastFloat32s(ak[0])
+		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
+		v1 := simd.BroadcastFloat32s(ak[1])
+		c10, c11 = v1.MulAdd(b0, c10), v1.MulAdd(b1, c11)
+		v2 := simd.BroadcastFloat32s(ak[2])
+		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
+		v3 := simd.BroadcastFloat32s(ak[3])
+		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+		v4 := simd.BroadcastFloat32s(ak[4])
+		c40, c41 = v4.MulAdd(b0, c40), v4.MulAdd(b1, c41)
+		v5 := simd.BroadcastFloat32s(ak[5])
 		c50, c51 = v5.MulAdd(b0, c50), v5.MulAdd(b1, c51)
 		pb = pb[2*l:]
 	}

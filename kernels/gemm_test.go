@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -74,6 +75,47 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
+// TestMatMulLayoutsSameBits proves that each element of C gets the same bits whatever the layout
+// of A (rows contiguous, as the forward products; or columns contiguous, the Aᵀ of a weight
+// gradient, which the native tile reads in place) and of B, and however many workers share it:
+// the sum over k runs in the same order in every case, which the model's fixed order relies on.
+func TestMatMulLayoutsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	l := Lanes()
+	for _, m := range []int{1, 5, 6, 7, 13, 36} {
+		for _, n := range []int{1, 2*l - 1, 2 * l, 2*l + 5} {
+			for _, k := range []int{1, 7, 256, 300} {
+				vals := oddFloats(rng, m*k)
+				for i := range vals {
+					if vals[i] != vals[i] || math.IsInf(float64(vals[i]), 0) {
+						vals[i] = 0.5 // keep the sums finite: NaN payloads need not match
+					}
+				}
+				aRow := Matrix{Data: vals, RowStride: k, ColStride: 1}
+				colMajor := make([]float32, m*k+3)
+				for i := range m {
+					for kk := range k {
+						colMajor[3+kk*m+i] = vals[i*k+kk]
+					}
+				}
+				aCol := Matrix{Data: colMajor, Offset: 3, RowStride: 1, ColStride: m}
+				b, _ := randMatrix(rng, k, n, rng.IntN(2) == 0)
+				want := make([]float32, m*n)
+				MatMul(want, aRow, b, m, k, n, 1)
+				for _, workers := range []int{1, 3} {
+					got := make([]float32, m*n)
+					MatMul(got, aCol, b, m, k, n, workers)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("m%d_k%d_n%d_w%d: c[%d] = %v with A by columns, %v by rows", m, k, n, workers, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkMatMul measures the network's three largest products, in GFLOP/s.
 func BenchmarkMatMul(b *testing.B) {
 	for _, s := range []struct {
@@ -83,10 +125,12 @@ func BenchmarkMatMul(b *testing.B) {
 		{"conv2_3136x288x64", 3136, 288, 64},
 		{"conv3_3136x576x128", 3136, 576, 128},
 		{"dense1_64x2048x128", 64, 2048, 128},
+		{"conv3_dW_T_576x784x128", 576, 784, 128}, // Aᵀ·dY over a virtual shard's rows: A by columns
+		{"conv2_dW_T_288x784x64", 288, 784, 64},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			a, _ := randMatrix(rng, s.m, s.k, false)
+			a, _ := randMatrix(rng, s.m, s.k, strings.Contains(s.name, "_T_"))
 			bm, _ := randMatrix(rng, s.k, s.n, false)
 			c := make([]float32, s.m*s.n)
 			for b.Loop() {

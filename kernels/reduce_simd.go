@@ -6,72 +6,123 @@ package kernels
 // and dst as [outer, inner]. With inner ≥ 1 vector the r rows are added one after another, a
 // vector at a time, which is the order simplego's own reduction adds them in, so results are
 // bit-identical; a trailing reduction (inner == 1) is a sequential scalar sum for the same reason.
+//
+// Natively the outputs are shared among goroutines (parallel.go), never the sums: every output
+// element is summed whole, over j in order, by one goroutine, so the split changes no bit.
 
 import "simd"
 
-// SumRows32 sets dst[o*inner+i] = Σ_j src[(o*r+j)*inner+i] in float32.
-func SumRows32(dst, src []float32, outer, r, inner int) {
-	l := Lanes()
-	for o := range outer {
-		out := dst[o*inner : (o+1)*inner]
-		rows := src[o*r*inner : (o+1)*r*inner]
-		if inner == 1 {
-			var s float32
-			for _, v := range rows {
-				s += v
-			}
-			out[0] = s
-			continue
-		}
-		clear(out) // from +0, as simplego: copying the first row would keep its -0s
-		for j := 0; j < r; j++ {
-			row := rows[j*inner : (j+1)*inner]
-			i := 0
-			for ; i+l <= inner; i += l {
-				simd.LoadFloat32s(out[i:]).Add(simd.LoadFloat32s(row[i:])).Store(out[i:])
-			}
-			for ; i < inner; i++ {
-				out[i] += row[i]
-			}
-		}
+// sumBlock returns the width of the column blocks a sum over r rows of width inner is cut into:
+// the whole row when r·inner fits one chunk of work, else about a chunk's worth of columns, a
+// whole number of vectors of l lanes. It depends on the shape alone.
+func sumBlock(r, inner, l int) int {
+	if r*inner <= parallelGrain {
+		return inner
 	}
+	w := max(parallelGrain/r, l)
+	return min((w+l-1)/l*l, inner)
+}
+
+// SumRows32 sets dst[o*inner+i] = Σ_j src[(o*r+j)*inner+i] in float32. workers > 1 splits the
+// outputs among that many goroutines.
+func SumRows32(dst, src []float32, outer, r, inner, workers int) {
+	l := Lanes()
+	if inner == 1 {
+		parallelFor(workers, outer, max(1, parallelGrain/max(r, 1)), func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				var s float32
+				for _, v := range src[o*r : (o+1)*r] {
+					s += v
+				}
+				dst[o] = s
+			}
+		})
+		return
+	}
+	bw := sumBlock(r, inner, l)
+	blocks := (inner + bw - 1) / bw // per output row
+	parallelFor(workers, outer*blocks, max(1, parallelGrain/max(r*bw, 1)), func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			o, c0 := u/blocks, u%blocks*bw
+			c1 := min(c0+bw, inner)
+			out := dst[o*inner+c0 : o*inner+c1]
+			clear(out) // from +0, as simplego: copying the first row would keep its -0s
+			for j := range r {
+				row := src[(o*r+j)*inner+c0 : (o*r+j)*inner+c1]
+				i := 0
+				for ; i+l <= len(out); i += l {
+					simd.LoadFloat32s(out[i:]).Add(simd.LoadFloat32s(row[i:])).Store(out[i:])
+				}
+				for ; i < len(out); i++ {
+					out[i] += row[i]
+				}
+			}
+		}
+	})
 }
 
 // SumRows64 is SumRows32 in float64.
-func SumRows64(dst, src []float64, outer, r, inner int) {
+func SumRows64(dst, src []float64, outer, r, inner, workers int) {
 	l := Lanes() / 2
-	for o := range outer {
-		out := dst[o*inner : (o+1)*inner]
-		rows := src[o*r*inner : (o+1)*r*inner]
-		if inner == 1 {
-			var s float64
-			for _, v := range rows {
-				s += v
+	if inner == 1 {
+		parallelFor(workers, outer, max(1, parallelGrain/max(r, 1)), func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				var s float64
+				for _, v := range src[o*r : (o+1)*r] {
+					s += v
+				}
+				dst[o] = s
 			}
-			out[0] = s
-			continue
-		}
-		clear(out) // from +0, as simplego: copying the first row would keep its -0s
-		for j := 0; j < r; j++ {
-			row := rows[j*inner : (j+1)*inner]
-			i := 0
-			for ; i+l <= inner; i += l {
-				simd.LoadFloat64s(out[i:]).Add(simd.LoadFloat64s(row[i:])).Store(out[i:])
-			}
-			for ; i < inner; i++ {
-				out[i] += row[i]
-			}
-		}
+		})
+		return
 	}
+	bw := sumBlock(r, inner, l)
+	blocks := (inner + bw - 1) / bw
+	parallelFor(workers, outer*blocks, max(1, parallelGrain/max(r*bw, 1)), func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			o, c0 := u/blocks, u%blocks*bw
+			c1 := min(c0+bw, inner)
+			out := dst[o*inner+c0 : o*inner+c1]
+			clear(out)
+			for j := range r {
+				row := src[(o*r+j)*inner+c0 : (o*r+j)*inner+c1]
+				i := 0
+				for ; i+l <= len(out); i += l {
+					simd.LoadFloat64s(out[i:]).Add(simd.LoadFloat64s(row[i:])).Store(out[i:])
+				}
+				for ; i < len(out); i++ {
+					out[i] += row[i]
+				}
+			}
+		}
+	})
 }
 
 // AddRows32 adds each of the len(rows) rows of src to row idx[i] of dst (both rows of width
 // inner), skipping indices outside [0, dstRows): the ScatterSum that is im2col's gradient.
-func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner int) {
+//
+// Several rows of src may go to one row of dst, and must be added there in index order, so
+// workers > 1 shares out dst's rows, not src's: each goroutine reads all of idx and adds the
+// rows that land in its range, in order. Which ranges, and how many, changes no bit; a few more
+// ranges than workers let one that runs ahead take another.
+func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner, workers int) {
+	workers = Workers(workers)
+	if len(idx)*inner < 2*parallelGrain {
+		workers = 1
+	}
+	grain := dstRows
+	if workers > 1 {
+		grain = (dstRows + 2*workers - 1) / (2 * workers)
+	}
+	parallelFor(workers, dstRows, grain, func(lo, hi int) { addRowsRange(dst, src, idx, inner, lo, hi) })
+}
+
+// addRowsRange is AddRows32 for the rows of dst in [lo, hi).
+func addRowsRange(dst, src []float32, idx []int32, inner, lo, hi int) {
 	if inner == 1 { // the max-pool's gradient: single values
 		src = src[:len(idx)]
 		for i, t := range idx {
-			if t >= 0 && int(t) < dstRows {
+			if int(t) >= lo && int(t) < hi {
 				dst[t] += src[i]
 			}
 		}
@@ -79,7 +130,7 @@ func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner int
 	}
 	l := Lanes()
 	for i, t := range idx {
-		if t < 0 || int(t) >= dstRows {
+		if int(t) < lo || int(t) >= hi {
 			continue
 		}
 		out := dst[int(t)*inner : int(t+1)*inner]
@@ -95,17 +146,20 @@ func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner int
 }
 
 // GatherRows sets row i of dst to row idx[i] of src (rows of width inner), clamping each index
-// into [0, srcRows) as XLA's Gather does: im2col.
-func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner int) {
-	if inner == 1 { // the max-pool's gather of single values: no copy call per value
-		dst = dst[:len(idx)]
-		for i, t := range idx {
-			dst[i] = src[min(max(int(t), 0), srcRows-1)]
+// into [0, srcRows) as XLA's Gather does: im2col. workers > 1 splits dst's rows among that many
+// goroutines.
+func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner, workers int) {
+	parallelFor(workers, len(idx), max(1, parallelGrain/max(inner, 1)), func(lo, hi int) {
+		if inner == 1 { // the max-pool's gather of single values: no copy call per value
+			d := dst[lo:hi]
+			for i, t := range idx[lo:hi] {
+				d[i] = src[min(max(int(t), 0), srcRows-1)]
+			}
+			return
 		}
-		return
-	}
-	for i, t := range idx {
-		r := min(max(int(t), 0), srcRows-1)
-		copy(dst[i*inner:(i+1)*inner], src[r*inner:(r+1)*inner])
-	}
+		for i := lo; i < hi; i++ {
+			r := min(max(int(idx[i]), 0), srcRows-1)
+			copy(dst[i*inner:(i+1)*inner], src[r*inner:(r+1)*inner])
+		}
+	})
 }

@@ -27,143 +27,148 @@ func rowShapes() [][3]int {
 // TestSumRows proves that SumRows32 and SumRows64 equal, bit for bit, a sum from +0 over j in
 // order, for every output element: simplego's order, so sums of -0 alone are +0.
 func TestSumRows(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 32))
-	for _, s := range rowShapes() {
-		outer, r, inner := s[0], s[1], s[2]
-		src32 := oddFloats(rng, outer*r*inner)
-		src64 := make([]float64, len(src32))
-		for i, v := range src32 {
-			src64[i] = float64(v) * (1 + 1e-9*rng.Float64())
-		}
-		if rng.IntN(2) == 0 { // a column of -0 alone
-			for j := range r {
-				src32[j*inner] = float32(math.Copysign(0, -1))
-				src64[j*inner] = math.Copysign(0, -1)
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(31, 32))
+		for _, s := range rowShapes() {
+			outer, r, inner := s[0], s[1], s[2]
+			src32 := oddFloats(rng, outer*r*inner)
+			src64 := make([]float64, len(src32))
+			for i, v := range src32 {
+				src64[i] = float64(v) * (1 + 1e-9*rng.Float64())
 			}
-		}
-		dst32, dst64 := make([]float32, outer*inner+1), make([]float64, outer*inner+1)
-		dst32[outer*inner], dst64[outer*inner] = 42, 42
-		SumRows32(dst32, src32, outer, r, inner)
-		SumRows64(dst64, src64, outer, r, inner)
-		name := fmt.Sprintf("outer%d_r%d_inner%d", outer, r, inner)
-		if dst32[outer*inner] != 42 || dst64[outer*inner] != 42 {
-			t.Fatalf("%s: wrote past outer*inner", name)
-		}
-		for o := range outer {
-			for i := range inner {
-				var w32 float32
-				var w64 float64
+			if rng.IntN(2) == 0 { // a column of -0 alone
 				for j := range r {
-					w32 += src32[(o*r+j)*inner+i]
-					w64 += src64[(o*r+j)*inner+i]
+					src32[j*inner] = float32(math.Copysign(0, -1))
+					src64[j*inner] = math.Copysign(0, -1)
 				}
-				if g := dst32[o*inner+i]; !sameFloat(g, w32) {
-					t.Fatalf("%s: float32 [%d,%d] = %v, want %v", name, o, i, g, w32)
-				}
-				if g := dst64[o*inner+i]; !sameFloat(g, w64) {
-					t.Fatalf("%s: float64 [%d,%d] = %v, want %v", name, o, i, g, w64)
+			}
+			dst32, dst64 := make([]float32, outer*inner+1), make([]float64, outer*inner+1)
+			dst32[outer*inner], dst64[outer*inner] = 42, 42
+			SumRows32(dst32, src32, outer, r, inner, workers)
+			SumRows64(dst64, src64, outer, r, inner, workers)
+			name := fmt.Sprintf("outer%d_r%d_inner%d", outer, r, inner)
+			if dst32[outer*inner] != 42 || dst64[outer*inner] != 42 {
+				t.Fatalf("%s: wrote past outer*inner", name)
+			}
+			for o := range outer {
+				for i := range inner {
+					var w32 float32
+					var w64 float64
+					for j := range r {
+						w32 += src32[(o*r+j)*inner+i]
+						w64 += src64[(o*r+j)*inner+i]
+					}
+					if g := dst32[o*inner+i]; !sameFloat(g, w32) {
+						t.Fatalf("%s: float32 [%d,%d] = %v, want %v", name, o, i, g, w32)
+					}
+					if g := dst64[o*inner+i]; !sameFloat(g, w64) {
+						t.Fatalf("%s: float64 [%d,%d] = %v, want %v", name, o, i, g, w64)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestArgMax32 proves that ArgMax32 returns, for every output element, the last NaN's index
 // along r if there is a NaN, else the first index of the maximum, on values full of ties.
 func TestArgMax32(t *testing.T) {
-	rng := rand.New(rand.NewPCG(33, 34))
-	for _, s := range rowShapes() {
-		outer, r, inner := s[0], s[1], s[2]
-		src := make([]float32, outer*r*inner)
-		for i := range src {
-			switch rng.IntN(12) {
-			case 0:
-				src[i] = float32(math.NaN())
-			case 1:
-				src[i] = float32(math.Inf(-1))
-			default:
-				src[i] = float32(rng.IntN(3))
-			}
-		}
-		dst := make([]int32, outer*inner)
-		best := make([]float32, inner)
-		ArgMax32(dst, src, best, outer, r, inner)
-		for o := range outer {
-			for i := range inner {
-				col := func(j int) float32 { return src[(o*r+j)*inner+i] }
-				want := int32(-1)
-				for j := r - 1; j >= 0 && want < 0; j-- {
-					if v := col(j); v != v {
-						want = int32(j)
-					}
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(33, 34))
+		for _, s := range rowShapes() {
+			outer, r, inner := s[0], s[1], s[2]
+			src := make([]float32, outer*r*inner)
+			for i := range src {
+				switch rng.IntN(12) {
+				case 0:
+					src[i] = float32(math.NaN())
+				case 1:
+					src[i] = float32(math.Inf(-1))
+				default:
+					src[i] = float32(rng.IntN(3))
 				}
-				if want < 0 {
-					want = 0
-					for j := range r {
-						if col(j) > col(int(want)) {
+			}
+			dst := make([]int32, outer*inner)
+			ArgMax32(dst, src, outer, r, inner, workers)
+			for o := range outer {
+				for i := range inner {
+					col := func(j int) float32 { return src[(o*r+j)*inner+i] }
+					want := int32(-1)
+					for j := r - 1; j >= 0 && want < 0; j-- {
+						if v := col(j); v != v {
 							want = int32(j)
 						}
 					}
-				}
-				if dst[o*inner+i] != want {
-					t.Fatalf("outer%d_r%d_inner%d: [%d,%d] = %d, want %d", outer, r, inner, o, i, dst[o*inner+i], want)
+					if want < 0 {
+						want = 0
+						for j := range r {
+							if col(j) > col(int(want)) {
+								want = int32(j)
+							}
+						}
+					}
+					if dst[o*inner+i] != want {
+						t.Fatalf("outer%d_r%d_inner%d: [%d,%d] = %d, want %d", outer, r, inner, o, i, dst[o*inner+i], want)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestGatherAddRows proves that GatherRows copies row clamp(idx[i], 0, rows-1) into row i, and
 // that AddRows32 adds row i into row idx[i] in order, skipping indices outside [0, rows), on
 // row widths around the vector width and with repeated indices.
 func TestGatherAddRows(t *testing.T) {
-	rng := rand.New(rand.NewPCG(35, 36))
-	l := Lanes()
-	for _, rows := range []int{1, 5} {
-		for _, inner := range []int{1, 3, l - 1, l, l + 1, 2*l + 3} {
-			const n = 20
-			idx := make([]int32, n)
-			for i := range idx {
-				idx[i] = int32(rng.IntN(rows+4) - 2)
-			}
-			name := fmt.Sprintf("rows%d_inner%d", rows, inner)
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(35, 36))
+		l := Lanes()
+		for _, rows := range []int{1, 5} {
+			for _, inner := range []int{1, 3, l - 1, l, l + 1, 2*l + 3} {
+				const n = 20
+				idx := make([]int32, n)
+				for i := range idx {
+					idx[i] = int32(rng.IntN(rows+4) - 2)
+				}
+				name := fmt.Sprintf("rows%d_inner%d", rows, inner)
 
-			src := oddFloats(rng, rows*inner)
-			got := make([]float32, n*inner)
-			GatherRows(got, src, rows, idx, inner)
-			ints := make([]int32, rows*inner)
-			for i := range ints {
-				ints[i] = rng.Int32()
-			}
-			gotInts := make([]int32, n*inner)
-			GatherRows(gotInts, ints, rows, idx, inner)
-			for i, t0 := range idx {
-				r := min(max(int(t0), 0), rows-1)
-				for j := range inner {
-					if !sameFloat(got[i*inner+j], src[r*inner+j]) || gotInts[i*inner+j] != ints[r*inner+j] {
-						t.Fatalf("%s: GatherRows row %d (index %d) col %d wrong", name, i, t0, j)
+				src := oddFloats(rng, rows*inner)
+				got := make([]float32, n*inner)
+				GatherRows(got, src, rows, idx, inner, workers)
+				ints := make([]int32, rows*inner)
+				for i := range ints {
+					ints[i] = rng.Int32()
+				}
+				gotInts := make([]int32, n*inner)
+				GatherRows(gotInts, ints, rows, idx, inner, workers)
+				for i, t0 := range idx {
+					r := min(max(int(t0), 0), rows-1)
+					for j := range inner {
+						if !sameFloat(got[i*inner+j], src[r*inner+j]) || gotInts[i*inner+j] != ints[r*inner+j] {
+							t.Fatalf("%s: GatherRows row %d (index %d) col %d wrong", name, i, t0, j)
+						}
+					}
+				}
+
+				base := oddFloats(rng, rows*inner)
+				upd := oddFloats(rng, n*inner)
+				dst := append([]float32(nil), base...)
+				AddRows32(dst, rows, upd, idx, inner, workers)
+				want := append([]float32(nil), base...)
+				for i, t0 := range idx {
+					if t0 < 0 || int(t0) >= rows {
+						continue
+					}
+					for j := range inner {
+						want[int(t0)*inner+j] += upd[i*inner+j]
+					}
+				}
+				for i := range want {
+					if !sameFloat(dst[i], want[i]) {
+						t.Fatalf("%s: AddRows32 [%d] = %v, want %v", name, i, dst[i], want[i])
 					}
 				}
 			}
-
-			base := oddFloats(rng, rows*inner)
-			upd := oddFloats(rng, n*inner)
-			dst := append([]float32(nil), base...)
-			AddRows32(dst, rows, upd, idx, inner)
-			want := append([]float32(nil), base...)
-			for i, t0 := range idx {
-				if t0 < 0 || int(t0) >= rows {
-					continue
-				}
-				for j := range inner {
-					want[int(t0)*inner+j] += upd[i*inner+j]
-				}
-			}
-			for i := range want {
-				if !sameFloat(dst[i], want[i]) {
-					t.Fatalf("%s: AddRows32 [%d] = %v, want %v", name, i, dst[i], want[i])
-				}
-			}
 		}
-	}
+	})
 }

@@ -34,6 +34,9 @@ const (
 	familyScatter   = "ScatterSum/f32 rows"
 	familySlice     = "Slice"
 	familyArgMax    = "ArgMax/f32"
+	familyConvert   = "ConvertDType"
+	familySqrt      = "Sqrt"
+	familyCopy      = "Identity,Reshape copies"
 )
 
 // Two backends: the model's, whose DotGeneral splits rows among workers, and the model's
@@ -70,7 +73,8 @@ func defaultBackend(tb testing.TB) backends.Backend {
 // graphFn is what every test here builds: one output from any number of inputs.
 type graphFn = func(in []*graph.Node) *graph.Node
 
-// runBoth compiles fn on backend and runs it on inputs with the kernels on, then off. It fails
+// runBoth compiles fn on backend and runs it on inputs with the kernels on, then off. The run with
+// the kernels on is repeated with the work cut into tiny chunks, and must give the same bits. It fails
 // tb, reporting the case as name, unless family's call counter grew on the first run if fast
 // (stayed put if not) and stayed put on the second. It returns the two outputs, kernels' first.
 func runBoth(tb testing.TB, backend backends.Backend, name, family string, fast bool, fn graphFn,
@@ -91,6 +95,12 @@ func runBoth(tb testing.TB, backend backends.Backend, name, family string, fast 
 		return out[0], kernels.Calls(family) - before
 	}
 	withKernels, nOn := run(true)
+	// Again cut into chunks of 5 units, so that even these small inputs are split among the
+	// backend's workers natively (mid-vector, mid-row): the bits must not change.
+	restore := kernels.SetParallelGrain(5)
+	split, _ := run(true)
+	restore()
+	requireExact(tb, name+" (split into small chunks)", split, withKernels)
 	generic, nOff := run(false)
 	switch {
 	case fast && nOn == 0:
@@ -211,7 +221,7 @@ func randF64Tensor(rng *rand.Rand, special bool, dims ...int) *tensors.Tensor {
 func TestFamiliesRegistered(t *testing.T) {
 	active := kernels.Active()
 	for _, f := range []string{familyDot, familyBinary, familyBroadcast, familyReduce, familyGather,
-		familyScatter, familySlice, familyArgMax} {
+		familyScatter, familySlice, familyArgMax, familyConvert, familySqrt, familyCopy} {
 		if !slices.Contains(active, f) {
 			t.Errorf("kernel family %q is not registered (active: %v): run scripts/simd-vendor.sh", f, active)
 		}
@@ -702,4 +712,82 @@ func TestArgMaxMatchesGeneric(t *testing.T) {
 	got, want = runBoth(t, backend, "float64", familyArgMax, false,
 		func(in []*graph.Node) *graph.Node { return graph.ArgMax(in[0], 1, dtypes.Int32) }, randF64Tensor(rng, true, 5, 17))
 	requireExact(t, "float64", got, want)
+}
+
+// TestConvertMatchesGeneric proves that ConvertDType gives simplego's values bit for bit from
+// bool (the ReLU's mask: GreaterThan, then the conversion), uint8 (the images), float32 and
+// float64 (with specials: signed zeros, subnormals, values that round, ±Inf, NaN) to float32 and
+// float64, on sizes around the vector width; and that other conversions go to simplego.
+func TestConvertMatchesGeneric(t *testing.T) {
+	backend := defaultBackend(t)
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, dims := range [][]int{{1}, {15}, {17}, {3, 33}, {2, 5, 67}} {
+		for _, to := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+			name := fmt.Sprintf("%v/bool-%s", dims, to)
+			got, want := runBoth(t, backend, name, familyConvert, true, func(in []*graph.Node) *graph.Node {
+				return graph.ConvertDType(graph.GreaterThan(in[0], graph.ScalarZero(in[0].Graph(), dtypes.Float32)), to)
+			}, randF32Tensor(rng, true, dims...))
+			requireExact(t, name, got, want)
+
+			bytes := make([]uint8, size(dims))
+			for i := range bytes {
+				bytes[i] = uint8(rng.IntN(256))
+			}
+			name = fmt.Sprintf("%v/uint8-%s", dims, to)
+			got, want = runBoth(t, backend, name, familyConvert, true,
+				func(in []*graph.Node) *graph.Node { return graph.ConvertDType(in[0], to) },
+				tensors.FromFlatDataAndDimensions(bytes, dims...))
+			requireExact(t, name, got, want)
+
+			for _, x := range []*tensors.Tensor{randF32Tensor(rng, true, dims...), randF64Tensor(rng, true, dims...)} {
+				name = fmt.Sprintf("%v/%s-%s", dims, x.DType(), to)
+				fast := x.DType() != to // a conversion to the same dtype is no op in the graph
+				got, want = runBoth(t, backend, name, familyConvert, fast,
+					func(in []*graph.Node) *graph.Node { return graph.ConvertDType(in[0], to) }, x)
+				requireExact(t, name, got, want)
+			}
+		}
+	}
+	// To int32 is simplego's.
+	got, want := runBoth(t, backend, "int32", familyConvert, false,
+		func(in []*graph.Node) *graph.Node { return graph.ConvertDType(in[0], dtypes.Int32) }, randF32Tensor(rng, false, 5, 17))
+	requireExact(t, "int32", got, want)
+}
+
+// TestSqrtMatchesGeneric proves that Sqrt gives simplego's values bit for bit in float32 and
+// float64, on sizes around the vector width, with negatives (NaN), signed zeros, subnormals and
+// infinities among them.
+func TestSqrtMatchesGeneric(t *testing.T) {
+	backend := defaultBackend(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, dims := range [][]int{{1}, {15}, {17}, {3, 33}, {2, 5, 67}} {
+		for _, x := range []*tensors.Tensor{randF32Tensor(rng, true, dims...), randF64Tensor(rng, true, dims...)} {
+			name := fmt.Sprintf("%v/%s", dims, x.DType())
+			got, want := runBoth(t, backend, name, familySqrt, true,
+				func(in []*graph.Node) *graph.Node { return graph.Sqrt(in[0]) }, x)
+			requireExact(t, name, got, want)
+		}
+	}
+}
+
+// TestCopiesMatchGeneric proves that Identity and Reshape of an input still in use (a parameter
+// of the graph) copy it exactly, in float32, float64 and int32.
+func TestCopiesMatchGeneric(t *testing.T) {
+	backend := defaultBackend(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	ints := make([]int32, 5*67)
+	for i := range ints {
+		ints[i] = rng.Int32()
+	}
+	for _, x := range []*tensors.Tensor{randF32Tensor(rng, true, 5, 67), randF64Tensor(rng, true, 5, 67),
+		tensors.FromFlatDataAndDimensions(ints, 5, 67)} {
+		name := fmt.Sprintf("identity/%s", x.DType())
+		got, want := runBoth(t, backend, name, familyCopy, true,
+			func(in []*graph.Node) *graph.Node { return graph.Identity(in[0]) }, x)
+		requireExact(t, name, got, want)
+		name = fmt.Sprintf("reshape/%s", x.DType())
+		got, want = runBoth(t, backend, name, familyCopy, true,
+			func(in []*graph.Node) *graph.Node { return graph.Reshape(in[0], 67, 5) }, x)
+		requireExact(t, name, got, want)
+	}
 }

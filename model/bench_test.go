@@ -50,6 +50,7 @@ func BenchmarkShardStep(b *testing.B) {
 	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
@@ -57,4 +58,5 @@ func BenchmarkShardStep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }

@@ -36,13 +36,7 @@ func execDotGeneralSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []
 	dotGeneralCalls.Add(1)
 	output := backend.getBufferForShape(node.shape)
 	m, k, n := params.lhsCrossSize, params.contractingSize, params.rhsCrossSize
-	workers := 1
-	if backend.workers.IsEnabled() {
-		workers = backend.workers.MaxParallelism()
-		if workers < 0 {
-			workers = 1 << 10
-		}
-	}
+	workers := kernelWorkers(backend)
 	lf, rf, out := lhs.flat.([]float32), rhs.flat.([]float32), output.flat.([]float32)
 	for bi := range params.batchSize {
 		a := kernels.Matrix{Data: lf, Offset: bi * lb, RowStride: lc, ColStride: lk}
@@ -50,6 +44,17 @@ func execDotGeneralSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []
 		kernels.MatMul(out[bi*m*n:], a, b, m, k, n, workers)
 	}
 	return output, nil
+}
+
+// kernelWorkers is how many goroutines a kernel may use on backend: 1 where its parallelism is
+// off (model.GoBackendPerCore, whose replicas each own a core), else its parallelism (by
+// default the number of CPUs; -1, unlimited, means GOMAXPROCS), never more than GOMAXPROCS.
+// In wasm it is 1: there is one thread.
+func kernelWorkers(backend *Backend) int {
+	if !backend.workers.IsEnabled() {
+		return 1
+	}
+	return kernels.Workers(backend.workers.MaxParallelism())
 }
 
 // dgStrides finds the single memory stride of buf's batch, cross and contracting axes, each

@@ -50,7 +50,7 @@ func binaryExecutor(op kernels.BinaryOp, generic nodeExecutor) nodeExecutor {
 		lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, owned, node.shape)
 		// When output is one of the inputs, each run is read before it is written.
 		kernels.BroadcastBinary(op, output.flat.([]float32), lhs.flat.([]float32), rhs.flat.([]float32),
-			out, lhsDims, rhsDims)
+			out, lhsDims, rhsDims, kernelWorkers(backend))
 		binaryCalls.Add(1)
 		return output, nil
 	}
@@ -90,9 +90,9 @@ func execBroadcastInDimSIMD(backend *Backend, node *Node, inputs []*Buffer, owne
 	output := backend.getBufferForShape(node.shape)
 	var ok bool
 	if dtype == dtypes.Float32 {
-		ok = kernels.BroadcastCopy(output.flat.([]float32), operand.flat.([]float32), out, srcDims)
+		ok = kernels.BroadcastCopy(output.flat.([]float32), operand.flat.([]float32), out, srcDims, kernelWorkers(backend))
 	} else {
-		ok = kernels.BroadcastCopy(output.flat.([]float64), operand.flat.([]float64), out, srcDims)
+		ok = kernels.BroadcastCopy(output.flat.([]float64), operand.flat.([]float64), out, srcDims, kernelWorkers(backend))
 	}
 	if !ok {
 		backend.putBuffer(output)

@@ -95,9 +95,7 @@ func execArgMaxSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool
 		}
 	}
 	output := backend.getBufferForShape(node.shape)
-	best := backend.getBuffer(dtypes.Float32, inner)
-	kernels.ArgMax32(output.flat.([]int32), operand.flat.([]float32), best.flat.([]float32), outer, dims[p.axis], inner)
-	backend.putBuffer(best)
+	kernels.ArgMax32(output.flat.([]int32), operand.flat.([]float32), outer, dims[p.axis], inner, kernelWorkers(backend))
 	argMaxCalls.Add(1)
 	return output, nil
 }

@@ -52,9 +52,9 @@ func execReduceSumSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []b
 	}
 	output := backend.getBufferForShape(node.shape)
 	if dtype == dtypes.Float32 {
-		kernels.SumRows32(output.flat.([]float32), operand.flat.([]float32), outer, r, inner)
+		kernels.SumRows32(output.flat.([]float32), operand.flat.([]float32), outer, r, inner, kernelWorkers(backend))
 	} else {
-		kernels.SumRows64(output.flat.([]float64), operand.flat.([]float64), outer, r, inner)
+		kernels.SumRows64(output.flat.([]float64), operand.flat.([]float64), outer, r, inner, kernelWorkers(backend))
 	}
 	reduceSumCalls.Add(1)
 	return output, nil
@@ -83,9 +83,9 @@ func execGatherSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool
 	output := backend.getBufferForShape(node.shape)
 	switch operand.shape.DType {
 	case dtypes.Float32:
-		kernels.GatherRows(output.flat.([]float32), operand.flat.([]float32), rows, idx, width)
+		kernels.GatherRows(output.flat.([]float32), operand.flat.([]float32), rows, idx, width, kernelWorkers(backend))
 	case dtypes.Float64:
-		kernels.GatherRows(output.flat.([]float64), operand.flat.([]float64), rows, idx, width)
+		kernels.GatherRows(output.flat.([]float64), operand.flat.([]float64), rows, idx, width, kernelWorkers(backend))
 	default:
 		backend.putBuffer(output)
 		return execGather(backend, node, inputs, owned)
@@ -113,7 +113,7 @@ func execScatterSumSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []
 	}
 	output.shape = node.shape
 	kernels.AddRows32(output.flat.([]float32), operand.shape.Dimensions[0], updates.flat.([]float32), idx,
-		operand.shape.Dimensions[1])
+		operand.shape.Dimensions[1], kernelWorkers(backend))
 	scatterSumCalls.Add(1)
 	return output, nil
 }

@@ -1,0 +1,115 @@
+//go:build goexperiment.simd
+
+package simplego
+
+// This file is not part of GoMLX: it belongs to github.com/mnist-trainer/mnist and joins package
+// simplego at build time (kernels/README.md). ConvertDType (bool, uint8, float32 and float64 to
+// float32 or float64), Sqrt (float32, float64), and the copies that Identity and Reshape make of an
+// input still in use run on kernels' loops, split among the backend's workers natively.
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/mnist-trainer/mnist/kernels"
+)
+
+var (
+	convertCalls = kernels.Register("ConvertDType")
+	sqrtCalls    = kernels.Register("Sqrt")
+	copyCalls    = kernels.Register("Identity,Reshape copies")
+)
+
+func init() {
+	setNodeExecutor(backends.OpTypeConvertDType, priorityArch, execConvertDTypeSIMD)
+	setNodeExecutor(backends.OpTypeSqrt, priorityArch, execSqrtSIMD)
+	setNodeExecutor(backends.OpTypeIdentity, priorityArch, copyingExecutor(execIdentity))
+	setNodeExecutor(backends.OpTypeReshape, priorityArch, copyingExecutor(execReshape))
+}
+
+// execConvertDTypeSIMD converts to float32 or float64 from bool, uint8, float32 or float64.
+func execConvertDTypeSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+	operand := inputs[0]
+	from, to := operand.shape.DType, node.shape.DType
+	covered := (to == dtypes.Float32 || to == dtypes.Float64) &&
+		(from == dtypes.Bool || from == dtypes.Uint8 || from == dtypes.Float32 || from == dtypes.Float64)
+	if !covered || !kernels.Enabled() {
+		return execConvertDType(backend, node, inputs, owned)
+	}
+	output := backend.getBuffer(to, operand.shape.Size())
+	output.shape = node.shape
+	w := kernelWorkers(backend)
+	switch dst := output.flat.(type) {
+	case []float32:
+		switch src := operand.flat.(type) {
+		case []bool:
+			kernels.BoolsToFloat32(dst, src, w)
+		case []uint8:
+			kernels.Convert(dst, src, w)
+		case []float32:
+			kernels.Copy(dst, src, w)
+		case []float64:
+			kernels.Convert(dst, src, w)
+		}
+	case []float64:
+		switch src := operand.flat.(type) {
+		case []bool:
+			for i, b := range src { // never large in this network
+				dst[i] = 0
+				if b {
+					dst[i] = 1
+				}
+			}
+		case []uint8:
+			kernels.Convert(dst, src, w)
+		case []float32:
+			kernels.Convert(dst, src, w)
+		case []float64:
+			kernels.Copy(dst, src, w)
+		}
+	}
+	convertCalls.Add(1)
+	return output, nil
+}
+
+// execSqrtSIMD takes float32 and float64 square roots, in place when the input is owned.
+func execSqrtSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+	dtype := inputs[0].shape.DType
+	if (dtype != dtypes.Float32 && dtype != dtypes.Float64) || !kernels.Enabled() {
+		return execSqrt(backend, node, inputs, owned)
+	}
+	input, output := unaryOperandAndOutput(backend, inputs, owned)
+	if dtype == dtypes.Float32 {
+		kernels.Sqrt32(output.flat.([]float32), input.flat.([]float32), kernelWorkers(backend))
+	} else {
+		kernels.Sqrt64(output.flat.([]float64), input.flat.([]float64), kernelWorkers(backend))
+	}
+	sqrtCalls.Add(1)
+	return output, nil
+}
+
+// copyingExecutor wraps Identity's or Reshape's executor, generic: an owned input is handed on as
+// is (generic does that), one still in use is copied on kernels.Copy's workers.
+func copyingExecutor(generic nodeExecutor) nodeExecutor {
+	return func(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+		operand := inputs[0]
+		if owned[0] || !kernels.Enabled() {
+			return generic(backend, node, inputs, owned)
+		}
+		output := backend.getBuffer(operand.shape.DType, operand.shape.Size())
+		output.shape = node.shape
+		w := kernelWorkers(backend)
+		switch src := operand.flat.(type) {
+		case []float32:
+			kernels.Copy(output.flat.([]float32), src, w)
+		case []float64:
+			kernels.Copy(output.flat.([]float64), src, w)
+		case []int32:
+			kernels.Copy(output.flat.([]int32), src, w)
+		default:
+			backend.putBuffer(output)
+			return generic(backend, node, inputs, owned)
+		}
+		copyCalls.Add(1)
+		return output, nil
+	}
+}
