@@ -53,6 +53,13 @@ func downloadModule() (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A program built with the toolchain go.mod asks for may run where the go command on PATH is
+	// older and set to GOTOOLCHAIN=local (as the reference machines are): that go refuses this
+	// module. auto lets it fetch the toolchain go.mod names, as make's recipes do. A GOTOOLCHAIN
+	// the user chose otherwise is kept.
+	if tc := os.Getenv("GOTOOLCHAIN"); tc == "" || tc == "local" {
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=auto")
+	}
 	runErr := cmd.Run()
 	// On failure the go command still prints the JSON, with the reason in Error.
 	var info struct{ Dir, Error string }

@@ -78,6 +78,32 @@ func TestFindDownloads(t *testing.T) {
 	}
 }
 
+// TestFindFromAnOlderGo checks Find in a program run outside make, where the go command on PATH
+// is an older release set to GOTOOLCHAIN=local, which refuses this module ("go.mod requires go
+// >= 1.27.3"): Find lets it fetch the toolchain go.mod names instead. The older Go here is a stub
+// that behaves as one unless GOTOOLCHAIN lets it switch, and then hands over to the real go.
+func TestFindFromAnOlderGo(t *testing.T) {
+	real, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip(err)
+	}
+	bin := t.TempDir()
+	stub := "#!/bin/sh\n" +
+		"case \"${GOTOOLCHAIN:-local}\" in local) echo 'go: go.mod requires go >= 1.27.3 (running go 1.26.8; GOTOOLCHAIN=local)' >&2; exit 1;; esac\n" +
+		"exec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("MNIST_DIR", "")
+	for _, tc := range []string{"local", ""} {
+		t.Setenv("GOTOOLCHAIN", tc)
+		if _, err := Find(); err != nil {
+			t.Errorf("GOTOOLCHAIN=%q and an older go on PATH: %v", tc, err)
+		}
+	}
+}
+
 func TestOpenMNIST(t *testing.T) {
 	train, test, err := Open(findDir(t))
 	if err != nil {
