@@ -619,19 +619,25 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	name := convNames[k]
 	kernel := w[name+".kernel"]
-	var cols, mask *Node
+	stride := 1
+	if k == 0 {
+		stride = c.Stride
+	}
+	var convIn, cols, mask *Node
 	if fwd != nil {
-		cols, mask = fwd.cols[k], fwd.masks[k]
+		convIn, cols, mask = fwd.ins[k], fwd.cols[k], fwd.masks[k]
 	} else {
-		convIn, stride := x, 1
+		convIn = x
 		switch k {
 		case 0:
-			convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
+			convIn = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
 		case 1:
 			convIn = maxPool(x, false)
 		}
+		mask = reluMask(a) // a > 0 exactly where the conv's output was
+	}
+	if cols == nil {
 		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
-		mask = reluMask(a)                            // a > 0 exactly where the conv's output was
 	}
 	dims := a.Shape().Dimensions
 	filters := dims[3]
@@ -641,6 +647,13 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
 	if k == 0 {
 		return grads
+	}
+	if useWinograd(c.KernelSize, stride, false) {
+		dIn := winogradInputGradient(Reshape(dPre, dims...), kernel)
+		if k == 2 { // the conv's input is x itself
+			return append(grads, dIn)
+		}
+		return append(grads, Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0])
 	}
 	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
 	return append(grads, Gradient(ReduceAllSum(Mul(cols, StopGradient(dCols))), x)[0])
