@@ -1,13 +1,30 @@
 package model
 
 import (
+	"os"
 	"slices"
 	"testing"
 )
 
+// benchConv lets one benchmark binary compare the conv formulations in alternating runs:
+// BENCH_CONV=winograd or BENCH_CONV=im2col sets winogradOn for BenchmarkTrainStep; unset keeps
+// the default.
+func benchConv(b *testing.B) {
+	switch v := os.Getenv("BENCH_CONV"); v {
+	case "":
+	case "winograd", "im2col":
+		was := winogradOn
+		winogradOn = v == "winograd"
+		b.Cleanup(func() { winogradOn = was })
+	default:
+		b.Fatalf("BENCH_CONV=%q: want winograd or im2col", v)
+	}
+}
+
 // BenchmarkTrainStep measures steady-state training steps at the default batch size; images/s
 // is reported as a custom metric.
 func BenchmarkTrainStep(b *testing.B) {
+	benchConv(b)
 	train, _ := loadTestData(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize

@@ -132,9 +132,9 @@ type forward struct {
 	logits *Node
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
-	// ins are each conv's input; cols its im2col rows (nil where the conv is Winograd's, which
-	// builds none), and masks its ReLU's 0/1 mask (not native): a team of one's backward pass
-	// (soloGraph) reuses them instead of building them again.
+	// ins are each conv's input; cols its im2col rows, or where the conv is Winograd's its
+	// transformed input tiles (winogradInput); masks its ReLU's 0/1 mask (not native): a team of
+	// one's backward pass (soloGraph) reuses them instead of building them again.
 	ins, cols, masks [3]*Node
 	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
 	// can differentiate them (XLA), where they are much faster. See nativeOps.
@@ -218,8 +218,8 @@ func dense(x *Node, w weights, block string) *Node {
 }
 
 // conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F]: GoMLX's Convolve if
-// native, else Winograd's if useWinograd says so, else im2col plus matmul, when it also returns
-// the im2col rows.
+// native; else Winograd's if useWinograd says so, when it also returns its transformed input
+// tiles (winogradInput); else im2col plus matmul, when it also returns the im2col rows.
 func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
@@ -233,7 +233,8 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 		return Add(y, Reshape(bias, 1, 1, 1, filters)), nil
 	}
 	if useWinograd(k, stride, native) {
-		return Add(winogradConv(x, kernel), Reshape(bias, 1, 1, 1, filters)), nil
+		y, tiles := winogradConv(x, kernel)
+		return Add(y, Reshape(bias, 1, 1, 1, filters)), tiles
 	}
 	cols = convCols(x, k, stride)
 	y = Add(matMul(cols, Reshape(kernel, k*k*channels, filters)), InsertAxes(bias, 0))

@@ -636,24 +636,30 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 		}
 		mask = reluMask(a) // a > 0 exactly where the conv's output was
 	}
-	if cols == nil {
-		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
-	}
 	dims := a.Shape().Dimensions
 	filters := dims[3]
 	rows := scaled(bounds, dims[1]*dims[2])
 	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
-	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
-	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
-	if k == 0 {
-		return grads
-	}
 	if useWinograd(c.KernelSize, stride, false) {
-		dIn := winogradInputGradient(Reshape(dPre, dims...), kernel)
+		dPre4 := Reshape(dPre, dims...)
+		// cols, if set, are the forward's transformed tiles.
+		grads := []*Node{winogradFilterGradient(convIn, cols, dPre4, bounds), shardColumnSums(dPre, rows)}
+		if k == 0 {
+			return grads
+		}
+		dIn := winogradInputGradient(dPre4, kernel)
 		if k == 2 { // the conv's input is x itself
 			return append(grads, dIn)
 		}
 		return append(grads, Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0])
+	}
+	if cols == nil {
+		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
+	}
+	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
+	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
+	if k == 0 {
+		return grads
 	}
 	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
 	return append(grads, Gradient(ReduceAllSum(Mul(cols, StopGradient(dCols))), x)[0])

@@ -147,8 +147,9 @@ func winogradOutputIndices(batch, side int) *tensors.Tensor {
 }
 
 // winogradCorrelate is the 3×3, stride-1, SAME correlation of x [B,S,S,C] by the filter whose
-// Winograd transform is u [16,C,F] (contract = 1) or [16,F,C] (contract = 2): [B,S,S,F].
-func winogradCorrelate(x, u *Node, contract int) *Node {
+// Winograd transform is u [16,C,F] (contract = 1) or [16,F,C] (contract = 2): [B,S,S,F]. v is
+// winogradInput(x), or nil to compute it here.
+func winogradCorrelate(x, v, u *Node, contract int) *Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
@@ -156,17 +157,107 @@ func winogradCorrelate(x, u *Node, contract int) *Node {
 		panic(fmt.Sprintf("winogradCorrelate: filter transform %s does not fit input %s", u.Shape(), x.Shape()))
 	}
 	tiles := batch * winogradTiles(side) * winogradTiles(side)
-	// The 4×4 input tiles, [16, tiles·C]: one extra zero row is the padding, so padding is an index.
-	rows := Concatenate([]*Node{Reshape(x, batch*side*side, channels), BroadcastToDims(ScalarZero(g, x.DType()), 1, channels)}, 0)
-	d := Reshape(Gather(rows, Const(g, winogradTileIndices(batch, side))), 16, tiles*channels)
-	// Bᵀ d B for every tile and channel at once, then the 16 products [tiles,C]·[C,F].
-	v := Reshape(DotGeneral(Const(g, winogradInputMatrix()), []int{1}, nil, d, []int{0}, nil), 16, tiles, channels)
+	// The 16 products [tiles,C]·[C,F] of the transformed tiles and filter.
+	if v == nil {
+		v = winogradInput(x)
+	}
 	m := DotGeneral(v, []int{2}, []int{0}, u, []int{contract}, []int{0}) // [16, tiles, F]
 	filters := m.Shape().Dimensions[2]
 	// Aᵀ m A: each tile's 2×2 outputs, [4, tiles·F], gathered back into row order and cropped.
 	y := DotGeneral(Const(g, winogradOutputMatrix()), []int{1}, nil, Reshape(m, 16, tiles*filters), []int{0}, nil)
 	y = Gather(Reshape(y, 4*tiles, filters), Const(g, winogradOutputIndices(batch, side)))
 	return Reshape(y, batch, side, side, filters)
+}
+
+// winogradInput is Bᵀ d B of every 4×4 tile d of x [B,S,S,C], per channel: [16, tiles, C].
+func winogradInput(x *Node) *Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	batch, side, channels := dims[0], dims[1], dims[3]
+	tiles := batch * winogradTiles(side) * winogradTiles(side)
+	// The tiles, [16, tiles·C]: one extra zero row is the padding, so padding is an index.
+	rows := Concatenate([]*Node{Reshape(x, batch*side*side, channels), BroadcastToDims(ScalarZero(g, x.DType()), 1, channels)}, 0)
+	d := Reshape(Gather(rows, Const(g, winogradTileIndices(batch, side))), 16, tiles*channels)
+	return Reshape(DotGeneral(Const(g, winogradInputMatrix()), []int{1}, nil, d, []int{0}, nil), 16, tiles, channels)
+}
+
+// winogradFilterGradient is the gradient of the kernel [3,3,C,F] of a 3×3, stride-1, SAME
+// convolution of x [B,S,S,C], from that of its output, dY [B,S,S,F], per virtual shard (images
+// bounds[v] to bounds[v+1]-1): [V,3,3,C,F]. v is winogradInput(x) where the forward pass computed
+// it in the same graph, else nil.
+//
+// The forward pass is y_t = Aᵀ[(G g Gᵀ) ⊙ V_t]A for each tile t, so the gradient of the
+// transformed filter is Σ_t V_t ⊙ (A dy_t Aᵀ), 16 products [C,tiles]·[tiles,F] (as many
+// multiply-adds as the forward's), and the kernel's is Gᵀ(that)G. Each virtual shard's product
+// runs over its own tiles in order, as shardProducts' do, so any team gets the same bits.
+func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
+	g := x.Graph()
+	dims := x.Shape().Dimensions
+	batch, side, channels := dims[0], dims[1], dims[3]
+	filters := dY.Shape().Dimensions[3]
+	perImage := winogradTiles(side) * winogradTiles(side)
+	tiles := batch * perImage
+	if v == nil {
+		v = winogradInput(x) // [16, tiles, C]
+	}
+	// A dy Aᵀ of every tile's 2×2 block of dY (zero past the crop): [16, tiles, F].
+	rows := Concatenate([]*Node{Reshape(dY, batch*side*side, filters), BroadcastToDims(ScalarZero(g, dY.DType()), 1, filters)}, 0)
+	blocks := Reshape(Gather(rows, Const(g, winogradBlockIndices(batch, side))), 4, tiles*filters)
+	z := Reshape(DotGeneral(Const(g, winogradOutputMatrix()), []int{0}, nil, blocks, []int{0}, nil), 16, tiles, filters)
+	// Σ_t V_t ⊙ Z_t per virtual shard: [16, V, C, F].
+	var parts []*Node
+	tb := scaled(bounds, perImage)
+	shards := len(bounds) - 1
+	for s := 0; s < shards; {
+		size, n := tb[s+1]-tb[s], 1
+		for s+n < shards && tb[s+n+1]-tb[s+n] == size {
+			n++
+		}
+		lo, hi := tb[s], tb[s+n]
+		gv, gz := v, z
+		if lo != 0 || hi != tiles {
+			gv, gz = Slice(v, AxisRange(), AxisRange(lo, hi)), Slice(z, AxisRange(), AxisRange(lo, hi))
+		}
+		gv, gz = Reshape(gv, 16, n, size, channels), Reshape(gz, 16, n, size, filters)
+		parts = append(parts, DotGeneral(gv, []int{2}, []int{0, 1}, gz, []int{2}, []int{0, 1}))
+		s += n
+	}
+	dU := parts[0]
+	if len(parts) > 1 {
+		dU = Concatenate(parts, 1)
+	}
+	// Gᵀ dU G per virtual shard: [V, 9, C·F].
+	ggT := BroadcastToDims(InsertAxes(Transpose(Const(g, winogradFilterMatrix(false)), 0, 1), 0), shards, 9, 16)
+	dK := DotGeneral(ggT, []int{2}, []int{0}, Reshape(dU, 16, shards, channels*filters), []int{0}, []int{1})
+	return Reshape(dK, shards, 3, 3, channels, filters)
+}
+
+// winogradBlockIndices returns the rows of a flattened [batch*side*side (+1 zero row), F] output
+// that make each tile's 2×2 block, position-major: entry (p*2+q)*tiles + t is position
+// (2ty+p, 2tx+q) of tile t, or the zero row past the map's last row or column. Shape [N,1].
+func winogradBlockIndices(batch, side int) *tensors.Tensor {
+	nt := winogradTiles(side)
+	tiles := batch * nt * nt
+	zero := int32(batch * side * side)
+	idx := make([]int32, 4*tiles)
+	for p := range 2 {
+		for q := range 2 {
+			for b := range batch {
+				for ty := range nt {
+					for tx := range nt {
+						t := (b*nt+ty)*nt + tx
+						y, x := 2*ty+p, 2*tx+q
+						row := zero
+						if y < side && x < side {
+							row = int32((b*side+y)*side + x)
+						}
+						idx[(p*2+q)*tiles+t] = row
+					}
+				}
+			}
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
 }
 
 // winogradFilter is G g Gᵀ of kernel [3,3,C,F] for every channel pair: [16,C,F]. If flipped, of
@@ -182,28 +273,28 @@ func winogradFilter(kernel *Node, flipped bool) *Node {
 
 // winogradConv is the 3×3, stride-1, TF "SAME" convolution of x [B,S,S,C] by kernel [3,3,C,F],
 // without bias, with a hand-written gradient (as matMul's, and for the same reason: GoMLX's
-// generic DotGeneral gradient is slow on simplego): the input's is winogradInputGradient, the
-// kernel's colsᵀ·dY from im2col rows.
-func winogradConv(x, kernel *Node) *Node {
+// generic DotGeneral gradient is slow on simplego): winogradInputGradient and
+// winogradFilterGradient. It also returns winogradInput(x), which the hand-written backward pass
+// of a team of one (convBackward) reuses for the filter gradient.
+func winogradConv(x, kernel *Node) (y, v *Node) {
 	var dY *Node
 	xID := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
 		return winogradInputGradient(dY, kernel)
 	})
 	kID := IdentityWithCustomGradient(kernel, func(_, _ *Node) *Node {
-		f := dY.Shape().Dimensions[3]
-		dK := DotGeneral(convCols(x, 3, 1), []int{0}, nil, Reshape(dY, -1, f), []int{0}, nil)
-		return Reshape(dK, kernel.Shape().Dimensions...)
+		return Reshape(winogradFilterGradient(x, v, dY, []int{0, x.Shape().Dimensions[0]}), kernel.Shape().Dimensions...)
 	})
-	y := winogradCorrelate(xID, winogradFilter(kID, false), 1)
-	return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
-		dY = v
-		return v
-	})
+	v = winogradInput(xID)
+	y = winogradCorrelate(xID, v, winogradFilter(kID, false), 1)
+	return IdentityWithCustomGradient(y, func(_, g *Node) *Node {
+		dY = g
+		return g
+	}), v
 }
 
 // winogradInputGradient is the gradient of a 3×3, stride-1, SAME convolution's input from that of
 // its output, dY [B,S,S,F]: the same kind of convolution of dY by the kernel [3,3,C,F] rotated by
 // 180° and with C and F swapped, so Winograd again: [B,S,S,C].
 func winogradInputGradient(dY, kernel *Node) *Node {
-	return winogradCorrelate(dY, winogradFilter(kernel, true), 2)
+	return winogradCorrelate(dY, nil, winogradFilter(kernel, true), 2)
 }
