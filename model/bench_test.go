@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 )
 
 // benchConv lets one benchmark binary compare the conv formulations in alternating runs:
@@ -74,4 +75,43 @@ func BenchmarkShardStep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
+}
+
+// BenchmarkTrainStepConvs compares the two formulations of the 3×3, stride-1 convolutions
+// (im2col and Winograd) in one process, step for step in turn, so that a shared machine's changing
+// load falls on both alike. It reports the median images/s of each (the graph is built when a
+// model first steps, so winogradOn is set around that first step).
+func BenchmarkTrainStepConvs(b *testing.B) {
+	train, _ := loadTestData(b)
+	cfg := DefaultConfig()
+	batch := cfg.BatchSize
+	images := train.Images[:batch*ImageSize*ImageSize]
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(train.Labels[i])
+	}
+	var models [2]*Model
+	for i, on := range []bool{false, true} {
+		withWinograd(b, on, func() {
+			models[i] = newTestModel(b, cfg)
+			if _, err := models[i].lockedTrainStep(nil, images, labels, batch); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	var times [2][]float64
+	b.ResetTimer()
+	for b.Loop() {
+		for i, m := range models {
+			start := time.Now()
+			if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start).Seconds())
+		}
+	}
+	for i, name := range []string{"im2col", "winograd"} {
+		slices.Sort(times[i])
+		b.ReportMetric(float64(batch)/times[i][len(times[i])/2], name+"-images/s")
+	}
 }

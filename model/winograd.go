@@ -22,14 +22,19 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
 // winogradOn selects Winograd for every convolution it applies to (see useWinograd) in the
-// pure-Go backend's graphs. Tests switch it to check both formulations.
-var winogradOn = false
+// pure-Go backend's graphs: in WebAssembly, where it made a training step 10–15% faster (the
+// matrix kernel has 4 lanes there, so multiply-adds are most of a step), and not natively, where
+// it was 20–25% slower (with 16 lanes the products are cheap, and the transforms' packing and
+// gathers cost more than the multiply-adds they save). BENCHMARKS.md has the figures. Tests
+// switch it to check both formulations.
+var winogradOn = runtime.GOARCH == "wasm"
 
 // useWinograd reports whether a k×k conv with this stride is computed with Winograd: 3×3,
 // stride 1, not native (XLA has its own convolutions), and switched on.
