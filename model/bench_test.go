@@ -78,23 +78,36 @@ func BenchmarkShardStep(b *testing.B) {
 }
 
 // BenchmarkTrainStepConvs compares the two formulations of the 3×3, stride-1 convolutions
-// (im2col and Winograd) in one process, step for step in turn, so that a shared machine's changing
-// load falls on both alike. It reports the median images/s of each (the graph is built when a
-// model first steps, so winogradOn is set around that first step).
-func BenchmarkTrainStepConvs(b *testing.B) {
+// (im2col and Winograd) on a team of one, in one process, step for step in turn, so that a shared
+// machine's changing load falls on both alike. It reports the median images/s of each.
+func BenchmarkTrainStepConvs(b *testing.B) { benchConvs(b, false) }
+
+// BenchmarkShardStepConvs is BenchmarkTrainStepConvs for BenchmarkShardStep's worker: one of two,
+// on half of a default-size batch (the browser's default team on 2 cores), in batch-images/s.
+func BenchmarkShardStepConvs(b *testing.B) { benchConvs(b, true) }
+
+func benchConvs(b *testing.B, shard bool) {
 	train, _ := loadTestData(b)
 	cfg := DefaultConfig()
-	batch := cfg.BatchSize
-	images := train.Images[:batch*ImageSize*ImageSize]
-	labels := make([]int32, batch)
+	batch, n := cfg.BatchSize, cfg.BatchSize
+	var s *Shard
+	if shard {
+		n = batch / 2
+		s = &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
+			return combine(slices.Repeat([][]float32{v}, 2))
+		}}
+	}
+	images := train.Images[:n*ImageSize*ImageSize]
+	labels := make([]int32, n)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
 	}
+	// The graphs are built when a model first steps, so winogradOn is set around that step.
 	var models [2]*Model
 	for i, on := range []bool{false, true} {
 		withWinograd(b, on, func() {
 			models[i] = newTestModel(b, cfg)
-			if _, err := models[i].lockedTrainStep(nil, images, labels, batch); err != nil {
+			if _, err := models[i].lockedTrainStep(s, images, labels, batch); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -104,7 +117,7 @@ func BenchmarkTrainStepConvs(b *testing.B) {
 	for b.Loop() {
 		for i, m := range models {
 			start := time.Now()
-			if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
+			if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
 				b.Fatal(err)
 			}
 			times[i] = append(times[i], time.Since(start).Seconds())
