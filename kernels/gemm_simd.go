@@ -82,6 +82,14 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 		for kk := range k {
 			row := panel[kk*nr : kk*nr+nr]
 			src := b.Offset + kk*b.RowStride + j0*b.ColStride
+			if b.ColStride == 1 && w == nr {
+				// Two vector moves: copy's memmove costs several times more for 32 bytes in wasm,
+				// which showed when B is wide and short (Winograd's transforms, K = 16: 8% of a step).
+				l := nr / 2
+				simd.LoadFloat32s(b.Data[src:]).Store(row)
+				simd.LoadFloat32s(b.Data[src+l:]).Store(row[l:])
+				continue
+			}
 			if b.ColStride == 1 {
 				copy(row, b.Data[src:src+w])
 			} else {

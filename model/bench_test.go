@@ -1,13 +1,31 @@
 package model
 
 import (
+	"os"
 	"slices"
 	"testing"
+	"time"
 )
+
+// benchConv lets one benchmark binary compare the conv formulations in alternating runs:
+// BENCH_CONV=winograd or BENCH_CONV=im2col sets winogradOn for BenchmarkTrainStep; unset keeps
+// the default.
+func benchConv(b *testing.B) {
+	switch v := os.Getenv("BENCH_CONV"); v {
+	case "":
+	case "winograd", "im2col":
+		was := winogradOn
+		winogradOn = v == "winograd"
+		b.Cleanup(func() { winogradOn = was })
+	default:
+		b.Fatalf("BENCH_CONV=%q: want winograd or im2col", v)
+	}
+}
 
 // BenchmarkTrainStep measures steady-state training steps at the default batch size; images/s
 // is reported as a custom metric.
 func BenchmarkTrainStep(b *testing.B) {
+	benchConv(b)
 	train, _ := loadTestData(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
@@ -59,4 +77,56 @@ func BenchmarkShardStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
+}
+
+// BenchmarkTrainStepConvs compares the two formulations of the 3×3, stride-1 convolutions
+// (im2col and Winograd) on a team of one, in one process, step for step in turn, so that a shared
+// machine's changing load falls on both alike. It reports the median images/s of each.
+func BenchmarkTrainStepConvs(b *testing.B) { benchConvs(b, false) }
+
+// BenchmarkShardStepConvs is BenchmarkTrainStepConvs for BenchmarkShardStep's worker: one of two,
+// on half of a default-size batch (the browser's default team on 2 cores), in batch-images/s.
+func BenchmarkShardStepConvs(b *testing.B) { benchConvs(b, true) }
+
+func benchConvs(b *testing.B, shard bool) {
+	train, _ := loadTestData(b)
+	cfg := DefaultConfig()
+	batch, n := cfg.BatchSize, cfg.BatchSize
+	var s *Shard
+	if shard {
+		n = batch / 2
+		s = &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
+			return combine(slices.Repeat([][]float32{v}, 2))
+		}}
+	}
+	images := train.Images[:n*ImageSize*ImageSize]
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(train.Labels[i])
+	}
+	// The graphs are built when a model first steps, so winogradOn is set around that step.
+	var models [2]*Model
+	for i, on := range []bool{false, true} {
+		withWinograd(b, on, func() {
+			models[i] = newTestModel(b, cfg)
+			if _, err := models[i].lockedTrainStep(s, images, labels, batch); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	var times [2][]float64
+	b.ResetTimer()
+	for b.Loop() {
+		for i, m := range models {
+			start := time.Now()
+			if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start).Seconds())
+		}
+	}
+	for i, name := range []string{"im2col", "winograd"} {
+		slices.Sort(times[i])
+		b.ReportMetric(float64(batch)/times[i][len(times[i])/2], name+"-images/s")
+	}
 }

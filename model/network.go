@@ -132,9 +132,10 @@ type forward struct {
 	logits *Node
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
-	// cols are the im2col rows of each conv's input, and masks its ReLU's 0/1 mask (not native):
-	// a team of one's backward pass (soloGraph) reuses them instead of building them again.
-	cols, masks [3]*Node
+	// ins are each conv's input; cols its im2col rows, or where the conv is Winograd's its
+	// transformed input tiles (winogradInput); masks its ReLU's 0/1 mask (not native): a team of
+	// one's backward pass (soloGraph) reuses them instead of building them again.
+	ins, cols, masks [3]*Node
 	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
 	// can differentiate them (XLA), where they are much faster. See nativeOps.
 	native bool
@@ -207,7 +208,7 @@ func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node 
 	pre, cols := conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride, f.native)
 	mask := reluMask(pre)
 	y := Mul(pre, StopGradient(mask)) // relu(pre), keeping its mask
-	f.activations[i], f.cols[i], f.masks[i] = y, cols, mask
+	f.activations[i], f.ins[i], f.cols[i], f.masks[i] = y, x, cols, mask
 	return y
 }
 
@@ -217,7 +218,8 @@ func dense(x *Node, w weights, block string) *Node {
 }
 
 // conv is a TF "SAME" 2-D convolution of x [B,H,W,C] with kernel [K,K,C,F]: GoMLX's Convolve if
-// native, else im2col plus matmul, when it also returns the im2col rows.
+// native; else Winograd's if useWinograd says so, when it also returns its transformed input
+// tiles (winogradInput); else im2col plus matmul, when it also returns the im2col rows.
 func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
@@ -229,6 +231,10 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 		y = Convolve(x, kernel).StridePerAxis(stride, stride).
 			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
 		return Add(y, Reshape(bias, 1, 1, 1, filters)), nil
+	}
+	if useWinograd(k, stride, native) {
+		y, tiles := winogradConv(x, kernel)
+		return Add(y, Reshape(bias, 1, 1, 1, filters)), tiles
 	}
 	cols = convCols(x, k, stride)
 	y = Add(matMul(cols, Reshape(kernel, k*k*channels, filters)), InsertAxes(bias, 0))

@@ -40,6 +40,7 @@ package model
 // The backward pieces of the three conv segments take the segment's output from the forward pass
 // and differentiate the conv by hand (dW = colsᵀ·dPre, dCols = dPre·Wᵀ, with the ReLU's mask read
 // off the output), so they redo only the cheap im2col gather, never the conv's matrix product.
+// (Where the conv is Winograd's, winograd.go, the same holds with its tile gather and transform.)
 // The dense segment's backward piece redoes its forward (a few percent of the work) and
 // differentiates its three layers by hand.
 
@@ -611,32 +612,54 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 // the images; else the normalised output of segment k-1), its output a = ReLU(conv) and the
 // gradient dA of the loss with respect to a. It returns the gradients of the conv's kernel and
 // bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
-// k > 0, the gradient of x. Only the im2col gather of the conv's input is rebuilt: the forward
-// matrix product is not, since the ReLU's mask is a > 0 and the conv is linear.
+// k > 0, the gradient of x. Only the im2col gather of the conv's input (with Winograd: its
+// transformed tiles) is rebuilt: the forward matrix product is not, since the ReLU's mask is
+// a > 0 and the conv is linear. With Winograd (useWinograd), both the kernel's gradient and x's
+// are Winograd's too (winogradFilterGradient, winogradInputGradient).
 //
-// fwd, when set, is the forward pass that computed x and a in the same graph: its im2col rows
-// and ReLU mask are used as they are (the same values as those built again).
+// fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
+// im2col rows or transformed tiles, and ReLU masks are used as they are (the same values as those
+// built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	name := convNames[k]
 	kernel := w[name+".kernel"]
-	var cols, mask *Node
+	stride := 1
+	if k == 0 {
+		stride = c.Stride
+	}
+	var convIn, cols, mask *Node
 	if fwd != nil {
-		cols, mask = fwd.cols[k], fwd.masks[k]
+		convIn, cols, mask = fwd.ins[k], fwd.cols[k], fwd.masks[k]
 	} else {
-		convIn, stride := x, 1
+		convIn = x
 		switch k {
 		case 0:
-			convIn, stride = DivScalar(ConvertDType(x, dtypes.Float32), 255.0), c.Stride
+			convIn = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
 		case 1:
 			convIn = maxPool(x, false)
 		}
-		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
-		mask = reluMask(a)                            // a > 0 exactly where the conv's output was
+		mask = reluMask(a) // a > 0 exactly where the conv's output was
 	}
 	dims := a.Shape().Dimensions
 	filters := dims[3]
 	rows := scaled(bounds, dims[1]*dims[2])
 	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
+	if useWinograd(c.KernelSize, stride, false) {
+		dPre4 := Reshape(dPre, dims...)
+		// cols, if set, are the forward's transformed tiles.
+		grads := []*Node{winogradFilterGradient(convIn, cols, dPre4, bounds), shardColumnSums(dPre, rows)}
+		if k == 0 {
+			return grads
+		}
+		dIn := winogradInputGradient(dPre4, kernel)
+		if k == 2 { // the conv's input is x itself
+			return append(grads, dIn)
+		}
+		return append(grads, Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0])
+	}
+	if cols == nil {
+		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
+	}
 	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
 	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
 	if k == 0 {

@@ -22,7 +22,15 @@ import (
 // virtual shards cut unevenly (17, 17, 16, 16), so that the workers of a team of 3 hold 17, 17 and
 // 32 images. 20 steps are enough for any difference in the order of the sums to show: Adam turns
 // rounding in nearly-zero gradients into steps of up to the learning rate.
-func TestSameBitsAnyTeam(t *testing.T) {
+func TestSameBitsAnyTeam(t *testing.T) { sameBitsAnyTeam(t) }
+
+// TestSameBitsAnyTeamOtherConv is TestSameBitsAnyTeam with the formulation of the 3×3, stride-1
+// convolutions that is not the default (Winograd's or im2col's: see winogradOn).
+func TestSameBitsAnyTeamOtherConv(t *testing.T) {
+	withWinograd(t, !winogradOn, func() { sameBitsAnyTeam(t) })
+}
+
+func sameBitsAnyTeam(t *testing.T) {
 	train, test := loadTestData(t)
 	test = test.Slice(0, 3*EvalBatch) // 3 evaluation batches: a team of 2 shares them unevenly
 	teams := []int{1, 2, 3, 4}
