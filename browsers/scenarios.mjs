@@ -49,7 +49,7 @@ export async function quickRun(page) {
   const ms = Date.now() - start;
   const r = await page.eval(`({status: ${status}, loss: window.__mnist.chart.loss, epochs: window.__mnist.chart.epochs,
     report: [...document.querySelectorAll('#report tbody tr')].map((tr) => tr.textContent),
-    run: window.__mnist.runs[0], workers: window.__mnist.workers, speed: document.querySelector('#stat-speed').textContent})`);
+    run: window.__mnist.runs[0], workers: window.__mnist.team.training, speed: document.querySelector('#stat-speed').textContent})`);
   const sha256 = r.run.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
   return { ...r, sha256, ms, engine: page.engine };
 }

@@ -131,7 +131,7 @@ func TestBrowserBench(t *testing.T) {
 		if _, err := fmt.Sscanf(rest, "%f%%", &acc); err != nil {
 			t.Fatalf("status %q: %v", status, err)
 		}
-		workers := eval[int](t, p, `window.__mnist.workers`)
+		workers := eval[int](t, p, `window.__mnist.team.training`)
 		t.Logf("quick run on %d worker(s): %q after %.1f s", workers, status, elapsed)
 		emit("browser_quick_run_seconds", elapsed, "s", 64, workers)
 		emit("browser_quick_run_accuracy_pct", acc, "%", 64, workers)
