@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -494,11 +495,13 @@ func TestBrowserFaults(t *testing.T) {
 		notebook := model.DefaultConfig()
 		notebook.BatchSize = 4096
 		file, _ := weightsFile(t, notebook, "batch-4096.safetensors")
-		want = refusal("batch=4096")
+		// The page's own figures are the WebAssembly build's, whose 3×3 convolutions are Winograd's
+		// (model/winograd.go), so its estimate is not this native test's: the refusal's shape is.
+		wantRe := regexp.MustCompile(`^batch: this network needs about [\d.]+ GB of memory at its peak, more than the 1\.5 GB a browser tab can give it; the largest part is .* at batch 4096 \(batch\)\. A smaller batch would need less$`)
 		p.do(t, chromedp.SetUploadFiles(chromedp.CSS("#import"), []string{file}))
 		p.poll(t, 20*time.Second, `document.querySelector('#weights-message').textContent.startsWith('Loaded batch-4096')`)
-		if got, status := p.text(t, "#f-batch-error"), p.text(t, "#status"); got != want || status != "Check the settings: "+want || !trainDisabled() {
-			t.Errorf("after importing a file of batch 4096: under the batch %q, status %q, Train disabled %v; want %q", got, status, trainDisabled(), want)
+		if got, status := p.text(t, "#f-batch-error"), p.text(t, "#status"); !wantRe.MatchString(got) || status != "Check the settings: "+got || !trainDisabled() {
+			t.Errorf("after importing a file of batch 4096: under the batch %q, status %q, Train disabled %v; want %s", got, status, trainDisabled(), wantRe)
 		}
 		setControls(map[string]string{"batch": "32"})
 		p.poll(t, 10*time.Second, `document.querySelector('#f-batch-error').hidden && !document.querySelector('#train').disabled`)
