@@ -119,8 +119,12 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 // shard returns this worker's model.Shard for training run run, trained by the team's first team
 // workers (the page may leave the others idle: trainer.js measures which team is fastest). Its
 // Reduce fails with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
-// a worker that has gone.
+// a worker that has gone. A team of one, on a worker that joined a team or not (p nil), has no
+// shard.
 func (p *peers) shard(ctx context.Context, run, team int) *model.Shard {
+	if team < 2 {
+		return nil // alone: the same bits as any team (model.Shard), with no exchanges
+	}
 	seq := 0
 	return &model.Shard{Index: p.index, Count: team, Reduce: func(v []float32, combine model.Combine) ([]float32, error) {
 		seq++

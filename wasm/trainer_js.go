@@ -482,17 +482,8 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	before, beforeEval := t.current, t.eval // the model again if the run diverges
 	t.run, t.current, t.eval = r, m, nil
 	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.run = nil
-		t.mu.Unlock()
-		close(r.finished)
-	}()
-
-	var shard *model.Shard
-	if team > 1 {
-		shard = peers.shard(ctx, runID, team)
-	}
+	defer t.endRun(r)
+	shard := peers.shard(ctx, runID, team)
 	// Every worker reports the same progress and results: only the first one tells the page.
 	emit := func(v any) {
 		if shard != nil && shard.Index > 0 {
@@ -587,6 +578,15 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	return map[string]any{"stopped": false, "epochs": len(results)}, nil
 }
 
+// endRun frees the worker for the next run when run r ends, and lets whoever waits for its end
+// (pause, stop) go on.
+func (t *trainer) endRun(r *run) {
+	t.mu.Lock()
+	t.run = nil
+	t.mu.Unlock()
+	close(r.finished)
+}
+
 // runTeam reads a run's team option: how many of the joined workers take part, the first ones
 // (default: all of them). A team of one trains alone, with the same bits as any team. idle is
 // true on a worker the run leaves out, which answers at once.
@@ -642,17 +642,8 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 	r := newRun(runID, cancel)
 	t.run = r
 	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.run = nil
-		t.mu.Unlock()
-		close(r.finished)
-	}()
-
-	var shard *model.Shard
-	if team > 1 {
-		shard = peers.shard(ctx, runID, team)
-	}
+	defer t.endRun(r)
+	shard := peers.shard(ctx, runID, team)
 	var start time.Time
 	// Every worker of the team stops after the same step, so that none waits for another's sums.
 	_, err = m.Train(ctx, train, model.TrainOptions{Shard: shard, Control: r.control, OnProgress: func(p model.Progress) {

@@ -2,18 +2,24 @@
 // commands, and the browser-wide rule that one trainer trains at a time. The page's panels never
 // talk to workers: app.js asks the trainer, and listens to its events, CustomEvents named as the
 // workers' (protocol.md: ready, progress, evaluating, epoch), plus failed {message} when the team
-// has ended and waiting while a run waits for another trainer.
+// has ended, waiting while a run waits for another trainer, and measuring {count} then team
+// {team, speeds} while it chooses how many workers train (chooseTeam).
 import { withLock } from './datacache.js';
 import { Team } from './workers.js';
 
 // measureSteps is how many steps chooseTeam times for each team, after one that compiles.
 const measureSteps = 3;
 
+// keepTeamFor is how long a measured team is kept: the browser, its engine and the machine's load
+// change, so it is measured again after a month.
+const keepTeamFor = 30 * 24 * 3600 * 1000;
+
 // readKept returns the team measured before under key, or null.
 function readKept(key) {
   try {
     const kept = JSON.parse(localStorage.getItem(key));
-    return kept && Number.isInteger(kept.team) && kept.team >= 1 ? kept : null;
+    const fresh = kept && Date.now() - Date.parse(kept.at) < keepTeamFor;
+    return fresh && Number.isInteger(kept.team) && kept.team >= 1 && kept.speeds && typeof kept.speeds === 'object' ? kept : null;
   } catch {
     return null; // no storage, or not ours
   }
