@@ -21,6 +21,15 @@ func TestBrowserTeamChosen(t *testing.T) {
 	if status := p.text(t, "#status"); !strings.Contains(status, "measured before the first run") {
 		t.Errorf("ready before measuring: status %q, want it to say the team is measured before the first run", status)
 	}
+	// Stop while the page measures: nothing is chosen, and no run trains.
+	p.click(t, "#train")
+	p.poll(t, time.Minute, `document.querySelector('#status').textContent.includes('measuring')`)
+	p.click(t, "#stop")
+	p.poll(t, time.Minute, `!document.querySelector('#train').disabled`)
+	if status, measured := p.text(t, "#status"), eval[bool](t, p, `window.__mnist.team.measured !== null`); !strings.HasPrefix(status, "Stopped after 0") || measured {
+		t.Errorf("stopped while measuring: status %q, a team measured %v; want stopped after 0 epochs, none measured", status, measured)
+	}
+
 	p.click(t, "#train")
 	p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
 	type team struct {

@@ -445,17 +445,9 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	}
 
 	t.mu.Lock()
-	if t.train == nil {
+	if err := t.canStart(runID); err != nil {
 		t.mu.Unlock()
-		return nil, errors.New("the MNIST data is not loaded yet")
-	}
-	if t.run != nil {
-		t.mu.Unlock()
-		return nil, errors.New("a training run is already in progress")
-	}
-	if runID <= t.aborted && t.abortErr != nil {
-		t.mu.Unlock()
-		return nil, t.abortErr // aborted before it started here
+		return nil, err
 	}
 	if testImages, err = checkTestImages(testImages, t.test); err != nil {
 		t.mu.Unlock()
@@ -578,6 +570,21 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	return map[string]any{"stopped": false, "epochs": len(results)}, nil
 }
 
+// canStart says why run runID (train's or measure's) cannot start on this worker, if it cannot:
+// the data is not loaded, another run is in progress, or the page aborted runID before it started
+// here (another worker failed). Callers hold t.mu.
+func (t *trainer) canStart(runID int) error {
+	switch {
+	case t.train == nil:
+		return errors.New("the MNIST data is not loaded yet")
+	case t.run != nil:
+		return errors.New("a training run is already in progress")
+	case runID <= t.aborted && t.abortErr != nil:
+		return t.abortErr // aborted before it started here
+	}
+	return nil
+}
+
 // endRun frees the worker for the next run when run r ends, and lets whoever waits for its end
 // (pause, stop) go on.
 func (t *trainer) endRun(r *run) {
@@ -610,7 +617,8 @@ func (t *trainer) runTeam(opts safejs.Value) (team int, idle bool, err error) {
 // jsMeasure times steps training steps of the configured network, after one that compiles, on a
 // model of its own that it then drops, by the run's team (runTeam): the page measures, once per
 // browser, which team trains fastest (trainer.js), since messages between workers cost 40 times
-// more in some engines than in others. It answers {imagesPerSec, team}, or {idle: true}.
+// more in some engines than in others. It answers {imagesPerSec, team}, {idle: true}, or
+// {stopped: true} when the page stops it first.
 func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 	opts := arg(args, 0)
 	runID, err := intField(opts, "run", 0)
@@ -626,9 +634,9 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 		return map[string]any{"idle": idle}, err
 	}
 	t.mu.Lock()
-	if t.train == nil || t.run != nil {
+	if err := t.canStart(runID); err != nil {
 		t.mu.Unlock()
-		return nil, errors.New("measure: the data is not loaded, or a run is in progress")
+		return nil, err
 	}
 	cfg, train, peers := t.cfg, t.train, t.peers
 	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
@@ -645,22 +653,26 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 	defer t.endRun(r)
 	shard := peers.shard(ctx, runID, team)
 	var start time.Time
+	var elapsed time.Duration // set once the last timed step has ended
 	// Every worker of the team stops after the same step, so that none waits for another's sums.
 	_, err = m.Train(ctx, train, model.TrainOptions{Shard: shard, Control: r.control, OnProgress: func(p model.Progress) {
 		switch p.Step {
 		case 1:
 			start = time.Now()
 		case steps + 1:
+			elapsed = time.Since(start)
 			cancel(nil)
 		}
 		t.yield()
 	}})
-	elapsed := time.Since(start)
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return nil, cause // aborted: another worker failed
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return nil, err
+	}
+	if elapsed == 0 {
+		return map[string]any{"stopped": true}, nil // the page's stop, before the last timed step
 	}
 	return map[string]any{"imagesPerSec": finite(float64(steps*cfg.BatchSize) / elapsed.Seconds()), "team": team}, nil
 }

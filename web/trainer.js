@@ -73,18 +73,20 @@ export class Trainer extends EventTarget {
    * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
    * is only a guess. A few steps each, twice (a few seconds in all), on models the workers drop;
    * the results are the same bits whatever the team (protocol.md). The choice is kept in
-   * localStorage for this browser and machine, and announced as 'team' {team, speeds}.
+   * localStorage for this browser and machine, and announced as 'team' {team, speeds}. It
+   * resolves with false when the page stopped it, and true once the team is chosen.
    */
   async chooseTeam() {
-    if (this.active) return;
+    if (this.active) return true;
     this.emit('measuring', { count: this.count });
     // Each team twice, in one order and then the other, keeping its better figure: the engine
     // compiles the code better as it runs, so a single pass favoured whichever team came last.
     const sizes = [...new Set([1, 2, this.count])];
     const speeds = {};
     for (const size of [...sizes, ...[...sizes].reverse()]) {
-      const { imagesPerSec } = await this.team.measure(size, measureSteps);
-      speeds[size] = Math.max(speeds[size] ?? 0, imagesPerSec);
+      const r = await this.team.measure(size, measureSteps);
+      if (r.stopped) return false; // Stop was pressed: nothing is chosen, and the run does not start
+      speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
     }
     // The fastest; a larger team only when it is at least 5% faster, since it holds more memory.
     let team = 1;
@@ -95,6 +97,7 @@ export class Trainer extends EventTarget {
     } catch {} // no storage: measured again next time
     this.active = team;
     this.emit('team', this.measured);
+    return true;
   }
 
   /** failing is true once a worker has failed and the team is ending. */
@@ -133,7 +136,7 @@ export class Trainer extends EventTarget {
    */
   async train(options, onStart) {
     const run = async () => {
-      await this.chooseTeam();
+      if (!(await this.chooseTeam())) return { stopped: true, epochs: 0 };
       onStart();
       return this.team.train({ ...options, team: this.active });
     };
