@@ -31,16 +31,59 @@ type Matrix struct {
 // gemmKC is the steps of k per block: a gemmMR×256 A panel and a 256×(2 vectors) B panel.
 const gemmKC = 256
 
-var scratch = sync.Pool{New: func() any { return new([]float32) }}
+// scratch keeps the packing buffers of finished products for the next ones. Not a sync.Pool,
+// which a collection empties: in a browser worker, whose heap runs near its memory limit, Go
+// collects several times a step, and every product then allocated its buffers afresh. It holds
+// at most scratchKept buffers, each as large as the largest product has needed.
+var scratch scratchList
 
-// getScratch returns a pooled slice of length n (not zeroed) and its pool handle.
+// scratchKept bounds the buffers kept: a product takes three (packed A, its edge tile, packed B)
+// per goroutine, and the products of a step run one after another.
+const scratchKept = 32
+
+type scratchList struct {
+	mu   sync.Mutex
+	free []*[]float32
+}
+
+// getScratch returns a slice of length n (not zeroed) and its handle for scratch.Put: the kept
+// buffer that fits most tightly, else the largest one, grown, so that the buffers kept are no more
+// than the products ever used at once.
 func getScratch(n int) *[]float32 {
-	p := scratch.Get().(*[]float32)
+	scratch.mu.Lock()
+	var p *[]float32
+	best := -1
+	for i, f := range scratch.free {
+		fits, bestFits := cap(*f) >= n, best >= 0 && cap(*scratch.free[best]) >= n
+		switch {
+		case best < 0,
+			fits && (!bestFits || cap(*f) < cap(*scratch.free[best])),
+			!fits && !bestFits && cap(*f) > cap(*scratch.free[best]):
+			best = i
+		}
+	}
+	if best >= 0 {
+		p = scratch.free[best]
+		scratch.free = append(scratch.free[:best], scratch.free[best+1:]...)
+	}
+	scratch.mu.Unlock()
+	if p == nil {
+		p = new([]float32)
+	}
 	if cap(*p) < n {
 		*p = make([]float32, n)
 	}
 	*p = (*p)[:n]
 	return p
+}
+
+// Put gives p back for reuse, or drops it when scratchKept are kept.
+func (l *scratchList) Put(p *[]float32) {
+	l.mu.Lock()
+	if len(l.free) < scratchKept {
+		l.free = append(l.free, p)
+	}
+	l.mu.Unlock()
 }
 
 // MatMul sets c, dense row-major [m,n], to a·b, a [m,k] and b [k,n]. workers > 1 splits the rows

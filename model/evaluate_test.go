@@ -35,8 +35,37 @@ func TestManyBatchSizes(t *testing.T) {
 			t.Fatalf("batch of %d again: %v (error %v), the first time %v", n, pred, err, first[n])
 		}
 	}
-	if got := len(m.evalGraphs.graphs); got > maxEvalGraphs {
-		t.Fatalf("%d compiled evaluation graphs kept, want at most %d", got, maxEvalGraphs)
+	if got := len(m.forward.sizes); got > maxForwardSizes {
+		t.Fatalf("forward graphs compiled for %d batch sizes, want at most %d", got, maxForwardSizes)
+	}
+}
+
+// TestChunksGiveTheBatchsBits: an evaluation batch run in chunks, segment by segment, gives the
+// same bits as the batch in one piece, whatever the chunks (evalChunk), and normalises with the
+// whole batch's statistics: a chunk alone gives other log-probabilities.
+func TestChunksGiveTheBatchsBits(t *testing.T) {
+	_, test := loadTestData(t)
+	m := newTestModel(t, smallConfig(64))
+	images := test.Slice(0, EvalBatch).Images
+	whole, err := m.logProbsInChunks(images, EvalBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunk := range []int{evalChunk, 37, 1} {
+		got, err := m.logProbsInChunks(images, chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, whole) {
+			t.Fatalf("chunks of %d: log-probabilities differ from the batch in one piece", chunk)
+		}
+	}
+	alone, err := m.logProbsInChunks(images[:evalChunk*ImageSize*ImageSize], evalChunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(alone, whole[:evalChunk*NumClasses]) {
+		t.Fatal("the first chunk alone gives the batch's log-probabilities: the statistics are not the batch's")
 	}
 }
 

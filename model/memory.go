@@ -48,8 +48,8 @@ const bytesPerTrainedParam = 4 * (3 + 4 + 1)
 // since its estimate counts bytesPerTrainedParam bytes for each.
 const maxTrainableParams = BrowserMemoryLimit / bytesPerTrainedParam
 
-// evalGraphsCounted is how many compiled evaluation graphs of EvalBatch images the estimate
-// counts the index tables of: an evaluation uses at most two batch sizes (EvalBatchBounds), and a
+// evalGraphsCounted is how many compiled evaluation graphs of evalChunk images the estimate
+// counts the index tables of: an evaluation's chunks have at most two sizes (splitEven), and a
 // page's training loss, test images and Evaluate button rarely more between them.
 const evalGraphsCounted = 2
 
@@ -67,13 +67,14 @@ type MemoryEstimate struct {
 	// Train is a training step's buffers at their peak, at BatchSize images: activations kept
 	// for the backward pass, im2col, each virtual shard's gradients and Adam's update.
 	Train int64 `json:"train"`
-	// Eval is an evaluation batch's buffers at their peak, at EvalBatch images.
+	// Eval is an evaluation batch's buffers at their peak: a chunk's (evalChunk images) beside the
+	// activations of the whole batch (EvalBatch) between two segments.
 	Eval int64 `json:"eval"`
 	// Peak is Params + Adam + Constants + the larger of Train and Eval: what is live at the worst
 	// moment of a run.
 	Peak int64 `json:"peak"`
 	// Driver is the largest part of Peak in words, with the settings it grows with, e.g.
-	// "conv3's im2col at the evaluation batch of 200 (filters, kernel)".
+	// "conv3's im2col at the evaluation chunk of 50 (filters, kernel)".
 	Driver string `json:"driver"`
 	// Keys are those settings (Field keys), those changed from the notebook's first: what to
 	// change to need less.
@@ -128,11 +129,11 @@ func (c Config) ReplicaMemoryEstimate(n int) MemoryEstimate {
 	e := MemoryEstimate{
 		Params:    reps * 4 * p,
 		Adam:      reps * 8 * p,
-		Constants: reps * 4 * (c.indexUnits(batch) + evalGraphsCounted*c.indexUnits(EvalBatch)),
+		Constants: reps * 4 * (c.indexUnits(batch) + evalGraphsCounted*c.indexUnits(evalChunk)),
 	}
-	train, eval := c.trainMoments(batch), c.evalMoments(EvalBatch)
+	train, eval := c.trainMoments(batch), c.evalMoments(evalChunk)
 	worstTrain, worstEval := worst(train), worst(eval)
-	e.Train, e.Eval = reps*4*worstTrain.units(), reps*4*worstEval.units()
+	e.Train, e.Eval = reps*4*worstTrain.units(), reps*4*(worstEval.units()+c.segmentOutputs(EvalBatch))
 	// Each virtual shard's gradients, added up at the end of a step (1.5 MB each for the notebook's
 	// network): small beside the activations, but counted.
 	e.Train += reps * 4 * shards * p
@@ -145,7 +146,7 @@ func (c Config) ReplicaMemoryEstimate(n int) MemoryEstimate {
 	}
 	peak := worstTrain
 	if e.Eval > e.Train {
-		at, peak = fmt.Sprintf("at the evaluation batch of %d", EvalBatch), worstEval
+		at, peak = fmt.Sprintf("at the evaluation chunk of %d", evalChunk), worstEval
 	}
 	parts := map[string]memPart{partWeights: {partWeights, 3 * p, keysWeights}}
 	for _, part := range peak {
@@ -291,6 +292,13 @@ func (c Config) evalMoments(b int64) []moment {
 		{p.pool("pool3's windows", 2*s.window3), p.pool("pool3's output", s.pool3)},
 		{memPart{partDense, 2 * s.dense, keysDense}},
 	}
+}
+
+// segmentOutputs is what an evaluation of b images, run in chunks (forwardStats), keeps between
+// the segments at most: the input of the segment under way and its output, for every chunk.
+func (c Config) segmentOutputs(b int64) int64 {
+	a := c.sizes(b).act
+	return max(a[0]+a[1], a[1]+a[2])
 }
 
 // trainMoments lists the moments of a training step of b images where the most is live: the

@@ -130,8 +130,8 @@ func TestMemoryEstimateMatchesMeasured(t *testing.T) {
 }
 
 // TestMemoryCheckRefusesIssueExample: filters=512,512,512 kernel=7 stride=1 is within every
-// setting's range, but its conv3 im2col alone is 1.26 GB at batch 64 (3.93 GB at the evaluation
-// batch), and a browser tab's WebAssembly memory stops at 4 GB. The check that the page and the
+// setting's range, but its conv3 im2col alone is 1.26 GB at batch 64 (0.98 GB at the evaluation
+// chunk of 50), and a browser tab's WebAssembly memory stops at 4 GB. The check that the page and the
 // native command make refuses it, with the estimate, what drives it and what to change.
 func TestMemoryCheckRefusesIssueExample(t *testing.T) {
 	cfg, err := FromQuery(map[string][]string{"filters": {"512,512,512"}, "kernel": {"7"}, "stride": {"1"}})
@@ -141,14 +141,14 @@ func TestMemoryCheckRefusesIssueExample(t *testing.T) {
 	est := cfg.MemoryEstimate()
 	t.Logf("%s: %s", cfg, est)
 	// conv3's im2col: 64 images x 14x14 positions x 7x7x512 values, and its gradient as large.
-	if cols := int64(64*14*14*7*7*512) * 4; est.Train < 2*cols || est.Eval < cols*EvalBatch/64 {
+	if cols := int64(64*14*14*7*7*512) * 4; est.Train < 2*cols || est.Eval < cols*evalChunk/64 {
 		t.Errorf("the estimate (train %d, eval %d bytes) leaves out conv3's im2col: %d bytes at batch 64", est.Train, est.Eval, cols)
 	}
 	if est.Peak != est.Params+est.Adam+est.Constants+max(est.Train, est.Eval) {
 		t.Errorf("Peak %d is not the sum of its parts %+v", est.Peak, est)
 	}
 	err = cfg.CheckMemory(BrowserMemoryLimit, "a browser tab can give it")
-	const want = "filters: this network needs about 5.6 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
+	const want = "filters: this network needs about 5.37 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
 		"the largest part is conv3's im2col at batch 64 (filters, kernel, stride). " +
 		"Fewer filters, a smaller kernel or a larger stride would need less"
 	if err == nil || err.Error() != want {
@@ -169,7 +169,7 @@ func TestMemoryEstimateDriver(t *testing.T) {
 	for _, c := range []struct{ query, driver string }{
 		{"", conv3 + " at batch 64 (batch, filters, kernel, stride)"},
 		{"batch=1024", conv3 + " at batch 1024 (batch)"},
-		{"filters=128,128,128&kernel=1&stride=1", "pool1's windows at the evaluation batch of 200 (filters, stride)"},
+		{"filters=128,128,128&kernel=1&stride=1&batch=16", "pool1's windows at the evaluation chunk of 50 (filters, stride)"},
 		{"filters=8,8,64&stride=1&dense=2048,1024", "the weights and Adam's state (8,538,338 parameters; filters, dense, stride)"},
 	} {
 		cfg, err := FromQuery(parseQuery(t, c.query))

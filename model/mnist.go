@@ -39,10 +39,34 @@ const (
 // file (0 = background, 255 = ink), image after image, row-major, so the
 // 60,000 training images cost 47 MB instead of four times that as float32;
 // callers convert one batch at a time.
+//
+// A Dataset made by RemoteDataset holds only its labels, and asks its
+// ImageSource for the pixels of each batch: a page's workers share the
+// training images the page keeps once.
 type Dataset struct {
-	Images     []byte // Len()*Rows*Cols pixels
+	Images     []byte // Len()*Rows*Cols pixels; nil for a RemoteDataset
 	Labels     []byte // one label in 0..NumClasses-1 per image
 	Rows, Cols int    // image height and width, ImageSize for MNIST
+
+	remote ImageSource // where the pixels are, for a RemoteDataset
+	first  int         // the remote index of image 0 (Slice)
+}
+
+// ImageSource holds the pixels of a RemoteDataset: images of ImageSize x
+// ImageSize bytes, numbered from 0.
+type ImageSource interface {
+	// Images writes the images at indices, in that order, into dst
+	// (len(indices)*ImageSize*ImageSize bytes).
+	Images(indices []int32, dst []byte) error
+	// Prefetch says that a later Images call will ask for indices, so that
+	// a source that fetches from elsewhere can start now. It may do nothing.
+	Prefetch(indices []int32)
+}
+
+// RemoteDataset returns a Dataset of len(labels) images whose pixels src
+// holds. Training and evaluation copy one batch at a time from src.
+func RemoteDataset(labels []byte, src ImageSource) *Dataset {
+	return &Dataset{Labels: labels, Rows: ImageSize, Cols: ImageSize, remote: src}
 }
 
 // Len returns the number of examples. It counts only complete
@@ -52,18 +76,62 @@ func (d *Dataset) Len() int {
 	if d == nil || d.Rows <= 0 || d.Cols <= 0 {
 		return 0
 	}
+	if d.remote != nil {
+		return len(d.Labels)
+	}
 	return min(len(d.Labels), len(d.Images)/(d.Rows*d.Cols))
 }
 
 // Image returns the Rows*Cols pixels of example i as a view into d.Images
-// (no copy), or nil when i is out of range. The view's capacity is capped
-// so appending to it cannot overwrite the next image.
+// (no copy), or nil when i is out of range or d is a RemoteDataset. The
+// view's capacity is capped so appending to it cannot overwrite the next
+// image.
 func (d *Dataset) Image(i int) []byte {
-	if i < 0 || i >= d.Len() {
+	if i < 0 || i >= d.Len() || d.remote != nil {
 		return nil
 	}
 	sz := d.Rows * d.Cols
 	return d.Images[i*sz : (i+1)*sz : (i+1)*sz]
+}
+
+// gather writes the images at indices (of d) into dst, in order.
+func (d *Dataset) gather(indices []int32, dst []byte) error {
+	if d.remote != nil {
+		return d.remote.Images(d.shift(indices), dst)
+	}
+	sz := d.Rows * d.Cols
+	for i, idx := range indices {
+		copy(dst[i*sz:(i+1)*sz], d.Images[int(idx)*sz:(int(idx)+1)*sz])
+	}
+	return nil
+}
+
+// prefetch tells a remote source that indices (of d) come next.
+func (d *Dataset) prefetch(indices []int32) {
+	if d.remote != nil && len(indices) > 0 {
+		d.remote.Prefetch(d.shift(indices))
+	}
+}
+
+// shift turns indices of d into indices of its remote source.
+func (d *Dataset) shift(indices []int32) []int32 {
+	if d.first == 0 {
+		return indices
+	}
+	out := make([]int32, len(indices))
+	for i, idx := range indices {
+		out[i] = idx + int32(d.first)
+	}
+	return out
+}
+
+// indexRange returns the indices start..end-1.
+func indexRange(start, end int) []int32 {
+	idx := make([]int32, end-start)
+	for i := range idx {
+		idx[i] = int32(start + i)
+	}
+	return idx
 }
 
 // Slice returns examples [start, end) as a Dataset sharing d's memory (no
@@ -77,6 +145,9 @@ func (d *Dataset) Slice(start, end int) *Dataset {
 	n := d.Len()
 	start = min(max(start, 0), n)
 	end = min(max(end, start), n)
+	if d.remote != nil {
+		return &Dataset{Labels: d.Labels[start:end:end], Rows: d.Rows, Cols: d.Cols, remote: d.remote, first: d.first + start}
+	}
 	sz := d.Rows * d.Cols
 	return &Dataset{
 		Images: d.Images[start*sz : end*sz : end*sz],

@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
@@ -45,26 +45,50 @@ func EvalBatchBounds(n int) (bounds []int) {
 	if n <= 0 {
 		return []int{0}
 	}
-	count := (n + EvalBatch - 1) / EvalBatch
-	size, larger := n/count, n%count // the first `larger` batches have one image more
-	bounds = make([]int, count+1)
-	for b := range count {
-		bounds[b+1] = bounds[b] + size
-		if b < larger {
-			bounds[b+1]++
+	return splitEven(n, (n+EvalBatch-1)/EvalBatch)
+}
+
+// splitEven cuts n items into parts runs whose sizes differ by one at most, the larger first:
+// run i is items bounds[i] to bounds[i+1]-1. Evaluation batches, their chunks and the virtual
+// shards of a training batch are all cut this way.
+func splitEven(n, parts int) (bounds []int) {
+	size, larger := n/parts, n%parts // the first `larger` runs have one item more
+	bounds = make([]int, parts+1)
+	for i := range parts {
+		bounds[i+1] = bounds[i] + size
+		if i < larger {
+			bounds[i+1]++
 		}
 	}
 	return bounds
 }
 
-// maxEvalGraphs is how many compiled evaluation graphs a model keeps, one per batch size, dropping
-// the least recently used. Shapes are static, so every batch size compiles a graph of its own, and
-// GoMLX's Exec keeps each one it compiles until 32, then refuses every new size for good. An
-// evaluation uses at most two sizes (EvalBatchBounds) and a drawing one, so 8 holds what a session
-// uses (the training loss, the test set, a drawing, an Evaluate of another count) without
-// compiling again, and a caller that picks many sizes (Predict) costs a compile each (about 50 ms
-// on simplego), never unbounded memory.
-const maxEvalGraphs = 8
+// evalChunk is the most images an evaluation runs through the network at once. A batch (up to
+// EvalBatch) is run in chunks of at most evalChunk, segment by segment (forwardStats), and its
+// normalisations use the statistics of the whole batch: the result is the batch's, the same bits
+// whatever the chunks, since the statistics are per-image sums added in image order. Only the
+// buffers are a chunk's: a batch of 200 at once allocated 240 MB in a browser worker and kept
+// about 65 MB live.
+const evalChunk = 50
+
+// maxForwardSizes is how many batch sizes a model's forward graphs (forwardGraphs) are compiled
+// for before they are built afresh. Shapes are static, so every size compiles graphs of its own,
+// and GoMLX's Exec keeps each one it compiles until 32, then refuses every new size for good. A
+// session uses a few: a training shard, an evaluation's chunks (at most two sizes: splitEven), a
+// drawing; Predict, whose callers pick the size, can use many, and then costs a compile each
+// (about 50 ms on simplego), never unbounded memory.
+const maxForwardSizes = 8
+
+// releaseBuffers hands the buffers simplego keeps for reuse back to Go's heap, at a change
+// between training and evaluation, whose buffers have other sizes: simplego keeps each buffer it
+// frees in a sync.Pool per size, and a collection empties a pool in two steps. Without this, the
+// heap holds one phase's pooled buffers while the other allocates its own, and a browser worker's
+// memory, which never shrinks, keeps that sum for good. Two collections of a heap that is mostly
+// pixels and tensors, which hold no pointers, take a few milliseconds.
+func releaseBuffers() {
+	runtime.GC()
+	runtime.GC()
+}
 
 // GoBackend returns GoMLX's pure-Go backend, the one that runs in the browser. Its default
 // parallel executor deadlocks on this graph (a DotGeneral waits for a worker from inside a worker),
@@ -91,10 +115,10 @@ type Model struct {
 	adam    *adamState                 // the optimiser's moments (adam.go)
 
 	featureExec *mlctx.Exec
-	evalGraphs  execsBySize  // logProbs' graphs, by batch size
-	shards      *shardGraphs // built on the first sharded step
-	soloExec    *mlctx.Exec  // a team of one's step (soloStep)
-	native      bool         // see nativeOps
+	forward     *forwardGraphs // the forward pass by segments, for shards and evaluations (forwardFor)
+	shards      *shardGraphs   // built on the first sharded step
+	soloExec    *mlctx.Exec    // a team of one's step (soloStep)
+	native      bool           // see nativeOps
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
 	// On simplego, whose "device" is this process's memory, it would only double the dataset.
@@ -201,54 +225,65 @@ func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (floa
 	return float64(scalar(out[0])), nil
 }
 
-// logProbs returns the log-probabilities [N,10] of images (N*784 bytes), computed in one batch.
+// logProbs returns the log-probabilities [N,10] of images (N*784 bytes), one batch whose
+// normalisations use the statistics of all N images, run in chunks of at most evalChunk.
 // Callers hold m.mu.
 func (m *Model) logProbs(images []byte) ([]float32, error) {
-	exec, err := m.evalGraphs.get(len(images)/(ImageSize*ImageSize), func() (*mlctx.Exec, error) {
-		return mlctx.NewExec(m.backend, m.ctx, func(ctx *mlctx.Context, images *Node) *Node {
-			return LogSoftmax(buildForward(m.cfg, m.graphWeights(images.Graph()), images, m.native).logits, -1)
-		})
-	})
+	return m.logProbsInChunks(images, evalChunk)
+}
+
+// logProbsInChunks is logProbs in chunks of at most chunk images.
+func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
+	pixels := ImageSize * ImageSize
+	n := len(images) / pixels
+	bounds := splitEven(n, (n+chunk-1)/chunk)
+	chunks := make([]*tensors.Tensor, len(bounds)-1)
+	for i := range chunks {
+		chunks[i] = imageTensor(images[bounds[i]*pixels : bounds[i+1]*pixels])
+	}
+	g := m.forwardFor(bounds[1]-bounds[0], bounds[len(bounds)-1]-bounds[len(bounds)-2])
+	inputs, stats, err := m.forwardStats(g, chunks, soloShard().Reduce, n, false)
+	for _, c := range chunks {
+		_ = c.FinalizeAll()
+	}
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Exec(imageTensor(images))
-	if err != nil {
-		return nil, err
+	lp := make([]float32, 0, n*NumClasses)
+	for _, a := range inputs[numSegments-1] {
+		out, err := g.logProbs.Exec(a, stats[numSegments-2].mean, stats[numSegments-2].std)
+		_ = a.FinalizeAll()
+		if err != nil {
+			return nil, err
+		}
+		lp = append(lp, flat(out[0])...)
 	}
-	return flat(out[0]), nil
+	return lp, nil
 }
 
-// execsBySize keeps the execs of one graph function, one per batch size, at most maxEvalGraphs of
-// them (see there). Its zero value is empty; callers serialise its use (Model.mu).
-type execsBySize struct {
-	graphs []sizedExec // the least recently used first
-}
-
-type sizedExec struct {
-	size int
-	exec *mlctx.Exec
-}
-
-// get returns the exec for batches of size, built by build if it is not kept, and drops (and frees)
-// the least recently used one beyond maxEvalGraphs.
-func (c *execsBySize) get(size int, build func() (*mlctx.Exec, error)) (*mlctx.Exec, error) {
-	for i, g := range c.graphs {
-		if g.size == size {
-			c.graphs = append(slices.Delete(c.graphs, i, i+1), g)
-			return g.exec, nil
+// forwardFor returns the model's forward graphs, for batches (of a shard, or chunks of an
+// evaluation) of these sizes: built once, and again from scratch when a size would be the
+// maxForwardSizes+1-th they are used for.
+func (m *Model) forwardFor(sizes ...int) *forwardGraphs {
+	if m.forward != nil {
+		fresh := 0
+		for _, size := range sizes {
+			if !m.forward.sizes[size] {
+				fresh++
+			}
+		}
+		if len(m.forward.sizes)+fresh > maxForwardSizes {
+			m.forward.finalize()
+			m.forward = nil
 		}
 	}
-	exec, err := build()
-	if err != nil {
-		return nil, err
+	if m.forward == nil {
+		m.forward = m.newForwardGraphs()
 	}
-	if len(c.graphs) == maxEvalGraphs {
-		c.graphs[0].exec.Finalize()
-		c.graphs = slices.Delete(c.graphs, 0, 1)
+	for _, size := range sizes {
+		m.forward.sizes[size] = true
 	}
-	c.graphs = append(c.graphs, sizedExec{size, exec})
-	return exec, nil
+	return m.forward
 }
 
 // Probabilities returns the class probabilities of one 28x28 image (784 bytes, 0 = background,
@@ -320,6 +355,8 @@ func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (E
 // between (if set) with the images the team has done (see EvalProgress.Done), which may block (a
 // pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
 func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
+	releaseBuffers()
+	defer releaseBuffers()
 	var ev Evaluation
 	n := d.Len()
 	if n == 0 {
@@ -333,11 +370,13 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	pixels := ImageSize * ImageSize
 	bounds := EvalBatchBounds(n)
 	batches := len(bounds) - 1
+	mine := func(b int) bool { return s == nil || b%s.Count == s.Index }
+	images := make([]byte, (bounds[1]-bounds[0])*pixels) // the largest batch: the first
 	// Each batch's loss, summed over its images in float64, rounded to float32 for the exchange.
 	batchLoss := make([]float32, batches)
 	own := 0 // batches this model has evaluated
 	for b := range batches {
-		if s != nil && b%s.Count != s.Index {
+		if !mine(b) {
 			continue
 		}
 		own++
@@ -345,7 +384,17 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 			return ev, err
 		}
 		start, end := bounds[b], bounds[b+1]
-		lp, err := m.lockedLogProbs(d.Images[start*pixels : end*pixels])
+		batch := images[:(end-start)*pixels]
+		if err := d.gather(indexRange(start, end), batch); err != nil {
+			return ev, err
+		}
+		for next := b + 1; next < batches; next++ {
+			if mine(next) {
+				d.prefetch(indexRange(bounds[next], bounds[next+1]))
+				break
+			}
+		}
+		lp, err := m.lockedLogProbs(batch)
 		if err != nil {
 			return ev, err
 		}

@@ -88,18 +88,7 @@ func virtualShards(batch int) int { return max(1, min(VirtualShards, batch)) }
 // shardBounds returns where a batch's virtual shards start: shard v is images b[v] to b[v+1]-1.
 // Their sizes differ by one at most, the larger first (as EvalBatchBounds), so that the products
 // of equal-size shards can share one batched op.
-func shardBounds(batch int) []int {
-	n := virtualShards(batch)
-	size, larger := batch/n, batch%n
-	b := make([]int, n+1)
-	for v := range n {
-		b[v+1] = b[v] + size
-		if v < larger {
-			b[v+1]++
-		}
-	}
-	return b
-}
+func shardBounds(batch int) []int { return splitEven(batch, virtualShards(batch)) }
 
 // span returns the virtual shards [v0, v1) that shard s takes of a batch.
 func (s *Shard) span(batch int) (v0, v1 int) {
@@ -276,11 +265,123 @@ var segmentBlocks = [numSegments][]string{{conv1}, {conv2}, {conv3}, {dense1, de
 // shardGraphs are the compiled pieces of a sharded step for one run of virtual shards, built on
 // first use.
 type shardGraphs struct {
-	span     [2]int                         // the virtual shards [v0, v1) they were built for
-	forward  [numSegments - 1]*context.Exec // segment k's output, before normalisation, and its per-image Σx
-	centred  *context.Exec                  // per-image Σ(x-mean)²
-	backward [numSegments]*context.Exec     // segment k differentiated, gradients per virtual shard
-	apply    *context.Exec                  // Adam update from the combined gradients
+	span     [2]int                     // the virtual shards [v0, v1) they were built for
+	backward [numSegments]*context.Exec // segment k differentiated, gradients per virtual shard
+	apply    *context.Exec              // Adam update from the combined gradients
+}
+
+// forwardGraphs are the forward pass cut at the normalisations (segment), for shards of a
+// training batch and chunks of an evaluation batch alike: segment k's output before
+// normalisation with its per-image Σx, the per-image Σ(x-mean)² of an output, and the last
+// segment's log-probabilities. Each compiles once per batch size (see maxForwardSizes).
+type forwardGraphs struct {
+	segment  [numSegments - 1]*context.Exec
+	centred  *context.Exec
+	logProbs *context.Exec
+	sizes    map[int]bool // the batch sizes they have been used for (Model.forwardFor)
+}
+
+// finalize frees the compiled graphs.
+func (g *forwardGraphs) finalize() {
+	for _, e := range append(g.segment[:], g.centred, g.logProbs) {
+		e.Finalize()
+	}
+}
+
+// newExec compiles fn on the model's context, panicking on error: the graph builders run under
+// recoverError.
+func (m *Model) newExec(fn func(ctx *context.Context, in []*Node) []*Node) *context.Exec {
+	e, err := context.NewExec(m.backend, m.ctx, fn)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// newForwardGraphs builds forwardGraphs. Segment k > 0 takes the previous output with its
+// statistics, and normalises it first.
+func (m *Model) newForwardGraphs() *forwardGraphs {
+	g := &forwardGraphs{sizes: make(map[int]bool)}
+	for k := range numSegments - 1 {
+		g.segment[k] = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
+			x := in[0]
+			if k > 0 {
+				x = normalizeWith(x, in[1], in[2])
+			}
+			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
+			return []*Node{a, imageSums(a)}
+		})
+	}
+	g.centred = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
+		c := in[1].Shape().Dimensions[0]
+		return []*Node{imageSums(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
+	})
+	k := numSegments - 1
+	g.logProbs = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
+		x := normalizeWith(in[0], in[1], in[2])
+		return []*Node{LogSoftmax(segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native}), -1)}
+	})
+	return g
+}
+
+// forwardStats runs the forward pass up to the last normalisation over this participant's images
+// of a batch of globalBatch, given as chunks in image order (uint8 [n,28,28,1] tensors), each run
+// on its own: a shard's images are one chunk; an evaluation batch is cut into several, so that
+// its buffers are a chunk's. reduce (Shard.Reduce) adds up what every chunk here and every other
+// shard of a team sent, so the statistics are the whole batch's, in the fixed order of
+// foldImages whatever the chunks and the team. It returns each segment's input per chunk
+// (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
+// segment's output is freed once the next one is computed, and only inputs[0] and
+// inputs[numSegments-1] come back: what an evaluation needs.
+func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce func([]float32, Combine) ([]float32, error),
+	globalBatch int, keep bool) (inputs [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
+	inputs[0] = chunks
+	for k := range numSegments - 1 {
+		var sums []float32 // per image, in image order
+		for _, x := range inputs[k] {
+			args := []any{x}
+			if k > 0 {
+				args = append(args, stats[k-1].mean, stats[k-1].std)
+			}
+			out, err := g.segment[k].Exec(args...)
+			if err != nil {
+				return inputs, stats, err
+			}
+			inputs[k+1] = append(inputs[k+1], out[0])
+			sums = append(sums, flat(out[1])...)
+		}
+		if !keep && k > 0 {
+			for _, x := range inputs[k] {
+				_ = x.FinalizeAll()
+			}
+			inputs[k] = nil
+		}
+		dims := inputs[k+1][0].Shape().Dimensions
+		c, rows := dims[3], globalBatch*dims[1]*dims[2]
+		mean, err := reduce(sums, foldImages(1, c, func(sum float64) float32 {
+			return float32(sum / float64(rows))
+		}))
+		if err != nil {
+			return inputs, stats, err
+		}
+		meanT := tensors.FromFlatDataAndDimensions(mean, c)
+		var squares []float32
+		for _, a := range inputs[k+1] {
+			out, err := g.centred.Exec(a, meanT)
+			if err != nil {
+				return inputs, stats, err
+			}
+			squares = append(squares, flat(out[0])...)
+		}
+		std, err := reduce(squares, foldImages(1, c, func(sum float64) float32 {
+			return float32(math.Sqrt(sum/float64(rows) + m.cfg.Epsilon))
+		}))
+		if err != nil {
+			return inputs, stats, err
+		}
+		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, c), rows: rows}
+	}
+	return inputs, stats, nil
 }
 
 // segmentParams returns the ParamSpecs of segment k, in Config.Params order.
@@ -330,39 +431,13 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 // the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
 	// Forward: segment by segment, with the batch statistics of each output.
-	inputs := [numSegments]*tensors.Tensor{imageTensor(images)}
-	var stats [numSegments - 1]batchStats
-	for k := range numSegments - 1 {
-		args := []any{inputs[k]}
-		if k > 0 {
-			args = append(args, stats[k-1].mean, stats[k-1].std)
-		}
-		out, err := g.forward[k].Exec(args...)
-		if err != nil {
-			return nil, err
-		}
-		a := out[0]
-		inputs[k+1] = a
-		dims := a.Shape().Dimensions
-		c, rows := dims[3], globalBatch*dims[1]*dims[2]
-		mean, err := s.Reduce(flat(out[1]), foldImages(1, c, func(sum float64) float32 {
-			return float32(sum / float64(rows))
-		}))
-		if err != nil {
-			return nil, err
-		}
-		meanT := tensors.FromFlatDataAndDimensions(mean, c)
-		sq, err := g.centred.Exec(a, meanT)
-		if err != nil {
-			return nil, err
-		}
-		std, err := s.Reduce(flat(sq[0]), foldImages(1, c, func(sum float64) float32 {
-			return float32(math.Sqrt(sum/float64(rows) + m.cfg.Epsilon))
-		}))
-		if err != nil {
-			return nil, err
-		}
-		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, c), rows: rows}
+	chunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
+	if err != nil {
+		return nil, err
+	}
+	var inputs [numSegments]*tensors.Tensor
+	for k, c := range chunks {
+		inputs[k] = c[0]
 	}
 
 	// Backward: the last segment gives the loss; each segment hands the gradient of its normalised
@@ -437,27 +512,7 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 		bounds[i] -= bounds[0]
 	}
 	g := &shardGraphs{span: [2]int{v0, v1}}
-	newExec := func(fn func(ctx *context.Context, in []*Node) []*Node) *context.Exec {
-		e, err := context.NewExec(m.backend, m.ctx, fn)
-		if err != nil {
-			panic(err)
-		}
-		return e
-	}
-	for k := range numSegments - 1 {
-		g.forward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
-			x := in[0]
-			if k > 0 {
-				x = normalizeWith(x, in[1], in[2])
-			}
-			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
-			return []*Node{a, imageSums(a)}
-		})
-	}
-	g.centred = newExec(func(ctx *context.Context, in []*Node) []*Node {
-		c := in[1].Shape().Dimensions[0]
-		return []*Node{imageSums(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
-	})
+	newExec := m.newExec
 
 	// The last segment: inputs a, mean, std, labels, global batch; outputs the parameter
 	// gradients, each image's loss, then g = dLoss/dy for its normalised input y, and its

@@ -137,8 +137,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	stepsPerEpoch := n / batch
 	totalSteps := stepsPerEpoch * cfg.Epochs
 	order := newShuffler(cfg.Seed, n)
-	pixels := ImageSize * ImageSize
-	images := make([]byte, (hi-lo)*pixels)
+	images := make([]byte, (hi-lo)*ImageSize*ImageSize)
 	labels := make([]int32, hi-lo)
 	var onDevice *deviceSet
 	if m.batchesOnDevice && opts.Shard == nil {
@@ -167,10 +166,15 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 			if onDevice != nil {
 				loss, err = m.lockedDeviceStep(onDevice, perm[s*batch:(s+1)*batch])
 			} else {
-				for i, p := range perm[s*batch+lo : s*batch+hi] {
-					idx := int(p)
-					copy(images[i*pixels:(i+1)*pixels], d.Images[idx*pixels:(idx+1)*pixels])
-					labels[i] = int32(d.Labels[idx])
+				part := perm[s*batch+lo : s*batch+hi]
+				if err := d.gather(part, images); err != nil {
+					return results, err
+				}
+				if s+1 < stepsPerEpoch {
+					d.prefetch(perm[(s+1)*batch+lo : (s+1)*batch+hi])
+				}
+				for i, p := range part {
+					labels[i] = int32(d.Labels[p])
 				}
 				loss, err = m.lockedTrainStep(shard, images, labels, batch)
 			}

@@ -35,6 +35,7 @@ type trainer struct {
 
 	mu          sync.Mutex
 	train, test *model.Dataset // nil until loadData
+	images      *pageImages    // where train's images are
 	cfg         model.Config   // the configuration of the next training run
 	current     *model.Model   // what predictions, kernels, feature maps and exports use
 	run         *run           // the training run in progress, or nil
@@ -147,6 +148,9 @@ type fileInfo struct {
 	Size int    `json:"size"`
 	// SHA256 (lowercase hex) keys the page's cached copy: a changed file is a new key.
 	SHA256 string `json:"sha256"`
+	// TrainImages marks the training images, which the page keeps unpacked (unpackImages) and
+	// does not pass to loadData.
+	TrainImages bool `json:"trainImages,omitempty"`
 }
 
 func (t *trainer) info() info {
@@ -159,7 +163,7 @@ func (t *trainer) info() info {
 		in.Presets = append(in.Presets, presetInfo{Name: p.Name, Title: p.Title, Values: values(p.Config)})
 	}
 	for _, f := range model.KnownFiles {
-		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
+		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256, TrainImages: f.Name == model.TrainImagesFile})
 	}
 	in.MaxWeightsBytes = model.MaxWeightsFileSize()
 	in.Kernels, in.KernelList = kernels.Summary(), kernels.Active()
@@ -270,8 +274,20 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 	if files.Type() != safejs.TypeObject {
 		return nil, errors.New("loadData: expected an object of file name -> Uint8Array")
 	}
+	// The training images stay in the page (trainset_js.go): only their count comes here.
+	port, err := arg(args, 1).Get("images")
+	if err != nil || port.Type() != safejs.TypeObject {
+		return nil, errors.New("loadData: expected {images: MessagePort, count}: the page's training images")
+	}
+	count, err := intField(arg(args, 1), "count", -1)
+	if err != nil {
+		return nil, err
+	}
 	data := make(map[string][]byte)
 	for _, f := range model.KnownFiles {
+		if f.Name == model.TrainImagesFile {
+			continue
+		}
 		v, err := files.Get(f.Name)
 		if err != nil || v.IsUndefined() {
 			return nil, fmt.Errorf("%s is missing", f.Name)
@@ -283,18 +299,29 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 			return nil, err
 		}
 	}
-	train, err := model.LoadDataset(bytes.NewReader(data[model.TrainImagesFile]), bytes.NewReader(data[model.TrainLabelsFile]))
+	labels, err := model.ParseLabels(bytes.NewReader(data[model.TrainLabelsFile]))
 	if err != nil {
 		return nil, err
+	}
+	if count != len(labels) {
+		return nil, fmt.Errorf("mnist: the page holds %d training images, but there are %d training labels", count, len(labels))
 	}
 	test, err := model.LoadDataset(bytes.NewReader(data[model.TestImagesFile]), bytes.NewReader(data[model.TestLabelsFile]))
 	if err != nil {
 		return nil, err
 	}
+	images, err := newPageImages(port)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.train, t.test = train, test
-	return map[string]int{"train": train.Len(), "test": test.Len()}, nil
+	if t.images != nil {
+		t.images.close()
+	}
+	t.images = images
+	t.train, t.test = model.RemoteDataset(labels, images), test
+	return map[string]int{"train": count, "test": test.Len()}, nil
 }
 
 func (t *trainer) jsConfigure(args []safejs.Value) (any, error) {

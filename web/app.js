@@ -999,7 +999,9 @@ async function keepOffline() {
 // ---------------------------------------------------------------------------------------------
 // Start-up: the workers say ready, then the page configures them from the URL and loads MNIST.
 
-let mnist = null; // the four MNIST files, name -> bytes, once downloaded: kept for a restart
+// MNIST once loaded, kept for a restart: the training images' pixels, which the workers ask for
+// a batch at a time (trainset.js), and the other three files, name -> bytes.
+let mnist = null; // {files, pixels}
 
 trainer.addEventListener('ready', async ({ detail: m }) => {
   timings.ready = Math.round(performance.now());
@@ -1051,8 +1053,9 @@ async function loadData(again) {
   setStatus(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
   let files;
   try {
+    let pixels;
     if (mnist && !again) {
-      files = mnist;
+      ({ files, pixels } = mnist);
     } else {
       const r = await loadFiles(state.info.files, (files, again) => download(files, { again, onProgress: showDownload }), again);
       files = r.files;
@@ -1060,8 +1063,15 @@ async function loadData(again) {
     }
     timings.downloaded = Math.round(performance.now());
     setStatus('Checking and unpacking the MNIST digits…', 'busy');
-    const r = await trainer.all('loadData', [files]);
-    mnist = files;
+    if (!pixels) {
+      // Worker 0 checks and unpacks the training images, and the page keeps them for all.
+      const name = state.info.files.find((f) => f.trainImages).name;
+      pixels = await trainer.request('unpackImages', [files[name]]);
+      files = { ...files };
+      delete files[name];
+    }
+    const r = await trainer.loadData(files, pixels);
+    mnist = { files, pixels };
     state.loaded = true;
     state.trainImages = r.train;
     timings.loaded = Math.round(performance.now());

@@ -115,9 +115,15 @@ export class Trainer extends EventTarget {
     return this.team ? this.team.request(op, args, transfer) : Promise.reject(new Error('The trainer is not running.'));
   }
 
-  // all sends a request every worker must accept (configure, loadData).
+  // all sends a request every worker must accept (configure).
   all(op, args = []) {
     return this.team ? this.team.all(op, args) : Promise.reject(new Error('The trainer is not running.'));
+  }
+
+  // loadData gives every worker the MNIST files and the training images' pixels, which the page
+  // keeps (trainset.js).
+  loadData(files, pixels) {
+    return this.team ? this.team.loadData(files, pixels) : Promise.reject(new Error('The trainer is not running.'));
   }
 
   // control pauses, resumes or stops the run; stop also ends a wait for the other trainer.

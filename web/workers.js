@@ -3,6 +3,8 @@
 // predictions, kernels, feature maps, evaluations and weight files, and takes pause and resume.
 // Settings, data, training runs and stop go to every worker.
 
+import { serveImages } from './trainset.js';
+
 const abortWait = 5000; // ms the other workers get to end their run after one fails
 // ms a worker gets to say ready once main.wasm is compiled (WebKit on 2 cores takes 3 s); one
 // that says nothing by then (its script hangs, or Go does not start) fails the team.
@@ -112,9 +114,23 @@ export class Team {
   }
 
   // all sends the same request to every worker (a copy each) and answers with worker 0's value,
-  // or the first error: configure and loadData, which every worker must accept.
+  // or the first error: configure, which every worker must accept.
   async all(op, args = []) {
     const replies = await Promise.allSettled(this.workers.map((_, i) => this.ask(i, op, args)));
+    const failed = replies.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return replies[0].value;
+  }
+
+  // loadData gives every worker the MNIST files but the training images (a copy each), and a
+  // MessagePort to pixels, the training images the page keeps once for all (trainset.js); it
+  // answers with worker 0's counts, or the first error.
+  async loadData(files, pixels) {
+    const replies = await Promise.allSettled(this.workers.map((_, i) => {
+      const { port1, port2 } = new MessageChannel();
+      serveImages(port1, pixels);
+      return this.ask(i, 'loadData', [files, { images: port2, count: pixels.length / 784 }], [port2]);
+    }));
     const failed = replies.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     return replies[0].value;
