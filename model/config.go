@@ -38,6 +38,9 @@ type Config struct {
 	// LossImages is how many training images the after-epoch training loss is computed on; 0 means all of
 	// them, as the notebook does. A subsample makes the end of an epoch much cheaper in the browser.
 	LossImages int `json:"lossImages"`
+	// MixDigits is how many copies of each of the student's own digits (TrainOptions.Digits) are
+	// mixed into every epoch's training images, each shifted and rotated a little; 0 mixes none.
+	MixDigits int `json:"mixDigits,omitempty"`
 }
 
 // DefaultConfig returns the course notebook's configuration.
@@ -171,6 +174,9 @@ func Fields() []Field {
 		{Key: "loss-images", Usage: "training images the after-epoch loss is computed on (0 = all, as the notebook)",
 			get: func(c *Config) string { return strconv.Itoa(c.LossImages) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.LossImages) }},
+		{Key: "mix-digits", Usage: fmt.Sprintf("copies of each of My digits mixed into every epoch, each shifted and rotated a little (0..%d; 0 = none)", maxMixDigits),
+			get: func(c *Config) string { return strconv.Itoa(c.MixDigits) },
+			set: func(c *Config, s string) error { return parseInt(s, &c.MixDigits) }},
 	}
 }
 
@@ -242,6 +248,9 @@ func (c Config) Validate() error {
 	}
 	if c.LossImages < 0 || c.LossImages > maxImages {
 		return fmt.Errorf("loss-images: %d is outside 0..%d (0 means all)", c.LossImages, maxImages)
+	}
+	if c.MixDigits < 0 || c.MixDigits > maxMixDigits {
+		return fmt.Errorf("mix-digits: %d is outside 0..%d (copies of each of My digits per epoch; 0 means none)", c.MixDigits, maxMixDigits)
 	}
 	if c.TrainImages > 0 && c.BatchSize > c.TrainImages {
 		return fmt.Errorf("batch: size %d is larger than the %d training images", c.BatchSize, c.TrainImages)

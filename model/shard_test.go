@@ -83,6 +83,12 @@ type teamRun struct {
 // checks that every replica ends with the same weights.
 func trainTeam(tb testing.TB, cfg Config, train, test *Dataset, n int) teamRun {
 	tb.Helper()
+	return trainTeamWith(tb, cfg, train, TrainOptions{Test: test}, n)
+}
+
+// trainTeamWith is trainTeam with opts (Test, Digits) for every replica.
+func trainTeamWith(tb testing.TB, cfg Config, train *Dataset, opts TrainOptions, n int) teamRun {
+	tb.Helper()
 	backend, err := GoBackendPerCore()
 	if n == 1 {
 		backend, err = GoBackend() // what a team of one uses: its matrix products on every core
@@ -97,8 +103,8 @@ func trainTeam(tb testing.TB, cfg Config, train, test *Dataset, n int) teamRun {
 		}
 	}
 	var run teamRun
-	res, err := TrainReplicas(context.Background(), replicas, train, TrainOptions{Test: test,
-		OnProgress: func(p Progress) { run.losses = append(run.losses, p.Loss) }})
+	opts.OnProgress = func(p Progress) { run.losses = append(run.losses, p.Loss) }
+	res, err := TrainReplicas(context.Background(), replicas, train, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

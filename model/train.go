@@ -37,6 +37,8 @@ type EpochResult struct {
 	LossImages int
 	// Test is the evaluation on the test set, when TrainOptions.Test is set.
 	Test *Evaluation
+	// Digits is the evaluation on My digits, when TrainOptions.Digits holds some.
+	Digits *Evaluation
 	// Duration is the epoch's wall time, evaluations included.
 	Duration time.Duration
 }
@@ -51,6 +53,8 @@ const (
 	EvalLoss EvalSet = "loss"
 	// EvalTest is the evaluation of TrainOptions.Test.
 	EvalTest EvalSet = "test"
+	// EvalDigits is the evaluation of TrainOptions.Digits, a student's own digits.
+	EvalDigits EvalSet = "digits"
 )
 
 // EvalProgress is reported after each batch of an end-of-epoch evaluation. It says which
@@ -73,6 +77,10 @@ type EvalProgress struct {
 type TrainOptions struct {
 	// Test, when set, is evaluated after each epoch.
 	Test *Dataset
+	// Digits, when set, are a student's own digits ("My digits"): evaluated after each epoch
+	// (EpochResult.Digits), and mixed into training when Config.MixDigits asks for copies
+	// (mydigits.go). Every replica of a team must get the same digits.
+	Digits *Dataset
 	// Control, when set, pauses and resumes the run.
 	Control *Control
 	// OnProgress is called after every step. It runs on the training goroutine: keep it cheap,
@@ -104,6 +112,9 @@ const divergedLoss = 50
 // every image except the len%BatchSize left over after the last full batch (a different few each
 // epoch): one fixed batch shape means one compiled graph.
 //
+// With TrainOptions.Digits and Config.MixDigits, every epoch also takes that many copies of each
+// of the student's digits, augmented (mydigits.go).
+//
 // It returns ctx.Err() when ctx is cancelled (between steps or evaluation batches), and an
 // ErrDiverged error, naming the likely cause, as soon as a loss is not finite or above
 // divergedLoss. Weights keep the last finished step.
@@ -115,7 +126,13 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 		}
 		d = d.Slice(0, cfg.TrainImages)
 	}
-	n, batch := d.Len(), cfg.BatchSize
+	if opts.Digits.Len() > 0 {
+		if err := CheckDigits(opts.Digits, "my digits"); err != nil {
+			return nil, err
+		}
+	}
+	src := newTrainSource(d, opts.Digits, cfg) // the training images, then copies of My digits
+	n, batch := src.Len(), cfg.BatchSize
 	if batch > n {
 		return nil, fmt.Errorf("batch: size %d is larger than the %d training images", batch, n)
 	}
@@ -130,7 +147,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	}
 	lo, hi := shard.part(batch) // this model's part of each batch
 	lossSet := d
-	if cfg.LossImages > 0 && cfg.LossImages < n {
+	if cfg.LossImages > 0 && cfg.LossImages < d.Len() {
 		lossSet = d.Slice(0, cfg.LossImages)
 	}
 
@@ -140,7 +157,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	images := make([]byte, (hi-lo)*ImageSize*ImageSize)
 	labels := make([]int32, hi-lo)
 	var onDevice *deviceSet
-	if m.batchesOnDevice && opts.Shard == nil {
+	if m.batchesOnDevice && opts.Shard == nil && !src.mixed() {
 		onDevice = newDeviceSet(d)
 		defer onDevice.free()
 	}
@@ -166,15 +183,11 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 			if onDevice != nil {
 				loss, err = m.lockedDeviceStep(onDevice, perm[s*batch:(s+1)*batch])
 			} else {
-				part := perm[s*batch+lo : s*batch+hi]
-				if err := d.gather(part, images); err != nil {
+				if err := src.batch(epoch, perm[s*batch+lo:s*batch+hi], images, labels); err != nil {
 					return results, err
 				}
 				if s+1 < stepsPerEpoch {
-					d.prefetch(perm[(s+1)*batch+lo : (s+1)*batch+hi])
-				}
-				for i, p := range part {
-					labels[i] = int32(d.Labels[p])
+					src.prefetch(perm[(s+1)*batch+lo : (s+1)*batch+hi])
 				}
 				loss, err = m.lockedTrainStep(shard, images, labels, batch)
 			}
@@ -229,6 +242,13 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 				return results, err
 			}
 			res.Test = &tev
+		}
+		if opts.Digits.Len() > 0 {
+			dev, err := m.evaluate(ctx, opts.Digits, opts.Shard, between(EvalDigits))
+			if err != nil {
+				return results, err
+			}
+			res.Digits = &dev
 		}
 		evalTime = time.Since(evalStart)
 		res.Duration = time.Since(epochStart)
