@@ -72,6 +72,12 @@ func writeIDX(w io.Writer, magic uint32, dims []uint32, data []byte) error {
 	return zw.Close()
 }
 
+// The names of My digits' files, as the page exports them, in the pattern of MNIST's own.
+const (
+	MyDigitsImagesFile = "my-digits-images-idx3-ubyte.gz"
+	MyDigitsLabelsFile = "my-digits-labels-idx1-ubyte.gz"
+)
+
 // IDXFile is one file a person chose, as a page or a command gets it: its name, for messages, and
 // its bytes (gzipped or raw).
 type IDXFile struct {

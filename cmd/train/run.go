@@ -36,6 +36,9 @@ type Main struct {
 	// Workers is the number of model replicas training on shards of each batch, in parallel, 1 to
 	// model.VirtualShards; the result is the same as one's, bit for bit (see model.TrainReplicas).
 	Workers int
+	// MyDigits names a student's own digits, or a class set (mnistdir.OpenMyDigits): evaluated
+	// after each epoch and at the end, and mixed into training when Config.MixDigits asks for copies.
+	MyDigits string
 	// MemoryLimit is the most memory, in bytes, a run on the pure-Go backend may need by
 	// model.Config.MemoryEstimate; 0 means the machine's physical memory.
 	MemoryLimit int64
@@ -61,6 +64,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Backend, "backend", m.Backend, `"go" (pure Go), or "xla:cpu", "xla:cuda", "xla:/path/to/pjrt_plugin.so" in a binary built with -tags xla`)
 	fs.StringVar(&m.Out, "out", m.Out, `file to save the weights to ("" to skip)`)
 	fs.IntVar(&m.TestImages, "test-images", 0, "evaluate on the first N test images (0 = all 10,000)")
+	fs.StringVar(&m.MyDigits, "my-digits", m.MyDigits, myDigitsUsage)
 	fs.IntVar(&m.Workers, "workers", m.Workers, "replicas training on shards of each batch in parallel, 1 to 4 (the same weights as 1, bit for bit)")
 	type setting struct{ key, value string }
 	var settings []setting
@@ -102,6 +106,9 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := m.checkMyDigits(); err != nil {
+		return err
+	}
 	return m.checkMemory()
 }
 
@@ -121,6 +128,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.TestImages > 0 {
 		test = test.Slice(0, m.TestImages)
 	}
+	digits, err := m.openMyDigits()
+	if err != nil {
+		return err
+	}
 	if m.backend, err = newBackend(m.Backend, m.Workers); err != nil {
 		return err
 	}
@@ -139,15 +150,19 @@ func (m *Main) Run(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "Backend %s · kernels %s · %d parameters · %d training images · batch %d · %d epoch(s) · lr %g · %d worker(s)\n",
 		m.backend.Name(), kernelsLabel(m.backend), net.NumParams(), images, cfg.BatchSize, cfg.Epochs, cfg.LearningRate, m.Workers)
 	fmt.Fprintln(m.Stdout, m.memoryLine())
+	if digits != nil {
+		fmt.Fprintln(m.Stdout, m.myDigitsLine(digits))
+	}
 
 	bar := newProgressBar(m.Stderr)
 	start := time.Now()
 	_, err = model.TrainReplicas(ctx, replicas, train, model.TrainOptions{
+		Digits:     digits,
 		OnProgress: bar.update,
 		OnEpoch: func(r model.EpochResult) {
 			bar.clear()
-			fmt.Fprintf(m.Stdout, "Epoch %d: training loss %.4f (on %d images), %s\n",
-				r.Epoch, r.TrainLoss, r.LossImages, r.Duration.Round(time.Second))
+			fmt.Fprintf(m.Stdout, "Epoch %d: training loss %.4f (on %d images)%s, %s\n",
+				r.Epoch, r.TrainLoss, r.LossImages, digitsLine(r.Digits), r.Duration.Round(time.Second))
 		},
 	})
 	bar.clear()
@@ -163,6 +178,13 @@ func (m *Main) Run(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "\nClassification report on %d test images:\n\n%s\n", test.Len(), ev.Report)
 	fmt.Fprintf(m.Stdout, "Test accuracy %.4f · training time %s (loss evaluations included) · total %s\n",
 		ev.Report.Accuracy, trainTime.Round(time.Second), time.Since(start).Round(time.Second))
+	if digits != nil {
+		dev, err := net.Evaluate(digits)
+		if err != nil {
+			return err
+		}
+		printDigitsReport(m.Stdout, dev)
+	}
 
 	if m.Out != "" {
 		if err := saveWeights(net, m.Out); err != nil {
