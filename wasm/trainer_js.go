@@ -434,6 +434,9 @@ type (
 		LossImages int         `json:"lossImages"`
 		DurationMs int64       `json:"durationMs"`
 		Test       *testResult `json:"test"` // nil when the run was stopped during the evaluation
+
+		// Digits is the evaluation of My digits, when train's options held some (digits_js.go).
+		Digits *digitsResult `json:"digits"`
 	}
 )
 
@@ -465,6 +468,10 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	team, idle, err := t.runTeam(opts)
 	if err != nil || idle {
 		return map[string]any{"idle": idle}, err
+	}
+	digits, err := digitsOption(opts) // My digits (digits_js.go)
+	if err != nil {
+		return nil, err
 	}
 	onEvent := arg(args, 1)
 	if onEvent.Type() != safejs.TypeFunction {
@@ -532,6 +539,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	)
 	results, err := m.Train(ctx, train, model.TrainOptions{
 		Test:    test,
+		Digits:  digits,
 		Control: r.control,
 		Shard:   shard,
 		OnProgress: func(p model.Progress) {
@@ -566,6 +574,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		OnEpoch: func(res model.EpochResult) {
 			ev := epochEvent{Type: "epoch", Epoch: res.Epoch, Epochs: cfg.Epochs, Step: lastStep,
 				TrainLoss: res.TrainLoss, LossImages: res.LossImages, DurationMs: res.Duration.Milliseconds()}
+			ev.Digits = newDigitsResult(res.Digits)
 			if res.Test != nil {
 				ev.Test = newTestResult(res.Test)
 				t.mu.Lock()

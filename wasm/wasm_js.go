@@ -37,14 +37,16 @@
 //	    train refuses the configuration) and a warning when it is large.
 //	describe(settings)                       -> {values, summary}  what configure answers, changing nothing:
 //	    the page estimates queued runs (summary.macs, summary.memory) with it.
-//	train({testImages, run, team}, onEvent)  -> {stopped, epochs} or {idle: true}
+//	train({testImages, run, team, digits}, onEvent) -> {stopped, epochs} or {idle: true}
 //	    Trains a fresh model from the configuration and makes it the current one. onEvent receives
 //	    {type: "progress"|"evaluating"|"epoch", ...} while it runs (on worker 0; the others stay
 //	    silent). testImages: how many test images to evaluate after each epoch (0: all). run: the
 //	    page's number of the run, the same on every worker, increasing. team: how many of the
 //	    joined workers train, the first ones (default all); the others answer {idle: true} at once,
 //	    and the bits are the same whatever the team. Stop resolves with stopped: true; divergence
-//	    (with error.key "lr"; the model before the run comes back), and abort, reject.
+//	    (with error.key "lr"; the model before the run comes back), and abort, reject. digits: My
+//	    digits, {images, labels}, evaluated after each epoch (the epoch event's digits) and mixed
+//	    into training as mix-digits says; every worker gets the same.
 //	measure({run, team, steps})              -> {imagesPerSec, team} or {idle: true}
 //	    Times steps (default 3) training steps of the configured network by that team, after one
 //	    that compiles, on a model of its own that it drops: the page chooses its team with it.
@@ -69,6 +71,13 @@
 //	importWeights(Uint8Array)                -> {values, summary}  replaces the current model; a bad file changes nothing.
 //	    The file is copied into Go once and parsed in place (model.Load); one larger than
 //	    maxWeightsBytes is refused unread, and one whose network a tab cannot hold at batch 1 refused.
+//	evaluateDigits({images, labels})         -> {images, correct, accuracy, loss, confusion, predictions}
+//	    The current model on My digits, a student's own (784 bytes each, labels 0..9; digits_js.go).
+//	exportDigits({images, labels})           -> {files: [{name, data: Uint8Array}]}
+//	    My digits as the gzipped IDX images and labels files MNIST comes in (model.WriteImages).
+//	importDigits([{name, data}, {name, data}]) -> {images, labels, count}
+//	    An images file and its labels file, in either order; a bad pair fails with
+//	    model.LoadIDXPair's message, which names the file at fault.
 //	crash(how, message)                      -> {}                 for the browser tests: then the program exits.
 //	    how: "panic" (a panic nothing recovers) or "oom" (allocates until WebAssembly memory is full).
 //
@@ -118,6 +127,10 @@ func main() {
 		"exportWeights": t.jsExportWeights,
 		"importWeights": t.jsImportWeights,
 		"crash":         t.jsCrash,
+		// My digits (digits_js.go)
+		"evaluateDigits": t.jsEvaluateDigits,
+		"exportDigits":   t.jsExportDigits,
+		"importDigits":   t.jsImportDigits,
 	} {
 		// These Funcs live as long as the program, so they are never released.
 		f, err := safejs.FuncOf(asyncFunc(name, fn))
