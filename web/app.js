@@ -12,6 +12,7 @@ import { storageAdvice, unavailableText } from './features.js';
 import { clock, percent, plural, quoted, roughDuration } from './format.js';
 import { compileWasm } from './wasmload.js';
 import { HostLink } from './host.js';
+import { MyDigits } from './mydigits.js';
 import { DrawPad } from './pad.js';
 import { ConfusionPanel, ReportPanel } from './report.js';
 import { FeaturesPanel, KernelsPanel } from './visuals.js';
@@ -123,6 +124,7 @@ function updateControls() {
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
   weightsPanel.enable(ready, training);
+  myDigits.setReady(ready, visible('draw'));
   showRuns();
   document.body.classList.toggle('training', training);
 }
@@ -262,7 +264,8 @@ function estimatedSpeed(macs = state.macs || notebookMacs) {
 // runShape is the steps of a run with values (settings as text): per epoch and in all.
 function runShape(values) {
   const trainN = Number(values['train-images']) || state.trainImages;
-  const perEpoch = Math.floor(trainN / Number(values.batch));
+  const mixed = (Number(values['mix-digits']) || 0) * myDigits.count; // copies of My digits
+  const perEpoch = Math.floor((trainN + mixed) / Number(values.batch));
   return { trainN, perEpoch, totalSteps: perEpoch * Number(values.epochs) };
 }
 
@@ -370,7 +373,7 @@ async function train() {
   let status = 'finished';
   let error = '';
   try {
-    const r = await trainer.train({ testImages: n }, () => {
+    const r = await trainer.train({ testImages: n, ...myDigits.trainOptions(state.values) }, () => {
       row.record.workers = trainer.training; // chosen by measurement before the first run
       started = performance.now();
       if (!timings.firstProgress) setStatus('Training: preparing the network (the first step takes longest)…', 'busy');
@@ -502,7 +505,8 @@ function drawProgress(m) {
 trainer.addEventListener('evaluating', ({ detail: m }) => {
   const what = m.what === 'loss'
     ? `measuring the loss on ${m.total.toLocaleString('en')} training images`
-    : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
+    : m.what === 'digits' ? `testing on My digits (${m.total.toLocaleString('en')})`
+      : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
   if (!state.paused) setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
 });
 
@@ -512,7 +516,8 @@ trainer.addEventListener('epoch', ({ detail: m }) => {
   flushProgress();
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
-  const acc = m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '';
+  myDigits.epoch(m);
+  const acc = (m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '') + (m.digits ? `, My digits ${percent(m.digits.accuracy)}` : '');
   setStatus(`Epoch ${m.epoch} of ${m.epochs} done: training loss ${m.trainLoss.toFixed(3)}${acc}.`, m.epoch < m.epochs ? 'busy' : '');
   refreshVisuals();
 });
@@ -663,6 +668,26 @@ const predict = coalesced(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// My digits (mydigits.js): the student's own digits, drawn on the pad, tested after each epoch and
+// on demand, mixed into training by mix-digits, exported and imported as IDX files. The wiring:
+// the calls it makes to worker 0, what it needs of the page, and what it announces.
+
+const myDigits = new MyDigits(document.querySelector('[data-panel="digits"]'), {
+  predict: (drawing) => request('predict', [drawing], [drawing.pixels.buffer]),
+  evaluate: (set) => request('evaluateDigits', [set]),
+  exportFiles: (set) => request('exportDigits', [set]),
+  importFiles: (files) => request('importDigits', [files], files.map((f) => f.data.buffer)),
+}, {
+  drawing: () => (visible('draw') && drawPad.hasInk ? padPixels() : null),
+  clearPad: () => drawPad.$('clear').click(),
+  saveFile,
+  mnistAccuracy: () => lastTest?.accuracy ?? null,
+});
+storageAdvice().then((text) => myDigits.open(text));
+myDigits.section.addEventListener('digits-measured', (e) => host.post('digits', e.detail)); // no images
+myDigits.section.addEventListener('digits-changed', () => updateEstimate());
+
+// ---------------------------------------------------------------------------------------------
 // Weights and the model summary.
 
 const modelPanel = new ModelPanel(document.querySelector('[data-panel="model"]'));
@@ -700,6 +725,7 @@ weightsPanel.section.addEventListener('weights-import', async (e) => {
     state.currentRunId = ''; // a file's model, not one of the recorded runs
     showRuns();
     weightsMessage(`Loaded ${file.name}: ${r.summary.total.toLocaleString('en')} parameters, filters ${r.values.filters}, kernel ${r.values.kernel}.`, 'ok');
+    myDigits.modelChanged(`The weights of ${file.name} are current now`);
     if (!state.tooLarge) setStatus(`Loaded the weights from ${file.name}.`); // else the status says why Train refuses
   } catch (err) {
     weightsMessage(`Could not import ${file.name}: ${err.message}. The current model is unchanged.`, 'error');
@@ -806,6 +832,7 @@ async function makeCurrent(id) {
   if (test) showTest(test, `from the run “${row.name}” (epoch ${r.epochs.findLast((e) => e.test).epoch})`);
   else clearTest(`The run “${row.name}” has no test results: press “Evaluate the current model”.`);
   setStatus(`“${row.name}” is the current model: draw a digit to try it.`);
+  myDigits.modelChanged(`“${row.name}” is current now`);
   runsPanel.message(`“${row.name}” is current.`, 'ok');
   showRuns();
   refreshVisuals();
@@ -1175,4 +1202,8 @@ window.__mnist = Object.freeze({
     return q ? { remaining: [...q.remaining], done: [...q.done], running: q.running } : null;
   },
   crashWorker: (i, how) => trainer.crash(i, how), // how: 'throw', 'panic' or 'oom' (workers.js)
+  // My digits: their count, per label, each one's id, label, whether it is kept and its mark.
+  get digits() {
+    return myDigits.view();
+  },
 });

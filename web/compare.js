@@ -7,6 +7,7 @@
 import { CompareChart, runColors } from './chart.js';
 import { drawImage, layerFigure } from './images.js';
 import { lastTest } from './store.js';
+import { lastDigits } from './digitstore.js';
 import { columnHeads } from './table.js';
 import { wall } from './format.js';
 
@@ -53,7 +54,7 @@ export class ComparePanel {
 
   showTable() {
     const table = this.part('table');
-    columnHeads(table, ['run', 'test accuracy', 'macro F1', 'weighted F1', ...Array.from({ length: 10 }, (_, d) => `F1 ${d}`), 'parameters', 'images/s', 'wall time']);
+    columnHeads(table, ['run', 'test accuracy', 'My digits', 'mixed in', 'macro F1', 'weighted F1', ...Array.from({ length: 10 }, (_, d) => `F1 ${d}`), 'parameters', 'images/s', 'wall time']);
     const body = table.tBodies[0];
     body.replaceChildren();
     const f2 = (x) => (x == null ? '–' : x.toFixed(3));
@@ -77,6 +78,7 @@ export class ComparePanel {
         const td = tr.insertCell();
         td.textContent = k === 0 && c[i] != null ? `${(100 * c[i]).toFixed(2)}%` : f2(c[i]);
         if (c[i] != null && c[i] === bests[k]) td.classList.add('best');
+        if (k === 0) myDigitsCells(tr, r, i === 0 ? null : this.runs[0].record); // beside MNIST's accuracy
       });
       tr.insertCell().textContent = r.params ? r.params.toLocaleString('en') : '–';
       tr.insertCell().textContent = r.imagesPerSec ? r.imagesPerSec.toFixed(1) : '–';
@@ -136,4 +138,20 @@ function runLabel(tag, color, name) {
   swatch.style.background = color;
   el.append(swatch, name);
   return el;
+}
+
+// myDigitsCells adds a run's accuracy on My digits (with their number) and how many copies of
+// each it mixed into training. The accuracy of runs tested on other digits than the first run's
+// is not comparable: it is marked.
+function myDigitsCells(tr, r, first) {
+  const d = lastDigits(r);
+  const cell = tr.insertCell();
+  cell.textContent = d ? `${(100 * d.accuracy).toFixed(1)}% of ${d.images}` : '–';
+  const firstDigits = first && lastDigits(first);
+  if (d && firstDigits && firstDigits.images !== d.images) {
+    cell.classList.add('other-digits');
+    cell.title = `tested on ${d.images} digits, the first run on ${firstDigits.images}: not the same set`;
+  }
+  const mix = Number(r.settings['mix-digits']) || 0;
+  tr.insertCell().textContent = mix && d ? `×${mix}` : mix ? `×${mix} (no digits)` : 'no';
 }

@@ -16,7 +16,7 @@ const trainerOrigin = new URL(import.meta.url).origin;
 const pageURL = new URL('./', import.meta.url);
 
 /** events are the trainer's messages that become CustomEvents of the element. */
-const events = ['ready', 'progress', 'epoch', 'finished', 'error', 'configured', 'waiting'];
+const events = ['ready', 'progress', 'epoch', 'finished', 'error', 'configured', 'waiting', 'digits'];
 
 // frameOf returns the <iframe> whose window sent a message, among the page's trainer frames.
 function frameOf(source) {

@@ -4,6 +4,10 @@
 // with the reason; nothing is dropped silently.
 import { RunStore, checkRecord, recordFormat } from './store.js';
 
+// myDigitsResult is what a run keeps of an epoch's test on My digits: their number and the
+// accuracy and matrix, not which digit was read how (the digits may change after the run).
+const myDigitsResult = (d) => d ? { images: d.images, correct: d.correct, accuracy: d.accuracy, loss: d.loss, confusion: d.confusion } : null;
+
 /** exportKind marks a file of exported runs (Runs.export). */
 const exportKind = 'mnist-trainer runs';
 
@@ -123,7 +127,8 @@ export class Runs {
 
   // epoch records an epoch's evaluation, and saves the run so far.
   epoch(row, m) {
-    row.record.epochs.push({ epoch: m.epoch, step: m.step, trainLoss: m.trainLoss, lossImages: m.lossImages, durationMs: m.durationMs, test: m.test || null });
+    row.record.epochs.push({ epoch: m.epoch, step: m.step, trainLoss: m.trainLoss, lossImages: m.lossImages, durationMs: m.durationMs, test: m.test || null,
+      digits: myDigitsResult(m.digits) });
     return this.save(row);
   }
 

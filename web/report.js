@@ -3,7 +3,7 @@
 // predicted} and shows what it is given (showCell). Neither knows where results come from.
 import { percent, plural } from './format.js';
 import { drawImage } from './images.js';
-import { columnHeads, headerCell } from './table.js';
+import { headerCell, matrixTable } from './table.js';
 
 
 /** ReportPanel is sklearn's classification_report, as a table and as text. */
@@ -75,32 +75,22 @@ export class ConfusionPanel {
 
   // show draws matrix (rows: the true digit, columns: the predicted one).
   show(matrix) {
-    const table = this.$('confusion');
-    const corner = document.createElement('th');
-    corner.innerHTML = '<span class="visually-hidden">true digit, predicted digit</span>';
-    columnHeads(table, Array.from({ length: 10 }, (_, p) => p), corner);
-    const body = table.tBodies[0];
-    body.replaceChildren();
-    matrix.forEach((row, t) => {
-      const total = row.reduce((a, b) => a + b, 0) || 1;
-      const tr = body.insertRow();
-      tr.append(headerCell(String(t), 'row'));
-      row.forEach((count, p) => {
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.textContent = count;
-        button.dataset.label = t;
-        button.dataset.predicted = p;
-        button.setAttribute('aria-label', `true ${t}, predicted ${p}: ${plural(count, 'image')}`);
-        // Correct cells in blue by the share of their row; mistakes in orange, boosted, since they are rarer.
-        const share = count / total;
-        const strength = t === p ? share : Math.min(1, 4 * share);
-        const [r, g, b] = t === p ? [59, 76, 202] : [232, 89, 12];
-        button.style.background = `rgba(${r}, ${g}, ${b}, ${(0.08 + 0.92 * strength).toFixed(3)})`;
-        if (strength > 0.5) button.classList.add('dark');
-        if (count === 0) button.classList.add('zero');
-        tr.insertCell().append(button);
-      });
+    const totals = matrix.map((row) => row.reduce((a, b) => a + b, 0) || 1);
+    matrixTable(this.$('confusion'), 'true digit, predicted digit', matrix, (td, count, t, p) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = count;
+      button.dataset.label = t;
+      button.dataset.predicted = p;
+      button.setAttribute('aria-label', `true ${t}, predicted ${p}: ${plural(count, 'image')}`);
+      // Correct cells in blue by the share of their row; mistakes in orange, boosted, since they are rarer.
+      const share = count / totals[t];
+      const strength = t === p ? share : Math.min(1, 4 * share);
+      const [r, g, b] = t === p ? [59, 76, 202] : [232, 89, 12];
+      button.style.background = `rgba(${r}, ${g}, ${b}, ${(0.08 + 0.92 * strength).toFixed(3)})`;
+      if (strength > 0.5) button.classList.add('dark');
+      if (count === 0) button.classList.add('zero');
+      td.append(button);
     });
     this.$('confusion-box').hidden = false;
   }

@@ -10,14 +10,14 @@ const dbVersion = 1;
 export const recordFormat = 1;
 
 // request turns an IDBRequest into a Promise.
-const request = (r) => new Promise((resolve, reject) => {
+export const request = (r) => new Promise((resolve, reject) => {
   r.onsuccess = () => resolve(r.result);
   r.onerror = () => reject(r.error);
 });
 
 // done resolves when a transaction commits, and rejects with its error (QuotaExceededError when
 // the store is full) when it aborts.
-const done = (tx) => new Promise((resolve, reject) => {
+export const done = (tx) => new Promise((resolve, reject) => {
   tx.oncomplete = () => resolve();
   tx.onerror = () => reject(tx.error);
   tx.onabort = () => reject(tx.error || new DOMException('the write was aborted', 'AbortError'));
