@@ -222,7 +222,7 @@ func TestBrowserBenchExperiments(t *testing.T) {
 	emit("notebook_experiments_quick_s", wall.Seconds(), "s", 64, workers)
 	rows := eval[[][]string](t, p, `[...document.querySelectorAll('[data-panel="compare"] [data-part="table"] tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`)
 	for _, r := range rows {
-		t.Logf("%s: accuracy %s, macro F1 %s, %s parameters, %s images/s, %s", r[0], r[1], r[2], r[14], r[15], r[16])
+		t.Logf("%s: accuracy %s, macro F1 %s, %s parameters, %s images/s, %s", r[0], r[1], r[4], r[16], r[17], r[18])
 		acc, _ := strconv.ParseFloat(strings.TrimSuffix(r[1], "%"), 64)
 		name, _, _ := strings.Cut(r[0], " #")
 		emit("experiment_accuracy_pct: "+name, acc, "%", 64, workers)

@@ -334,7 +334,8 @@ func TestBrowserExperiments(t *testing.T) {
 	p.click(t, `[data-panel="runs"] [data-part="experiments-continue"]`)
 	p.poll(t, 3*time.Minute, `window.__mnist.queue === null && window.__mnist.compare.rows === 3`)
 	t.Logf("the three experiments (with a stop) took %v", time.Since(began).Round(time.Second))
-	// Each row's cells: name, accuracy, macro F1, weighted F1, ten F1s, parameters, images/s, wall time.
+	// Each row's cells: name, accuracy, My digits, mixed in, macro F1, weighted F1, ten F1s,
+	// parameters, images/s, wall time.
 	table := `[...document.querySelectorAll('[data-panel="compare"] [data-part="table"] tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))`
 	firstRound := eval[[][]string](t, p, table)
 	// A stopped run is kept too: 3 finished and 1 stopped.
@@ -356,7 +357,7 @@ func TestBrowserExperiments(t *testing.T) {
 		t.Fatalf("compared %d, then %d runs", len(firstRound), len(secondRound))
 	}
 	for i := range firstRound { // the speed and wall time differ; accuracy, F1s and parameters must not
-		if a, b := firstRound[i][1:15], secondRound[i][1:15]; !slices.Equal(a, b) {
+		if a, b := firstRound[i][1:17], secondRound[i][1:17]; !slices.Equal(a, b) {
 			t.Errorf("experiment %d gave %q, then %q", i+1, a, b)
 		}
 	}

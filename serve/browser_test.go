@@ -241,25 +241,34 @@ func (p *page) waitForPrediction(tb testing.TB, after int) []float64 {
 // pointer events the page listens to.
 func (p *page) drawSeven(tb testing.TB) {
 	tb.Helper()
+	p.drawStrokes(tb, [][][2]float64{{{0.25, 0.2}, {0.45, 0.2}, {0.7, 0.2}, {0.62, 0.4}, {0.55, 0.6}, {0.48, 0.82}}})
+}
+
+// drawStrokes draws strokes on the pad, each a polyline in fractions of the pad, pressing the
+// mouse button at its start and releasing it at its end, with points in between as a hand makes.
+func (p *page) drawStrokes(tb testing.TB, strokes [][][2]float64) {
+	tb.Helper()
 	p.do(tb, chromedp.ScrollIntoView(chromedp.CSS("#pad")))
 	box := eval[struct{ X, Y, W, H float64 }](tb, p, `(() => {
 		const r = document.querySelector('#pad').getBoundingClientRect();
 		return {X: r.left, Y: r.top, W: r.width, H: r.height};
 	})()`)
 	at := func(fx, fy float64) (float64, float64) { return box.X + fx*box.W, box.Y + fy*box.H }
-	stroke := [][2]float64{{0.25, 0.2}, {0.45, 0.2}, {0.7, 0.2}, {0.62, 0.4}, {0.55, 0.6}, {0.48, 0.82}}
-	x, y := at(stroke[0][0], stroke[0][1])
-	actions := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft)}
-	for i := 1; i < len(stroke); i++ {
-		for s := 1; s <= 5; s++ { // intermediate points, as a real hand makes
-			f := float64(s) / 5
-			x, y := at(stroke[i-1][0]+f*(stroke[i][0]-stroke[i-1][0]), stroke[i-1][1]+f*(stroke[i][1]-stroke[i-1][1]))
-			actions = append(actions, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft,
-				func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }))
+	pressed := func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }
+	var actions []chromedp.Action[chromedp.Void]
+	for _, stroke := range strokes {
+		x, y := at(stroke[0][0], stroke[0][1])
+		actions = append(actions, chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft))
+		for i := 1; i < len(stroke); i++ {
+			for s := 1; s <= 5; s++ { // intermediate points, as a real hand makes
+				f := float64(s) / 5
+				x, y := at(stroke[i-1][0]+f*(stroke[i][0]-stroke[i-1][0]), stroke[i-1][1]+f*(stroke[i][1]-stroke[i-1][1]))
+				actions = append(actions, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft, pressed))
+			}
 		}
+		x, y = at(stroke[len(stroke)-1][0], stroke[len(stroke)-1][1])
+		actions = append(actions, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft))
 	}
-	x, y = at(stroke[len(stroke)-1][0], stroke[len(stroke)-1][1])
-	actions = append(actions, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft))
 	p.do(tb, actions...)
 }
 
@@ -812,21 +821,30 @@ func relabelled(tb testing.TB, data []byte, preset string) []byte {
 }
 
 // saveScreenshot writes docs/screenshot.png: the page after the short training run, down to the
-// kernels (the feature maps below would double the file), in 256 colours to keep the repository
-// small (about a third of the size; the page has few colours besides anti-aliasing).
+// kernels (the feature maps below would double the file).
 func saveScreenshot(tb testing.TB, p *page) {
 	tb.Helper()
 	p.do(tb, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	bottom := eval[int](tb, p, `Math.ceil(document.querySelector('[data-panel="kernels"]').getBoundingClientRect().bottom + 12)`)
 	shot, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	savePicture(tb, "screenshot.png", shot, func(full image.Rectangle) image.Rectangle {
+		return image.Rect(0, 0, full.Dx(), min(bottom, full.Dy()))
+	})
+}
+
+// savePicture writes docs/name: the part crop chooses of shot (a PNG screenshot), in 256 colours
+// to keep the repository small (about a third of the size; the page has few colours besides
+// anti-aliasing).
+func savePicture(tb testing.TB, name string, shot []byte, crop func(full image.Rectangle) image.Rectangle) {
+	tb.Helper()
 	full, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	bottom := eval[int](tb, p, `Math.ceil(document.querySelector('[data-panel="kernels"]').getBoundingClientRect().bottom + 12)`)
-	img := quantize(full, image.Rect(0, 0, full.Bounds().Dx(), min(bottom, full.Bounds().Dy())))
+	img := quantize(full, crop(full.Bounds()).Intersect(full.Bounds()))
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
 		tb.Fatal(err)
@@ -834,10 +852,10 @@ func saveScreenshot(tb testing.TB, p *page) {
 	if err := os.MkdirAll("../docs", 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.WriteFile("../docs/screenshot.png", buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("../docs", name), buf.Bytes(), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("wrote docs/screenshot.png: %v, %d KB", img.Bounds().Size(), buf.Len()/1024)
+	tb.Logf("wrote docs/%s: %v, %d KB", name, img.Bounds().Size(), buf.Len()/1024)
 }
 
 // quantize returns the part r of img in its 256 most frequent colours, each pixel mapped to the
