@@ -124,7 +124,7 @@ function updateControls() {
   $('stop').disabled = !training;
   $('evaluate').disabled = !loaded || training;
   weightsPanel.enable(ready, training);
-  myDigits.setReady(ready, visible('draw'));
+  myDigits.setReady(ready, visible('draw')); // My digits
   showRuns();
   document.body.classList.toggle('training', training);
 }
@@ -264,7 +264,7 @@ function estimatedSpeed(macs = state.macs || notebookMacs) {
 // runShape is the steps of a run with values (settings as text): per epoch and in all.
 function runShape(values) {
   const trainN = Number(values['train-images']) || state.trainImages;
-  const mixed = (Number(values['mix-digits']) || 0) * myDigits.count; // copies of My digits
+  const mixed = (Number(values['mix-digits']) || 0) * myDigits.count; // My digits: their copies mixed in
   const perEpoch = Math.floor((trainN + mixed) / Number(values.batch));
   return { trainN, perEpoch, totalSteps: perEpoch * Number(values.epochs) };
 }
@@ -373,6 +373,7 @@ async function train() {
   let status = 'finished';
   let error = '';
   try {
+    // My digits go with the run (trainOptions): tested after each epoch, mixed in by mix-digits.
     const r = await trainer.train({ testImages: n, ...myDigits.trainOptions(state.values) }, () => {
       row.record.workers = trainer.training; // chosen by measurement before the first run
       started = performance.now();
@@ -505,7 +506,7 @@ function drawProgress(m) {
 trainer.addEventListener('evaluating', ({ detail: m }) => {
   const what = m.what === 'loss'
     ? `measuring the loss on ${m.total.toLocaleString('en')} training images`
-    : m.what === 'digits' ? `testing on My digits (${m.total.toLocaleString('en')})`
+    : m.what === 'digits' ? `testing on My digits (${m.total.toLocaleString('en')})` // My digits
       : `testing on ${m.done.toLocaleString('en')} of ${m.total.toLocaleString('en')} test images`;
   if (!state.paused) setStatus(`Epoch ${m.epoch} of ${m.epochs}: ${what}…`, 'busy');
 });
@@ -516,7 +517,7 @@ trainer.addEventListener('epoch', ({ detail: m }) => {
   flushProgress();
   chart.addEpoch(m.step, m.trainLoss);
   if (m.test) showTest(m.test, `after epoch ${m.epoch} of ${m.epochs}`);
-  myDigits.epoch(m);
+  myDigits.epoch(m); // My digits: their accuracy, marks and matrix
   const acc = (m.test ? `, test accuracy ${percent(m.test.accuracy)}` : '') + (m.digits ? `, My digits ${percent(m.digits.accuracy)}` : '');
   setStatus(`Epoch ${m.epoch} of ${m.epochs} done: training loss ${m.trainLoss.toFixed(3)}${acc}.`, m.epoch < m.epochs ? 'busy' : '');
   refreshVisuals();
@@ -725,7 +726,7 @@ weightsPanel.section.addEventListener('weights-import', async (e) => {
     state.currentRunId = ''; // a file's model, not one of the recorded runs
     showRuns();
     weightsMessage(`Loaded ${file.name}: ${r.summary.total.toLocaleString('en')} parameters, filters ${r.values.filters}, kernel ${r.values.kernel}.`, 'ok');
-    myDigits.modelChanged(`The weights of ${file.name} are current now`);
+    myDigits.modelChanged(`The weights of ${file.name} are current now`); // My digits' marks are of the model before
     if (!state.tooLarge) setStatus(`Loaded the weights from ${file.name}.`); // else the status says why Train refuses
   } catch (err) {
     weightsMessage(`Could not import ${file.name}: ${err.message}. The current model is unchanged.`, 'error');
@@ -832,7 +833,7 @@ async function makeCurrent(id) {
   if (test) showTest(test, `from the run “${row.name}” (epoch ${r.epochs.findLast((e) => e.test).epoch})`);
   else clearTest(`The run “${row.name}” has no test results: press “Evaluate the current model”.`);
   setStatus(`“${row.name}” is the current model: draw a digit to try it.`);
-  myDigits.modelChanged(`“${row.name}” is current now`);
+  myDigits.modelChanged(`“${row.name}” is current now`); // My digits' marks are of the model before
   runsPanel.message(`“${row.name}” is current.`, 'ok');
   showRuns();
   refreshVisuals();
