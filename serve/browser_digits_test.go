@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -27,6 +28,9 @@ import (
 
 	"github.com/mnist-trainer/mnist/model"
 )
+
+var saveDigits = flag.Bool("save-digits", false, "TestBrowserMyDigits: write the digits it draws to cmd/train/testdata/my-digits, "+
+	"the set the native trainer's test and the README's figures use")
 
 // digitStrokes are the pen strokes of each digit, as fractions of the pad (x right, y down): one
 // hand's way of writing them. drawDigit varies them a little each time.
@@ -303,7 +307,7 @@ func TestBrowserMyDigits(t *testing.T) {
 			}
 		}
 		files = []string{filepath.Join(p.downloads, model.MyDigitsImagesFile), filepath.Join(p.downloads, model.MyDigitsLabelsFile)}
-		if *screenshot { // the digits drawn here, for the native trainer's test and the README's figures
+		if *saveDigits {
 			for _, f := range files {
 				if err := os.WriteFile(filepath.Join("../cmd/train/testdata/my-digits", filepath.Base(f)), readFile(t, f), 0o644); err != nil {
 					t.Fatal(err)
