@@ -41,7 +41,7 @@ test: deps wasm
 	export MNIST_DIR="$$(go run ./cmd/mnistdir)" && \
 	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels && \
 	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" \
-		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|SameBits|Seed|Kernels|MaxPool' ./model
+		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|SameBits|Seed|Kernels|MaxPool|IDX|Augment|Digits|TrainSource' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
 	scripts/fuzz.sh
 	scripts/browsers.sh
