@@ -98,7 +98,6 @@ func TestMyDigitsFlagErrors(t *testing.T) {
 	}
 }
 
-
 // TestMyDigitsFigures measures what mixing My digits in does, for the README: one epoch on all of
 // MNIST, without the drawn digits and with copies of the first 20 of them (two of each digit)
 // mixed in, each model then tested on MNIST's test images, on those 20 and on the other 10
