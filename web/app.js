@@ -264,7 +264,7 @@ function estimatedSpeed(macs = state.macs || notebookMacs) {
 // runShape is the steps of a run with values (settings as text): per epoch and in all.
 function runShape(values) {
   const trainN = Number(values['train-images']) || state.trainImages;
-  const mixed = (Number(values['mix-digits']) || 0) * myDigits.count; // My digits: their copies mixed in
+  const mixed = (Number(values['mix-digits']) || 0) * myDigits.trainingCount; // My digits: their copies mixed in
   const perEpoch = Math.floor((trainN + mixed) / Number(values.batch));
   return { trainN, perEpoch, totalSteps: perEpoch * Number(values.epochs) };
 }
@@ -679,6 +679,7 @@ const myDigits = new MyDigits(document.querySelector('[data-panel="digits"]'), {
   exportFiles: (set) => request('exportDigits', [set]),
   importFiles: (files) => request('importDigits', [files], files.map((f) => f.data.buffer)),
 }, {
+  shown: () => visible('digits'),
   drawing: () => (visible('draw') && drawPad.hasInk ? padPixels() : null),
   clearPad: () => drawPad.$('clear').click(),
   saveFile,

@@ -29,9 +29,10 @@ export class MyDigits {
   /**
    * section: the My digits <section>. worker: the trainer's calls, {predict(drawing),
    * evaluate(set), exportFiles(set), importFiles(files)}, each a Promise of the op's answer.
-   * page: what the feature needs of the page, {drawing() (the pad's drawing, or null when it has
-   * no ink or is not shown), clearPad(), saveFile(blob, name), mnistAccuracy() (the test accuracy
-   * shown, or null)}.
+   * page: what the feature needs of the page, {shown() (whether the page shows the panel: a
+   * course page may leave it out, and then the digits take no part), drawing() (the pad's drawing,
+   * or null when it has no ink or is not shown), clearPad(), saveFile(blob, name), mnistAccuracy()
+   * (the test accuracy shown, or null)}.
    */
   constructor(section, worker, page) {
     this.section = section;
@@ -61,7 +62,7 @@ export class MyDigits {
     });
     this.onKey = (e) => {
       if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || !/^[0-9]$/.test(e.key) || editing(e.target)) return;
-      if (!this.ready || !this.page.drawing()) return; // nothing drawn: the key is the page's
+      if (!this.ready || !this.page.shown() || !this.page.drawing()) return; // nothing drawn: the key is the page's
       e.preventDefault();
       this.add(Number(e.key));
     };
@@ -87,6 +88,11 @@ export class MyDigits {
   /** count is the number of digits. */
   get count() {
     return this.list.count;
+  }
+
+  /** trainingCount is the number of digits a run gets: none where the page leaves the panel out. */
+  get trainingCount() {
+    return this.page.shown() ? this.count : 0;
   }
 
   // setReady says whether the trainer runs (drawings can be read) and whether the pad is shown.
@@ -180,10 +186,11 @@ export class MyDigits {
 
   /**
    * trainOptions are train's options for My digits (protocol.md): {digits} to test after each
-   * epoch and mix in as values['mix-digits'] says, or nothing when there are none.
+   * epoch and mix in as values['mix-digits'] says; nothing when there are none, or when the page
+   * leaves the panel out (a student would not see what was done with them).
    */
   trainOptions(values) {
-    const s = this.current();
+    const s = this.page.shown() ? this.current() : null;
     this.sent = s && { ids: s.ids, mix: Number(values['mix-digits']) || 0 };
     return s ? { digits: s.digits } : {};
   }
