@@ -339,7 +339,7 @@ func TestBrowserFaults(t *testing.T) {
 			{"preset=huge", "preset", `unknown preset "huge" (known: notebook, half-filters, kernel-4)`},
 			{"seed=" + long, "f-seed", `seed: "` + long[:40] + `…" (10000 characters) is not an integer`},
 			{"workers=999", "", `workers: "999" must be a whole number from 1 to 4 (1: a single worker).`},
-			{"panels=nonsense", "", `panels: "nonsense" is not a panel; the panels are train, loss, runs, compare, draw, report, confusion, kernels, features, model, weights.`},
+			{"panels=nonsense", "", `panels: "nonsense" is not a panel; the panels are train, loss, runs, compare, draw, digits, report, confusion, kernels, features, model, weights.`},
 		} {
 			name, _, _ := strings.Cut(c.query, "=")
 			loaded := p.load(t, "?train-images=64&loss-images=32&"+c.query)
