@@ -2,6 +2,7 @@ package model
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -22,6 +23,22 @@ func benchConv(b *testing.B) {
 	}
 }
 
+func memStats() runtime.MemStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms
+}
+
+// reportMemory reports what the steps since before allocated, and how often Go collected: on a
+// shared machine, where wall time varies from run to run, these vary little, and in a browser
+// worker, whose heap runs near its limit (GOMEMLIMIT here), every collection empties simplego's
+// buffer pools.
+func reportMemory(b *testing.B, before runtime.MemStats) {
+	after := memStats()
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6/float64(b.N), "alloc-MB/step")
+	b.ReportMetric(float64(after.NumGC-before.NumGC)/float64(b.N), "GCs/step")
+}
+
 // BenchmarkTrainStep measures steady-state training steps at the default batch size; images/s
 // is reported as a custom metric.
 func BenchmarkTrainStep(b *testing.B) {
@@ -37,13 +54,14 @@ func BenchmarkTrainStep(b *testing.B) {
 	if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
-	cpu0 := cpuTime()
+	cpu0, mem0 := cpuTime(), memStats()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportMemory(b, mem0)
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	// CPU time per step is steadier than wall time on a shared machine, and shows parallel overhead.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
@@ -68,13 +86,14 @@ func BenchmarkShardStep(b *testing.B) {
 	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
-	cpu0 := cpuTime()
+	cpu0, mem0 := cpuTime(), memStats()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportMemory(b, mem0)
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }

@@ -28,10 +28,16 @@ const memoryHeadroom = 16 << 20
 // instead. Most of the heap is images and tensors, which hold no pointers and cost a collection
 // nothing to scan. The limit is soft: a network that needs more than its estimate still trains,
 // at the cost of more collections. Callers hold t.mu (or own t, before it is shared).
+//
+// In a team, a worker trains on its share of each batch only: the estimate is one replica's of
+// the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
+// in a team of two.
 func (t *trainer) limitMemory() {
-	peak := t.cfg.MemoryEstimate().Peak
+	team := max(t.team, 1)
+	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
+	peak := estimate(t.cfg)
 	if t.current != nil {
-		peak = max(peak, t.current.Config().MemoryEstimate().Peak)
+		peak = max(peak, estimate(t.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
 	if peak <= 0 || limit > math.MaxInt64/2 {

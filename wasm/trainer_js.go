@@ -36,6 +36,7 @@ type trainer struct {
 	mu          sync.Mutex
 	train, test *model.Dataset // nil until loadData
 	images      *pageImages    // where train's images are
+	team        int            // how many workers trained the latest run (limitMemory)
 	cfg         model.Config   // the configuration of the next training run
 	current     *model.Model   // what predictions, kernels, feature maps and exports use
 	run         *run           // the training run in progress, or nil
@@ -476,6 +477,8 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		t.mu.Unlock()
 		return nil, err
 	}
+	t.team = team
+	t.limitMemory()
 	if testImages, err = checkTestImages(testImages, t.test); err != nil {
 		t.mu.Unlock()
 		return nil, err
@@ -665,6 +668,8 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 		t.mu.Unlock()
 		return nil, err
 	}
+	t.team = team
+	t.limitMemory()
 	cfg, train, peers := t.cfg, t.train, t.peers
 	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
 	m, err := model.New(t.backend, cfg)
