@@ -6,6 +6,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // benchConv lets one benchmark binary compare the conv formulations in alternating runs:
@@ -43,10 +46,10 @@ func reportMemory(b *testing.B, before runtime.MemStats) {
 // is reported as a custom metric.
 func BenchmarkTrainStep(b *testing.B) {
 	benchConv(b)
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
-	images := train.Images[:batch*ImageSize*ImageSize]
+	images := train.Images[:batch*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, batch)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
@@ -71,11 +74,11 @@ func BenchmarkTrainStep(b *testing.B) {
 // half of the images, with a Reduce that combines its own vector twice, as if the other shard had sent
 // the same. Against BenchmarkTrainStep it shows what sharding costs beyond the halved batch.
 func BenchmarkShardStep(b *testing.B) {
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
 	half := batch / 2
-	images := train.Images[:half*ImageSize*ImageSize]
+	images := train.Images[:half*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, half)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
@@ -108,7 +111,7 @@ func BenchmarkTrainStepConvs(b *testing.B) { benchConvs(b, false) }
 func BenchmarkShardStepConvs(b *testing.B) { benchConvs(b, true) }
 
 func benchConvs(b *testing.B, shard bool) {
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	cfg := DefaultConfig()
 	batch, n := cfg.BatchSize, cfg.BatchSize
 	var s *Shard
@@ -118,7 +121,7 @@ func benchConvs(b *testing.B, shard bool) {
 			return combine(slices.Repeat([][]float32{v}, 2))
 		}}
 	}
-	images := train.Images[:n*ImageSize*ImageSize]
+	images := train.Images[:n*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, n)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])

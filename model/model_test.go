@@ -16,6 +16,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 )
 
 var testBackend = sync.OnceValues(GoBackend)
@@ -80,7 +82,7 @@ func TestMACsPerImage(t *testing.T) {
 }
 
 func TestBlockShapes(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Config)
@@ -386,7 +388,7 @@ func TestConfigFromText(t *testing.T) {
 
 // TestOneTrainingStep is the smallest end-to-end check, cheap enough for the js/wasm run.
 func TestOneTrainingStep(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(32))
 	var progress []Progress
 	res, err := m.Train(context.Background(), train, TrainOptions{OnProgress: func(p Progress) { progress = append(progress, p) }})
@@ -407,7 +409,7 @@ func TestOneTrainingStep(t *testing.T) {
 // the model's revisions); the bounds leave room for other seeds and backends, not for a model
 // that does not learn.
 func TestTrainingLossFalls(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 500)
 	m := newTestModel(t, smallConfig(1024))
 	before, err := m.Evaluate(test)
@@ -442,7 +444,7 @@ func TestTrainingLossFalls(t *testing.T) {
 }
 
 func TestTrainingIsDeterministic(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	run := func(seed int64) []float64 {
 		cfg := smallConfig(96)
 		cfg.Seed = seed
@@ -466,7 +468,7 @@ func TestTrainingIsDeterministic(t *testing.T) {
 }
 
 func TestPauseResumeStop(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(160))
 	ctl := &Control{}
 	ctl.Pause()
@@ -501,7 +503,7 @@ func TestPauseResumeStop(t *testing.T) {
 }
 
 func TestSaveLoadSamePredictions(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 200)
 	cfg := smallConfig(64)
 	cfg.Filters = [3]int{8, 16, 16} // a non-default architecture must round-trip too
@@ -617,7 +619,7 @@ func TestKernelsAndDisplay(t *testing.T) {
 // (finite: NaN is not guaranteed), and checks that training stops at once with a message naming
 // the learning rate.
 func TestDivergenceStops(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(640)
 	cfg.LearningRate = 10
 	var steps int
@@ -634,7 +636,7 @@ func TestDivergenceStops(t *testing.T) {
 // TestStopDuringEvaluation stops a run in its end-of-epoch evaluation, which in a browser can
 // take minutes: Train must return between evaluation batches, not at the end.
 func TestStopDuringEvaluation(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var calls []string
@@ -661,7 +663,7 @@ func TestStopDuringEvaluation(t *testing.T) {
 // run in another order than the fixed one of shard.go (measured: 1.5e-5 apart by the third step,
 // Adam turning rounding in nearly-zero gradients into steps of up to the learning rate).
 func TestBatchesOnDevice(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	run := func(onDevice bool) []float64 {
 		m := newTestModel(t, smallConfig(96))
 		m.batchesOnDevice = onDevice
@@ -686,7 +688,7 @@ func TestBatchesOnDevice(t *testing.T) {
 // TestEvaluateEach checks that evaluating with a callback between batches gives Evaluate's result,
 // and that the callback's error stops the evaluation.
 func TestEvaluateEach(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	test = test.Slice(0, 2*EvalBatch+50)
 	m := newTestModel(t, smallConfig(64))
 	want, err := m.Evaluate(test)

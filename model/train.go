@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // Progress is reported after every training step.
@@ -72,7 +74,7 @@ type EvalProgress struct {
 // TrainOptions are the inputs of a training run besides the Config.
 type TrainOptions struct {
 	// Test, when set, is evaluated after each epoch.
-	Test *Dataset
+	Test *mnist.Dataset
 	// Control, when set, pauses and resumes the run.
 	Control *Control
 	// OnProgress is called after every step. It runs on the training goroutine: keep it cheap,
@@ -107,7 +109,7 @@ const divergedLoss = 50
 // It returns ctx.Err() when ctx is cancelled (between steps or evaluation batches), and an
 // ErrDiverged error, naming the likely cause, as soon as a loss is not finite or above
 // divergedLoss. Weights keep the last finished step.
-func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+func (m *Model) Train(ctx context.Context, d *mnist.Dataset, opts TrainOptions) ([]EpochResult, error) {
 	cfg := m.cfg
 	if cfg.TrainImages > 0 {
 		if d.Len() < cfg.TrainImages {
@@ -137,7 +139,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	stepsPerEpoch := n / batch
 	totalSteps := stepsPerEpoch * cfg.Epochs
 	order := newShuffler(cfg.Seed, n)
-	images := make([]byte, (hi-lo)*ImageSize*ImageSize)
+	images := make([]byte, (hi-lo)*mnist.ImageSize*mnist.ImageSize)
 	labels := make([]int32, hi-lo)
 	var onDevice *deviceSet
 	if m.batchesOnDevice && opts.Shard == nil {
@@ -167,11 +169,11 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 				loss, err = m.lockedDeviceStep(onDevice, perm[s*batch:(s+1)*batch])
 			} else {
 				part := perm[s*batch+lo : s*batch+hi]
-				if err := d.gather(part, images); err != nil {
+				if err := d.Gather(part, images); err != nil {
 					return results, err
 				}
 				if s+1 < stepsPerEpoch {
-					d.prefetch(perm[(s+1)*batch+lo : (s+1)*batch+hi])
+					d.Prefetch(perm[(s+1)*batch+lo : (s+1)*batch+hi])
 				}
 				for i, p := range part {
 					labels[i] = int32(d.Labels[p])
@@ -248,7 +250,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 // more cores. There may be 1 to VirtualShards replicas.
 // Progress and results are reported once, from replicas[0]; a failure or cancellation in any
 // replica stops them all.
-func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+func TrainReplicas(ctx context.Context, replicas []*Model, d *mnist.Dataset, opts TrainOptions) ([]EpochResult, error) {
 	if len(replicas) == 1 {
 		return replicas[0].Train(ctx, d, opts) // the whole-batch graph: no statistics to exchange
 	}
@@ -311,7 +313,7 @@ func (s *shuffler) next() []int32 {
 // deviceSet is a training set uploaded once, as the inputs of the on-device training step.
 type deviceSet struct{ images, labels *tensors.Tensor }
 
-func newDeviceSet(d *Dataset) *deviceSet {
+func newDeviceSet(d *mnist.Dataset) *deviceSet {
 	labels := make([]int32, d.Len())
 	for i, l := range d.Labels[:d.Len()] {
 		labels[i] = int32(l)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestLoadRejectsNonFinite: a weights file holding a NaN or an infinity is refused, naming the
@@ -43,9 +45,9 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 		}
 		loaded, err := Load(mustBackend(t), file.Bytes())
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			var probs [NumClasses]float32
+			var probs [mnist.NumClasses]float32
 			if loaded != nil {
-				probs, _ = loaded.Probabilities(make([]byte, ImageSize*ImageSize))
+				probs, _ = loaded.Probabilities(make([]byte, mnist.ImageSize*mnist.ImageSize))
 			}
 			t.Errorf("%s[%d] = %v: Load() = %v, want an error containing %q (the loaded model predicts %v)",
 				c.tensor, c.index, c.value, err, c.want, probs)

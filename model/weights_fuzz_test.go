@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // tinyConfig is a network small enough that the fuzzer can load and run it
@@ -100,7 +102,7 @@ func FuzzLoadWeights(f *testing.F) {
 	}
 
 	backend := mustBackend(f)
-	blank := make([]byte, ImageSize*ImageSize)
+	blank := make([]byte, mnist.ImageSize*mnist.ImageSize)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, n, err := loadCountingAllocs(backend, data)
 		// Decoding copies the tensors a couple of times; GoMLX adds a

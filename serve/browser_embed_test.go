@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -137,7 +138,7 @@ func TestBrowserEmbed(t *testing.T) {
 			}
 		}
 		log := logs.String()
-		for _, f := range model.KnownFiles {
+		for _, f := range mnist.KnownFiles {
 			if n := served(log, f.Name); n != 1 {
 				t.Errorf("%s was served %d times, want once for both trainers", f.Name, n)
 			}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestServedPage checks a page that is already being served, such as `make run`'s: it fetches
@@ -55,8 +55,8 @@ func TestServedPage(t *testing.T) {
 	if body := fetch("/main.wasm"); !bytes.HasPrefix(body, []byte("\x00asm")) {
 		t.Errorf("GET /main.wasm: %.8q is not a WebAssembly module", body)
 	}
-	labels := model.KnownFiles[len(model.KnownFiles)-1].Name
-	if err := model.VerifyFile(labels, fetch("/data/"+labels)); err != nil {
+	labels := mnist.KnownFiles[len(mnist.KnownFiles)-1].Name
+	if err := mnist.VerifyFile(labels, fetch("/data/"+labels)); err != nil {
 		t.Errorf("GET /data/%s: %v", labels, err)
 	}
 

@@ -33,6 +33,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -109,7 +110,7 @@ func mnistFiles(tb testing.TB) map[string][]byte {
 		tb.Fatal(err)
 	}
 	files := make(map[string][]byte)
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if files[f.Name], err = os.ReadFile(filepath.Join(dir, f.Name)); err != nil {
 			tb.Fatal(err)
 		}

@@ -6,13 +6,14 @@ import (
 	"math"
 	"runtime/debug"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
 // mnistBytes is what a worker holds of MNIST once it is loaded: the 10,000 test images of 28×28
 // grey levels, and the labels of those and of the 60,000 training images, whose pixels the page
 // keeps (trainset_js.go).
-const mnistBytes = 10_000*model.ImageSize*model.ImageSize + 70_000
+const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 
 // memoryHeadroom is what limitMemory allows beyond MNIST and the network's estimate: the gzipped
 // files while they are parsed (1.7 MB; worker 0 unpacks the 47 MB of training images for the page
