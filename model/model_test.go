@@ -18,6 +18,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 var testBackend = sync.OnceValues(GoBackend)
@@ -543,9 +544,9 @@ func TestSaveLoadSamePredictions(t *testing.T) {
 func TestLoadRejectsBadFiles(t *testing.T) {
 	m := newTestModel(t, smallConfig(64))
 	good, meta, named := savedWeights(t, m)
-	encode := func(meta map[string]string, named []NamedTensor) []byte {
+	encode := func(meta map[string]string, named []safetensors.Tensor) []byte {
 		var b bytes.Buffer
-		if err := EncodeSafetensors(&b, meta, named); err != nil {
+		if err := safetensors.Encode(&b, meta, named); err != nil {
 			t.Fatal(err)
 		}
 		return b.Bytes()
@@ -574,7 +575,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		{"bad config", encode(withMeta(metaConfig, `{"filters":[0,1,1]}`), named), "configuration is invalid"},
 		{"other architecture", encode(withMeta(metaConfig, string(halfJSON)), named), "tensor conv1.kernel has shape [3 3 1 32], but its configuration"},
 		{"missing tensor", encode(meta, named[1:]), "is missing"},
-		{"extra tensor", encode(meta, append(named[:len(named):len(named)], NamedTensor{Name: "zzz", Shape: []int{1}, Data: []float32{1}})), "unexpected tensor zzz"},
+		{"extra tensor", encode(meta, append(named[:len(named):len(named)], safetensors.Tensor{Name: "zzz", Shape: []int{1}, Data: []float32{1}})), "unexpected tensor zzz"},
 	} {
 		_, err := Load(mustBackend(t), tc.data)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -8,6 +8,7 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // testBatch returns the first n training images and their labels, as a training step takes them.
@@ -36,13 +37,13 @@ func gradientExec(tb testing.TB, m *Model) *mlctx.Exec {
 
 // savedWeights returns m saved as a weights file, and that file decoded: the starting point of
 // tests that spoil one part of a good file.
-func savedWeights(tb testing.TB, m *Model) ([]byte, map[string]string, []NamedTensor) {
+func savedWeights(tb testing.TB, m *Model) ([]byte, map[string]string, []safetensors.Tensor) {
 	tb.Helper()
 	var buf bytes.Buffer
 	if err := m.Save(&buf); err != nil {
 		tb.Fatal(err)
 	}
-	meta, named, err := DecodeSafetensors(buf.Bytes())
+	meta, named, err := safetensors.Decode(buf.Bytes())
 	if err != nil {
 		tb.Fatal(err)
 	}

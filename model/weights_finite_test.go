@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // TestLoadRejectsNonFinite: a weights file holding a NaN or an infinity is refused, naming the
@@ -25,7 +26,7 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 		{"dense1.kernel", 1000, float32(math.Inf(1)), "weights file: tensor dense1.kernel holds +Inf at index 1000"},
 		{"output.bias", 9, float32(math.Inf(-1)), "weights file: tensor output.bias holds -Inf at index 9 (of 10 values)"},
 	} {
-		bad := make([]NamedTensor, len(named))
+		bad := make([]safetensors.Tensor, len(named))
 		found := false
 		for i, nt := range named {
 			bad[i] = nt
@@ -40,7 +41,7 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 			t.Fatalf("no tensor %s in the saved file", c.tensor)
 		}
 		var file bytes.Buffer
-		if err := EncodeSafetensors(&file, meta, bad); err != nil {
+		if err := safetensors.Encode(&file, meta, bad); err != nil {
 			t.Fatal(err)
 		}
 		loaded, err := Load(mustBackend(t), file.Bytes())

@@ -35,6 +35,7 @@ import (
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
 	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 var pageURL = flag.String("page-url", "", "TestServedPage: the address of a page served by `make run` (.ci/run)")
@@ -772,15 +773,15 @@ func TestBrowser(t *testing.T) {
 // saves it: metadata {"format": "pt"}, two dense layers.
 func otherNetwork(tb testing.TB) []byte {
 	tb.Helper()
-	tensor := func(name string, shape ...int) model.NamedTensor {
+	tensor := func(name string, shape ...int) safetensors.Tensor {
 		n := 1
 		for _, d := range shape {
 			n *= d
 		}
-		return model.NamedTensor{Name: name, Shape: shape, Data: make([]float32, n)}
+		return safetensors.Tensor{Name: name, Shape: shape, Data: make([]float32, n)}
 	}
 	var buf bytes.Buffer
-	if err := model.EncodeSafetensors(&buf, map[string]string{"format": "pt"}, []model.NamedTensor{
+	if err := safetensors.Encode(&buf, map[string]string{"format": "pt"}, []safetensors.Tensor{
 		tensor("fc1.weight", 128, 784), tensor("fc1.bias", 128), tensor("fc2.weight", 10, 128), tensor("fc2.bias", 10),
 	}); err != nil {
 		tb.Fatal(err)
@@ -792,7 +793,7 @@ func otherNetwork(tb testing.TB) []byte {
 // metadata: the tensors are then of another architecture than the one it names.
 func relabelled(tb testing.TB, data []byte, preset string) []byte {
 	tb.Helper()
-	meta, tensors, err := model.DecodeSafetensors(data)
+	meta, tensors, err := safetensors.Decode(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -806,7 +807,7 @@ func relabelled(tb testing.TB, data []byte, preset string) []byte {
 	}
 	meta["config"] = string(cfgJSON)
 	var buf bytes.Buffer
-	if err := model.EncodeSafetensors(&buf, meta, tensors); err != nil {
+	if err := safetensors.Encode(&buf, meta, tensors); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
