@@ -1,5 +1,7 @@
-// Package model is the course notebook's MNIST network in GoMLX: its training loop, evaluation,
-// visualisation data and weight files.
+// Package model is the course notebook's MNIST network in GoMLX: its training loop, sharding
+// across workers, evaluation, memory estimate, visualisation data and weight files. It trains
+// and evaluates on an mnist.Dataset, scores with package report, and writes its weights in the
+// safetensors format (package safetensors).
 //
 // It builds unchanged for GOOS=js GOARCH=wasm and natively, so it imports only the pure-Go
 // backend (simplego) and never XLA, and it reads data as bytes or io.Reader, never from paths.
@@ -26,6 +28,7 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/report"
 )
 
 // EvalBatch is the largest batch of an evaluation. 200 divides both MNIST sets and keeps an
@@ -333,9 +336,9 @@ type Evaluation struct {
 	// Loss is the mean cross-entropy.
 	Loss float64 `json:"loss"`
 	// Confusion is the 10x10 confusion matrix, rows true digits, columns predictions.
-	Confusion ConfusionMatrix `json:"confusion"`
+	Confusion report.ConfusionMatrix `json:"confusion"`
 	// Report is the sklearn-style classification report.
-	Report Report `json:"report"`
+	Report report.Report `json:"report"`
 }
 
 // Evaluate runs the network over d in batches of at most EvalBatch, cut as EvalBatch says.
@@ -442,7 +445,7 @@ func (m *Model) evaluate(ctx context.Context, d *mnist.Dataset, s *Shard, betwee
 	}
 	ev.Loss = lossSum / float64(n)
 	var err error
-	if ev.Confusion, err = NewConfusionMatrix(mnist.NumClasses, labels, ev.Predictions); err != nil {
+	if ev.Confusion, err = report.NewConfusionMatrix(mnist.NumClasses, labels, ev.Predictions); err != nil {
 		return ev, err
 	}
 	ev.Report = ev.Confusion.Report()

@@ -22,6 +22,7 @@ import (
 	"github.com/mnist-trainer/mnist/kernels"
 	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/report"
 )
 
 // progressInterval is the shortest time between two progress events: about ten a second makes a
@@ -441,12 +442,12 @@ type (
 
 // testResult is an evaluation on the first Images test images, as the page shows it.
 type testResult struct {
-	Images     int                   `json:"images"`
-	Loss       float64               `json:"loss"`
-	Accuracy   float64               `json:"accuracy"`
-	Report     model.Report          `json:"report"`
-	ReportText string                `json:"reportText"` // sklearn's text layout
-	Confusion  model.ConfusionMatrix `json:"confusion"`
+	Images     int                    `json:"images"`
+	Loss       float64                `json:"loss"`
+	Accuracy   float64                `json:"accuracy"`
+	Report     report.Report          `json:"report"`
+	ReportText string                 `json:"reportText"` // sklearn's text layout
+	Confusion  report.ConfusionMatrix `json:"confusion"`
 }
 
 func newTestResult(ev *model.Evaluation) *testResult {
