@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of what goes wrong, with the helpers of browser_test.go: a download that is cut
 // off, refused, short or corrupted; a worker that runs out of memory or panics; a weights file

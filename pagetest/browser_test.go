@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser end-to-end tests: the real server on 127.0.0.1, the real page in headless Chromium,
 // checked as a person would see it. One server, one browser and as few page loads as possible,
@@ -17,7 +17,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -52,22 +51,23 @@ type page struct {
 	downloads string // where the browser saves downloads
 }
 
-// openBrowser starts the server (startMainLog, in serve_test.go) on 127.0.0.1 and headless
+// openBrowser starts the server (startServer, in server_test.go) on 127.0.0.1 and headless
 // Chromium, both stopped by tb.Cleanup.
 func openBrowser(tb testing.TB) *page {
 	tb.Helper()
-	return openBrowserLog(tb, io.Discard)
+	p, _ := openBrowserLog(tb)
+	return p
 }
 
-// openBrowserLog is openBrowser with the server's log (one line per request) written to w, and
-// its flags args.
-func openBrowserLog(tb testing.TB, w io.Writer, args ...string) *page {
+// openBrowserLog is openBrowser with the server's flags args; it returns the server too, whose
+// log has one line per request.
+func openBrowserLog(tb testing.TB, args ...string) (*page, *server) {
 	tb.Helper()
 	if _, err := os.Stat("../web/main.wasm"); err != nil {
 		tb.Fatal("web/main.wasm is missing: run make wasm first")
 	}
-
-	return newBrowser(tb, "http://"+startMainLog(tb, w, append([]string{"-web", "../web"}, args...)...).Addr())
+	s := startServer(tb, args...)
+	return newBrowser(tb, "http://"+s.addr), s
 }
 
 // newBrowser starts headless Chromium, with a fresh profile, for the page served at base; it is

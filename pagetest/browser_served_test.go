@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 // until it says Ready (main.wasm started in its workers, MNIST loaded). .ci/run uses it to check
 // the README's first command as a newcomer runs it (scripts/check-run.sh):
 //
-//	go test -run '^TestServedPage$' ./serve -args -page-url http://127.0.0.1:PORT/
+//	go test -run '^TestServedPage$' ./pagetest -args -page-url http://127.0.0.1:PORT/
 //
 // Without -page-url there is nothing to open, and it is skipped.
 func TestServedPage(t *testing.T) {
