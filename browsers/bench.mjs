@@ -1,4 +1,4 @@
-// make bench, in Firefox and WebKit: the figures serve/browser_bench_test.go measures in Chromium,
+// make bench, in Firefox and WebKit: the figures pagetest/browser_bench_test.go measures in Chromium,
 // with the same names, as JSON lines with an engine field. A benchmark, not a test:
 //
 //	go build -o /tmp/serve ./serve && MNIST_SERVE=/tmp/serve xvfb-run -a node browsers/bench.mjs

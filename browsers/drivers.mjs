@@ -131,7 +131,7 @@ export const FirefoxPage = {
   open: () => PuppeteerPage.launch('firefox', { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', protocol: 'webDriverBiDi' }),
 };
 
-// Chromium with the flags the Go tests use (serve/browser_test.go): nothing reaches past 127.0.0.1.
+// Chromium with the flags the Go tests use (pagetest/browser_test.go): nothing reaches past 127.0.0.1.
 export const ChromiumPage = {
   open: () => PuppeteerPage.launch('chromium', {
     browser: 'chrome', executablePath: '/usr/bin/chromium',

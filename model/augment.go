@@ -9,6 +9,8 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // Bounds of the augmentation. MNIST centres each digit's centre of mass within a pixel or so, in
@@ -61,7 +63,7 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// augment writes into dst (ImageSize² bytes) the copy number index of src for epoch, in a run of
+// augment writes into dst (mnist.ImageSize² bytes) the copy number index of src for epoch, in a run of
 // seed: src shifted, turned and scaled by newAugmentation's draw.
 func augment(dst, src []byte, seed int64, epoch, index int) {
 	newAugmentation(seed, epoch, index).apply(dst, src)
@@ -72,7 +74,7 @@ func augment(dst, src []byte, seed int64, epoch, index int) {
 // background outside the field. The weights of the four add up to exactly 1, so every value stays
 // in 0..255, and the identity transform copies src exactly.
 func (a augmentation) apply(dst, src []byte) {
-	const side = ImageSize
+	const side = mnist.ImageSize
 	const centre = fixed(side-1) * one / 2 // between pixels 13 and 14, in pixel-index coordinates
 	at := func(x, y fixed) int64 {
 		if x < 0 || y < 0 || x >= side || y >= side {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"math"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // centreOfInk returns the centre of mass of an image's ink, in pixel coordinates, and its total.
 func centreOfInk(img []byte) (x, y, ink float64) {
 	for i, v := range img {
 		w := float64(v)
-		x += w * float64(i%ImageSize)
-		y += w * float64(i/ImageSize)
+		x += w * float64(i%mnist.ImageSize)
+		y += w * float64(i/mnist.ImageSize)
 		ink += w
 	}
 	return x / ink, y / ink, ink
@@ -20,7 +23,7 @@ func centreOfInk(img []byte) (x, y, ink float64) {
 // TestAugmentDeterministic: a copy's pixels depend on the seed, the epoch and its number alone,
 // and the copies differ from each other.
 func TestAugmentDeterministic(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	src := test.Image(0)
 	a, b := make([]byte, len(src)), make([]byte, len(src))
 	augment(a, src, 7, 2, 41)
@@ -47,8 +50,8 @@ func TestAugmentDeterministic(t *testing.T) {
 // TestAugmentInRange draws many transforms and checks their bounds, and what they do to real
 // digits: the ink moves by about the shift, and about as much of it stays in the field.
 func TestAugmentInRange(t *testing.T) {
-	_, test := loadTestData(t)
-	dst := make([]byte, ImageSize*ImageSize)
+	_, test := mnisttest.Sets(t)
+	dst := make([]byte, mnist.ImageSize*mnist.ImageSize)
 	var maxAngle, maxScale, maxShift float64
 	for i := range 2000 {
 		a := newAugmentation(1, 1+i%3, i)
@@ -86,7 +89,7 @@ func TestAugmentInRange(t *testing.T) {
 // TestAugmentTransform checks the sampler against transforms whose result is known: the identity
 // copies, a whole-pixel shift moves, a quarter-pixel shift averages neighbours.
 func TestAugmentTransform(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	src := test.Image(3)
 	dst := make([]byte, len(src))
 	identity := augmentation{cos: one, invScale: one}
@@ -97,13 +100,13 @@ func TestAugmentTransform(t *testing.T) {
 	right := identity
 	right.dx, right.dy = one, -2*one // one pixel right, two up
 	right.apply(dst, src)
-	for y := range ImageSize {
-		for x := range ImageSize {
+	for y := range mnist.ImageSize {
+		for x := range mnist.ImageSize {
 			want := byte(0)
-			if sx, sy := x-1, y+2; sx >= 0 && sy < ImageSize {
-				want = src[sy*ImageSize+sx]
+			if sx, sy := x-1, y+2; sx >= 0 && sy < mnist.ImageSize {
+				want = src[sy*mnist.ImageSize+sx]
 			}
-			if got := dst[y*ImageSize+x]; got != want {
+			if got := dst[y*mnist.ImageSize+x]; got != want {
 				t.Fatalf("shifted: pixel (%d, %d) is %d, want %d", x, y, got, want)
 			}
 		}
@@ -112,7 +115,7 @@ func TestAugmentTransform(t *testing.T) {
 	quarter.dx = one / 4
 	quarter.apply(dst, src)
 	for i := 1; i < len(src); i++ {
-		if i%ImageSize == 0 {
+		if i%mnist.ImageSize == 0 {
 			continue
 		}
 		want := (3*float64(src[i]) + float64(src[i-1])) / 4
@@ -131,16 +134,16 @@ func TestAugmentTransform(t *testing.T) {
 
 // inField says whether every pixel of ink in img stays inside the field under a's transform.
 func inField(img []byte, a augmentation) bool {
-	const c = (ImageSize - 1) / 2.0
+	const c = (mnist.ImageSize - 1) / 2.0
 	rad := a.angle * math.Pi / 180
 	for i, v := range img {
 		if v == 0 {
 			continue
 		}
-		x, y := float64(i%ImageSize)-c, float64(i/ImageSize)-c
+		x, y := float64(i%mnist.ImageSize)-c, float64(i/mnist.ImageSize)-c
 		fx := c + float64(a.dx)/float64(one) + a.scale*(math.Cos(rad)*x-math.Sin(rad)*y)
 		fy := c + float64(a.dy)/float64(one) + a.scale*(math.Sin(rad)*x+math.Cos(rad)*y)
-		if fx < 0 || fy < 0 || fx > ImageSize-1 || fy > ImageSize-1 {
+		if fx < 0 || fy < 0 || fx > mnist.ImageSize-1 || fy > mnist.ImageSize-1 {
 			return false
 		}
 	}

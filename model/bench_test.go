@@ -2,9 +2,13 @@ package model
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // benchConv lets one benchmark binary compare the conv formulations in alternating runs:
@@ -22,14 +26,30 @@ func benchConv(b *testing.B) {
 	}
 }
 
+func memStats() runtime.MemStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms
+}
+
+// reportMemory reports what the steps since before allocated, and how often Go collected: on a
+// shared machine, where wall time varies from run to run, these vary little, and in a browser
+// worker, whose heap runs near its limit (GOMEMLIMIT here), every collection empties simplego's
+// buffer pools.
+func reportMemory(b *testing.B, before runtime.MemStats) {
+	after := memStats()
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6/float64(b.N), "alloc-MB/step")
+	b.ReportMetric(float64(after.NumGC-before.NumGC)/float64(b.N), "GCs/step")
+}
+
 // BenchmarkTrainStep measures steady-state training steps at the default batch size; images/s
 // is reported as a custom metric.
 func BenchmarkTrainStep(b *testing.B) {
 	benchConv(b)
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
-	images := train.Images[:batch*ImageSize*ImageSize]
+	images := train.Images[:batch*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, batch)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
@@ -37,13 +57,14 @@ func BenchmarkTrainStep(b *testing.B) {
 	if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
-	cpu0 := cpuTime()
+	cpu0, mem0 := cpuTime(), memStats()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportMemory(b, mem0)
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	// CPU time per step is steadier than wall time on a shared machine, and shows parallel overhead.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
@@ -53,11 +74,11 @@ func BenchmarkTrainStep(b *testing.B) {
 // half of the images, with a Reduce that combines its own vector twice, as if the other shard had sent
 // the same. Against BenchmarkTrainStep it shows what sharding costs beyond the halved batch.
 func BenchmarkShardStep(b *testing.B) {
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
 	half := batch / 2
-	images := train.Images[:half*ImageSize*ImageSize]
+	images := train.Images[:half*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, half)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])
@@ -68,13 +89,14 @@ func BenchmarkShardStep(b *testing.B) {
 	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
-	cpu0 := cpuTime()
+	cpu0, mem0 := cpuTime(), memStats()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportMemory(b, mem0)
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }
@@ -89,7 +111,7 @@ func BenchmarkTrainStepConvs(b *testing.B) { benchConvs(b, false) }
 func BenchmarkShardStepConvs(b *testing.B) { benchConvs(b, true) }
 
 func benchConvs(b *testing.B, shard bool) {
-	train, _ := loadTestData(b)
+	train, _ := mnisttest.Sets(b)
 	cfg := DefaultConfig()
 	batch, n := cfg.BatchSize, cfg.BatchSize
 	var s *Shard
@@ -99,7 +121,7 @@ func benchConvs(b *testing.B, shard bool) {
 			return combine(slices.Repeat([][]float32{v}, 2))
 		}}
 	}
-	images := train.Images[:n*ImageSize*ImageSize]
+	images := train.Images[:n*mnist.ImageSize*mnist.ImageSize]
 	labels := make([]int32, n)
 	for i := range labels {
 		labels[i] = int32(train.Labels[i])

@@ -6,13 +6,16 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestManyBatchSizes predicts on 40 different batch sizes in a row, then evaluates: GoMLX's exec
 // caches at most 32 compiled graphs, and once full it refused every new size, evaluations included.
 // The sizes evicted along the way compile again and give the same predictions as before.
 func TestManyBatchSizes(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	m := newTestModel(t, fastConfig()) // compiling, not computing, is what this test is about
 	first := make(map[int][]int)
 	for n := 1; n <= 40; n++ {
@@ -44,7 +47,7 @@ func TestManyBatchSizes(t *testing.T) {
 // same bits as the batch in one piece, whatever the chunks (evalChunk), and normalises with the
 // whole batch's statistics: a chunk alone gives other log-probabilities.
 func TestChunksGiveTheBatchsBits(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(64))
 	images := test.Slice(0, EvalBatch).Images
 	whole, err := m.logProbsInChunks(images, EvalBatch)
@@ -60,11 +63,11 @@ func TestChunksGiveTheBatchsBits(t *testing.T) {
 			t.Fatalf("chunks of %d: log-probabilities differ from the batch in one piece", chunk)
 		}
 	}
-	alone, err := m.logProbsInChunks(images[:evalChunk*ImageSize*ImageSize], evalChunk)
+	alone, err := m.logProbsInChunks(images[:evalChunk*mnist.ImageSize*mnist.ImageSize], evalChunk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.Equal(alone, whole[:evalChunk*NumClasses]) {
+	if slices.Equal(alone, whole[:evalChunk*mnist.NumClasses]) {
 		t.Fatal("the first chunk alone gives the batch's log-probabilities: the statistics are not the batch's")
 	}
 }
@@ -79,7 +82,7 @@ func fastConfig() Config {
 
 // evalBatchSizes returns the sizes of the batches EvaluateEach runs over the first n test images,
 // read off its callbacks.
-func evalBatchSizes(tb testing.TB, m *Model, d *Dataset) []int {
+func evalBatchSizes(tb testing.TB, m *Model, d *mnist.Dataset) []int {
 	tb.Helper()
 	var sizes []int
 	last := 0
@@ -96,7 +99,7 @@ func evalBatchSizes(tb testing.TB, m *Model, d *Dataset) []int {
 // TestEvaluationBatchesNearEqual: an evaluation is cut into ceil(n/EvalBatch) batches whose sizes
 // differ by at most one, so no batch is normalised on the statistics of a handful of images.
 func TestEvaluationBatchesNearEqual(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	m := newTestModel(t, fastConfig())
 	for _, c := range []struct {
 		n    int
@@ -141,7 +144,7 @@ func TestEvalBatchBounds(t *testing.T) {
 // about what EvalBatch images do, since the last image is no longer a batch of its own; and a single
 // image is still judged on its own statistics, as one drawing is.
 func TestEvaluationOfOneMore(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(512))
 	if _, err := m.Train(context.Background(), train, TrainOptions{}); err != nil {
 		t.Fatal(err)
@@ -177,7 +180,7 @@ func TestEvaluationOfOneMore(t *testing.T) {
 // TestShardedEvaluationUnevenBatches shares evaluations whose batches are not all EvalBatch among
 // shards, each taking every Count-th batch, and checks they compute what one model alone does.
 func TestShardedEvaluationUnevenBatches(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	m := newTestModel(t, fastConfig())
 	for _, n := range []int{EvalBatch + 1, 3*EvalBatch + 7} {
 		d := test.Slice(0, n)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 	"github.com/mnist-trainer/mnist/kernels"
 )
 
@@ -25,7 +27,7 @@ func withKernels(tb testing.TB, on bool, fn func()) {
 // kernels and with simplego's own executors. They differ by float rounding only: the matrix
 // kernel sums in another order, with fused multiply-adds; everything else rounds the same.
 func TestKernelsMatchGenericGradients(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(64)
 	const batch = 37 // no multiple of any tile
 	images, labels := testBatch(train, batch)
@@ -69,7 +71,7 @@ func TestKernelsMatchGenericGradients(t *testing.T) {
 // TestKernelsMatchGenericTraining trains the same model for a few steps with and without the
 // kernels, and compares the step losses.
 func TestKernelsMatchGenericTraining(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(8 * 32)
 	cfg.BatchSize = 32
 	run := func(on bool) (losses []float64) {

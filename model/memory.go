@@ -31,6 +31,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // BrowserMemoryLimit is the largest MemoryEstimate.Peak the browser trainer accepts. A Web
@@ -197,7 +199,7 @@ func (c Config) sizes(b int64) layerSizes {
 	rows2 := b * int64(g.pool1Out*g.pool1Out) // conv2's and conv3's
 	rows3 := b * int64(g.pool3Out*g.pool3Out) // the last max-pool's
 	var s layerSizes
-	s.in = b * ImageSize * ImageSize
+	s.in = b * mnist.ImageSize * mnist.ImageSize
 	s.cols = [3]int64{rows1 * k2, rows2 * k2 * f[0], rows2 * k2 * f[1]}
 	// A Winograd conv (winograd.go) has no im2col; its largest moment holds the transformed input
 	// tiles [16, tiles, C] and the products [16, tiles, F] (measured natively with it forced on:
@@ -213,7 +215,7 @@ func (c Config) sizes(b int64) layerSizes {
 	s.act = [3]int64{rows1 * f[0], rows2 * f[1], rows2 * f[2]}
 	s.pool1, s.pool3 = rows2*f[0], rows3*f[2]
 	s.window1, s.window3 = poolWindow*poolWindow*s.pool1, poolWindow*poolWindow*s.pool3
-	s.dense = b * int64(g.flat+c.Dense[0]+c.Dense[1]+NumClasses)
+	s.dense = b * int64(g.flat+c.Dense[0]+c.Dense[1]+mnist.NumClasses)
 	return s
 }
 

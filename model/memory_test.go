@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 	"github.com/mnist-trainer/mnist/kernels"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // heapPeak runs fn and returns the highest runtime.MemStats.HeapInuse seen meanwhile, polled
@@ -77,7 +79,7 @@ func TestMemoryEstimateMatchesMeasured(t *testing.T) {
 		// simplego's own DotGeneral copies both operands into blocks, which the estimate leaves out.
 		t.Skip("the estimate is of the build with this project's kernels (GOEXPERIMENT=simd and scripts/simd-vendor.sh)")
 	}
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	large := DefaultConfig()
 	large.Filters, large.KernelSize = [3]int{128, 256, 256}, 5
 	half, _ := PresetConfig("half-filters")
@@ -88,7 +90,7 @@ func TestMemoryEstimateMatchesMeasured(t *testing.T) {
 	}{{"notebook", DefaultConfig()}, {"half-filters", half}, {"filters=128,256,256 kernel=5", large}} {
 		est := c.cfg.MemoryEstimate()
 		batch := c.cfg.BatchSize
-		images := test.Images[:batch*ImageSize*ImageSize]
+		images := test.Images[:batch*mnist.ImageSize*mnist.ImageSize]
 		labels := make([]int32, batch)
 		for i := range labels {
 			labels[i] = int32(test.Labels[i])
@@ -110,7 +112,7 @@ func TestMemoryEstimateMatchesMeasured(t *testing.T) {
 		}
 		runtime.ReadMemStats(&afterModel)
 		stepPeak, stepAlloc = heapPeak(func() { _, trainErr = m.lockedTrainStep(nil, images, labels, batch) })
-		evalPeak, evalAlloc = heapPeak(func() { _, evalErr = m.lockedLogProbs(test.Images[:EvalBatch*ImageSize*ImageSize]) })
+		evalPeak, evalAlloc = heapPeak(func() { _, evalErr = m.lockedLogProbs(test.Images[:EvalBatch*mnist.ImageSize*mnist.ImageSize]) })
 		if trainErr != nil || evalErr != nil {
 			t.Fatalf("%s: training %v, evaluating %v", c.name, trainErr, evalErr)
 		}

@@ -1,5 +1,7 @@
-// Package model is the course notebook's MNIST network in GoMLX: its training loop, evaluation,
-// visualisation data and weight files.
+// Package model is the course notebook's MNIST network in GoMLX: its training loop, sharding
+// across workers, evaluation, memory estimate, visualisation data and weight files. It trains
+// and evaluates on an mnist.Dataset, scores with package report, and writes its weights in the
+// safetensors format (package safetensors).
 //
 // It builds unchanged for GOOS=js GOARCH=wasm and natively, so it imports only the pure-Go
 // backend (simplego) and never XLA, and it reads data as bytes or io.Reader, never from paths.
@@ -24,6 +26,9 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/report"
 )
 
 // EvalBatch is the largest batch of an evaluation. 200 divides both MNIST sets and keeps an
@@ -234,7 +239,7 @@ func (m *Model) logProbs(images []byte) ([]float32, error) {
 
 // logProbsInChunks is logProbs in chunks of at most chunk images.
 func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
-	pixels := ImageSize * ImageSize
+	pixels := mnist.ImageSize * mnist.ImageSize
 	n := len(images) / pixels
 	bounds := splitEven(n, (n+chunk-1)/chunk)
 	chunks := make([]*tensors.Tensor, len(bounds)-1)
@@ -249,7 +254,7 @@ func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	lp := make([]float32, 0, n*NumClasses)
+	lp := make([]float32, 0, n*mnist.NumClasses)
 	for _, a := range inputs[numSegments-1] {
 		out, err := g.logProbs.Exec(a, stats[numSegments-2].mean, stats[numSegments-2].std)
 		_ = a.FinalizeAll()
@@ -290,9 +295,9 @@ func (m *Model) forwardFor(sizes ...int) *forwardGraphs {
 // 255 = ink, as in MNIST): what the draw-a-digit panel shows.
 //
 // The image is a batch of its own, so normalisation uses that image's statistics alone.
-func (m *Model) Probabilities(image []byte) (probs [NumClasses]float32, err error) {
-	if len(image) != ImageSize*ImageSize {
-		return probs, fmt.Errorf("an image has %d pixels, got %d", ImageSize*ImageSize, len(image))
+func (m *Model) Probabilities(image []byte) (probs [mnist.NumClasses]float32, err error) {
+	if len(image) != mnist.ImageSize*mnist.ImageSize {
+		return probs, fmt.Errorf("an image has %d pixels, got %d", mnist.ImageSize*mnist.ImageSize, len(image))
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -310,16 +315,16 @@ func (m *Model) Probabilities(image []byte) (probs [NumClasses]float32, err erro
 // Predict returns the predicted digit of each image in images (N*784 bytes), run as one batch of
 // N: the caller picks the batch size, and with it the normalisation statistics and the memory used.
 func (m *Model) Predict(images []byte) ([]int, error) {
-	if len(images) == 0 || len(images)%(ImageSize*ImageSize) != 0 {
-		return nil, fmt.Errorf("predict: %d bytes is not a whole number of %dx%d images", len(images), ImageSize, ImageSize)
+	if len(images) == 0 || len(images)%(mnist.ImageSize*mnist.ImageSize) != 0 {
+		return nil, fmt.Errorf("predict: %d bytes is not a whole number of %dx%d images", len(images), mnist.ImageSize, mnist.ImageSize)
 	}
 	lp, err := m.lockedLogProbs(images)
 	if err != nil {
 		return nil, err
 	}
-	pred := make([]int, len(lp)/NumClasses)
+	pred := make([]int, len(lp)/mnist.NumClasses)
 	for i := range pred {
-		pred[i] = argMax(lp[i*NumClasses : (i+1)*NumClasses])
+		pred[i] = argMax(lp[i*mnist.NumClasses : (i+1)*mnist.NumClasses])
 	}
 	return pred, nil
 }
@@ -331,20 +336,20 @@ type Evaluation struct {
 	// Loss is the mean cross-entropy.
 	Loss float64 `json:"loss"`
 	// Confusion is the 10x10 confusion matrix, rows true digits, columns predictions.
-	Confusion ConfusionMatrix `json:"confusion"`
+	Confusion report.ConfusionMatrix `json:"confusion"`
 	// Report is the sklearn-style classification report.
-	Report Report `json:"report"`
+	Report report.Report `json:"report"`
 }
 
 // Evaluate runs the network over d in batches of at most EvalBatch, cut as EvalBatch says.
-func (m *Model) Evaluate(d *Dataset) (Evaluation, error) {
+func (m *Model) Evaluate(d *mnist.Dataset) (Evaluation, error) {
 	return m.evaluate(context.Background(), d, nil, nil)
 }
 
 // EvaluateEach is Evaluate calling between after each batch with the images done and the total:
 // between may block (a pause, or giving a browser's event loop a turn) or return an error, which
 // stops the evaluation and is returned.
-func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (Evaluation, error) {
+func (m *Model) EvaluateEach(d *mnist.Dataset, between func(done, total int) error) (Evaluation, error) {
 	return m.evaluate(context.Background(), d, nil, between)
 }
 
@@ -354,7 +359,7 @@ func (m *Model) EvaluateEach(d *Dataset, between func(done, total int) error) (E
 // evaluating everything. After each of its batches it calls
 // between (if set) with the images the team has done (see EvalProgress.Done), which may block (a
 // pause) or return an error (a stop): a full training-set loss takes minutes in a browser.
-func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
+func (m *Model) evaluate(ctx context.Context, d *mnist.Dataset, s *Shard, between func(done, total int) error) (Evaluation, error) {
 	releaseBuffers()
 	defer releaseBuffers()
 	var ev Evaluation
@@ -367,7 +372,7 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	for i := range labels {
 		labels[i] = int(d.Labels[i])
 	}
-	pixels := ImageSize * ImageSize
+	pixels := mnist.ImageSize * mnist.ImageSize
 	bounds := EvalBatchBounds(n)
 	batches := len(bounds) - 1
 	mine := func(b int) bool { return s == nil || b%s.Count == s.Index }
@@ -385,12 +390,12 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 		}
 		start, end := bounds[b], bounds[b+1]
 		batch := images[:(end-start)*pixels]
-		if err := d.gather(indexRange(start, end), batch); err != nil {
+		if err := d.Gather(indexRange(start, end), batch); err != nil {
 			return ev, err
 		}
 		for next := b + 1; next < batches; next++ {
 			if mine(next) {
-				d.prefetch(indexRange(bounds[next], bounds[next+1]))
+				d.Prefetch(indexRange(bounds[next], bounds[next+1]))
 				break
 			}
 		}
@@ -409,7 +414,7 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 		}
 		var sum float64
 		for i := start; i < end; i++ {
-			row := lp[(i-start)*NumClasses : (i-start+1)*NumClasses]
+			row := lp[(i-start)*mnist.NumClasses : (i-start+1)*mnist.NumClasses]
 			ev.Predictions[i] = argMax(row)
 			sum -= float64(row[labels[i]])
 		}
@@ -440,11 +445,20 @@ func (m *Model) evaluate(ctx context.Context, d *Dataset, s *Shard, between func
 	}
 	ev.Loss = lossSum / float64(n)
 	var err error
-	if ev.Confusion, err = NewConfusionMatrix(NumClasses, labels, ev.Predictions); err != nil {
+	if ev.Confusion, err = report.NewConfusionMatrix(mnist.NumClasses, labels, ev.Predictions); err != nil {
 		return ev, err
 	}
 	ev.Report = ev.Confusion.Report()
 	return ev, nil
+}
+
+// indexRange returns the indices start..end-1.
+func indexRange(start, end int) []int32 {
+	idx := make([]int32, end-start)
+	for i := range idx {
+		idx[i] = int32(start + i)
+	}
+	return idx
 }
 
 // lockedLogProbs is logProbs for callers that do not hold m.mu: each batch takes the lock on its
@@ -458,8 +472,8 @@ func (m *Model) lockedLogProbs(images []byte) (lp []float32, err error) {
 
 // imageTensor wraps N*784 MNIST bytes as a uint8 [N,28,28,1] tensor; the graph converts to float.
 func imageTensor(images []byte) *tensors.Tensor {
-	n := len(images) / (ImageSize * ImageSize)
-	return tensors.FromFlatDataAndDimensions(images[:n*ImageSize*ImageSize], n, ImageSize, ImageSize, 1)
+	n := len(images) / (mnist.ImageSize * mnist.ImageSize)
+	return tensors.FromFlatDataAndDimensions(images[:n*mnist.ImageSize*mnist.ImageSize], n, mnist.ImageSize, mnist.ImageSize, 1)
 }
 
 // scalar reads a float32 scalar tensor and frees its buffer.

@@ -16,6 +16,9 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 var testBackend = sync.OnceValues(GoBackend)
@@ -80,7 +83,7 @@ func TestMACsPerImage(t *testing.T) {
 }
 
 func TestBlockShapes(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Config)
@@ -386,7 +389,7 @@ func TestConfigFromText(t *testing.T) {
 
 // TestOneTrainingStep is the smallest end-to-end check, cheap enough for the js/wasm run.
 func TestOneTrainingStep(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(32))
 	var progress []Progress
 	res, err := m.Train(context.Background(), train, TrainOptions{OnProgress: func(p Progress) { progress = append(progress, p) }})
@@ -407,7 +410,7 @@ func TestOneTrainingStep(t *testing.T) {
 // the model's revisions); the bounds leave room for other seeds and backends, not for a model
 // that does not learn.
 func TestTrainingLossFalls(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 500)
 	m := newTestModel(t, smallConfig(1024))
 	before, err := m.Evaluate(test)
@@ -442,7 +445,7 @@ func TestTrainingLossFalls(t *testing.T) {
 }
 
 func TestTrainingIsDeterministic(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	run := func(seed int64) []float64 {
 		cfg := smallConfig(96)
 		cfg.Seed = seed
@@ -466,7 +469,7 @@ func TestTrainingIsDeterministic(t *testing.T) {
 }
 
 func TestPauseResumeStop(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	m := newTestModel(t, smallConfig(160))
 	ctl := &Control{}
 	ctl.Pause()
@@ -501,7 +504,7 @@ func TestPauseResumeStop(t *testing.T) {
 }
 
 func TestSaveLoadSamePredictions(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 200)
 	cfg := smallConfig(64)
 	cfg.Filters = [3]int{8, 16, 16} // a non-default architecture must round-trip too
@@ -541,9 +544,9 @@ func TestSaveLoadSamePredictions(t *testing.T) {
 func TestLoadRejectsBadFiles(t *testing.T) {
 	m := newTestModel(t, smallConfig(64))
 	good, meta, named := savedWeights(t, m)
-	encode := func(meta map[string]string, named []NamedTensor) []byte {
+	encode := func(meta map[string]string, named []safetensors.Tensor) []byte {
 		var b bytes.Buffer
-		if err := EncodeSafetensors(&b, meta, named); err != nil {
+		if err := safetensors.Encode(&b, meta, named); err != nil {
 			t.Fatal(err)
 		}
 		return b.Bytes()
@@ -572,7 +575,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		{"bad config", encode(withMeta(metaConfig, `{"filters":[0,1,1]}`), named), "configuration is invalid"},
 		{"other architecture", encode(withMeta(metaConfig, string(halfJSON)), named), "tensor conv1.kernel has shape [3 3 1 32], but its configuration"},
 		{"missing tensor", encode(meta, named[1:]), "is missing"},
-		{"extra tensor", encode(meta, append(named[:len(named):len(named)], NamedTensor{Name: "zzz", Shape: []int{1}, Data: []float32{1}})), "unexpected tensor zzz"},
+		{"extra tensor", encode(meta, append(named[:len(named):len(named)], safetensors.Tensor{Name: "zzz", Shape: []int{1}, Data: []float32{1}})), "unexpected tensor zzz"},
 	} {
 		_, err := Load(mustBackend(t), tc.data)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -617,7 +620,7 @@ func TestKernelsAndDisplay(t *testing.T) {
 // (finite: NaN is not guaranteed), and checks that training stops at once with a message naming
 // the learning rate.
 func TestDivergenceStops(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(640)
 	cfg.LearningRate = 10
 	var steps int
@@ -634,7 +637,7 @@ func TestDivergenceStops(t *testing.T) {
 // TestStopDuringEvaluation stops a run in its end-of-epoch evaluation, which in a browser can
 // take minutes: Train must return between evaluation batches, not at the end.
 func TestStopDuringEvaluation(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var calls []string
@@ -661,7 +664,7 @@ func TestStopDuringEvaluation(t *testing.T) {
 // run in another order than the fixed one of shard.go (measured: 1.5e-5 apart by the third step,
 // Adam turning rounding in nearly-zero gradients into steps of up to the learning rate).
 func TestBatchesOnDevice(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	run := func(onDevice bool) []float64 {
 		m := newTestModel(t, smallConfig(96))
 		m.batchesOnDevice = onDevice
@@ -686,7 +689,7 @@ func TestBatchesOnDevice(t *testing.T) {
 // TestEvaluateEach checks that evaluating with a callback between batches gives Evaluate's result,
 // and that the callback's error stops the evaluation.
 func TestEvaluateEach(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	test = test.Slice(0, 2*EvalBatch+50)
 	m := newTestModel(t, smallConfig(64))
 	want, err := m.Evaluate(test)

@@ -9,15 +9,19 @@ package model
 // batch from the same order, making each copy's pixels itself from the seed, the epoch and the
 // copy's number alone: every team computes the same bits.
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mnist-trainer/mnist/mnist"
+)
 
 // maxMixDigits bounds Config.MixDigits: copies of each of My digits per epoch.
 const maxMixDigits = 100
 
 // trainSource is what an epoch trains on: the training set, then the augmented copies of My digits.
 type trainSource struct {
-	d      *Dataset
-	digits *Dataset // My digits, or nil when none are mixed in
+	d      *mnist.Dataset
+	digits *mnist.Dataset // My digits, or nil when none are mixed in
 	copies int
 	seed   int64
 
@@ -29,7 +33,7 @@ type trainSource struct {
 
 // newTrainSource returns the images of an epoch of cfg on d, with digits mixed in when
 // cfg.MixDigits asks for copies and there are some.
-func newTrainSource(d, digits *Dataset, cfg Config) *trainSource {
+func newTrainSource(d, digits *mnist.Dataset, cfg Config) *trainSource {
 	s := &trainSource{d: d, seed: cfg.Seed}
 	if cfg.MixDigits > 0 && digits.Len() > 0 {
 		s.digits, s.copies = digits, cfg.MixDigits
@@ -51,9 +55,9 @@ func (s *trainSource) batch(epoch int, indices []int32, images []byte, labels []
 		for i, p := range indices {
 			labels[i] = int32(s.d.Labels[p])
 		}
-		return s.d.gather(indices, images)
+		return s.d.Gather(indices, images)
 	}
-	const pixels = ImageSize * ImageSize
+	const pixels = mnist.ImageSize * mnist.ImageSize
 	s.positions, s.indices = s.positions[:0], s.indices[:0]
 	for i, p := range indices {
 		if int(p) < base {
@@ -74,7 +78,7 @@ func (s *trainSource) batch(epoch int, indices []int32, images []byte, labels []
 	} else {
 		s.pixels = s.pixels[:need]
 	}
-	if err := s.d.gather(s.indices, s.pixels); err != nil {
+	if err := s.d.Gather(s.indices, s.pixels); err != nil {
 		return err
 	}
 	for j, i := range s.positions {
@@ -86,7 +90,7 @@ func (s *trainSource) batch(epoch int, indices []int32, images []byte, labels []
 // prefetch tells a remote training set which of its images the next batch takes.
 func (s *trainSource) prefetch(indices []int32) {
 	if !s.mixed() {
-		s.d.prefetch(indices)
+		s.d.Prefetch(indices)
 		return
 	}
 	base := int32(s.d.Len())
@@ -96,22 +100,22 @@ func (s *trainSource) prefetch(indices []int32) {
 			mine = append(mine, p)
 		}
 	}
-	s.d.prefetch(mine)
+	s.d.Prefetch(mine)
 }
 
 // CheckDigits refuses a set of My digits that training or an evaluation cannot take: images of
 // another size, or a label outside 0..NumClasses-1. what names the set in the message.
-func CheckDigits(d *Dataset, what string) error {
+func CheckDigits(d *mnist.Dataset, what string) error {
 	if d == nil || d.Len() == 0 {
 		return fmt.Errorf("%s: no digits", what)
 	}
-	if d.Rows != ImageSize || d.Cols != ImageSize || len(d.Images) != d.Len()*ImageSize*ImageSize || len(d.Labels) != d.Len() {
+	if d.Rows != mnist.ImageSize || d.Cols != mnist.ImageSize || len(d.Images) != d.Len()*mnist.ImageSize*mnist.ImageSize || len(d.Labels) != d.Len() {
 		return fmt.Errorf("%s: %d bytes of pixels and %d labels are not %dx%d images with a label each",
-			what, len(d.Images), len(d.Labels), ImageSize, ImageSize)
+			what, len(d.Images), len(d.Labels), mnist.ImageSize, mnist.ImageSize)
 	}
 	for i, l := range d.Labels {
-		if l >= NumClasses {
-			return fmt.Errorf("%s: label %d of digit %d is out of range 0..%d", what, l, i, NumClasses-1)
+		if l >= mnist.NumClasses {
+			return fmt.Errorf("%s: label %d of digit %d is out of range 0..%d", what, l, i, mnist.NumClasses-1)
 		}
 	}
 	return nil

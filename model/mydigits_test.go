@@ -8,19 +8,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // myDigits stands in for a student's own digits: n test images, which training never sees.
-func myDigits(tb testing.TB, n int) *Dataset {
+func myDigits(tb testing.TB, n int) *mnist.Dataset {
 	tb.Helper()
-	_, test := loadTestData(tb)
+	_, test := mnisttest.Sets(tb)
 	return test.Slice(5000, 5000+n)
 }
 
 // TestTrainSourceBatch checks the images and labels of a batch that mixes training images and
 // copies of My digits: the training images as they are, each copy its digit augmented.
 func TestTrainSourceBatch(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	d := train.Slice(0, 100)
 	digits := myDigits(t, 7)
 	cfg := DefaultConfig()
@@ -30,14 +33,14 @@ func TestTrainSourceBatch(t *testing.T) {
 		t.Fatalf("an epoch has %d images, want 100 + 3 copies of 7 digits", src.Len())
 	}
 	indices := []int32{104, 3, 120, 99, 100, 0}
-	images := make([]byte, len(indices)*ImageSize*ImageSize)
+	images := make([]byte, len(indices)*mnist.ImageSize*mnist.ImageSize)
 	labels := make([]int32, len(indices))
 	if err := src.batch(2, indices, images, labels); err != nil {
 		t.Fatal(err)
 	}
-	want := make([]byte, ImageSize*ImageSize)
+	want := make([]byte, mnist.ImageSize*mnist.ImageSize)
 	for i, p := range indices {
-		got := images[i*ImageSize*ImageSize : (i+1)*ImageSize*ImageSize]
+		got := images[i*mnist.ImageSize*mnist.ImageSize : (i+1)*mnist.ImageSize*mnist.ImageSize]
 		var label byte
 		if p < 100 {
 			copy(want, d.Image(int(p)))
@@ -55,7 +58,7 @@ func TestTrainSourceBatch(t *testing.T) {
 	// Without copies asked for, or without digits, an epoch is the training set alone.
 	for _, c := range []struct {
 		copies int
-		digits *Dataset
+		digits *mnist.Dataset
 	}{{0, digits}, {3, nil}, {3, digits.Slice(0, 0)}} {
 		cfg.MixDigits = c.copies
 		if s := newTrainSource(d, c.digits, cfg); s.mixed() || s.Len() != 100 {
@@ -67,7 +70,7 @@ func TestTrainSourceBatch(t *testing.T) {
 // TestMixDigitsSameBitsAnyTeam is TestSameBitsAnyTeam with My digits mixed in, and evaluated after
 // the epoch: every team computes the same losses, weights, and predictions on the digits.
 func TestMixDigitsSameBitsAnyTeam(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	digits := myDigits(t, 24)
 	cfg := smallConfig(12 * 32)
 	cfg.Filters = [3]int{8, 16, 16} // keeps the test short; the order does not depend on it
@@ -112,11 +115,11 @@ func TestMixDigitsSameBitsAnyTeam(t *testing.T) {
 // TestMixDigitsChangesTraining: copies mixed in change what a run learns; asked for without
 // digits, they change nothing. And the evaluation after the last epoch is the trained model's.
 func TestMixDigitsChangesTraining(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	digits := myDigits(t, 16)
 	cfg := smallConfig(8 * 32)
 	cfg.Filters, cfg.LossImages = [3]int{8, 16, 16}, 32
-	run := func(copies int, digits *Dataset) ([]float64, *Model, EpochResult) {
+	run := func(copies int, digits *mnist.Dataset) ([]float64, *Model, EpochResult) {
 		c := cfg
 		c.MixDigits = copies
 		m := newTestModel(t, c)
@@ -177,7 +180,7 @@ func TestCheckDigits(t *testing.T) {
 	short := *digits
 	short.Images = short.Images[:784*2]
 	for _, c := range []struct {
-		d    *Dataset
+		d    *mnist.Dataset
 		want string
 	}{
 		{nil, "my digits: no digits"},

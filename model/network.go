@@ -16,6 +16,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // Block names, in network order. They name the weights in files and the visualisation data.
@@ -70,7 +72,7 @@ func samePads(in, window, stride int) (before, after int) {
 
 func (c Config) geometry() geometry {
 	var g geometry
-	g.conv1Out = sameOut(ImageSize, c.Stride)
+	g.conv1Out = sameOut(mnist.ImageSize, c.Stride)
 	g.pool1Out = sameOut(g.conv1Out, poolStride)
 	g.pool3Out = sameOut(g.pool1Out, poolStride)
 	g.flat = g.pool3Out * g.pool3Out * c.Filters[2]
@@ -95,7 +97,7 @@ func (c Config) Params() []ParamSpec {
 	flat := c.geometry().flat
 	add(dense1, flat, c.Dense[0], 1, flat, c.Dense[0])
 	add(dense2, c.Dense[0], c.Dense[1], 1, c.Dense[0], c.Dense[1])
-	add(output, c.Dense[1], NumClasses, 1, c.Dense[1], NumClasses)
+	add(output, c.Dense[1], mnist.NumClasses, 1, c.Dense[1], mnist.NumClasses)
 	return specs
 }
 
@@ -121,7 +123,7 @@ func (c Config) MACsPerImage() int {
 		macs += side * side * k * in * c.Filters[i]
 		in = c.Filters[i]
 	}
-	return macs + g.flat*c.Dense[0] + c.Dense[0]*c.Dense[1] + c.Dense[1]*NumClasses
+	return macs + g.flat*c.Dense[0] + c.Dense[0]*c.Dense[1] + c.Dense[1]*mnist.NumClasses
 }
 
 // weights maps a ParamSpec name to its value in the graph being built.
@@ -195,7 +197,7 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 		x = relu(dense(x, w, dense1))
 		x = Sigmoid(dense(x, w, dense2))
 		x = dense(x, w, output)
-		x.AssertDims(batch, NumClasses)
+		x.AssertDims(batch, mnist.NumClasses)
 	default:
 		panic(fmt.Sprintf("no segment %d", k))
 	}
@@ -391,7 +393,7 @@ func matMul(a, b *Node) *Node {
 // crossEntropy is the mean softmax cross-entropy of logits [B,10] against int32 labels [B].
 func crossEntropy(logits, labels *Node) *Node {
 	logProbs := LogSoftmax(logits, -1)
-	oneHot := OneHot(labels, NumClasses, logProbs.DType())
+	oneHot := OneHot(labels, mnist.NumClasses, logProbs.DType())
 	return Neg(ReduceAllMean(ReduceSum(Mul(oneHot, logProbs), -1)))
 }
 

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // sourceOf is an ImageSource over a local Dataset, as the page is over the training images it
 // keeps: it records what it was asked for, and fails from the failAt-th call of Images on.
 type sourceOf struct {
-	d          *Dataset
+	d          *mnist.Dataset
 	calls      int
 	failAt     int
 	prefetched [][]int32
@@ -23,10 +26,12 @@ func (s *sourceOf) Images(indices []int32, dst []byte) error {
 		return errors.New("the page went away")
 	}
 	s.asked = append(s.asked, slices.Clone(indices))
-	return s.d.gather(indices, dst)
+	return s.d.Gather(indices, dst)
 }
 
-func (s *sourceOf) Prefetch(indices []int32) { s.prefetched = append(s.prefetched, slices.Clone(indices)) }
+func (s *sourceOf) Prefetch(indices []int32) {
+	s.prefetched = append(s.prefetched, slices.Clone(indices))
+}
 
 // TestRemoteDatasetSameBits trains and evaluates on a RemoteDataset of the training images, in
 // slices as TrainImages and LossImages cut it: the weights, losses and evaluation are the bits of
@@ -34,7 +39,7 @@ func (s *sourceOf) Prefetch(indices []int32) { s.prefetched = append(s.prefetche
 // for, except each epoch's first (and each evaluation's). A failing source stops the run with its
 // error.
 func TestRemoteDatasetSameBits(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	cfg := smallConfig(16 * 32)
 	cfg.Epochs, cfg.LossImages = 2, 2*EvalBatch+10 // 3 evaluation batches of the training loss
 	local := newTestModel(t, cfg)
@@ -44,7 +49,7 @@ func TestRemoteDatasetSameBits(t *testing.T) {
 	}
 	src := &sourceOf{d: train}
 	remote := newTestModel(t, cfg)
-	got, err := remote.Train(context.Background(), RemoteDataset(train.Labels, src), TrainOptions{Test: test.Slice(0, 100)})
+	got, err := remote.Train(context.Background(), mnist.RemoteDataset(train.Labels, src), TrainOptions{Test: test.Slice(0, 100)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +78,7 @@ func TestRemoteDatasetSameBits(t *testing.T) {
 	}
 
 	failing := &sourceOf{d: train, failAt: 3}
-	_, err = newTestModel(t, cfg).Train(context.Background(), RemoteDataset(train.Labels, failing), TrainOptions{})
+	_, err = newTestModel(t, cfg).Train(context.Background(), mnist.RemoteDataset(train.Labels, failing), TrainOptions{})
 	if err == nil || err.Error() != "the page went away" {
 		t.Fatalf("a failing source: got %v", err)
 	}

@@ -53,6 +53,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // VirtualShards is how many virtual shards every training batch is cut into, whatever the number
@@ -646,7 +648,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	h2 := Sigmoid(Add(matmul(h1, w[dense2+".kernel"]), InsertAxes(w[dense2+".bias"], 0)))
 	logits := Add(matmul(h2, w[output+".kernel"]), InsertAxes(w[output+".bias"], 0))
 	logProbs := LogSoftmax(logits, -1)
-	oneHot := OneHot(labels, NumClasses, logProbs.DType())
+	oneHot := OneHot(labels, mnist.NumClasses, logProbs.DType())
 	losses = Neg(ReduceSum(Mul(oneHot, logProbs), -1))
 	// Backwards, layer by layer: d(mean loss)/d logits = (softmax - one-hot) / n.
 	dLogits := Div(Sub(Exp(logProbs), oneHot), n)

@@ -14,6 +14,9 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestSameBitsAnyTeam trains the same settings with teams of 1, 2, 3 and 4 workers (1 and 2
@@ -31,7 +34,7 @@ func TestSameBitsAnyTeamOtherConv(t *testing.T) {
 }
 
 func sameBitsAnyTeam(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 3*EvalBatch) // 3 evaluation batches: a team of 2 shares them unevenly
 	teams := []int{1, 2, 3, 4}
 	if runtime.GOOS == "js" {
@@ -81,13 +84,13 @@ type teamRun struct {
 
 // trainTeam trains cfg with n replicas in goroutines (TrainReplicas; n = 1 trains alone) and
 // checks that every replica ends with the same weights.
-func trainTeam(tb testing.TB, cfg Config, train, test *Dataset, n int) teamRun {
+func trainTeam(tb testing.TB, cfg Config, train, test *mnist.Dataset, n int) teamRun {
 	tb.Helper()
 	return trainTeamWith(tb, cfg, train, TrainOptions{Test: test}, n)
 }
 
 // trainTeamWith is trainTeam with opts (Test, Digits) for every replica.
-func trainTeamWith(tb testing.TB, cfg Config, train *Dataset, opts TrainOptions, n int) teamRun {
+func trainTeamWith(tb testing.TB, cfg Config, train *mnist.Dataset, opts TrainOptions, n int) teamRun {
 	tb.Helper()
 	backend, err := GoBackendPerCore()
 	if n == 1 {
@@ -141,7 +144,7 @@ func firstDifference(a, b []float32) int {
 // gradients (a conv1 filter that almost never fires) into steps of up to the learning rate, so
 // the weights, and a few test predictions, drift slightly apart.
 func TestShardedMatchesWholeBatch(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	test = test.Slice(0, 6*EvalBatch) // evaluation batches for every shard
 	cfg := smallConfig(96)
 	cfg.Filters = [3]int{8, 16, 16}
@@ -199,9 +202,9 @@ func TestShardedMatchesWholeBatch(t *testing.T) {
 }
 
 // shuffledBatch returns the images and labels of step s of Train's first epoch.
-func shuffledBatch(cfg Config, d *Dataset, s int) ([]byte, []int32) {
+func shuffledBatch(cfg Config, d *mnist.Dataset, s int) ([]byte, []int32) {
 	perm := newShuffler(cfg.Seed, cfg.TrainImages).next()
-	pixels := ImageSize * ImageSize
+	pixels := mnist.ImageSize * mnist.ImageSize
 	images := make([]byte, 0, cfg.BatchSize*pixels)
 	labels := make([]int32, 0, cfg.BatchSize)
 	for _, p := range perm[s*cfg.BatchSize : (s+1)*cfg.BatchSize] {
@@ -216,7 +219,7 @@ func shuffledBatch(cfg Config, d *Dataset, s int) ([]byte, []int32) {
 // total. 416 loss images are 3 batches, which two shards share unevenly: shard 1, with one batch,
 // ends a batch short; 800 test images are 4 batches, 2 each.
 func TestShardedEvaluationProgress(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	cfg := smallConfig(416)
 	cfg.Filters = [3]int{8, 16, 16}
 	cfg.LossImages = 416
@@ -262,11 +265,11 @@ func flatValue(tb testing.TB, m *Model, name string) []float32 {
 // virtual shards of 8, 8, 8 and 7) against GoMLX's autodiff of the whole-batch loss. Measured: at most 7e-5 apart (relative
 // L2), float32 rounding; a wrong normalisation gradient is off by O(1).
 func TestShardedGradients(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(64)
 	cfg.Filters = [3]int{8, 16, 16}
 	const batch = 31
-	pixels := ImageSize * ImageSize
+	pixels := mnist.ImageSize * mnist.ImageSize
 	images, labels := testBatch(train, batch)
 	exec := gradientExec(t, newTestModel(t, cfg))
 	out, err := exec.Exec(imageTensor(images), tensors.FromFlatDataAndDimensions(labels, batch))
@@ -333,7 +336,7 @@ func TestShardedGradients(t *testing.T) {
 // TestTrainReplicas trains two replicas in goroutines, and checks that one failing replica (here,
 // a diverging learning rate) stops both with the cause rather than leaving one waiting forever.
 func TestTrainReplicas(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(128)
 	cfg.Filters = [3]int{8, 16, 16}
 	replicas := []*Model{newTestModel(t, cfg), newTestModel(t, cfg)}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // Progress is reported after every training step.
@@ -76,11 +78,11 @@ type EvalProgress struct {
 // TrainOptions are the inputs of a training run besides the Config.
 type TrainOptions struct {
 	// Test, when set, is evaluated after each epoch.
-	Test *Dataset
+	Test *mnist.Dataset
 	// Digits, when set, are a student's own digits ("My digits"): evaluated after each epoch
 	// (EpochResult.Digits), and mixed into training when Config.MixDigits asks for copies
 	// (mydigits.go). Every replica of a team must get the same digits.
-	Digits *Dataset
+	Digits *mnist.Dataset
 	// Control, when set, pauses and resumes the run.
 	Control *Control
 	// OnProgress is called after every step. It runs on the training goroutine: keep it cheap,
@@ -118,7 +120,7 @@ const divergedLoss = 50
 // It returns ctx.Err() when ctx is cancelled (between steps or evaluation batches), and an
 // ErrDiverged error, naming the likely cause, as soon as a loss is not finite or above
 // divergedLoss. Weights keep the last finished step.
-func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+func (m *Model) Train(ctx context.Context, d *mnist.Dataset, opts TrainOptions) ([]EpochResult, error) {
 	cfg := m.cfg
 	if cfg.TrainImages > 0 {
 		if d.Len() < cfg.TrainImages {
@@ -154,7 +156,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 	stepsPerEpoch := n / batch
 	totalSteps := stepsPerEpoch * cfg.Epochs
 	order := newShuffler(cfg.Seed, n)
-	images := make([]byte, (hi-lo)*ImageSize*ImageSize)
+	images := make([]byte, (hi-lo)*mnist.ImageSize*mnist.ImageSize)
 	labels := make([]int32, hi-lo)
 	var onDevice *deviceSet
 	if m.batchesOnDevice && opts.Shard == nil && !src.mixed() {
@@ -268,7 +270,7 @@ func (m *Model) Train(ctx context.Context, d *Dataset, opts TrainOptions) ([]Epo
 // more cores. There may be 1 to VirtualShards replicas.
 // Progress and results are reported once, from replicas[0]; a failure or cancellation in any
 // replica stops them all.
-func TrainReplicas(ctx context.Context, replicas []*Model, d *Dataset, opts TrainOptions) ([]EpochResult, error) {
+func TrainReplicas(ctx context.Context, replicas []*Model, d *mnist.Dataset, opts TrainOptions) ([]EpochResult, error) {
 	if len(replicas) == 1 {
 		return replicas[0].Train(ctx, d, opts) // the whole-batch graph: no statistics to exchange
 	}
@@ -331,7 +333,7 @@ func (s *shuffler) next() []int32 {
 // deviceSet is a training set uploaded once, as the inputs of the on-device training step.
 type deviceSet struct{ images, labels *tensors.Tensor }
 
-func newDeviceSet(d *Dataset) *deviceSet {
+func newDeviceSet(d *mnist.Dataset) *deviceSet {
 	labels := make([]int32, d.Len())
 	for i, l := range d.Labels[:d.Len()] {
 		labels[i] = int32(l)

@@ -7,6 +7,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // LayerKernels holds the kernels of one conv layer.
@@ -79,8 +81,8 @@ func (f FeatureMaps) Map(c int) []float32 {
 // FeatureMaps returns the activations of each conv layer, after its ReLU, for one 28x28 image
 // (784 MNIST bytes): what each layer "sees".
 func (m *Model) FeatureMaps(image []byte) (out [3]FeatureMaps, err error) {
-	if len(image) != ImageSize*ImageSize {
-		return out, fmt.Errorf("an image has %d pixels, got %d", ImageSize*ImageSize, len(image))
+	if len(image) != mnist.ImageSize*mnist.ImageSize {
+		return out, fmt.Errorf("an image has %d pixels, got %d", mnist.ImageSize*mnist.ImageSize, len(image))
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

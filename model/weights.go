@@ -10,6 +10,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // Weight files are safetensors files whose metadata says what they are and how to rebuild the
@@ -37,16 +39,16 @@ func (m *Model) Save(w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	var named []NamedTensor
+	var named []safetensors.Tensor
 	for _, p := range m.cfg.Params() {
 		t, err := m.vars[p.Name].Value()
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p.Name, err)
 		}
-		named = append(named, NamedTensor{Name: p.Name, Shape: p.Shape, Data: tensors.MustCopyFlatData[float32](t)})
+		named = append(named, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: tensors.MustCopyFlatData[float32](t)})
 	}
 	meta := map[string]string{metaFormat: weightsFormat, metaVersion: weightsVersion, metaConfig: string(cfgJSON)}
-	return EncodeSafetensors(w, meta, named)
+	return safetensors.Encode(w, meta, named)
 }
 
 // MaxWeightsFileSize is the most bytes a weights file the browser trainer can use can have: the
@@ -54,7 +56,7 @@ func (m *Model) Save(w io.Writer) (err error) {
 // float32, after the longest header the reader takes. A larger file holds a network too large to
 // train or evaluate in a browser tab, and a caller can refuse it without reading it.
 func MaxWeightsFileSize() int {
-	return 8 + stMaxHeaderLen + 4*maxTrainableParams
+	return 8 + safetensors.MaxHeaderLen + 4*maxTrainableParams
 }
 
 // Load builds a model on backend from a weights file written by Save. Every problem, from a file
@@ -65,7 +67,7 @@ func MaxWeightsFileSize() int {
 // It reads the weights from data in place and copies them once, into the model's tensors: data
 // must not change during the call, and may be reused after it.
 func Load(backend backends.Backend, data []byte) (*Model, error) {
-	meta, named, err := decodeSafetensors(data, true)
+	meta, named, err := safetensors.DecodeInPlace(data)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func Load(backend backends.Backend, data []byte) (*Model, error) {
 		return nil, fmt.Errorf("weights file: its configuration is invalid: %w", err)
 	}
 
-	byName := make(map[string]NamedTensor, len(named))
+	byName := make(map[string]safetensors.Tensor, len(named))
 	for _, t := range named {
 		byName[t.Name] = t
 	}

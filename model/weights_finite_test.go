@@ -5,6 +5,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // TestLoadRejectsNonFinite: a weights file holding a NaN or an infinity is refused, naming the
@@ -23,7 +26,7 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 		{"dense1.kernel", 1000, float32(math.Inf(1)), "weights file: tensor dense1.kernel holds +Inf at index 1000"},
 		{"output.bias", 9, float32(math.Inf(-1)), "weights file: tensor output.bias holds -Inf at index 9 (of 10 values)"},
 	} {
-		bad := make([]NamedTensor, len(named))
+		bad := make([]safetensors.Tensor, len(named))
 		found := false
 		for i, nt := range named {
 			bad[i] = nt
@@ -38,14 +41,14 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 			t.Fatalf("no tensor %s in the saved file", c.tensor)
 		}
 		var file bytes.Buffer
-		if err := EncodeSafetensors(&file, meta, bad); err != nil {
+		if err := safetensors.Encode(&file, meta, bad); err != nil {
 			t.Fatal(err)
 		}
 		loaded, err := Load(mustBackend(t), file.Bytes())
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			var probs [NumClasses]float32
+			var probs [mnist.NumClasses]float32
 			if loaded != nil {
-				probs, _ = loaded.Probabilities(make([]byte, ImageSize*ImageSize))
+				probs, _ = loaded.Probabilities(make([]byte, mnist.ImageSize*mnist.ImageSize))
 			}
 			t.Errorf("%s[%d] = %v: Load() = %v, want an error containing %q (the loaded model predicts %v)",
 				c.tensor, c.index, c.value, err, c.want, probs)

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+
+	"github.com/mnist-trainer/mnist/mnist"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // tinyConfig is a network small enough that the fuzzer can load and run it
@@ -23,7 +26,7 @@ func tinyConfig() Config {
 
 // savedModel returns the weights file of a fresh model of cfg, and its
 // metadata and tensors decoded, for building variants.
-func savedModel(tb testing.TB, cfg Config) (file []byte, meta map[string]string, named []NamedTensor) {
+func savedModel(tb testing.TB, cfg Config) (file []byte, meta map[string]string, named []safetensors.Tensor) {
 	tb.Helper()
 	m, err := New(mustBackend(tb), cfg)
 	if err != nil {
@@ -33,17 +36,17 @@ func savedModel(tb testing.TB, cfg Config) (file []byte, meta map[string]string,
 	if err := m.Save(&b); err != nil {
 		tb.Fatal(err)
 	}
-	if meta, named, err = DecodeSafetensors(b.Bytes()); err != nil {
+	if meta, named, err = safetensors.Decode(b.Bytes()); err != nil {
 		tb.Fatal(err)
 	}
 	return b.Bytes(), meta, named
 }
 
 // encodeWeights encodes a weights file from its parts.
-func encodeWeights(tb testing.TB, meta map[string]string, named []NamedTensor) []byte {
+func encodeWeights(tb testing.TB, meta map[string]string, named []safetensors.Tensor) []byte {
 	tb.Helper()
 	var b bytes.Buffer
-	if err := EncodeSafetensors(&b, meta, named); err != nil {
+	if err := safetensors.Encode(&b, meta, named); err != nil {
 		tb.Fatal(err)
 	}
 	return b.Bytes()
@@ -100,7 +103,7 @@ func FuzzLoadWeights(f *testing.F) {
 	}
 
 	backend := mustBackend(f)
-	blank := make([]byte, ImageSize*ImageSize)
+	blank := make([]byte, mnist.ImageSize*mnist.ImageSize)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, n, err := loadCountingAllocs(backend, data)
 		// Decoding copies the tensors a couple of times; GoMLX adds a
@@ -148,10 +151,10 @@ func loadCountingAllocs(backend backends.Backend, data []byte) (m *Model, alloca
 	return m, after.TotalAlloc - before.TotalAlloc, err
 }
 
-func cloneTensors(named []NamedTensor) []NamedTensor {
-	out := make([]NamedTensor, len(named))
+func cloneTensors(named []safetensors.Tensor) []safetensors.Tensor {
+	out := make([]safetensors.Tensor, len(named))
 	for i, t := range named {
-		out[i] = NamedTensor{Name: t.Name, Shape: t.Shape, Data: append([]float32(nil), t.Data...)}
+		out[i] = safetensors.Tensor{Name: t.Name, Shape: t.Shape, Data: append([]float32(nil), t.Data...)}
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"bytes"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 // TestMaxWeightsFileSize: the bound holds for every preset's file and for the networks with the
@@ -12,7 +14,7 @@ import (
 func TestMaxWeightsFileSize(t *testing.T) {
 	limit := MaxWeightsFileSize()
 	t.Logf("MaxWeightsFileSize: %d bytes (%d parameters at most; %d within the settings' ranges)", limit, maxTrainableParams, maxParams())
-	if limit >= 8+stMaxHeaderLen+4*maxParams() || limit > 256<<20 {
+	if limit >= 8+safetensors.MaxHeaderLen+4*maxParams() || limit > 256<<20 {
 		t.Errorf("MaxWeightsFileSize %d: not bounded by what a browser tab can train", limit)
 	}
 	for _, p := range Presets() {
@@ -21,13 +23,13 @@ func TestMaxWeightsFileSize(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The header is what varies with the configuration: the data is 4 bytes a parameter.
-		if header := buf.Len() - 4*p.Config.NumParams(); buf.Len() > limit || header > stMaxHeaderLen+8 {
+		if header := buf.Len() - 4*p.Config.NumParams(); buf.Len() > limit || header > safetensors.MaxHeaderLen+8 {
 			t.Errorf("preset %s: a %d-byte file with a %d-byte header, over the bound %d", p.Name, buf.Len(), header, limit)
 		}
 	}
 
 	// Every configuration of the grid within the limit has at most maxTrainableParams parameters,
-	// so its file (4 bytes a parameter after at most 8+stMaxHeaderLen) fits the bound.
+	// so its file (4 bytes a parameter after at most 8+safetensors.MaxHeaderLen) fits the bound.
 	best, bestCfg, tried := 0, Config{}, 0
 	sizes := []int{1, 64, 256, 512}
 	for stride := 1; stride <= maxStride; stride++ {

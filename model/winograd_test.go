@@ -6,6 +6,8 @@ import (
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 )
 
 // withWinograd runs f with winogradOn set to on, and restores it.
@@ -62,7 +64,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 // and input gradient of conv2 and conv3) against autodiff through the im2col formulation: a few
 // steps of a team of one and of two, then the losses, to float tolerance.
 func TestWinogradTrainingMatchesIm2col(t *testing.T) {
-	train, _ := loadTestData(t)
+	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(4 * 32)
 	cfg.Filters = [3]int{8, 16, 16}
 	var losses [2][]float64

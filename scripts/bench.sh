@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every speed figure as one JSON line — native (cmd/bench), then the page in headless
-# Chromium (serve/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
+# Chromium (pagetest/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
 # against the real server on 127.0.0.1; browser figures name their engine.
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
@@ -10,7 +10,7 @@ export GOTOOLCHAIN=go1.27.3 GOEXPERIMENT=${GOEXPERIMENT-simd}
 go run ./cmd/bench
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench(Experiments)?$' -v ./serve >"$log" 2>&1; then
+if ! BENCH=1 go test -count=1 -timeout 20m -run '^TestBrowserBench(Experiments)?$' -v ./pagetest >"$log" 2>&1; then
 	cat "$log" >&2
 	exit 1
 fi

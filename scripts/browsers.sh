@@ -1,8 +1,8 @@
 #!/bin/sh
 # The page in Firefox and WebKit (browsers/*.test.mjs, node --test): Chromium has the Go tests
-# (serve/browser_*_test.go). `scripts/browsers.sh install` installs Debian's firefox-esr,
-# webkit2gtk-driver (WebKitWebDriver and MiniBrowser) and xvfb where one is missing, and the
-# pinned clients (npm ci); with no argument it also runs the tests, on a server it builds, under
+# (pagetest/). `scripts/browsers.sh install` installs Debian's firefox-esr, webkit2gtk-driver
+# (WebKitWebDriver and MiniBrowser) and xvfb where one is missing, and the pinned clients
+# (npm ci); with no argument it also runs the tests, on a server it builds, under
 # a virtual X server (WebKitGTK needs a display). Run from the repository root, after make wasm.
 set -eu
 

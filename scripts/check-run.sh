@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the README's first command as a newcomer runs it (.ci/run calls this after make test):
 # starts `make run` on a free loopback port from this plain shell, waits until it serves, then
-# TestServedPage (serve/) fetches the page, main.wasm and one MNIST file and opens the page in
+# TestServedPage (pagetest/) fetches the page, main.wasm and one MNIST file and opens the page in
 # headless Chromium until it says Ready; the server is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,7 @@ done
 echo "check-run: make run serves $url after $((SECONDS - start)) s"
 
 # Only this go command gets the project's toolchain: make run above ran as the reader runs it.
-out=$(GOTOOLCHAIN=go1.27.3 go test -count=1 -run '^TestServedPage$' -v ./serve -args -page-url "$url" 2>&1) ||
+out=$(GOTOOLCHAIN=go1.27.3 go test -count=1 -run '^TestServedPage$' -v ./pagetest -args -page-url "$url" 2>&1) ||
 	{ echo "$out" >&2; fail "the page make run serves did not become ready"; }
 grep -E '^\s+browser_served_test' <<<"$out" | sed 's/^ *browser_served_test.go:[0-9]*: /check-run: /'
 kill -0 "$pid" 2>/dev/null || fail "make run stopped while the page was open"

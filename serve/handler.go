@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // contentSecurityPolicy returns the Content-Security-Policy sent with every
@@ -115,7 +115,7 @@ func newHandler(ctx context.Context, web *os.Root, dataDir, frameAncestors strin
 		wasmExec: findWasmExec(ctx),
 		csp:      contentSecurityPolicy(frameAncestors),
 	}
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		h.data[f.Name] = true
 	}
 	return h
@@ -148,7 +148,7 @@ func isRegular(fi fs.FileInfo, err error) bool { return err == nil && fi.Mode().
 // missingData returns the known MNIST file names absent from the data folder.
 func (h *handler) missingData() []string {
 	var missing []string
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if !isRegular(os.Stat(filepath.Join(h.dataDir, f.Name))) {
 			missing = append(missing, f.Name)
 		}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestLoad is the CI-sized version of `make loadtest` (scripts/loadtest.sh,
@@ -46,7 +46,7 @@ func TestLoad(t *testing.T) {
 		{"/main.wasm", "gzip, deflate, br, zstd", "br", wasmSum}, // what browsers send
 		{"/main.wasm", "identity", "", wasmSum},
 	}
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		b, err := os.ReadFile(filepath.Join(data, f.Name))
 		if err != nil {
 			t.Fatal(err)

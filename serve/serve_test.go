@@ -23,7 +23,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 const secret = "TOP SECRET, outside the web root"
@@ -103,7 +103,7 @@ func newDataDir(tb testing.TB) (dir string, real bool) {
 		tb.Logf("no MNIST files (%v): using stand-ins", err)
 	}
 	real = err == nil
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		data := []byte("stand-in for " + f.Name)
 		if real {
 			if data, err = os.ReadFile(filepath.Join(src, f.Name)); err != nil {
@@ -439,7 +439,7 @@ func TestStaleVariantsIgnored(t *testing.T) {
 func TestMethods(t *testing.T) {
 	m, _, _ := startServer(t)
 	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT-ISH"} {
-		for _, path := range []string{"/", "/main.wasm", "/data/" + model.TrainLabelsFile, "/nope"} {
+		for _, path := range []string{"/", "/main.wasm", "/data/" + mnist.TrainLabelsFile, "/nope"} {
 			resp, _ := do(t, m, method, path)
 			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("%s %s: status %d, Allow %q; want 405, \"GET, HEAD\"", method, path, resp.StatusCode, resp.Header.Get("Allow"))
@@ -535,9 +535,9 @@ func TestHiddenAndMissing(t *testing.T) {
 		"/sub", "/sub/", "/index.html/", "/sub//page.html", "/nope.js", "/.well-known/x",
 		"/link-abs", "/link-rel", "/link-dir/secret.txt", "/link-abs-in", // symlinks out of the root
 		"/data", "/data/", "/data/extra.gz", "/data/.hidden",
-		"/data/" + strings.TrimSuffix(model.TrainImagesFile, ".gz"),
-		"/data/sub/" + model.TrainImagesFile,
-		"/DATA/" + model.TrainImagesFile,
+		"/data/" + strings.TrimSuffix(mnist.TrainImagesFile, ".gz"),
+		"/data/sub/" + mnist.TrainImagesFile,
+		"/DATA/" + mnist.TrainImagesFile,
 	} {
 		resp, body := get(t, m, path)
 		if resp.StatusCode != http.StatusNotFound {
@@ -554,7 +554,7 @@ func TestData(t *testing.T) {
 	web := newWebDir(t)
 	data, real := newDataDir(t)
 	m := startMain(t, "-web", web, "-data", data)
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		want, err := os.ReadFile(filepath.Join(data, f.Name))
 		if err != nil {
 			t.Fatal(err)

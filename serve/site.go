@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // siteMarker marks a folder written by WriteSite, which WriteSite may then empty and write again.
@@ -89,7 +89,7 @@ func (m *Main) WriteSite(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if err := copyFile(filepath.Join(m.DataDir, f.Name), filepath.Join(out, "data", f.Name)); err != nil {
 			return fmt.Errorf("-site: %w", err)
 		}

@@ -14,18 +14,20 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/report"
 )
 
 // digitsResult is an evaluation of My digits, as the page shows it: the accuracy beside MNIST's,
 // their own confusion matrix, and each digit's prediction for the gallery.
 type digitsResult struct {
-	Images      int                   `json:"images"`
-	Correct     int                   `json:"correct"`
-	Accuracy    float64               `json:"accuracy"`
-	Loss        float64               `json:"loss"`
-	Confusion   model.ConfusionMatrix `json:"confusion"`
-	Predictions []int                 `json:"predictions"` // in the order the digits were sent
+	Images      int                    `json:"images"`
+	Correct     int                    `json:"correct"`
+	Accuracy    float64                `json:"accuracy"`
+	Loss        float64                `json:"loss"`
+	Confusion   report.ConfusionMatrix `json:"confusion"`
+	Predictions []int                  `json:"predictions"` // in the order the digits were sent
 }
 
 func newDigitsResult(ev *model.Evaluation) *digitsResult {
@@ -42,7 +44,7 @@ func newDigitsResult(ev *model.Evaluation) *digitsResult {
 
 // digitsFrom reads a set of My digits, {images: Uint8Array (784 bytes each), labels: Uint8Array},
 // and checks it as training would (model.CheckDigits).
-func digitsFrom(v safejs.Value, what string) (*model.Dataset, error) {
+func digitsFrom(v safejs.Value, what string) (*mnist.Dataset, error) {
 	if v.Type() != safejs.TypeObject {
 		return nil, fmt.Errorf("%s: expected {images, labels}", what)
 	}
@@ -61,7 +63,7 @@ func digitsFrom(v safejs.Value, what string) (*model.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &model.Dataset{Images: images, Labels: labels, Rows: model.ImageSize, Cols: model.ImageSize}
+	d := &mnist.Dataset{Images: images, Labels: labels, Rows: mnist.ImageSize, Cols: mnist.ImageSize}
 	if err := model.CheckDigits(d, what); err != nil {
 		return nil, err
 	}
@@ -70,7 +72,7 @@ func digitsFrom(v safejs.Value, what string) (*model.Dataset, error) {
 
 // digitsOption reads train's digits option: My digits to evaluate after each epoch, and to mix in
 // as the configuration's mix-digits says. None (nil) when the page has none.
-func digitsOption(opts safejs.Value) (*model.Dataset, error) {
+func digitsOption(opts safejs.Value) (*mnist.Dataset, error) {
 	if !hasField(opts, "digits") {
 		return nil, nil
 	}
@@ -107,17 +109,17 @@ func (t *trainer) jsExportDigits(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	var images, labels bytes.Buffer
-	if err := model.WriteImages(&images, d.Images); err != nil {
+	if err := mnist.WriteImages(&images, d.Images); err != nil {
 		return nil, err
 	}
-	if err := model.WriteLabels(&labels, d.Labels); err != nil {
+	if err := mnist.WriteLabels(&labels, d.Labels); err != nil {
 		return nil, err
 	}
 	files, err := safejs.ValueOf([]any{})
 	if err != nil {
 		return nil, err
 	}
-	for i, f := range []model.IDXFile{{Name: model.MyDigitsImagesFile, Data: images.Bytes()}, {Name: model.MyDigitsLabelsFile, Data: labels.Bytes()}} {
+	for i, f := range []mnist.IDXFile{{Name: mnist.MyDigitsImagesFile, Data: images.Bytes()}, {Name: mnist.MyDigitsLabelsFile, Data: labels.Bytes()}} {
 		data, err := bytesToJS(f.Data)
 		if err != nil {
 			return nil, err
@@ -134,7 +136,7 @@ func (t *trainer) jsExportDigits(args []safejs.Value) (any, error) {
 }
 
 // jsImportDigits reads the two files of a set of digits, [{name, data: Uint8Array}, …] (the
-// images file and its labels file, in either order), as model.LoadIDXPair does: a bad pair fails
+// images file and its labels file, in either order), as mnist.LoadIDXPair does: a bad pair fails
 // with its message, which names the file at fault. It answers {images, labels, count}.
 func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	list := arg(args, 0)
@@ -144,9 +146,9 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	}
 	if n != 2 {
 		return nil, fmt.Errorf("choose two files, the images (%s) and their labels (%s); you chose %d",
-			model.MyDigitsImagesFile, model.MyDigitsLabelsFile, n)
+			mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile, n)
 	}
-	var files [2]model.IDXFile
+	var files [2]mnist.IDXFile
 	for i := range files {
 		f, err := list.Index(i)
 		if err != nil {
@@ -161,7 +163,7 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 			return nil, err
 		}
 	}
-	d, err := model.LoadIDXPair(files[0], files[1])
+	d, err := mnist.LoadIDXPair(files[0], files[1])
 	if err != nil {
 		return nil, err
 	}

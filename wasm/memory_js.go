@@ -6,13 +6,14 @@ import (
 	"math"
 	"runtime/debug"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
 // mnistBytes is what a worker holds of MNIST once it is loaded: the 10,000 test images of 28×28
 // grey levels, and the labels of those and of the 60,000 training images, whose pixels the page
 // keeps (trainset_js.go).
-const mnistBytes = 10_000*model.ImageSize*model.ImageSize + 70_000
+const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 
 // memoryHeadroom is what limitMemory allows beyond MNIST and the network's estimate: the gzipped
 // files while they are parsed (1.7 MB; worker 0 unpacks the 47 MB of training images for the page
@@ -28,10 +29,16 @@ const memoryHeadroom = 16 << 20
 // instead. Most of the heap is images and tensors, which hold no pointers and cost a collection
 // nothing to scan. The limit is soft: a network that needs more than its estimate still trains,
 // at the cost of more collections. Callers hold t.mu (or own t, before it is shared).
+//
+// In a team, a worker trains on its share of each batch only: the estimate is one replica's of
+// the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
+// in a team of two.
 func (t *trainer) limitMemory() {
-	peak := t.cfg.MemoryEstimate().Peak
+	team := max(t.team, 1)
+	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
+	peak := estimate(t.cfg)
 	if t.current != nil {
-		peak = max(peak, t.current.Config().MemoryEstimate().Peak)
+		peak = max(peak, estimate(t.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
 	if peak <= 0 || limit > math.MaxInt64/2 {

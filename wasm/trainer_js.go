@@ -20,7 +20,9 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/mnist-trainer/mnist/kernels"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/report"
 )
 
 // progressInterval is the shortest time between two progress events: about ten a second makes a
@@ -34,8 +36,9 @@ type trainer struct {
 	yield   func() // gives the JS event loop a turn; see yielder
 
 	mu          sync.Mutex
-	train, test *model.Dataset // nil until loadData
+	train, test *mnist.Dataset // nil until loadData
 	images      *pageImages    // where train's images are
+	team        int            // how many workers trained the latest run (limitMemory)
 	cfg         model.Config   // the configuration of the next training run
 	current     *model.Model   // what predictions, kernels, feature maps and exports use
 	run         *run           // the training run in progress, or nil
@@ -162,8 +165,8 @@ func (t *trainer) info() info {
 	for _, p := range model.Presets() {
 		in.Presets = append(in.Presets, presetInfo{Name: p.Name, Title: p.Title, Values: values(p.Config)})
 	}
-	for _, f := range model.KnownFiles {
-		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256, TrainImages: f.Name == model.TrainImagesFile})
+	for _, f := range mnist.KnownFiles {
+		in.Files = append(in.Files, fileInfo{Name: f.Name, Size: f.Size, SHA256: f.SHA256, TrainImages: f.Name == mnist.TrainImagesFile})
 	}
 	in.MaxWeightsBytes = model.MaxWeightsFileSize()
 	in.Kernels, in.KernelList = kernels.Summary(), kernels.Active()
@@ -284,8 +287,8 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	data := make(map[string][]byte)
-	for _, f := range model.KnownFiles {
-		if f.Name == model.TrainImagesFile {
+	for _, f := range mnist.KnownFiles {
+		if f.Name == mnist.TrainImagesFile {
 			continue
 		}
 		v, err := files.Get(f.Name)
@@ -295,18 +298,18 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 		if data[f.Name], err = bytesFromJS(v, f.Name); err != nil {
 			return nil, err
 		}
-		if err := model.VerifyFile(f.Name, data[f.Name]); err != nil {
+		if err := mnist.VerifyFile(f.Name, data[f.Name]); err != nil {
 			return nil, err
 		}
 	}
-	labels, err := model.ParseLabels(bytes.NewReader(data[model.TrainLabelsFile]))
+	labels, err := mnist.ParseLabels(bytes.NewReader(data[mnist.TrainLabelsFile]))
 	if err != nil {
 		return nil, err
 	}
 	if count != len(labels) {
 		return nil, fmt.Errorf("mnist: the page holds %d training images, but there are %d training labels", count, len(labels))
 	}
-	test, err := model.LoadDataset(bytes.NewReader(data[model.TestImagesFile]), bytes.NewReader(data[model.TestLabelsFile]))
+	test, err := mnist.LoadDataset(bytes.NewReader(data[mnist.TestImagesFile]), bytes.NewReader(data[mnist.TestLabelsFile]))
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +323,7 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 		t.images.close()
 	}
 	t.images = images
-	t.train, t.test = model.RemoteDataset(labels, images), test
+	t.train, t.test = mnist.RemoteDataset(labels, images), test
 	return map[string]int{"train": count, "test": test.Len()}, nil
 }
 
@@ -442,12 +445,12 @@ type (
 
 // testResult is an evaluation on the first Images test images, as the page shows it.
 type testResult struct {
-	Images     int                   `json:"images"`
-	Loss       float64               `json:"loss"`
-	Accuracy   float64               `json:"accuracy"`
-	Report     model.Report          `json:"report"`
-	ReportText string                `json:"reportText"` // sklearn's text layout
-	Confusion  model.ConfusionMatrix `json:"confusion"`
+	Images     int                    `json:"images"`
+	Loss       float64                `json:"loss"`
+	Accuracy   float64                `json:"accuracy"`
+	Report     report.Report          `json:"report"`
+	ReportText string                 `json:"reportText"` // sklearn's text layout
+	Confusion  report.ConfusionMatrix `json:"confusion"`
 }
 
 func newTestResult(ev *model.Evaluation) *testResult {
@@ -483,6 +486,8 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 		t.mu.Unlock()
 		return nil, err
 	}
+	t.team = team
+	t.limitMemory()
 	if testImages, err = checkTestImages(testImages, t.test); err != nil {
 		t.mu.Unlock()
 		return nil, err
@@ -674,6 +679,8 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 		t.mu.Unlock()
 		return nil, err
 	}
+	t.team = team
+	t.limitMemory()
 	cfg, train, peers := t.cfg, t.train, t.peers
 	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
 	m, err := model.New(t.backend, cfg)
@@ -799,7 +806,7 @@ func finite(x float64) float64 {
 }
 
 // checkTestImages turns the page's test-image count into a number of images; 0 means all.
-func checkTestImages(n int, test *model.Dataset) (int, error) {
+func checkTestImages(n int, test *mnist.Dataset) (int, error) {
 	if test == nil {
 		return 0, errors.New("the MNIST data is not loaded yet")
 	}
@@ -988,7 +995,7 @@ func drawing(v safejs.Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.CenterDigit(gray, w, h)
+	return mnist.CenterDigit(gray, w, h)
 }
 
 func (t *trainer) jsPredict(args []safejs.Value) (any, error) {
@@ -1001,7 +1008,7 @@ func (t *trainer) jsPredict(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return struct {
-		Probabilities [model.NumClasses]float32 `json:"probabilities"`
+		Probabilities [mnist.NumClasses]float32 `json:"probabilities"`
 		Input         pixels                    `json:"input"` // the centred 28x28 image the network saw
 	}{probs, img}, nil
 }

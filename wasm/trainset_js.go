@@ -8,7 +8,7 @@ package main
 // worker unpacks them for the page (unpackImages), and every worker asks the page for its part of
 // each batch over a MessagePort of its own: {seq, indices: Int32Array} out, {seq, pixels:
 // Uint8Array} or {seq, error} back, in order. Each request for a step goes out while the step
-// before trains (model.ImageSource's Prefetch), so the answer is waiting when it is needed.
+// before trains (mnist.ImageSource's Prefetch), so the answer is waiting when it is needed.
 
 import (
 	"bytes"
@@ -18,10 +18,10 @@ import (
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
-// pageImages is a model.ImageSource over the page's port.
+// pageImages is an mnist.ImageSource over the page's port.
 type pageImages struct {
 	port safejs.Value
 	fn   safejs.Func // the port's onmessage handler
@@ -200,18 +200,18 @@ func copyPixels(d imageData, dst []byte) error {
 	return err
 }
 
-// jsUnpackImages checks and unpacks a training images file (model.VerifyFile, then
-// model.ParseImages) for the page, which keeps the pixels for every worker: they go back as a
+// jsUnpackImages checks and unpacks a training images file (mnist.VerifyFile, then
+// mnist.ParseImages) for the page, which keeps the pixels for every worker: they go back as a
 // Uint8Array, and this worker keeps nothing of them.
 func (t *trainer) jsUnpackImages(args []safejs.Value) (any, error) {
-	data, err := bytesFromJS(arg(args, 0), model.TrainImagesFile)
+	data, err := bytesFromJS(arg(args, 0), mnist.TrainImagesFile)
 	if err != nil {
 		return nil, err
 	}
-	if err := model.VerifyFile(model.TrainImagesFile, data); err != nil {
+	if err := mnist.VerifyFile(mnist.TrainImagesFile, data); err != nil {
 		return nil, err
 	}
-	pix, _, _, _, err := model.ParseImages(bytes.NewReader(data))
+	pix, _, _, _, err := mnist.ParseImages(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}

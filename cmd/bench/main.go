@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+
 	"github.com/mnist-trainer/mnist/internal/benchfig"
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -82,7 +84,7 @@ func run(steps int, batches string, workers, inferBatch int) error {
 
 // trainSpeed times one compile step and then steps steady-state steps at the given batch size,
 // with workers replicas sharing each batch.
-func trainSpeed(backend backends.Backend, train *model.Dataset, batch, workers, steps int) (first time.Duration, perSec float64, err error) {
+func trainSpeed(backend backends.Backend, train *mnist.Dataset, batch, workers, steps int) (first time.Duration, perSec float64, err error) {
 	cfg := model.DefaultConfig()
 	cfg.BatchSize, cfg.Epochs, cfg.TrainImages, cfg.LossImages = batch, 1, batch*(steps+1), batch
 	if workers > 1 {
@@ -110,7 +112,7 @@ func trainSpeed(backend backends.Backend, train *model.Dataset, batch, workers, 
 }
 
 // inferSpeed times predictions on batch test images, after one warm-up (compiling) call.
-func inferSpeed(backend backends.Backend, test *model.Dataset, batch int) (float64, error) {
+func inferSpeed(backend backends.Backend, test *mnist.Dataset, batch int) (float64, error) {
 	m, err := model.New(backend, model.DefaultConfig())
 	if err != nil {
 		return 0, err

@@ -5,13 +5,14 @@ import (
 	"io"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
 // myDigitsUsage is the -my-digits flag's help.
 var myDigitsUsage = fmt.Sprintf("a student's own digits, as the page exports them (My digits), or a class set: a folder holding %s and %s, "+
 	"or the two files, comma-separated; evaluated after each epoch and at the end, and mixed into training with -mix-digits",
-	model.MyDigitsImagesFile, model.MyDigitsLabelsFile)
+	mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile)
 
 // checkMyDigits refuses copies of My digits to mix in without the files to take them from: the
 // page then mixes in nothing, but a command line that asks for them means to have them.
@@ -23,7 +24,7 @@ func (m *Main) checkMyDigits() error {
 }
 
 // openMyDigits reads -my-digits; nil when the flag is not set.
-func (m *Main) openMyDigits() (*model.Dataset, error) {
+func (m *Main) openMyDigits() (*mnist.Dataset, error) {
 	if m.MyDigits == "" {
 		return nil, nil
 	}
@@ -31,8 +32,8 @@ func (m *Main) openMyDigits() (*model.Dataset, error) {
 }
 
 // myDigitsLine says what d, the digits of -my-digits, holds and what the run does with them.
-func (m *Main) myDigitsLine(d *model.Dataset) string {
-	var counts [model.NumClasses]int
+func (m *Main) myDigitsLine(d *mnist.Dataset) string {
+	var counts [mnist.NumClasses]int
 	for _, l := range d.Labels {
 		counts[l]++
 	}
@@ -66,7 +67,7 @@ func printDigitsReport(w io.Writer, ev model.Evaluation) {
 	fmt.Fprintf(w, "My digits accuracy %.4f (%d of %d). Confusion matrix (rows: the true digit, columns: the prediction):\n",
 		ev.Report.Accuracy, correct(&ev), len(ev.Predictions))
 	fmt.Fprint(w, "    ")
-	for p := range model.NumClasses {
+	for p := range mnist.NumClasses {
 		fmt.Fprintf(w, "%4d", p)
 	}
 	fmt.Fprintln(w)

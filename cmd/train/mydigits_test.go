@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
 // drawnDigits is a set of My digits drawn on the page's pad in the browser tests (TestBrowserMyDigits
-// exports it here with -screenshot): 3 of each digit, as the page exports them.
+// exports it here with -save-digits): 3 of each digit, as the page exports them.
 const drawnDigits = "testdata/my-digits"
 
 // TestTrainEvaluatesMyDigits trains with the drawn digits passed by flag, mixed in, and checks
@@ -68,14 +69,14 @@ func TestTrainEvaluatesMyDigits(t *testing.T) {
 // TestMyDigitsFlagErrors: a bad set stops the command before training, with the file at fault named.
 func TestMyDigitsFlagErrors(t *testing.T) {
 	dir := t.TempDir()
-	images := filepath.Join(drawnDigits, model.MyDigitsImagesFile)
+	images := filepath.Join(drawnDigits, mnist.MyDigitsImagesFile)
 	bad := filepath.Join(dir, "labels-idx1") // one label short
 	d, err := mnistdir.OpenMyDigits(drawnDigits)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := model.WriteLabels(&buf, d.Labels[:d.Len()-1]); err != nil {
+	if err := mnist.WriteLabels(&buf, d.Labels[:d.Len()-1]); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, buf.Bytes(), 0o644); err != nil {
@@ -87,7 +88,7 @@ func TestMyDigitsFlagErrors(t *testing.T) {
 	}{
 		{[]string{"-mix-digits", "2"}, "mix-digits: 2 copies of My digits per epoch, but no -my-digits files to take them from"},
 		{[]string{"-my-digits", images}, "want a folder holding my-digits-images-idx3-ubyte.gz and my-digits-labels-idx1-ubyte.gz, or an images file and its labels file"},
-		{[]string{"-my-digits", dir}, "my digits: open " + filepath.Join(dir, model.MyDigitsImagesFile)},
+		{[]string{"-my-digits", dir}, "my digits: open " + filepath.Join(dir, mnist.MyDigitsImagesFile)},
 		{[]string{"-my-digits", images + "," + images}, "are both images files"},
 		{[]string{"-my-digits", bad + "," + images}, fmt.Sprintf("holds %d images but %s holds %d labels", d.Len(), bad, d.Len()-1)},
 	} {
@@ -135,7 +136,7 @@ func TestMyDigitsFigures(t *testing.T) {
 		if _, err := net.Train(t.Context(), train, model.TrainOptions{Digits: seen}); err != nil {
 			t.Fatal(err)
 		}
-		acc := func(d *model.Dataset) string {
+		acc := func(d *mnist.Dataset) string {
 			ev, err := net.Evaluate(d)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package benchfig writes benchmark figures as JSON lines, one per figure, in the one format that
 // `make bench` prints and BENCHMARKS.md records, for the native (cmd/bench) and browser
-// (serve/browser_bench_test.go) benchmarks alike.
+// (pagetest/browser_bench_test.go) benchmarks alike.
 package benchfig
 
 import (

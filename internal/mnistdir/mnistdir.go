@@ -1,5 +1,5 @@
 // Package mnistdir finds and loads the MNIST files on disk for native tools
-// and tests. It lives outside package model so that model, which also runs
+// and tests. It lives outside package mnist so that mnist, which also runs
 // in the browser, never touches the file system.
 package mnistdir
 
@@ -12,9 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // module ships the four canonical gzipped files in its data folder, so a
@@ -35,6 +36,9 @@ func Find() (string, error) {
 			return "", fmt.Errorf("MNIST_DIR=%s: %w", dir, err)
 		}
 		return dir, nil
+	}
+	if runtime.GOOS == "js" {
+		return "", errors.New("mnistdir: MNIST_DIR is not set, and under js/wasm the go command cannot be run to find the files: set MNIST_DIR=$(go run ./cmd/mnistdir)")
 	}
 	mod, err := downloadModule()
 	if err != nil {
@@ -80,7 +84,7 @@ func downloadModule() (string, error) {
 }
 
 func checkDir(dir string) error {
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if _, err := locate(dir, f.Name); err != nil {
 			return err
 		}
@@ -107,13 +111,13 @@ func locate(dir, name string) (string, error) {
 }
 
 // Open reads, verifies and parses the four MNIST files in dir. Each gzipped
-// file is checked against model.KnownFiles before any is decoded, so a
+// file is checked against mnist.KnownFiles before any is decoded, so a
 // damaged download is reported at once and as such rather than as a parse
 // error; an unpacked copy cannot be compared with the gzip checksums and is
 // only parsed. Errors name the file at fault.
-func Open(dir string) (train, test *model.Dataset, err error) {
+func Open(dir string) (train, test *mnist.Dataset, err error) {
 	var files [4]file
-	for i, name := range []string{model.TrainImagesFile, model.TrainLabelsFile, model.TestImagesFile, model.TestLabelsFile} {
+	for i, name := range []string{mnist.TrainImagesFile, mnist.TrainLabelsFile, mnist.TestImagesFile, mnist.TestLabelsFile} {
 		if files[i], err = read(dir, name); err != nil {
 			return nil, nil, err
 		}
@@ -134,24 +138,24 @@ type file struct {
 }
 
 // parse decodes an images+labels pair. It calls the Parse functions rather
-// than model.LoadDataset so that every error names the one file at fault.
-func parse(images, labels file) (*model.Dataset, error) {
-	pix, n, rows, cols, err := model.ParseImages(bytes.NewReader(images.data))
+// than mnist.LoadDataset so that every error names the one file at fault.
+func parse(images, labels file) (*mnist.Dataset, error) {
+	pix, n, rows, cols, err := mnist.ParseImages(bytes.NewReader(images.data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", images.path, err)
 	}
-	labs, err := model.ParseLabels(bytes.NewReader(labels.data))
+	labs, err := mnist.ParseLabels(bytes.NewReader(labels.data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", labels.path, err)
 	}
 	if len(labs) != n {
 		return nil, fmt.Errorf("mnistdir: %s has %d images but %s has %d labels", images.path, n, labels.path, len(labs))
 	}
-	return &model.Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
+	return &mnist.Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
 }
 
 // read returns the file called name in dir (or its unpacked fallback),
-// verified against model.KnownFiles when it is gzipped, whatever the file
+// verified against mnist.KnownFiles when it is gzipped, whatever the file
 // on disk is called.
 func read(dir, name string) (file, error) {
 	p, err := locate(dir, name)
@@ -163,7 +167,7 @@ func read(dir, name string) (file, error) {
 		return file{}, err // *fs.PathError already names p
 	}
 	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
-		if err := model.VerifyFile(name, data); err != nil {
+		if err := mnist.VerifyFile(name, data); err != nil {
 			return file{}, fmt.Errorf("%s: %w", p, err)
 		}
 	}

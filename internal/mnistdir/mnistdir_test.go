@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 func findDir(t *testing.T) string {
@@ -24,7 +24,7 @@ func findDir(t *testing.T) string {
 
 func TestFindMNISTDir(t *testing.T) {
 	dir := findDir(t)
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); err != nil {
 			t.Errorf("Find() = %s, which lacks %s: %v", dir, f.Name, err)
 		}
@@ -36,7 +36,7 @@ func TestFindMNISTDir(t *testing.T) {
 	}
 	empty := t.TempDir()
 	t.Setenv("MNIST_DIR", empty)
-	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), model.TrainImagesFile) {
+	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), mnist.TrainImagesFile) {
 		t.Errorf("with MNIST_DIR set to an empty folder: err = %v, want one naming MNIST_DIR and the missing file", err)
 	}
 }
@@ -119,7 +119,7 @@ func TestOpenMNIST(t *testing.T) {
 func copyData(t *testing.T, edit func(name string, data []byte) (newName string, newData []byte)) string {
 	t.Helper()
 	src, dst := findDir(t), t.TempDir()
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		data, err := os.ReadFile(filepath.Join(src, f.Name))
 		if err != nil {
 			t.Fatal(err)
@@ -153,29 +153,29 @@ func TestOpenMNISTErrors(t *testing.T) {
 		want string
 	}{
 		{"truncated", func(n string, d []byte) (string, []byte) {
-			if n == model.TestImagesFile {
+			if n == mnist.TestImagesFile {
 				d = d[:len(d)/2]
 			}
 			return n, d
-		}, model.TestImagesFile, "truncated: got 824438 bytes, want 1648877"},
+		}, mnist.TestImagesFile, "truncated: got 824438 bytes, want 1648877"},
 		{"flipped bit", func(n string, d []byte) (string, []byte) {
-			if n == model.TrainLabelsFile {
+			if n == mnist.TrainLabelsFile {
 				d[100] ^= 1
 			}
 			return n, d
-		}, model.TrainLabelsFile, "corrupted: SHA-256"},
+		}, mnist.TrainLabelsFile, "corrupted: SHA-256"},
 		{"missing", func(n string, d []byte) (string, []byte) {
-			if n == model.TrainLabelsFile {
+			if n == mnist.TrainLabelsFile {
 				n = "other"
 			}
 			return n, d
-		}, model.TrainLabelsFile, "missing MNIST file"},
+		}, mnist.TrainLabelsFile, "missing MNIST file"},
 		{"raw labels swapped for images", func(n string, d []byte) (string, []byte) {
-			if n == model.TestImagesFile {
+			if n == mnist.TestImagesFile {
 				return strings.TrimSuffix(n, ".gz"), []byte{0, 0, 8, 1, 0, 0, 0, 1, 7}
 			}
 			return n, d
-		}, strings.TrimSuffix(model.TestImagesFile, ".gz"), "is this a labels file?"},
+		}, strings.TrimSuffix(mnist.TestImagesFile, ".gz"), "is this a labels file?"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := copyData(t, c.edit)
@@ -196,9 +196,9 @@ func TestOpenMNISTErrors(t *testing.T) {
 func TestOpenMNISTUnpacked(t *testing.T) {
 	dir := copyData(t, func(n string, d []byte) (string, []byte) {
 		switch n {
-		case model.TrainLabelsFile:
+		case mnist.TrainLabelsFile:
 			return strings.TrimSuffix(n, ".gz"), gunzip(t, d)
-		case model.TestLabelsFile:
+		case mnist.TestLabelsFile:
 			return n, gunzip(t, d)
 		}
 		return n, d

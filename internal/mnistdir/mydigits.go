@@ -6,18 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // OpenMyDigits reads a set of a student's own digits ("My digits", as the page exports them, or
-// a class set an instructor merged) from spec: a folder holding model.MyDigitsImagesFile and
-// model.MyDigitsLabelsFile, or an images file and its labels file, comma-separated, in either
-// order. The files are checked as the page checks an import (model.LoadIDXPair): an error names
+// a class set an instructor merged) from spec: a folder holding mnist.MyDigitsImagesFile and
+// mnist.MyDigitsLabelsFile, or an images file and its labels file, comma-separated, in either
+// order. The files are checked as the page checks an import (mnist.LoadIDXPair): an error names
 // the file at fault and what is wrong with it.
-func OpenMyDigits(spec string) (*model.Dataset, error) {
+func OpenMyDigits(spec string) (*mnist.Dataset, error) {
 	var paths []string
 	if info, err := os.Stat(spec); err == nil && info.IsDir() {
-		paths = []string{filepath.Join(spec, model.MyDigitsImagesFile), filepath.Join(spec, model.MyDigitsLabelsFile)}
+		paths = []string{filepath.Join(spec, mnist.MyDigitsImagesFile), filepath.Join(spec, mnist.MyDigitsLabelsFile)}
 	} else {
 		for _, p := range strings.Split(spec, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -26,18 +26,18 @@ func OpenMyDigits(spec string) (*model.Dataset, error) {
 		}
 		if len(paths) != 2 {
 			return nil, fmt.Errorf("my digits %q: want a folder holding %s and %s, or an images file and its labels file, comma-separated",
-				spec, model.MyDigitsImagesFile, model.MyDigitsLabelsFile)
+				spec, mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile)
 		}
 	}
-	var files [2]model.IDXFile
+	var files [2]mnist.IDXFile
 	for i, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("my digits: %w", err)
 		}
-		files[i] = model.IDXFile{Name: p, Data: data}
+		files[i] = mnist.IDXFile{Name: p, Data: data}
 	}
-	d, err := model.LoadIDXPair(files[0], files[1])
+	d, err := mnist.LoadIDXPair(files[0], files[1])
 	if err != nil {
 		return nil, fmt.Errorf("my digits: %w", err)
 	}

@@ -1,4 +1,4 @@
-package model
+package mnist_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	. "github.com/mnist-trainer/mnist/mnist"
 )
 
 // idxFile builds an IDX file: magic, big-endian dimensions, payload.
@@ -76,7 +79,7 @@ func wantErr(t *testing.T, err error, want ...string) {
 }
 
 func TestMNISTRealFiles(t *testing.T) {
-	train, test := loadTestData(t)
+	train, test := mnisttest.Sets(t)
 	for _, c := range []struct {
 		name       string
 		d          *Dataset
@@ -117,7 +120,7 @@ func TestMNISTRealFiles(t *testing.T) {
 
 func TestVerifyKnownFiles(t *testing.T) {
 	for _, f := range KnownFiles {
-		data := readMNISTFile(t, f.Name)
+		data := mnisttest.ReadFile(t, f.Name)
 		if err := VerifyFile(f.Name, data); err != nil {
 			t.Errorf("VerifyFile(%s): %v", f.Name, err)
 		}
@@ -129,7 +132,7 @@ func TestVerifyKnownFiles(t *testing.T) {
 }
 
 func TestVerifyFileErrors(t *testing.T) {
-	labels := readMNISTFile(t, TrainLabelsFile) // 28881 bytes
+	labels := mnisttest.ReadFile(t, TrainLabelsFile) // 28881 bytes
 	for _, c := range []struct {
 		name, file string
 		data       []byte
@@ -149,7 +152,7 @@ func TestVerifyFileErrors(t *testing.T) {
 }
 
 func TestParseRawAndGzipAgree(t *testing.T) {
-	gzImages, gzLabels := readMNISTFile(t, TestImagesFile), readMNISTFile(t, TestLabelsFile)
+	gzImages, gzLabels := mnisttest.ReadFile(t, TestImagesFile), mnisttest.ReadFile(t, TestLabelsFile)
 	rawImages, rawLabels := gunzipped(t, gzImages), gunzipped(t, gzLabels)
 
 	want, err := LoadDataset(bytes.NewReader(gzImages), bytes.NewReader(gzLabels))
@@ -169,9 +172,9 @@ func TestParseRawAndGzipAgree(t *testing.T) {
 }
 
 func TestParseImagesErrors(t *testing.T) {
-	valid := idxFile(imagesMagic, []uint32{3, 28, 28}, tinyPixels(3)) // 16 + 2352 bytes
+	valid := idxFile(ImagesMagic, []uint32{3, 28, 28}, tinyPixels(3)) // 16 + 2352 bytes
 	gz := gzipped(t, valid)
-	realGz := readMNISTFile(t, TestImagesFile)
+	realGz := mnisttest.ReadFile(t, TestImagesFile)
 	for _, c := range []struct {
 		name string
 		in   []byte
@@ -184,13 +187,13 @@ func TestParseImagesErrors(t *testing.T) {
 		{"gzip stream cut short", realGz[:len(realGz)/2], []string{"mnist images: truncated"}},
 		{"gzip trailer cut", gz[:len(gz)-4], []string{"mnist images: truncated gzip stream"}},
 		{"trailing garbage", append(slices.Clone(valid), 0), []string{"mnist images: trailing data after the 2352 bytes"}},
-		{"labels file", idxFile(labelsMagic, []uint32{3}, []byte{1, 2, 3}), []string{"mnist images: wrong magic number 0x00000801 (want 0x00000803): is this a labels file?"}},
+		{"labels file", idxFile(LabelsMagic, []uint32{3}, []byte{1, 2, 3}), []string{"mnist images: wrong magic number 0x00000801 (want 0x00000803): is this a labels file?"}},
 		{"not IDX", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), []string{"wrong magic number 0x89504e47", "not an MNIST IDX file"}},
-		{"count beyond payload", idxFile(imagesMagic, []uint32{4, 28, 28}, tinyPixels(3)), []string{"truncated: got 2352 bytes of data, want 3136 for 4 images"}},
-		{"zero count", idxFile(imagesMagic, []uint32{0, 28, 28}, nil), []string{"header claims 0 images, want 1..100000"}},
-		{"billion images", idxFile(imagesMagic, []uint32{1e9, 28, 28}, nil), []string{"header claims 1000000000 images, want 1..100000"}},
-		{"zero rows", idxFile(imagesMagic, []uint32{3, 0, 28}, tinyPixels(3)), []string{"image size is 0x28, want 28x28"}},
-		{"wrong cols", idxFile(imagesMagic, []uint32{3, 28, 32}, tinyPixels(3)), []string{"image size is 28x32, want 28x28"}},
+		{"count beyond payload", idxFile(ImagesMagic, []uint32{4, 28, 28}, tinyPixels(3)), []string{"truncated: got 2352 bytes of data, want 3136 for 4 images"}},
+		{"zero count", idxFile(ImagesMagic, []uint32{0, 28, 28}, nil), []string{"header claims 0 images, want 1..100000"}},
+		{"billion images", idxFile(ImagesMagic, []uint32{1e9, 28, 28}, nil), []string{"header claims 1000000000 images, want 1..100000"}},
+		{"zero rows", idxFile(ImagesMagic, []uint32{3, 0, 28}, tinyPixels(3)), []string{"image size is 0x28, want 28x28"}},
+		{"wrong cols", idxFile(ImagesMagic, []uint32{3, 28, 32}, tinyPixels(3)), []string{"image size is 28x32, want 28x28"}},
 		{"gzip CRC flipped", flip(gz, len(gz)-8), []string{"mnist images: corrupted gzip stream", "checksum"}},
 		{"gzip header method", flip(gz, 2), []string{"mnist images: corrupted gzip stream", "invalid header"}},
 	} {
@@ -211,7 +214,7 @@ func TestParseImagesErrors(t *testing.T) {
 // gzipped files: the deflate data or the CRC must catch it (the gzip header's
 // time, OS and file-name bytes are unchecked; VerifyFile covers those).
 func TestParseFlippedRealGzip(t *testing.T) {
-	images, labels := readMNISTFile(t, TestImagesFile), readMNISTFile(t, TestLabelsFile)
+	images, labels := mnisttest.ReadFile(t, TestImagesFile), mnisttest.ReadFile(t, TestLabelsFile)
 	for _, frac := range []float64{0.01, 0.25, 0.5, 0.75, 0.99} {
 		i := int(frac * float64(len(images)))
 		_, _, _, _, err := ParseImages(bytes.NewReader(flip(images, i)))
@@ -225,8 +228,8 @@ func TestParseFlippedRealGzip(t *testing.T) {
 func TestParseImagesValid(t *testing.T) {
 	pix := tinyPixels(3)
 	for name, in := range map[string][]byte{
-		"raw":  idxFile(imagesMagic, []uint32{3, 28, 28}, pix),
-		"gzip": gzipped(t, idxFile(imagesMagic, []uint32{3, 28, 28}, pix)),
+		"raw":  idxFile(ImagesMagic, []uint32{3, 28, 28}, pix),
+		"gzip": gzipped(t, idxFile(ImagesMagic, []uint32{3, 28, 28}, pix)),
 	} {
 		images, n, rows, cols, err := ParseImages(bytes.NewReader(in))
 		if err != nil || n != 3 || rows != 28 || cols != 28 || !bytes.Equal(images, pix) {
@@ -236,7 +239,7 @@ func TestParseImagesValid(t *testing.T) {
 }
 
 func TestParseLabelsErrors(t *testing.T) {
-	valid := idxFile(labelsMagic, []uint32{3}, []byte{5, 0, 9})
+	valid := idxFile(LabelsMagic, []uint32{3}, []byte{5, 0, 9})
 	for _, c := range []struct {
 		name string
 		in   []byte
@@ -245,10 +248,10 @@ func TestParseLabelsErrors(t *testing.T) {
 		{"cut in header", valid[:5], []string{"mnist labels: truncated header: got 5 bytes, want 8"}},
 		{"cut in payload", valid[:10], []string{"mnist labels: truncated: got 2 bytes of data, want 3 for 3 labels"}},
 		{"trailing garbage", append(slices.Clone(valid), 1), []string{"mnist labels: trailing data"}},
-		{"images file", idxFile(imagesMagic, []uint32{1, 28, 28}, tinyPixels(1)), []string{"mnist labels: wrong magic number 0x00000803 (want 0x00000801): is this an images file?"}},
-		{"label 10", idxFile(labelsMagic, []uint32{3}, []byte{5, 10, 9}), []string{"mnist labels: label 10 at index 1 is out of range 0..9"}},
-		{"label 255", gzipped(t, idxFile(labelsMagic, []uint32{3}, []byte{5, 0, 255})), []string{"label 255 at index 2"}},
-		{"billion labels", idxFile(labelsMagic, []uint32{1e9}, nil), []string{"header claims 1000000000 labels"}},
+		{"images file", idxFile(ImagesMagic, []uint32{1, 28, 28}, tinyPixels(1)), []string{"mnist labels: wrong magic number 0x00000803 (want 0x00000801): is this an images file?"}},
+		{"label 10", idxFile(LabelsMagic, []uint32{3}, []byte{5, 10, 9}), []string{"mnist labels: label 10 at index 1 is out of range 0..9"}},
+		{"label 255", gzipped(t, idxFile(LabelsMagic, []uint32{3}, []byte{5, 0, 255})), []string{"label 255 at index 2"}},
+		{"billion labels", idxFile(LabelsMagic, []uint32{1e9}, nil), []string{"header claims 1000000000 labels"}},
 		{"gzip CRC flipped", flip(gzipped(t, valid), len(gzipped(t, valid))-8), []string{"mnist labels: corrupted gzip stream"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -265,16 +268,16 @@ func TestParseLabelsErrors(t *testing.T) {
 }
 
 func TestLoadDatasetErrors(t *testing.T) {
-	images := idxFile(imagesMagic, []uint32{3, 28, 28}, tinyPixels(3))
+	images := idxFile(ImagesMagic, []uint32{3, 28, 28}, tinyPixels(3))
 	for _, c := range []struct {
 		name           string
 		images, labels []byte
 		want           []string
 	}{
-		{"count mismatch", images, idxFile(labelsMagic, []uint32{2}, []byte{1, 2}), []string{"mnist: 3 images but 2 labels"}},
-		{"label out of range", images, idxFile(labelsMagic, []uint32{3}, []byte{1, 2, 11}), []string{"label 11 at index 2"}},
-		{"swapped files", idxFile(labelsMagic, []uint32{3}, []byte{1, 2, 3}), images, []string{"is this a labels file?"}},
-		{"bad images", images[:20], idxFile(labelsMagic, []uint32{3}, []byte{1, 2, 3}), []string{"mnist images: truncated"}},
+		{"count mismatch", images, idxFile(LabelsMagic, []uint32{2}, []byte{1, 2}), []string{"mnist: 3 images but 2 labels"}},
+		{"label out of range", images, idxFile(LabelsMagic, []uint32{3}, []byte{1, 2, 11}), []string{"label 11 at index 2"}},
+		{"swapped files", idxFile(LabelsMagic, []uint32{3}, []byte{1, 2, 3}), images, []string{"is this a labels file?"}},
+		{"bad images", images[:20], idxFile(LabelsMagic, []uint32{3}, []byte{1, 2, 3}), []string{"mnist images: truncated"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d, err := LoadDataset(bytes.NewReader(c.images), bytes.NewReader(c.labels))
@@ -296,10 +299,10 @@ func TestParseHugeHeaderNoAlloc(t *testing.T) {
 		in    []byte
 		parse func(io.Reader) error
 	}{
-		{"images raw", idxFile(imagesMagic, []uint32{1e9, 28, 28}, make([]byte, 4096)), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
-		{"images gzip", gzipped(t, idxFile(imagesMagic, []uint32{1e9, 28, 28}, make([]byte, 4096))), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
-		{"labels raw", idxFile(labelsMagic, []uint32{1e9}, make([]byte, 4096)), func(r io.Reader) error { _, err := ParseLabels(r); return err }},
-		{"images max uint32", idxFile(imagesMagic, []uint32{1<<32 - 1, 1<<32 - 1, 1<<32 - 1}, nil), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
+		{"images raw", idxFile(ImagesMagic, []uint32{1e9, 28, 28}, make([]byte, 4096)), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
+		{"images gzip", gzipped(t, idxFile(ImagesMagic, []uint32{1e9, 28, 28}, make([]byte, 4096))), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
+		{"labels raw", idxFile(LabelsMagic, []uint32{1e9}, make([]byte, 4096)), func(r io.Reader) error { _, err := ParseLabels(r); return err }},
+		{"images max uint32", idxFile(ImagesMagic, []uint32{1<<32 - 1, 1<<32 - 1, 1<<32 - 1}, nil), func(r io.Reader) error { _, _, _, _, err := ParseImages(r); return err }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var before, after runtime.MemStats
@@ -317,7 +320,7 @@ func TestParseHugeHeaderNoAlloc(t *testing.T) {
 // TestParseTruncatedMaxCountSmallAlloc checks that a tiny file whose header claims the largest
 // allowed count costs little before it is found truncated: the buffer grows with the data.
 func TestParseTruncatedMaxCountSmallAlloc(t *testing.T) {
-	in := idxFile(imagesMagic, []uint32{MaxImages, 28, 28}, make([]byte, 16))
+	in := idxFile(ImagesMagic, []uint32{MaxImages, 28, 28}, make([]byte, 16))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, _, _, _, err := ParseImages(bytes.NewReader(in))
@@ -332,7 +335,7 @@ func TestParseTruncatedMaxCountSmallAlloc(t *testing.T) {
 // file in memory as the browser worker and the native tools do, take one buffer of their size: the
 // gzip trailer confirms the header, so the buffer is not grown by doubling (32 MB and 47 MB at once).
 func TestParseRealImagesAllocateOnce(t *testing.T) {
-	data := readMNISTFile(t, TrainImagesFile)
+	data := mnisttest.ReadFile(t, TrainImagesFile)
 	want := 60000 * ImageSize * ImageSize
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -407,5 +410,47 @@ func TestDataset(t *testing.T) {
 	}
 	if n := (&Dataset{Images: tinyPixels(2), Labels: []byte{1, 2, 3}, Rows: 28, Cols: 28}).Len(); n != 2 {
 		t.Errorf("Len of 2 images with 3 labels = %d, want 2", n)
+	}
+}
+
+// recordingSource is an ImageSource over a Dataset of its own that records what it is asked.
+type recordingSource struct {
+	d                 *Dataset
+	asked, prefetched [][]int32
+}
+
+func (s *recordingSource) Images(indices []int32, dst []byte) error {
+	s.asked = append(s.asked, slices.Clone(indices))
+	return s.d.Gather(indices, dst)
+}
+
+func (s *recordingSource) Prefetch(indices []int32) {
+	s.prefetched = append(s.prefetched, slices.Clone(indices))
+}
+
+// TestGatherPrefetch: Gather copies the images asked for, in order, from a Dataset of its own or
+// from a RemoteDataset's source, with a Slice's indices shifted to the source's; Prefetch passes
+// the same indices on to the source, and does nothing without one.
+func TestGatherPrefetch(t *testing.T) {
+	local := &Dataset{Images: tinyPixels(4), Labels: []byte{0, 1, 2, 3}, Rows: 28, Cols: 28}
+	src := &recordingSource{d: local}
+	remote := RemoteDataset(local.Labels, src)
+	for _, d := range []*Dataset{local, remote, local.Slice(1, 4), remote.Slice(1, 4)} {
+		dst := make([]byte, 2*784)
+		if err := d.Gather([]int32{2, 0}, dst); err != nil {
+			t.Fatal(err)
+		}
+		d.Prefetch([]int32{1})
+		if want := d.Labels[2] + 1; dst[0] != want || dst[783] != want || dst[784] != d.Labels[0]+1 {
+			t.Errorf("Gather([2 0]) of images %v: got images %d and %d", d.Labels, dst[0]-1, dst[784]-1)
+		}
+	}
+	wantAsked, wantPrefetched := [][]int32{{2, 0}, {3, 1}}, [][]int32{{1}, {2}}
+	if !slices.EqualFunc(src.asked, wantAsked, slices.Equal) || !slices.EqualFunc(src.prefetched, wantPrefetched, slices.Equal) {
+		t.Errorf("the source was asked %v and told %v; want %v and %v", src.asked, src.prefetched, wantAsked, wantPrefetched)
+	}
+	remote.Prefetch(nil)
+	if len(src.prefetched) != 2 {
+		t.Errorf("Prefetch of no indices reached the source: %v", src.prefetched)
 	}
 }

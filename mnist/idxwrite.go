@@ -1,10 +1,9 @@
-package model
+package mnist
 
 // Writing IDX files, and reading a pair that a person picked: a student's own digits ("My
 // digits") leave the browser as the same gzipped IDX files MNIST comes in, which ParseImages and
 // ParseLabels read back, and so do the course notebook's loaders (gzip, a big-endian header, then
-// the bytes). Everything here uses only what mnist.go exports besides its two magic numbers, so it
-// can move with the parser.
+// the bytes).
 
 import (
 	"bytes"

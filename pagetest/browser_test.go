@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser end-to-end tests: the real server on 127.0.0.1, the real page in headless Chromium,
 // checked as a person would see it. One server, one browser and as few page loads as possible,
@@ -17,7 +17,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -33,7 +32,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
 var pageURL = flag.String("page-url", "", "TestServedPage: the address of a page served by `make run` (.ci/run)")
@@ -50,22 +51,23 @@ type page struct {
 	downloads string // where the browser saves downloads
 }
 
-// openBrowser starts the server (startMainLog, in serve_test.go) on 127.0.0.1 and headless
+// openBrowser starts the server (startServer, in server_test.go) on 127.0.0.1 and headless
 // Chromium, both stopped by tb.Cleanup.
 func openBrowser(tb testing.TB) *page {
 	tb.Helper()
-	return openBrowserLog(tb, io.Discard)
+	p, _ := openBrowserLog(tb)
+	return p
 }
 
-// openBrowserLog is openBrowser with the server's log (one line per request) written to w, and
-// its flags args.
-func openBrowserLog(tb testing.TB, w io.Writer, args ...string) *page {
+// openBrowserLog is openBrowser with the server's flags args; it returns the server too, whose
+// log has one line per request.
+func openBrowserLog(tb testing.TB, args ...string) (*page, *server) {
 	tb.Helper()
 	if _, err := os.Stat("../web/main.wasm"); err != nil {
 		tb.Fatal("web/main.wasm is missing: run make wasm first")
 	}
-
-	return newBrowser(tb, "http://"+startMainLog(tb, w, append([]string{"-web", "../web"}, args...)...).Addr())
+	s := startServer(tb, args...)
+	return newBrowser(tb, "http://"+s.addr), s
 }
 
 // newBrowser starts headless Chromium, with a fresh profile, for the page served at base; it is
@@ -109,7 +111,7 @@ func mnistFiles(tb testing.TB) map[string][]byte {
 		tb.Fatal(err)
 	}
 	files := make(map[string][]byte)
-	for _, f := range model.KnownFiles {
+	for _, f := range mnist.KnownFiles {
 		if files[f.Name], err = os.ReadFile(filepath.Join(dir, f.Name)); err != nil {
 			tb.Fatal(err)
 		}
@@ -780,15 +782,15 @@ func TestBrowser(t *testing.T) {
 // saves it: metadata {"format": "pt"}, two dense layers.
 func otherNetwork(tb testing.TB) []byte {
 	tb.Helper()
-	tensor := func(name string, shape ...int) model.NamedTensor {
+	tensor := func(name string, shape ...int) safetensors.Tensor {
 		n := 1
 		for _, d := range shape {
 			n *= d
 		}
-		return model.NamedTensor{Name: name, Shape: shape, Data: make([]float32, n)}
+		return safetensors.Tensor{Name: name, Shape: shape, Data: make([]float32, n)}
 	}
 	var buf bytes.Buffer
-	if err := model.EncodeSafetensors(&buf, map[string]string{"format": "pt"}, []model.NamedTensor{
+	if err := safetensors.Encode(&buf, map[string]string{"format": "pt"}, []safetensors.Tensor{
 		tensor("fc1.weight", 128, 784), tensor("fc1.bias", 128), tensor("fc2.weight", 10, 128), tensor("fc2.bias", 10),
 	}); err != nil {
 		tb.Fatal(err)
@@ -800,7 +802,7 @@ func otherNetwork(tb testing.TB) []byte {
 // metadata: the tensors are then of another architecture than the one it names.
 func relabelled(tb testing.TB, data []byte, preset string) []byte {
 	tb.Helper()
-	meta, tensors, err := model.DecodeSafetensors(data)
+	meta, tensors, err := safetensors.Decode(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -814,7 +816,7 @@ func relabelled(tb testing.TB, data []byte, preset string) []byte {
 	}
 	meta["config"] = string(cfgJSON)
 	var buf bytes.Buffer
-	if err := model.EncodeSafetensors(&buf, meta, tensors); err != nil {
+	if err := safetensors.Encode(&buf, meta, tensors); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()

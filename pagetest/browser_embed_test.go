@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of the trainer in course pages (web/host.js, web/embed.js, protocol.md "The host
 // page"): the host pages come from a second server on another 127.0.0.1 port, so the trainer is
@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -78,8 +79,7 @@ func (p *page) workerTargets(tb testing.TB) int {
 }
 
 func TestBrowserEmbed(t *testing.T) {
-	var logs syncBuffer
-	p := openBrowserLog(t, &logs)
+	p, srv := openBrowserLog(t)
 	trainer := p.base
 	run := "workers=1&" + recordRun
 	foreign := hostServer(t, map[string]string{
@@ -136,8 +136,8 @@ func TestBrowserEmbed(t *testing.T) {
 				t.Errorf("frame %d said ready as %+v; want version 1 and filters %s", i, ready, filters)
 			}
 		}
-		log := logs.String()
-		for _, f := range model.KnownFiles {
+		log := srv.log()
+		for _, f := range mnist.KnownFiles {
 			if n := served(log, f.Name); n != 1 {
 				t.Errorf("%s was served %d times, want once for both trainers", f.Name, n)
 			}

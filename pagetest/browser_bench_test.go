@@ -1,10 +1,10 @@
-package main
+package pagetest
 
 // The browser benchmark: the real page in headless Chromium against the real server, measured as
 // a student would use it. A benchmark, not a test: it runs only with BENCH=1, and prints one JSON
 // line per figure, as cmd/bench does:
 //
-//	BENCH=1 go test -count=1 -run '^TestBrowserBench$' -v ./serve | grep '^{'
+//	BENCH=1 go test -count=1 -run '^TestBrowserBench$' -v ./pagetest | grep '^{'
 
 import (
 	"fmt"
@@ -26,7 +26,7 @@ const benchTrainTime = 30 * time.Second
 
 func TestBrowserBench(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
-		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBench -v ./serve")
+		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBench -v ./pagetest")
 	}
 	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)", Engine: "chromium"}.Emit
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
@@ -202,7 +202,7 @@ func descendsFrom(dir string, ancestor int) bool {
 // to docs/compare.png.
 func TestBrowserBenchExperiments(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
-		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./serve")
+		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./pagetest")
 	}
 	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)", Engine: "chromium"}.Emit
 	p := openBrowser(t)

@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of the runs the page keeps in IndexedDB (web/recorder.js, web/store.js) and
 // compares (web/compare.js): real runs of a few hundred images in headless Chromium, against the

@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of My digits (web/mydigits.js, web/digitspanel.js, web/digitstore.js): a
 // student's own digits, drawn on the pad with real pointer input, labelled with the panel's
@@ -26,7 +26,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 var saveDigits = flag.Bool("save-digits", false, "TestBrowserMyDigits: write the digits it draws to cmd/train/testdata/my-digits, "+
@@ -272,7 +272,7 @@ func TestBrowserMyDigits(t *testing.T) {
 
 	var files []string
 	t.Run("export gives IDX files that the model's parser reads: the pixels the network saw, and the labels", func(t *testing.T) {
-		for _, name := range []string{model.MyDigitsImagesFile, model.MyDigitsLabelsFile} {
+		for _, name := range []string{mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile} {
 			os.Remove(filepath.Join(p.downloads, name))
 		}
 		p.click(t, digitsPanel+` [data-part="export"]`)
@@ -280,8 +280,8 @@ func TestBrowserMyDigits(t *testing.T) {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			var err1, err2 error
-			images, err1 = os.ReadFile(filepath.Join(p.downloads, model.MyDigitsImagesFile))
-			labels, err2 = os.ReadFile(filepath.Join(p.downloads, model.MyDigitsLabelsFile))
+			images, err1 = os.ReadFile(filepath.Join(p.downloads, mnist.MyDigitsImagesFile))
+			labels, err2 = os.ReadFile(filepath.Join(p.downloads, mnist.MyDigitsLabelsFile))
 			if err1 == nil && err2 == nil && len(images) > 0 && len(labels) > 0 && strings.HasPrefix(p.digitsMessage(t), "Exported 30 digits") {
 				break
 			}
@@ -290,11 +290,11 @@ func TestBrowserMyDigits(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		pix, n, _, _, err := model.ParseImages(bytes.NewReader(images))
+		pix, n, _, _, err := mnist.ParseImages(bytes.NewReader(images))
 		if err != nil {
 			t.Fatal(err)
 		}
-		labs, err := model.ParseLabels(bytes.NewReader(labels))
+		labs, err := mnist.ParseLabels(bytes.NewReader(labels))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,7 +306,7 @@ func TestBrowserMyDigits(t *testing.T) {
 				t.Errorf("digit %d: label %d (want %d), pixels the same as the preview: %v", i, labs[i], d.label, bytes.Equal(pix[i*784:(i+1)*784], d.pixels))
 			}
 		}
-		files = []string{filepath.Join(p.downloads, model.MyDigitsImagesFile), filepath.Join(p.downloads, model.MyDigitsLabelsFile)}
+		files = []string{filepath.Join(p.downloads, mnist.MyDigitsImagesFile), filepath.Join(p.downloads, mnist.MyDigitsLabelsFile)}
 		if *saveDigits {
 			for _, f := range files {
 				if err := os.WriteFile(filepath.Join("../cmd/train/testdata/my-digits", filepath.Base(f)), readFile(t, f), 0o644); err != nil {
@@ -363,7 +363,7 @@ func TestBrowserMyDigits(t *testing.T) {
 			t.Error("the mix-digits control is not fixed at 2 by the course")
 		}
 
-		// Bad files: each gets its message (model.LoadIDXPair's, naming the file), and nothing changes.
+		// Bad files: each gets its message (mnist.LoadIDXPair's, naming the file), and nothing changes.
 		dir := t.TempDir()
 		goodImages, goodLabels := readFile(t, files[0]), readFile(t, files[1])
 		// An uncompressed labels file (magic 0x801, 30 labels) whose eighth label is 12.
@@ -380,14 +380,14 @@ func TestBrowserMyDigits(t *testing.T) {
 			{"one file", map[string][]byte{"images.gz": goodImages}},
 		} {
 			var paths []string
-			var idx []model.IDXFile
+			var idx []mnist.IDXFile
 			for name, data := range c.files {
 				path := filepath.Join(dir, name)
 				if err := os.WriteFile(path, data, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				paths = append(paths, path)
-				idx = append(idx, model.IDXFile{Name: name, Data: data})
+				idx = append(idx, mnist.IDXFile{Name: name, Data: data})
 			}
 			slices.Sort(paths) // the order the file chooser gives them in
 			msg := fresh.importDigits(t, paths...)
@@ -398,7 +398,7 @@ func TestBrowserMyDigits(t *testing.T) {
 			}
 			var want string
 			if len(idx) == 2 {
-				_, err := model.LoadIDXPair(model.IDXFile{Name: names[0], Data: c.files[names[0]]}, model.IDXFile{Name: names[1], Data: c.files[names[1]]})
+				_, err := mnist.LoadIDXPair(mnist.IDXFile{Name: names[0], Data: c.files[names[0]]}, mnist.IDXFile{Name: names[1], Data: c.files[names[1]]})
 				want = err.Error()
 			} else {
 				want = "choose two files, the images (my-digits-images-idx3-ubyte.gz) and their labels (my-digits-labels-idx1-ubyte.gz); you chose 1"

@@ -1,4 +1,8 @@
-package model
+package mnist
+
+// A drawing becomes an MNIST image here, next to the data set, and not in model: the steps are
+// those that made MNIST's own images from NIST's scans, so they belong to what an MNIST image is.
+// The network only ever sees 28x28 images, whether they come from the files or from a drawing.
 
 import (
 	"errors"

@@ -1,6 +1,4 @@
-package model
-
-// This file reads and writes the safetensors format
+// Package safetensors reads and writes the safetensors format
 // (https://huggingface.co/docs/safetensors), so weights trained in the browser
 // can be saved, reloaded, and exchanged with the Python ecosystem.
 //
@@ -22,8 +20,7 @@ package model
 //
 // Only the standard library is used, and only bytes are handled (no file
 // access), so the code builds for GOOS=js GOARCH=wasm as well as natively.
-// Unexported names carry an "st" prefix because other files of package model
-// are written independently and must not collide with these helpers.
+package safetensors
 
 import (
 	"bytes"
@@ -40,12 +37,12 @@ import (
 	"unicode/utf8"
 )
 
-// NamedTensor is one float32 tensor of a safetensors file.
+// Tensor is one float32 tensor of a safetensors file.
 //
 // Data holds the values in row-major order, so len(Data) must equal the
 // product of Shape. An empty (or nil) Shape is a scalar holding one value;
 // a Shape containing 0 holds no values.
-type NamedTensor struct {
+type Tensor struct {
 	// Name is the tensor's key in the file header; it must be non-empty and
 	// must not be "__metadata__", which the format reserves.
 	Name string
@@ -56,41 +53,41 @@ type NamedTensor struct {
 }
 
 const (
-	// stMaxHeaderLen caps the JSON header. Our headers are a few KB; the cap
+	// MaxHeaderLen caps the JSON header. Our headers are a few KB; the cap
 	// keeps a hostile length field from making us parse (or a careless
 	// caller from writing) a header of absurd size. The reference
 	// implementation uses 100 MB, which is far beyond anything we produce.
-	stMaxHeaderLen = 1 << 20
+	MaxHeaderLen = 1 << 20
 
-	// stMetadataKey is the reserved header key holding the free-form
+	// metadataKey is the reserved header key holding the free-form
 	// string-to-string metadata.
-	stMetadataKey = "__metadata__"
+	metadataKey = "__metadata__"
 
-	// stDtypeF32 is the only dtype this package reads or writes: the models
+	// dtypeF32 is the only dtype this package reads or writes: the models
 	// trained here are all float32.
-	stDtypeF32 = "F32"
+	dtypeF32 = "F32"
 
-	// stWriteChunk is the size of the scratch buffer used to stream tensor
+	// writeChunk is the size of the scratch buffer used to stream tensor
 	// bytes to the writer, so encoding never doubles the model's memory.
-	stWriteChunk = 64 << 10
+	writeChunk = 64 << 10
 
-	// stDecodePrefix starts every decode error, so that a message shown to a
+	// decodePrefix starts every decode error, so that a message shown to a
 	// user says which file was wrong without further wrapping.
-	stDecodePrefix = "weights file: "
+	decodePrefix = "weights file: "
 
-	// stEncodePrefix starts every encode error.
-	stEncodePrefix = "writing weights file: "
+	// encodePrefix starts every encode error.
+	encodePrefix = "writing weights file: "
 )
 
-// stTensorHeader is one tensor's entry in the JSON header. Field order
+// tensorHeader is one tensor's entry in the JSON header. Field order
 // matches the reference implementation's output.
-type stTensorHeader struct {
+type tensorHeader struct {
 	Dtype       string    `json:"dtype"`
 	Shape       []int     `json:"shape"`
 	DataOffsets [2]uint64 `json:"data_offsets"`
 }
 
-// EncodeSafetensors writes tensors and metadata to w in the safetensors
+// Encode writes tensors and metadata to w in the safetensors
 // format.
 //
 // The output is deterministic, so that saving the same weights twice gives
@@ -102,41 +99,41 @@ type stTensorHeader struct {
 // It returns an error, before writing anything, if a tensor's len(Data) does
 // not match its Shape, a shape has a negative size, a name is empty, reserved
 // or duplicated, a string is not valid UTF-8 (JSON could not carry it
-// faithfully), or the header would exceed the size DecodeSafetensors accepts.
+// faithfully), or the header would exceed the size Decode accepts.
 // Metadata may be nil; an empty metadata map is omitted from the header.
-func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedTensor) error {
+func Encode(w io.Writer, metadata map[string]string, tensors []Tensor) error {
 	// Sort a copy of the slice headers: the caller's slice order is theirs.
 	sorted := slices.Clone(tensors)
-	slices.SortFunc(sorted, func(a, b NamedTensor) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(sorted, func(a, b Tensor) int { return strings.Compare(a.Name, b.Name) })
 
 	header := make(map[string]any, len(sorted)+1)
 	var offset uint64
 	for i, t := range sorted {
 		if t.Name == "" {
-			return errors.New(stEncodePrefix + "a tensor has an empty name")
+			return errors.New(encodePrefix + "a tensor has an empty name")
 		}
-		if t.Name == stMetadataKey {
-			return fmt.Errorf("%stensor name %q is reserved for metadata", stEncodePrefix, t.Name)
+		if t.Name == metadataKey {
+			return fmt.Errorf("%stensor name %q is reserved for metadata", encodePrefix, t.Name)
 		}
 		if !utf8.ValidString(t.Name) {
-			return fmt.Errorf("%stensor name %q is not valid UTF-8", stEncodePrefix, t.Name)
+			return fmt.Errorf("%stensor name %q is not valid UTF-8", encodePrefix, t.Name)
 		}
 		if i > 0 && sorted[i-1].Name == t.Name {
-			return fmt.Errorf("%stwo tensors are named %q", stEncodePrefix, t.Name)
+			return fmt.Errorf("%stwo tensors are named %q", encodePrefix, t.Name)
 		}
 		for d, size := range t.Shape {
 			if size < 0 {
 				return fmt.Errorf("%stensor %q: shape %v has negative size %d in dimension %d",
-					stEncodePrefix, t.Name, t.Shape, size, d)
+					encodePrefix, t.Name, t.Shape, size, d)
 			}
 		}
-		n, ok := stNumElements(t.Shape)
+		n, ok := numElements(t.Shape)
 		if !ok {
-			return fmt.Errorf("%stensor %q: shape %v has too many elements", stEncodePrefix, t.Name, t.Shape)
+			return fmt.Errorf("%stensor %q: shape %v has too many elements", encodePrefix, t.Name, t.Shape)
 		}
 		if n != uint64(len(t.Data)) {
 			return fmt.Errorf("%stensor %q: shape %v holds %d values but Data has %d",
-				stEncodePrefix, t.Name, t.Shape, n, len(t.Data))
+				encodePrefix, t.Name, t.Shape, n, len(t.Data))
 		}
 		shape := t.Shape
 		if shape == nil {
@@ -145,18 +142,18 @@ func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedT
 		}
 		size := n * 4 // Cannot overflow: n is a slice length.
 		if offset+size < offset {
-			return fmt.Errorf("%stensors are too large to store", stEncodePrefix)
+			return fmt.Errorf("%stensors are too large to store", encodePrefix)
 		}
-		header[t.Name] = stTensorHeader{Dtype: stDtypeF32, Shape: shape, DataOffsets: [2]uint64{offset, offset + size}}
+		header[t.Name] = tensorHeader{Dtype: dtypeF32, Shape: shape, DataOffsets: [2]uint64{offset, offset + size}}
 		offset += size
 	}
 	if len(metadata) > 0 {
 		for k, v := range metadata {
 			if !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return fmt.Errorf("%smetadata entry %q: %q is not valid UTF-8", stEncodePrefix, k, v)
+				return fmt.Errorf("%smetadata entry %q: %q is not valid UTF-8", encodePrefix, k, v)
 			}
 		}
-		header[stMetadataKey] = metadata
+		header[metadataKey] = metadata
 	}
 
 	// encoding/json sorts map keys, which gives the deterministic header.
@@ -166,35 +163,35 @@ func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedT
 	enc := json.NewEncoder(&hdr)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(header); err != nil {
-		return fmt.Errorf("%sencoding header: %w", stEncodePrefix, err)
+		return fmt.Errorf("%sencoding header: %w", encodePrefix, err)
 	}
 	hdr.Truncate(hdr.Len() - 1) // Encode appends a newline; drop it.
 	for hdr.Len()%8 != 0 {
 		hdr.WriteByte(' ')
 	}
-	if hdr.Len() > stMaxHeaderLen {
+	if hdr.Len() > MaxHeaderLen {
 		return fmt.Errorf("%sheader is %d bytes, more than the %d-byte limit of the reader",
-			stEncodePrefix, hdr.Len(), stMaxHeaderLen)
+			encodePrefix, hdr.Len(), MaxHeaderLen)
 	}
 
 	var lenBuf [8]byte
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(hdr.Len()))
 	if _, err := w.Write(lenBuf[:]); err != nil {
-		return fmt.Errorf("%s%w", stEncodePrefix, err)
+		return fmt.Errorf("%s%w", encodePrefix, err)
 	}
 	if _, err := w.Write(hdr.Bytes()); err != nil {
-		return fmt.Errorf("%s%w", stEncodePrefix, err)
+		return fmt.Errorf("%s%w", encodePrefix, err)
 	}
 
 	// Stream the data through a bounded scratch buffer rather than building
 	// the whole file in memory.
-	chunk := make([]byte, 0, min(stWriteChunk, max(offset, 4)))
+	chunk := make([]byte, 0, min(writeChunk, max(offset, 4)))
 	for _, t := range sorted {
 		for _, v := range t.Data {
 			chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
 			if len(chunk)+4 > cap(chunk) {
 				if _, err := w.Write(chunk); err != nil {
-					return fmt.Errorf("%s%w", stEncodePrefix, err)
+					return fmt.Errorf("%s%w", encodePrefix, err)
 				}
 				chunk = chunk[:0]
 			}
@@ -202,13 +199,13 @@ func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedT
 	}
 	if len(chunk) > 0 {
 		if _, err := w.Write(chunk); err != nil {
-			return fmt.Errorf("%s%w", stEncodePrefix, err)
+			return fmt.Errorf("%s%w", encodePrefix, err)
 		}
 	}
 	return nil
 }
 
-// DecodeSafetensors parses a safetensors file held in data.
+// Decode parses a safetensors file held in data.
 //
 // It returns the metadata (nil when the file has none) and the tensors sorted
 // by name. The returned tensors own their memory; data may be reused after
@@ -222,48 +219,55 @@ func EncodeSafetensors(w io.Writer, metadata map[string]string, tensors []NamedT
 // data_offsets that are out of range, do not match the shape, overlap, or
 // leave bytes of the data buffer unused. Errors start with "weights file:"
 // and are meant to be shown to a person. It never panics.
-func DecodeSafetensors(data []byte) (metadata map[string]string, tensors []NamedTensor, err error) {
-	return decodeSafetensors(data, false)
+func Decode(data []byte) (metadata map[string]string, tensors []Tensor, err error) {
+	return decode(data, false)
 }
 
-// decodeSafetensors is DecodeSafetensors; with inPlace, the tensors' Data are views of data's
-// bytes where they can be (float32View), not copies, and data must not change while they are used.
-func decodeSafetensors(data []byte, inPlace bool) (metadata map[string]string, tensors []NamedTensor, err error) {
+// DecodeInPlace is Decode, except that the tensors' Data are views of data's bytes where the
+// machine and the bytes' alignment allow (see float32View), not copies: data must then not
+// change while the tensors are in use. A weights import in the browser holds the file once that
+// way, not once more as float32s.
+func DecodeInPlace(data []byte) (metadata map[string]string, tensors []Tensor, err error) {
+	return decode(data, true)
+}
+
+// decode is Decode, or with inPlace DecodeInPlace.
+func decode(data []byte, inPlace bool) (metadata map[string]string, tensors []Tensor, err error) {
 	if len(data) < 8 {
 		return nil, nil, fmt.Errorf("%snot a safetensors file (only %d bytes, shorter than the 8-byte header length)",
-			stDecodePrefix, len(data))
+			decodePrefix, len(data))
 	}
 	// Compare as uint64 before converting: the length field is untrusted and
 	// may not fit in an int.
 	headerLen := binary.LittleEndian.Uint64(data[:8])
 	if headerLen > uint64(len(data)-8) {
 		return nil, nil, fmt.Errorf("%snot a safetensors file (header length %d is larger than the file)",
-			stDecodePrefix, headerLen)
+			decodePrefix, headerLen)
 	}
-	if headerLen > stMaxHeaderLen {
+	if headerLen > MaxHeaderLen {
 		return nil, nil, fmt.Errorf("%sheader length %d is larger than the %d-byte limit",
-			stDecodePrefix, headerLen, stMaxHeaderLen)
+			decodePrefix, headerLen, MaxHeaderLen)
 	}
 	header := data[8 : 8+int(headerLen)]
 	buffer := data[8+int(headerLen):]
 
 	if len(header) == 0 || header[0] != '{' {
-		return nil, nil, fmt.Errorf("%snot a safetensors file (header does not start with '{')", stDecodePrefix)
+		return nil, nil, fmt.Errorf("%snot a safetensors file (header does not start with '{')", decodePrefix)
 	}
 	if !utf8.Valid(header) {
-		return nil, nil, fmt.Errorf("%sheader is not valid UTF-8", stDecodePrefix)
+		return nil, nil, fmt.Errorf("%sheader is not valid UTF-8", decodePrefix)
 	}
 	// A full syntax check first gives a positioned message for broken JSON
 	// and rejects anything after the object other than whitespace (the
 	// alignment padding), so the walks below only see well-formed JSON.
 	var whole json.RawMessage
 	if err := json.Unmarshal(header, &whole); err != nil {
-		return nil, nil, fmt.Errorf("%sheader is not valid JSON: %v", stDecodePrefix, err)
+		return nil, nil, fmt.Errorf("%sheader is not valid JSON: %v", decodePrefix, err)
 	}
 
-	fields, err := stObjectFields(whole)
+	fields, err := objectFields(whole)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%sheader: %v", stDecodePrefix, err)
+		return nil, nil, fmt.Errorf("%sheader: %v", decodePrefix, err)
 	}
 
 	// Spans of the data buffer, for the coverage check after all tensors.
@@ -272,32 +276,32 @@ func decodeSafetensors(data []byte, inPlace bool) (metadata map[string]string, t
 		begin, end uint64
 	}
 	spans := make([]span, 0, len(fields))
-	tensors = make([]NamedTensor, 0, len(fields))
+	tensors = make([]Tensor, 0, len(fields))
 	for _, f := range fields {
-		if f.key == stMetadataKey {
-			metadata, err = stDecodeMetadata(f.value)
+		if f.key == metadataKey {
+			metadata, err = decodeMetadata(f.value)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s%s: %v", stDecodePrefix, stMetadataKey, err)
+				return nil, nil, fmt.Errorf("%s%s: %v", decodePrefix, metadataKey, err)
 			}
 			continue
 		}
 		if f.key == "" {
-			return nil, nil, fmt.Errorf("%sa tensor has an empty name", stDecodePrefix)
+			return nil, nil, fmt.Errorf("%sa tensor has an empty name", decodePrefix)
 		}
-		shape, begin, end, err := stDecodeTensorHeader(f.value)
+		shape, begin, end, err := decodeTensorHeader(f.value)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%stensor %q: %v", stDecodePrefix, f.key, err)
+			return nil, nil, fmt.Errorf("%stensor %q: %v", decodePrefix, f.key, err)
 		}
 		// Check sizes against the claimed span before allocating, so that a
 		// huge shape cannot make us allocate: the span is itself checked
 		// against the real buffer below, before any tensor data is read.
-		n, ok := stNumElements(shape)
+		n, ok := numElements(shape)
 		if !ok || n > (end-begin)/4 || n*4 != end-begin {
 			return nil, nil, fmt.Errorf("%stensor %q: shape %v needs %s bytes but data_offsets [%d, %d] span %d bytes",
-				stDecodePrefix, f.key, shape, stByteCount(n, ok), begin, end, end-begin)
+				decodePrefix, f.key, shape, byteCount(n, ok), begin, end, end-begin)
 		}
 		spans = append(spans, span{f.key, begin, end})
-		tensors = append(tensors, NamedTensor{Name: f.key, Shape: shape})
+		tensors = append(tensors, Tensor{Name: f.key, Shape: shape})
 	}
 
 	// The spec requires the tensors to tile the data buffer exactly: sorted
@@ -326,24 +330,24 @@ func decodeSafetensors(data []byte, inPlace bool) (metadata map[string]string, t
 		case s.begin < covered:
 			prev := spans[i-1]
 			return nil, nil, fmt.Errorf("%stensors %q (bytes %d-%d) and %q (bytes %d-%d) overlap in the data buffer",
-				stDecodePrefix, prev.name, prev.begin, prev.end, s.name, s.begin, s.end)
+				decodePrefix, prev.name, prev.begin, prev.end, s.name, s.begin, s.end)
 		case s.begin > covered:
 			where := "before the first tensor"
 			if i > 0 {
 				where = fmt.Sprintf("between tensors %q and %q", spans[i-1].name, s.name)
 			}
 			return nil, nil, fmt.Errorf("%sbytes %d-%d of the data buffer belong to no tensor (%s)",
-				stDecodePrefix, covered, s.begin, where)
+				decodePrefix, covered, s.begin, where)
 		}
 		covered = s.end
 	}
 	if covered > uint64(len(buffer)) {
 		return nil, nil, fmt.Errorf("%struncated: header says %d bytes of tensor data, file has %d",
-			stDecodePrefix, covered, len(buffer))
+			decodePrefix, covered, len(buffer))
 	}
 	if covered < uint64(len(buffer)) {
 		return nil, nil, fmt.Errorf("%s%d unexpected bytes after the tensor data (header says %d bytes of tensor data, file has %d)",
-			stDecodePrefix, uint64(len(buffer))-covered, covered, len(buffer))
+			decodePrefix, uint64(len(buffer))-covered, covered, len(buffer))
 	}
 
 	// Every span now lies inside buffer, so the allocations below are
@@ -361,30 +365,30 @@ func decodeSafetensors(data []byte, inPlace bool) (metadata map[string]string, t
 			tensors[i].Data = float32Copy(raw)
 		}
 	}
-	slices.SortFunc(tensors, func(a, b NamedTensor) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(tensors, func(a, b Tensor) int { return strings.Compare(a.Name, b.Name) })
 	return metadata, tensors, nil
 }
 
-// stField is one key/value pair of a JSON object, value left undecoded.
-type stField struct {
+// field is one key/value pair of a JSON object, value left undecoded.
+type field struct {
 	key   string
 	value json.RawMessage
 }
 
-// stObjectFields splits a syntactically valid JSON value into the fields of
+// objectFields splits a syntactically valid JSON value into the fields of
 // an object, in file order. It exists because encoding/json silently keeps
 // the last of duplicated keys, and a duplicated tensor name (or field) is
 // exactly the kind of ambiguity a strict reader must refuse.
-func stObjectFields(raw json.RawMessage) ([]stField, error) {
+func objectFields(raw json.RawMessage) ([]field, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("expected a JSON object, found %s", stDescribe(raw))
+		return nil, fmt.Errorf("expected a JSON object, found %s", describe(raw))
 	}
-	var fields []stField
+	var fields []field
 	seen := make(map[string]bool)
 	for dec.More() {
 		tok, err := dec.Token()
@@ -403,7 +407,7 @@ func stObjectFields(raw json.RawMessage) ([]stField, error) {
 		if err := dec.Decode(&value); err != nil {
 			return nil, err
 		}
-		fields = append(fields, stField{key, value})
+		fields = append(fields, field{key, value})
 	}
 	if _, err := dec.Token(); err != nil { // The closing '}'.
 		return nil, err
@@ -411,20 +415,20 @@ func stObjectFields(raw json.RawMessage) ([]stField, error) {
 	return fields, nil
 }
 
-// stDecodeMetadata reads the "__metadata__" object, which the format
+// decodeMetadata reads the "__metadata__" object, which the format
 // defines as string to string only. A null value means no metadata, as in
 // the reference implementation.
-func stDecodeMetadata(raw json.RawMessage) (map[string]string, error) {
+func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	fields, err := stObjectFields(raw)
+	fields, err := objectFields(raw)
 	if err != nil {
 		return nil, err
 	}
 	metadata := make(map[string]string, len(fields))
 	for _, f := range fields {
-		s, err := stDecodeString(f.value)
+		s, err := decodeString(f.value)
 		if err != nil {
 			return nil, fmt.Errorf("entry %q: %v", f.key, err)
 		}
@@ -433,11 +437,11 @@ func stDecodeMetadata(raw json.RawMessage) (map[string]string, error) {
 	return metadata, nil
 }
 
-// stDecodeTensorHeader reads one tensor entry, requiring exactly the three
+// decodeTensorHeader reads one tensor entry, requiring exactly the three
 // fields the format defines: a field we do not understand might change the
 // meaning of the bytes, so it is rejected rather than ignored.
-func stDecodeTensorHeader(raw json.RawMessage) (shape []int, begin, end uint64, err error) {
-	fields, err := stObjectFields(raw)
+func decodeTensorHeader(raw json.RawMessage) (shape []int, begin, end uint64, err error) {
+	fields, err := objectFields(raw)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -445,16 +449,16 @@ func stDecodeTensorHeader(raw json.RawMessage) (shape []int, begin, end uint64, 
 	for _, f := range fields {
 		switch f.key {
 		case "dtype":
-			dtype, err := stDecodeString(f.value)
+			dtype, err := decodeString(f.value)
 			if err != nil {
 				return nil, 0, 0, fmt.Errorf("dtype: %v", err)
 			}
-			if dtype != stDtypeF32 {
-				return nil, 0, 0, fmt.Errorf("dtype %q is not supported (only %s is)", dtype, stDtypeF32)
+			if dtype != dtypeF32 {
+				return nil, 0, 0, fmt.Errorf("dtype %q is not supported (only %s is)", dtype, dtypeF32)
 			}
 			haveDtype = true
 		case "shape":
-			dims, err := stDecodeIntList(f.value, "shape", math.MaxInt)
+			dims, err := decodeIntList(f.value, "shape", math.MaxInt)
 			if err != nil {
 				return nil, 0, 0, err
 			}
@@ -464,7 +468,7 @@ func stDecodeTensorHeader(raw json.RawMessage) (shape []int, begin, end uint64, 
 			}
 			haveShape = true
 		case "data_offsets":
-			offs, err := stDecodeIntList(f.value, "data_offsets", math.MaxUint64)
+			offs, err := decodeIntList(f.value, "data_offsets", math.MaxUint64)
 			if err != nil {
 				return nil, 0, 0, err
 			}
@@ -491,11 +495,11 @@ func stDecodeTensorHeader(raw json.RawMessage) (shape []int, begin, end uint64, 
 	return shape, begin, end, nil
 }
 
-// stDecodeString decodes a JSON string, refusing other types: plain
+// decodeString decodes a JSON string, refusing other types: plain
 // json.Unmarshal would accept null as "".
-func stDecodeString(raw json.RawMessage) (string, error) {
+func decodeString(raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
-		return "", fmt.Errorf("expected a string, found %s", stDescribe(raw))
+		return "", fmt.Errorf("expected a string, found %s", describe(raw))
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -504,13 +508,13 @@ func stDecodeString(raw json.RawMessage) (string, error) {
 	return s, nil
 }
 
-// stDecodeIntList decodes a JSON array of non-negative integers no larger
+// decodeIntList decodes a JSON array of non-negative integers no larger
 // than limit. It parses each number itself because json.Unmarshal would
 // accept null as an empty list and silently pass through values we must
 // name in the error (negative sizes, fractions, exponents).
-func stDecodeIntList(raw json.RawMessage, what string, limit uint64) ([]uint64, error) {
+func decodeIntList(raw json.RawMessage, what string, limit uint64) ([]uint64, error) {
 	if len(raw) == 0 || raw[0] != '[' {
-		return nil, fmt.Errorf("%s must be a list of non-negative integers, found %s", what, stDescribe(raw))
+		return nil, fmt.Errorf("%s must be a list of non-negative integers, found %s", what, describe(raw))
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -520,7 +524,7 @@ func stDecodeIntList(raw json.RawMessage, what string, limit uint64) ([]uint64, 
 	for i, item := range items {
 		s := string(item)
 		if len(s) == 0 || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
-			return nil, fmt.Errorf("%s[%d] must be a non-negative integer, found %s", what, i, stDescribe(item))
+			return nil, fmt.Errorf("%s[%d] must be a non-negative integer, found %s", what, i, describe(item))
 		}
 		if s[0] == '-' {
 			// "-0" is a valid JSON spelling of zero; any other sign is negative.
@@ -544,11 +548,11 @@ func stDecodeIntList(raw json.RawMessage, what string, limit uint64) ([]uint64, 
 	return out, nil
 }
 
-// stNumElements returns the number of values a shape holds, and false if
+// numElements returns the number of values a shape holds, and false if
 // that number does not fit in a uint64 (a hostile header can multiply its
 // way past any limit). A zero-size dimension makes the product 0 however
 // large the others are. Negative sizes must be rejected by the caller.
-func stNumElements(shape []int) (uint64, bool) {
+func numElements(shape []int) (uint64, bool) {
 	if slices.Contains(shape, 0) {
 		return 0, true
 	}
@@ -563,9 +567,9 @@ func stNumElements(shape []int) (uint64, bool) {
 	return n, true
 }
 
-// stByteCount formats the byte size of a shape for error messages, which
+// byteCount formats the byte size of a shape for error messages, which
 // must also make sense when the size overflows.
-func stByteCount(n uint64, ok bool) string {
+func byteCount(n uint64, ok bool) string {
 	if !ok {
 		return "more than 2^64"
 	}
@@ -576,9 +580,9 @@ func stByteCount(n uint64, ok bool) string {
 	return strconv.FormatUint(lo, 10)
 }
 
-// stDescribe names the JSON type of raw for error messages, quoting short
+// describe names the JSON type of raw for error messages, quoting short
 // values so the user can find them in the file.
-func stDescribe(raw json.RawMessage) string {
+func describe(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return "nothing"
 	}

@@ -1,4 +1,4 @@
-package model
+package mnist_test
 
 import (
 	"bytes"
@@ -8,6 +8,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	. "github.com/mnist-trainer/mnist/mnist"
 )
 
 // writeIDXPair writes images and labels as the page exports My digits.
@@ -26,7 +29,7 @@ func writeIDXPair(tb testing.TB, images, labels []byte) (img, lab []byte) {
 // TestWriteIDXRoundTrip writes real MNIST digits and reads them back with the parser, and checks
 // the bytes a loader of the course notebook reads first: gzip, then the big-endian header.
 func TestWriteIDXRoundTrip(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	set := test.Slice(0, 37)
 	img, lab := writeIDXPair(t, set.Images, set.Labels)
 
@@ -107,7 +110,7 @@ func TestWriteIDXRefuses(t *testing.T) {
 // TestLoadIDXPairErrors checks the message of each bad pair a student or an instructor may pick:
 // it names the file at fault and says what is wrong with it.
 func TestLoadIDXPairErrors(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	set := test.Slice(0, 20)
 	img, lab := writeIDXPair(t, set.Images, set.Labels)
 	_, lab19 := writeIDXPair(t, set.Images[:19*784], set.Labels[:19])
@@ -122,9 +125,9 @@ func TestLoadIDXPairErrors(t *testing.T) {
 		{"two images files", IDXFile{"a.gz", img}, IDXFile{"b.gz", img}, "a.gz and b.gz are both images files: choose one images file (idx3) and its labels file (idx1)"},
 		{"two labels files", IDXFile{"a.gz", lab}, IDXFile{"b.gz", lab}, "are both labels files"},
 		{"counts differ", IDXFile{"i.gz", img}, IDXFile{"l.gz", lab19}, "i.gz holds 20 images but l.gz holds 19 labels: choose the two files of one set"},
-		{"a label of 12", IDXFile{"i.gz", img}, IDXFile{"l", idxFile(labelsMagic, []uint32{20}, append(make([]byte, 19), 12))}, "l: mnist labels: label 12 at index 19 is out of range 0..9"},
+		{"a label of 12", IDXFile{"i.gz", img}, IDXFile{"l", idxFile(LabelsMagic, []uint32{20}, append(make([]byte, 19), 12))}, "l: mnist labels: label 12 at index 19 is out of range 0..9"},
 		{"truncated images", IDXFile{"i.gz", img[:len(img)/2]}, IDXFile{"l.gz", lab}, "i.gz: mnist images: truncated: got"},
-		{"a raw file cut short", IDXFile{"i", idxFile(imagesMagic, []uint32{20, 28, 28}, nil)}, IDXFile{"l", idxFile(labelsMagic, []uint32{20}, set.Labels)}, "i: mnist images: truncated: got 0 bytes of data, want 15680 for 20 images"},
+		{"a raw file cut short", IDXFile{"i", idxFile(ImagesMagic, []uint32{20, 28, 28}, nil)}, IDXFile{"l", idxFile(LabelsMagic, []uint32{20}, set.Labels)}, "i: mnist images: truncated: got 0 bytes of data, want 15680 for 20 images"},
 		{"an empty file", IDXFile{"empty.gz", nil}, IDXFile{"l.gz", lab}, "empty.gz: too short for an MNIST IDX file (0 bytes)"},
 	} {
 		d, err := LoadIDXPair(c.a, c.b)

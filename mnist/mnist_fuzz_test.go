@@ -1,10 +1,12 @@
-package model
+package mnist_test
 
 import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"testing"
+
+	. "github.com/mnist-trainer/mnist/mnist"
 )
 
 // fuzzSeeds returns small IDX files of the given magic: valid ones, gzipped
@@ -34,7 +36,7 @@ func fuzzSeeds(magic uint32, dims []uint32, payload []byte) [][]byte {
 }
 
 func FuzzParseImages(f *testing.F) {
-	for _, s := range fuzzSeeds(imagesMagic, []uint32{1, 28, 28}, bytes.Repeat([]byte{128}, 784)) {
+	for _, s := range fuzzSeeds(ImagesMagic, []uint32{1, 28, 28}, bytes.Repeat([]byte{128}, 784)) {
 		f.Add(s)
 	}
 	f.Add(binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3, 0x3b, 0x9a, 0xca, 0}, 28)) // 10^9 images, no cols
@@ -50,7 +52,7 @@ func FuzzParseImages(f *testing.F) {
 }
 
 func FuzzParseLabels(f *testing.F) {
-	for _, s := range fuzzSeeds(labelsMagic, []uint32{3}, []byte{0, 5, 9}) {
+	for _, s := range fuzzSeeds(LabelsMagic, []uint32{3}, []byte{0, 5, 9}) {
 		f.Add(s)
 	}
 	f.Add([]byte{0, 0, 8, 1, 0, 0, 0, 1, 10}) // label 10

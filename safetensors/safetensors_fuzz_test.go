@@ -1,4 +1,4 @@
-package model_test
+package safetensors_test
 
 import (
 	"bytes"
@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/safetensors"
 )
 
-// FuzzDecodeSafetensors feeds arbitrary bytes to DecodeSafetensors, because
+// FuzzDecodeSafetensors feeds arbitrary bytes to Decode, because
 // weights files come from downloads and uploads we do not control. Decoding
 // must never panic and must fail with a "weights file:" message; whatever it
 // accepts must survive an encode/decode round trip unchanged, and encoding
@@ -18,7 +18,7 @@ import (
 func FuzzDecodeSafetensors(f *testing.F) {
 	// A valid file with metadata, a scalar, an empty tensor and a matrix.
 	var valid bytes.Buffer
-	err := model.EncodeSafetensors(&valid, map[string]string{"format": "mnist"}, []model.NamedTensor{
+	err := safetensors.Encode(&valid, map[string]string{"format": "mnist"}, []safetensors.Tensor{
 		{Name: "bias", Shape: []int{}, Data: []float32{0.5}},
 		{Name: "empty", Shape: []int{0, 4}},
 		{Name: "weight", Shape: []int{2, 2}, Data: []float32{1, 2, 3, float32(math.NaN())}},
@@ -28,8 +28,8 @@ func FuzzDecodeSafetensors(f *testing.F) {
 	}
 	good := valid.Bytes()
 	f.Add(good)
-	f.Add(stTestFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, stTestF32(1)))
-	f.Add(stTestFile(`{}`, nil))
+	f.Add(testFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, float32Bytes(1)))
+	f.Add(testFile(`{}`, nil))
 
 	// Broken seeds, one per family of checks, so the fuzzer starts close to
 	// each error path.
@@ -38,15 +38,15 @@ func FuzzDecodeSafetensors(f *testing.F) {
 	f.Add(good[:len(good)-4])                                                          // Truncated data.
 	f.Add(append(slices.Clone(good), 0, 0, 0, 0))                                      // Trailing bytes.
 	f.Add(append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, good[8:]...)) // Absurd header length.
-	f.Add(stTestFile(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, stTestF32(1)))
-	f.Add(stTestFile(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, stTestF32(1)))
-	f.Add(stTestFile(`{"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}`, stTestF32(1)))
-	f.Add(stTestFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, stTestF32(1, 2)))
-	f.Add(stTestFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, stTestF32(1)))
-	f.Add(stTestFile(`{"__metadata__":{"k":1}}`, nil))
+	f.Add(testFile(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, float32Bytes(1)))
+	f.Add(testFile(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, float32Bytes(1)))
+	f.Add(testFile(`{"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}`, float32Bytes(1)))
+	f.Add(testFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, float32Bytes(1, 2)))
+	f.Add(testFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, float32Bytes(1)))
+	f.Add(testFile(`{"__metadata__":{"k":1}}`, nil))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		md, tensors, err := model.DecodeSafetensors(data)
+		md, tensors, err := safetensors.Decode(data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "weights file: ") {
 				t.Fatalf("error without the weights file prefix: %v", err)
@@ -63,21 +63,21 @@ func FuzzDecodeSafetensors(f *testing.F) {
 		}
 
 		var first bytes.Buffer
-		if err := model.EncodeSafetensors(&first, md, tensors); err != nil {
+		if err := safetensors.Encode(&first, md, tensors); err != nil {
 			t.Fatalf("re-encoding a file that decoded: %v", err)
 		}
-		md2, tensors2, err := model.DecodeSafetensors(first.Bytes())
+		md2, tensors2, err := safetensors.Decode(first.Bytes())
 		if err != nil {
 			t.Fatalf("decoding our own output: %v", err)
 		}
-		if !stTestSameMetadata(md, md2) {
+		if !sameMetadata(md, md2) {
 			t.Fatalf("metadata changed in round trip: %v became %v", md, md2)
 		}
-		if !stTestSameTensors(tensors, tensors2) {
+		if !sameTensors(tensors, tensors2) {
 			t.Fatalf("tensors changed in round trip: %+v became %+v", tensors, tensors2)
 		}
 		var second bytes.Buffer
-		if err := model.EncodeSafetensors(&second, md2, tensors2); err != nil {
+		if err := safetensors.Encode(&second, md2, tensors2); err != nil {
 			t.Fatalf("encoding twice: %v", err)
 		}
 		if !bytes.Equal(first.Bytes(), second.Bytes()) {

@@ -1,9 +1,9 @@
-package main
+package pagetest
 
 // What the page itself costs while it trains, in headless Chromium: a benchmark, run only with
 // BENCH=1, one JSON line per figure:
 //
-//	BENCH=1 go test -count=1 -run '^TestBrowserBenchPageCPU$' -v ./serve | grep '^{'
+//	BENCH=1 go test -count=1 -run '^TestBrowserBenchPageCPU$' -v ./pagetest | grep '^{'
 
 import (
 	"os"
@@ -118,7 +118,7 @@ const pulse = `(() => {
 
 func TestBrowserBenchPageCPU(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
-		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchPageCPU -v ./serve")
+		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchPageCPU -v ./pagetest")
 	}
 	const settle, measure = 8 * time.Second, 20 * time.Second
 	emit := benchfig.Writer{W: os.Stdout, Backend: "wasm (Chromium)"}.Emit

@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // TestServedPage checks a page that is already being served, such as `make run`'s: it fetches
@@ -18,7 +18,7 @@ import (
 // until it says Ready (main.wasm started in its workers, MNIST loaded). .ci/run uses it to check
 // the README's first command as a newcomer runs it (scripts/check-run.sh):
 //
-//	go test -run '^TestServedPage$' ./serve -args -page-url http://127.0.0.1:PORT/
+//	go test -run '^TestServedPage$' ./pagetest -args -page-url http://127.0.0.1:PORT/
 //
 // Without -page-url there is nothing to open, and it is skipped.
 func TestServedPage(t *testing.T) {
@@ -55,8 +55,8 @@ func TestServedPage(t *testing.T) {
 	if body := fetch("/main.wasm"); !bytes.HasPrefix(body, []byte("\x00asm")) {
 		t.Errorf("GET /main.wasm: %.8q is not a WebAssembly module", body)
 	}
-	labels := model.KnownFiles[len(model.KnownFiles)-1].Name
-	if err := model.VerifyFile(labels, fetch("/data/"+labels)); err != nil {
+	labels := mnist.KnownFiles[len(mnist.KnownFiles)-1].Name
+	if err := mnist.VerifyFile(labels, fetch("/data/"+labels)); err != nil {
 		t.Errorf("GET /data/%s: %v", labels, err)
 	}
 

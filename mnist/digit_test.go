@@ -1,9 +1,12 @@
-package model
+package mnist_test
 
 import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
+	. "github.com/mnist-trainer/mnist/mnist"
 )
 
 // placeScaled draws a 28x28 image into a width x height canvas at (left, top), scaled by factor
@@ -60,7 +63,7 @@ func bestCorrelation(a, b []byte) float64 {
 // TestCenterDigitRecentresRealDigits draws real MNIST test digits bigger and off-centre on a
 // canvas, as a student would, and checks that CenterDigit gives back the MNIST image.
 func TestCenterDigitRecentresRealDigits(t *testing.T) {
-	_, test := loadTestData(t)
+	_, test := mnisttest.Sets(t)
 	for _, c := range []struct {
 		factor      float64
 		left, top   int

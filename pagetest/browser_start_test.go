@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of the page's start in browsers that differ from the one it is written in, with
 // the helpers of browser_test.go: every failure before the page is ready says what happened in

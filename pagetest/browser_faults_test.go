@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of what goes wrong, with the helpers of browser_test.go: a download that is cut
 // off, refused, short or corrupted; a worker that runs out of memory or panics; a weights file
@@ -28,6 +28,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -184,13 +185,13 @@ func TestBrowserFaults(t *testing.T) {
 			fault fault
 			want  string // the status starts so
 		}{
-			{model.TrainImagesFile, cutOff, "Could not download train-images-idx3-ubyte.gz: the connection broke after "},
-			{model.TrainLabelsFile, unavailable, "Could not download train-labels-idx1-ubyte.gz: the server answered 503 Service Unavailable."},
-			{model.TrainImagesFile, stalled, fmt.Sprintf("Could not download train-images-idx3-ubyte.gz: nothing arrived for 15 s after %s bytes of %s bytes (the connection stalled).",
-				humanInt(len(f.files[model.TrainImagesFile])/4), size(model.TrainImagesFile))},
-			{model.TestImagesFile, short, fmt.Sprintf("Could not download t10k-images-idx3-ubyte.gz: the download ended after %s of %s bytes.",
-				humanInt(len(f.files[model.TestImagesFile])/4), size(model.TestImagesFile))},
-			{model.TestLabelsFile, corrupted, "Could not load MNIST: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is "},
+			{mnist.TrainImagesFile, cutOff, "Could not download train-images-idx3-ubyte.gz: the connection broke after "},
+			{mnist.TrainLabelsFile, unavailable, "Could not download train-labels-idx1-ubyte.gz: the server answered 503 Service Unavailable."},
+			{mnist.TrainImagesFile, stalled, fmt.Sprintf("Could not download train-images-idx3-ubyte.gz: nothing arrived for 15 s after %s bytes of %s bytes (the connection stalled).",
+				humanInt(len(f.files[mnist.TrainImagesFile])/4), size(mnist.TrainImagesFile))},
+			{mnist.TestImagesFile, short, fmt.Sprintf("Could not download t10k-images-idx3-ubyte.gz: the download ended after %s of %s bytes.",
+				humanInt(len(f.files[mnist.TestImagesFile])/4), size(mnist.TestImagesFile))},
+			{mnist.TestLabelsFile, corrupted, "Could not load MNIST: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is "},
 		} {
 			f.arm(c.file, c.fault)
 			if i == 0 {

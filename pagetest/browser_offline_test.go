@@ -1,4 +1,4 @@
-package main
+package pagetest
 
 // Browser tests of the trainer without its Go server: offline after one visit (web/sw.js,
 // web/datacache.js), and as a static site (-site, web/wasmload.js) on a plain file server.
@@ -6,13 +6,13 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -28,18 +28,7 @@ import (
 // copyDir copies the regular files of from into to, recursively.
 func copyDir(tb testing.TB, from, to string) {
 	tb.Helper()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		_, err = copyRegular(p, filepath.Join(to, rel))
-		return err
-	})
-	if err != nil {
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -103,20 +92,19 @@ func requests(log string) []request {
 func TestBrowserOffline(t *testing.T) {
 	web := t.TempDir()
 	copyDir(t, "../web", web)
-	var logs syncBuffer
-	p := openBrowserLog(t, &logs, "-web", web)
+	p, srv := openBrowserLog(t, "-web", web)
 	front, down := switchable(t, p.base)
 	op := &page{ctx: p.ctx, base: front.URL, downloads: p.downloads}
 	query := "?workers=1&" + recordRun
 
 	op.open(t, query)
 	op.poll(t, 30*time.Second, `window.__mnist.snapshot && window.__mnist.snapshot.ok`)
-	first := len(requests(logs.String()))
+	first := len(requests(srv.log()))
 
 	t.Run("a second visit downloads almost nothing", func(t *testing.T) {
 		op.open(t, query)
 		var n, total int
-		for _, r := range requests(logs.String())[first:] {
+		for _, r := range requests(srv.log())[first:] {
 			n++
 			total += r.bytes
 			if strings.HasPrefix(r.path, "/data/") || (r.path == "/main.wasm" && r.status != http.StatusNotModified) {
@@ -169,10 +157,8 @@ func TestBrowserStaticSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMain()
-	m.WebDir, m.DataDir, m.SiteDir, m.Stdout = "../web", data, dir, io.Discard
-	if err := m.WriteSite(t.Context()); err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command(buildServe(t), "-web", "../web", "-data", data, "-site", dir).CombinedOutput(); err != nil {
+		t.Fatalf("serve -site: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "main.wasm")); err == nil {
 		t.Error("the site has an uncompressed main.wasm")
