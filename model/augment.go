@@ -25,7 +25,8 @@ const (
 // fixed is a number in 16.16 fixed point: integer arithmetic gives the same bits everywhere.
 type fixed = int64
 
-const one fixed = 1 << 16
+// fixedOne is 1 in fixed point.
+const fixedOne fixed = 1 << 16
 
 // augmentation is one copy's transform: the digit is scaled by scale and turned by angle about the
 // field's centre, then moved by (dx, dy).
@@ -44,12 +45,12 @@ func newAugmentation(seed int64, epoch, index int) augmentation {
 	// is then the same on every machine, whatever its last bits of math.Sin.
 	angle := float64(rng.IntN(2*augmentRotation*8+1)-augmentRotation*8) / 8                          // steps of 1/8 degree
 	scale := 1 + float64(rng.IntN(2*100+1)-100)/100*augmentScale                                     // steps of 0.1%
-	shift := func() fixed { return fixed(rng.IntN(2*augmentShift*16+1)-augmentShift*16) * one / 16 } // steps of 1/16 pixel
+	shift := func() fixed { return fixed(rng.IntN(2*augmentShift*16+1)-augmentShift*16) * fixedOne / 16 } // steps of 1/16 pixel
 	a := augmentation{angle: angle, scale: scale, dx: shift(), dy: shift()}
 	rad := angle * math.Pi / 180
-	a.cos = fixed(math.Round(math.Cos(rad) * float64(one)))
-	a.sin = fixed(math.Round(math.Sin(rad) * float64(one)))
-	a.invScale = fixed(math.Round(float64(one) / scale))
+	a.cos = fixed(math.Round(math.Cos(rad) * float64(fixedOne)))
+	a.sin = fixed(math.Round(math.Sin(rad) * float64(fixedOne)))
+	a.invScale = fixed(math.Round(float64(fixedOne) / scale))
 	return a
 }
 
@@ -75,7 +76,7 @@ func augment(dst, src []byte, seed int64, epoch, index int) {
 // in 0..255, and the identity transform copies src exactly.
 func (a augmentation) apply(dst, src []byte) {
 	const side = mnist.ImageSize
-	const centre = fixed(side-1) * one / 2 // between pixels 13 and 14, in pixel-index coordinates
+	const centre = fixed(side-1) * fixedOne / 2 // between pixels 13 and 14, in pixel-index coordinates
 	at := func(x, y fixed) int64 {
 		if x < 0 || y < 0 || x >= side || y >= side {
 			return 0
@@ -85,15 +86,15 @@ func (a augmentation) apply(dst, src []byte) {
 	for y := range fixed(side) {
 		for x := range fixed(side) {
 			// Back from the output's place: undo the shift, the turn, then the scale.
-			px, py := x*one-centre-a.dx, y*one-centre-a.dy
+			px, py := x*fixedOne-centre-a.dx, y*fixedOne-centre-a.dy
 			rx := (a.cos*px + a.sin*py) >> 16
 			ry := (-a.sin*px + a.cos*py) >> 16
 			u := (rx*a.invScale)>>16 + centre
 			v := (ry*a.invScale)>>16 + centre
 			x0, y0 := u>>16, v>>16 // floors, also for negative coordinates
-			fx, fy := u&(one-1), v&(one-1)
-			sum := at(x0, y0)*(one-fx)*(one-fy) + at(x0+1, y0)*fx*(one-fy) +
-				at(x0, y0+1)*(one-fx)*fy + at(x0+1, y0+1)*fx*fy
+			fx, fy := u&(fixedOne-1), v&(fixedOne-1)
+			sum := at(x0, y0)*(fixedOne-fx)*(fixedOne-fy) + at(x0+1, y0)*fx*(fixedOne-fy) +
+				at(x0, y0+1)*(fixedOne-fx)*fy + at(x0+1, y0+1)*fx*fy
 			dst[y*side+x] = byte((sum + 1<<31) >> 32) // weights sum to 2³², so at most 255
 		}
 	}

@@ -55,7 +55,7 @@ func TestAugmentInRange(t *testing.T) {
 	var maxAngle, maxScale, maxShift float64
 	for i := range 2000 {
 		a := newAugmentation(1, 1+i%3, i)
-		shiftX, shiftY := float64(a.dx)/float64(one), float64(a.dy)/float64(one)
+		shiftX, shiftY := float64(a.dx)/float64(fixedOne), float64(a.dy)/float64(fixedOne)
 		if math.Abs(a.angle) > augmentRotation || math.Abs(a.scale-1) > augmentScale+1e-12 ||
 			math.Abs(shiftX) > augmentShift || math.Abs(shiftY) > augmentShift {
 			t.Fatalf("copy %d: angle %g°, scale %g, shift (%g, %g): out of bounds", i, a.angle, a.scale, shiftX, shiftY)
@@ -92,13 +92,13 @@ func TestAugmentTransform(t *testing.T) {
 	_, test := mnisttest.Sets(t)
 	src := test.Image(3)
 	dst := make([]byte, len(src))
-	identity := augmentation{cos: one, invScale: one}
+	identity := augmentation{cos: fixedOne, invScale: fixedOne}
 	identity.apply(dst, src)
 	if !bytes.Equal(dst, src) {
 		t.Fatal("the identity transform changed the image")
 	}
 	right := identity
-	right.dx, right.dy = one, -2*one // one pixel right, two up
+	right.dx, right.dy = fixedOne, -2*fixedOne // one pixel right, two up
 	right.apply(dst, src)
 	for y := range mnist.ImageSize {
 		for x := range mnist.ImageSize {
@@ -112,7 +112,7 @@ func TestAugmentTransform(t *testing.T) {
 		}
 	}
 	quarter := identity
-	quarter.dx = one / 4
+	quarter.dx = fixedOne / 4
 	quarter.apply(dst, src)
 	for i := 1; i < len(src); i++ {
 		if i%mnist.ImageSize == 0 {
@@ -125,7 +125,7 @@ func TestAugmentTransform(t *testing.T) {
 	}
 	// A half turn of a full field about its centre gives the field reversed.
 	full := bytes.Repeat([]byte{200}, len(src))
-	half := augmentation{cos: -one, invScale: one}
+	half := augmentation{cos: -fixedOne, invScale: fixedOne}
 	half.apply(dst, full)
 	if !bytes.Equal(dst, full) {
 		t.Error("a half turn of a uniform field changed it: the centre of the turn is off")
@@ -141,8 +141,8 @@ func inField(img []byte, a augmentation) bool {
 			continue
 		}
 		x, y := float64(i%mnist.ImageSize)-c, float64(i/mnist.ImageSize)-c
-		fx := c + float64(a.dx)/float64(one) + a.scale*(math.Cos(rad)*x-math.Sin(rad)*y)
-		fy := c + float64(a.dy)/float64(one) + a.scale*(math.Sin(rad)*x+math.Cos(rad)*y)
+		fx := c + float64(a.dx)/float64(fixedOne) + a.scale*(math.Cos(rad)*x-math.Sin(rad)*y)
+		fy := c + float64(a.dy)/float64(fixedOne) + a.scale*(math.Sin(rad)*x+math.Cos(rad)*y)
 		if fx < 0 || fy < 0 || fx > mnist.ImageSize-1 || fy > mnist.ImageSize-1 {
 			return false
 		}
