@@ -97,7 +97,7 @@ export class DigitsPanel {
 
     const gallery = this.part('gallery');
     gallery.replaceChildren();
-    for (let d = 0; d < 10; d++) {
+    for (let d = 0; d < 10 && rows.length; d++) { // none yet: the caption says so, without ten empty rows
       const mine = rows.filter((r) => r.label === d);
       const row = document.createElement('div');
       row.className = 'digit-row';
