@@ -29,7 +29,8 @@ run: wasm
 
 # Native tests, the model package again under js/wasm (Node), the browser tests (Chromium), and
 # each fuzz target for $(FUZZTIME).
-# The kernels are tested natively and under js/wasm, and the model once more without them.
+# The kernels are tested natively and under js/wasm, and the model once more without them; the
+# JS adapter (wasm/) under js/wasm only.
 test: deps wasm
 	go vet ./... github.com/gomlx/gomlx/backends/simplego
 	GOOS=js GOARCH=wasm go vet ./model ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
@@ -39,7 +40,7 @@ test: deps wasm
 	# cannot run the go command, so they are told where MNIST is.
 	wasmexec="$$(go env GOROOT)/lib/wasm/go_js_wasm_exec" && \
 	export MNIST_DIR="$$(go run ./cmd/mnistdir)" && \
-	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels && \
+	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels ./wasm && \
 	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" \
 		-run 'MNIST|Parse|Dataset|Verify|Report|Confusion|Safetensors|Config|OneTrainingStep|SaveLoad|CenterDigit|Sharded|SameBits|Seed|Kernels|MaxPool' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels
