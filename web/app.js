@@ -16,10 +16,10 @@ import { DrawPad } from './pad.js';
 import { ConfusionPanel, ReportPanel } from './report.js';
 import { FeaturesPanel, KernelsPanel } from './visuals.js';
 import { ModelPanel, WeightsPanel } from './weights.js';
-import { Runs } from './recorder.js';
+import { Recorder } from './recorder.js';
 import { RunsPanel } from './runs.js';
 import { SettingsForm } from './settings.js';
-import { lastTest as recordTest } from './store.js';
+import { recordTest } from './store.js';
 import { Trainer } from './trainer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -712,7 +712,8 @@ weightsPanel.section.addEventListener('weights-import', async (e) => {
 // compared side by side (compare.js).
 
 const presetTitle = (name) => state.info?.presets.find((p) => p.name === name)?.title ?? (name ? name : 'Custom');
-const runs = new Runs(presetTitle, () => showRuns());
+const runs = new Recorder(presetTitle);
+runs.addEventListener('change', () => showRuns());
 const runsPanel = new RunsPanel(document.querySelector('[data-panel="runs"]'));
 const comparePanel = new ComparePanel(document.querySelector('[data-panel="compare"]'));
 

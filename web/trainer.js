@@ -4,7 +4,7 @@
 // workers' (protocol.md: ready, progress, evaluating, epoch), plus failed {message} when the team
 // has ended, waiting while a run waits for another trainer, and measuring {count} then team
 // {team, speeds} while it chooses how many workers train (chooseTeam).
-import { withLock } from './datacache.js';
+import { withLock } from './locks.js';
 import { Team } from './workers.js';
 
 // measureSteps is how many steps chooseTeam times for each team, after one that compiles.
