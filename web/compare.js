@@ -126,6 +126,12 @@ export class ComparePanel {
   figuresMessage(text) {
     this.part('figures-message').textContent = text;
   }
+
+  // view is what the panel shows, for the browser tests: the chart's series (each one's name and
+  // points), and how many rows the table and the figures have.
+  view() {
+    return { series: this.chart.data, rows: this.part('table').tBodies[0].rows.length, figures: this.part('figures').children.length };
+  }
 }
 
 // runLabel is a tag element naming a run after a swatch of its colour, as in the chart's legend.

@@ -1,6 +1,6 @@
 // The Runs panel: every run kept in this browser, newest first. It shows what it is given and
 // says what the student asked for with CustomEvents on its section; it does not know where runs
-// are stored or how they train (app.js does).
+// are stored (recorder.js) or how they train (training.js).
 //
 // Events (detail in braces): runs-activate {id}, runs-rename {id, name}, runs-delete {id},
 // runs-clear, runs-export, runs-import {file}, runs-compare {ids}, and
