@@ -11,6 +11,7 @@
 // - offline.js: the service worker's copy of the page.
 // The panels (settings.js, runs.js, report.js, …) each show what they are given and say what the
 // student asked for; they know nothing of workers or of each other.
+import './fetched.js'; // first: see boot.js
 import { LossChart } from './chart.js';
 import { Configuration } from './configuration.js';
 import { CurrentModel } from './current.js';
