@@ -627,7 +627,7 @@ func (t *trainer) runTeam(opts safejs.Value) (team int, idle bool, err error) {
 
 // jsMeasure times steps training steps of the configured network, after one that compiles, on a
 // model of its own that it then drops, by the run's team (runTeam): the page measures, once per
-// browser, which team trains fastest (trainer.js), since messages between workers cost 40 times
+// browser, which team trains fastest (web/team.js), since messages between workers cost 40 times
 // more in some engines than in others. It answers {imagesPerSec, team}, {idle: true}, or
 // {stopped: true} when the page stops it first.
 func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
