@@ -6,7 +6,7 @@
 // CustomEvent {source: {index} | 'drawing'}, and says compare-close when the student closes it.
 import { CompareChart, runColors } from './chart.js';
 import { drawImage, layerFigure } from './images.js';
-import { lastTest } from './store.js';
+import { recordTest } from './store.js';
 import { columnHeads } from './table.js';
 import { wall } from './format.js';
 
@@ -57,7 +57,7 @@ export class ComparePanel {
     const body = table.tBodies[0];
     body.replaceChildren();
     const f2 = (x) => (x == null ? '–' : x.toFixed(3));
-    const tests = this.runs.map(({ record }) => lastTest(record));
+    const tests = this.runs.map(({ record }) => recordTest(record));
     // The best value of each column is marked, as a reader of the table looks for it first.
     const best = (values, high = true) => {
       const known = values.filter((v) => v != null);
@@ -82,7 +82,7 @@ export class ComparePanel {
       tr.insertCell().textContent = r.imagesPerSec ? r.imagesPerSec.toFixed(1) : '–';
       tr.insertCell().textContent = r.wallMs ? wall(r.wallMs) : '–';
     });
-    const note = this.runs.some(({ record }) => !lastTest(record)) ? 'A run stopped before its first epoch ended has no test results (–).' : '';
+    const note = this.runs.some(({ record }) => !recordTest(record)) ? 'A run stopped before its first epoch ended has no test results (–).' : '';
     this.part('table-note').textContent = note;
   }
 
@@ -125,6 +125,12 @@ export class ComparePanel {
   // figuresMessage says why the figures are not there (yet).
   figuresMessage(text) {
     this.part('figures-message').textContent = text;
+  }
+
+  // view is what the panel shows, for the browser tests: the chart's series (each one's name and
+  // points), and how many rows the table and the figures have.
+  view() {
+    return { series: this.chart.data, rows: this.part('table').tBodies[0].rows.length, figures: this.part('figures').children.length };
   }
 }
 
