@@ -12,6 +12,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
@@ -72,9 +73,9 @@ func TestErrorCodes(t *testing.T) {
 		cfg.Filters, cfg.KernelSize, cfg.Stride = [3]int{512, 512, 512}, 7, 1
 		return cfg.CheckMemory(model.BrowserMemoryLimit, browserRoom)
 	}
-	loaded := &trainer{train: &model.Dataset{}, test: &model.Dataset{}}
-	training := &trainer{train: &model.Dataset{}, test: &model.Dataset{}, run: newRun(1, func(error) {})}
-	aborted := &trainer{train: &model.Dataset{}}
+	loaded := &trainer{train: &mnist.Dataset{}, test: &mnist.Dataset{}}
+	training := &trainer{train: &mnist.Dataset{}, test: &mnist.Dataset{}, run: newRun(1, func(error) {})}
+	aborted := &trainer{train: &mnist.Dataset{}}
 	if _, err := aborted.jsAbort([]safejs.Value{jsObject(t, map[string]any{"run": 3, "error": "worker 2 of 2 failed"})}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestErrorCodes(t *testing.T) {
 		{"a value that is not a number", fromQuery("epochs=ten"), codeInvalidSetting, "epochs"},
 		{"a value out of range", fromQuery("batch=0"), codeInvalidSetting, "batch"},
 		{"an unknown preset", fromQuery("preset=huge"), codeInvalidSetting, "preset"},
-		{"test-images out of range", second(checkTestImages(20000, &model.Dataset{})), codeInvalidSetting, "test-images"},
+		{"test-images out of range", second(checkTestImages(20000, &mnist.Dataset{})), codeInvalidSetting, "test-images"},
 		{"a network too large", tooLarge(), codeMemory, "filters"},
 		{"a locked setting", checkLocked(model.DefaultConfig(), jsObject(t, map[string]any{"locked": jsObject(t, map[string]any{"filters": "16,32,64"})})), codeLocked, "filters"},
 		{"a diverged run", fmt.Errorf("%w. The model is back to the one from before this run", model.ErrDiverged), codeDiverged, "lr"},
