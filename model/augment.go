@@ -43,8 +43,8 @@ func newAugmentation(seed int64, epoch, index int) augmentation {
 	rng := rand.New(rand.NewPCG(uint64(seed), mix64(uint64(epoch)<<32|uint64(uint32(index)))^0x6d79646967697473)) // "mydigits"
 	// Every draw is a whole number of steps, and sin and cos are rounded to 16 bits: the transform
 	// is then the same on every machine, whatever its last bits of math.Sin.
-	angle := float64(rng.IntN(2*augmentRotation*8+1)-augmentRotation*8) / 8                          // steps of 1/8 degree
-	scale := 1 + float64(rng.IntN(2*100+1)-100)/100*augmentScale                                     // steps of 0.1%
+	angle := float64(rng.IntN(2*augmentRotation*8+1)-augmentRotation*8) / 8                               // steps of 1/8 degree
+	scale := 1 + float64(rng.IntN(2*100+1)-100)/100*augmentScale                                          // steps of 0.1%
 	shift := func() fixed { return fixed(rng.IntN(2*augmentShift*16+1)-augmentShift*16) * fixedOne / 16 } // steps of 1/16 pixel
 	a := augmentation{angle: angle, scale: scale, dx: shift(), dy: shift()}
 	rad := angle * math.Pi / 180

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -93,7 +94,31 @@ func PresetConfig(name string) (Config, error) {
 		}
 		names = append(names, p.Name)
 	}
-	return Config{}, fmt.Errorf("unknown preset %s (known: %s)", quote(name), strings.Join(names, ", "))
+	return Config{}, fmt.Errorf("%w %s (known: %s)", ErrUnknownPreset, quote(name), strings.Join(names, ", "))
+}
+
+// ErrUnknownPreset is wrapped by PresetConfig's error for a name that is not a preset: the page
+// puts that error under its preset picker.
+var ErrUnknownPreset = errors.New("unknown preset")
+
+// FieldError is a setting refused: Key names it (a Fields key) and Err says why. Its message is
+// "key: why", the form in which the page shows it under the setting's control; the native command
+// shows Err alone, against the flag. Field.Set, Validate, FromQuery and the memory checks return
+// one, so that a caller finds the setting with errors.As, never in the text.
+type FieldError struct {
+	Key string
+	Err error
+}
+
+// Error returns "key: why".
+func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns the reason, Err.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// refuse returns a FieldError for key, its reason formatted as by fmt.Errorf.
+func refuse(key, format string, args ...any) error {
+	return &FieldError{Key: key, Err: fmt.Errorf(format, args...)}
 }
 
 // Field describes one configuration key, for flags, URL parameters and the page's controls.
@@ -113,7 +138,7 @@ func (f Field) Get(c *Config) string { return f.get(c) }
 // Set parses s into the field of c. It does not validate ranges: Config.Validate does, once all fields are set.
 func (f Field) Set(c *Config, s string) error {
 	if err := f.set(c, strings.TrimSpace(s)); err != nil {
-		return fmt.Errorf("%s: %w", f.Key, err)
+		return &FieldError{Key: f.Key, Err: err}
 	}
 	return nil
 }
@@ -211,49 +236,49 @@ func FromQuery(q url.Values) (Config, error) {
 	return c, c.Validate()
 }
 
-// Validate reports the first setting that is out of range, in words a student can act on.
-// Whether the network fits in memory is a separate check, CheckMemory, since the limit is the
-// caller's: a browser tab's (BrowserMemoryLimit) or a machine's.
+// Validate reports the first setting that is out of range, in words a student can act on, as a
+// *FieldError. Whether the network fits in memory is a separate check, CheckMemory, since the
+// limit is the caller's: a browser tab's (BrowserMemoryLimit) or a machine's.
 func (c Config) Validate() error {
 	for i, f := range c.Filters {
 		if f < 1 || f > maxFilters {
-			return fmt.Errorf("filters: conv%d has %d filters; it needs 1..%d", i+1, f, maxFilters)
+			return refuse("filters", "conv%d has %d filters; it needs 1..%d", i+1, f, maxFilters)
 		}
 	}
 	if c.KernelSize < 1 || c.KernelSize > maxKernelSize {
-		return fmt.Errorf("kernel: size %d is outside 1..%d", c.KernelSize, maxKernelSize)
+		return refuse("kernel", "size %d is outside 1..%d", c.KernelSize, maxKernelSize)
 	}
 	if c.Stride < 1 || c.Stride > maxStride {
-		return fmt.Errorf("stride: %d is outside 1..%d", c.Stride, maxStride)
+		return refuse("stride", "%d is outside 1..%d", c.Stride, maxStride)
 	}
 	for i, d := range c.Dense {
 		if d < 1 || d > maxDense {
-			return fmt.Errorf("dense: layer %d has width %d; it needs 1..%d", i+1, d, maxDense)
+			return refuse("dense", "layer %d has width %d; it needs 1..%d", i+1, d, maxDense)
 		}
 	}
 	if !(c.LearningRate > 0 && c.LearningRate <= 100) { // also catches NaN
-		return fmt.Errorf("lr: learning rate %g must be > 0 and at most 100", c.LearningRate)
+		return refuse("lr", "learning rate %g must be > 0 and at most 100", c.LearningRate)
 	}
 	if c.Epochs < 1 || c.Epochs > maxEpochs {
-		return fmt.Errorf("epochs: %d is outside 1..%d", c.Epochs, maxEpochs)
+		return refuse("epochs", "%d is outside 1..%d", c.Epochs, maxEpochs)
 	}
 	if c.BatchSize < 1 || c.BatchSize > maxBatchSize {
-		return fmt.Errorf("batch: size %d is outside 1..%d", c.BatchSize, maxBatchSize)
+		return refuse("batch", "size %d is outside 1..%d", c.BatchSize, maxBatchSize)
 	}
 	if !(c.Epsilon > 0 && c.Epsilon <= 1) || math.IsInf(c.Epsilon, 0) {
-		return fmt.Errorf("epsilon: %g must be > 0 and at most 1", c.Epsilon)
+		return refuse("epsilon", "%g must be > 0 and at most 1", c.Epsilon)
 	}
 	if c.TrainImages < 0 || c.TrainImages > maxImages {
-		return fmt.Errorf("train-images: %d is outside 0..%d (0 means all)", c.TrainImages, maxImages)
+		return refuse("train-images", "%d is outside 0..%d (0 means all)", c.TrainImages, maxImages)
 	}
 	if c.LossImages < 0 || c.LossImages > maxImages {
-		return fmt.Errorf("loss-images: %d is outside 0..%d (0 means all)", c.LossImages, maxImages)
+		return refuse("loss-images", "%d is outside 0..%d (0 means all)", c.LossImages, maxImages)
 	}
 	if c.MixDigits < 0 || c.MixDigits > maxMixDigits {
-		return fmt.Errorf("mix-digits: %d is outside 0..%d (copies of each of My digits per epoch; 0 means none)", c.MixDigits, maxMixDigits)
+		return refuse("mix-digits", "%d is outside 0..%d (copies of each of My digits per epoch; 0 means none)", c.MixDigits, maxMixDigits)
 	}
 	if c.TrainImages > 0 && c.BatchSize > c.TrainImages {
-		return fmt.Errorf("batch: size %d is larger than the %d training images", c.BatchSize, c.TrainImages)
+		return refuse("batch", "size %d is larger than the %d training images", c.BatchSize, c.TrainImages)
 	}
 	return nil
 }

@@ -1,9 +1,55 @@
 package model
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
+
+// TestSettingErrorsNameTheirSetting: every refusal of a setting carries its key as a *FieldError,
+// which callers (the page's adapter, the flags) read with errors.As, never from the text; a
+// network too large is a *MemoryError inside it, and an unknown preset wraps ErrUnknownPreset.
+func TestSettingErrorsNameTheirSetting(t *testing.T) {
+	for _, c := range []struct {
+		query  map[string][]string
+		key    string
+		memory bool
+	}{
+		{map[string][]string{"epochs": {"ten"}}, "epochs", false},   // Field.Set: not a number
+		{map[string][]string{"epochs": {"-3"}}, "epochs", false},    // Validate: out of range
+		{map[string][]string{"filters": {"8,8"}}, "filters", false}, // Field.Set: not three numbers
+		{map[string][]string{"lr": {"0"}}, "lr", false},             // Validate
+		{map[string][]string{"loss-images": {"-1"}}, "loss-images", false},
+		{map[string][]string{"train-images": {"10"}, "batch": {"64"}}, "batch", false}, // two settings together
+		{map[string][]string{"filters": {"512,512,512"}, "kernel": {"7"}, "stride": {"1"}}, "filters", true},
+		{map[string][]string{"batch": {"4096"}}, "batch", true},
+	} {
+		cfg, err := FromQuery(c.query)
+		if c.memory {
+			if err != nil {
+				t.Fatalf("%v: %v", c.query, err)
+			}
+			err = cfg.CheckMemory(BrowserMemoryLimit, "a browser tab can give it")
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Key != c.key {
+			t.Errorf("%v: %v (%T), want a *FieldError for %q", c.query, err, err, c.key)
+			continue
+		}
+		if fe.Error() != c.key+": "+fe.Err.Error() {
+			t.Errorf("%v: %q does not start with its key %q", c.query, fe.Error(), c.key)
+		}
+		var me *MemoryError
+		if errors.As(err, &me) != c.memory {
+			t.Errorf("%v: %v: a *MemoryError is %v, want %v", c.query, err, !c.memory, c.memory)
+		}
+	}
+	_, err := FromQuery(map[string][]string{"preset": {"huge"}})
+	var fe *FieldError
+	if !errors.Is(err, ErrUnknownPreset) || errors.As(err, &fe) {
+		t.Errorf("preset=huge: %v, want ErrUnknownPreset and no *FieldError", err)
+	}
+}
 
 // TestConfigErrorsQuoteLongValuesShort: a 10 KB URL parameter is refused with a message of one
 // short line that still names the setting and shows how the value starts.

@@ -391,9 +391,9 @@ func (e MemoryEstimate) String() string {
 	return fmt.Sprintf("about %s at its peak; the largest part is %s", FormatBytes(e.Peak), e.Driver)
 }
 
-// Check refuses an estimate above limit with a message that starts with the setting to change
-// (as Validate's do), names the estimate, what drives it and the limit; room says whose limit it
-// is, as in "more than the 1.5 GB <a browser tab can give it>".
+// Check refuses an estimate above limit with a *FieldError naming the setting to change (Keys[0])
+// around a *MemoryError, whose message names the estimate, what drives it and the limit; room
+// says whose limit it is, as in "more than the 1.5 GB <a browser tab can give it>".
 func (e MemoryEstimate) Check(limit int64, room string) error {
 	if e.Peak <= limit {
 		return nil
@@ -402,8 +402,23 @@ func (e MemoryEstimate) Check(limit int64, room string) error {
 	if len(e.Keys) > 0 {
 		key = e.Keys[0]
 	}
-	return fmt.Errorf("%s: this network needs about %s of memory at its peak, more than the %s %s; the largest part is %s. %s",
-		key, FormatBytes(e.Peak), FormatBytes(limit), room, e.Driver, strings.TrimSuffix(e.Advice(), "."))
+	return &FieldError{Key: key, Err: &MemoryError{Estimate: e, Limit: limit, Room: room}}
+}
+
+// MemoryError is why a network is refused for its memory: Estimate's peak is above Limit, which
+// Room says is whose ("a browser tab can give it"). Check returns it inside a FieldError, so that
+// a caller tells a network too large (errors.As) from a value out of range.
+type MemoryError struct {
+	Estimate MemoryEstimate
+	Limit    int64
+	Room     string
+}
+
+// Error says how much memory the network needs, more than whose limit, what drives it and which
+// way needs less.
+func (e *MemoryError) Error() string {
+	return fmt.Sprintf("this network needs about %s of memory at its peak, more than the %s %s; the largest part is %s. %s",
+		FormatBytes(e.Estimate.Peak), FormatBytes(e.Limit), e.Room, e.Estimate.Driver, strings.TrimSuffix(e.Estimate.Advice(), "."))
 }
 
 // Advice says which way the settings of Keys need less memory: "Fewer filters or a smaller

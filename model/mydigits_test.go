@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/url"
 	"runtime"
 	"slices"
@@ -163,8 +164,9 @@ func TestMixDigitsSetting(t *testing.T) {
 		{"two", `mix-digits: "two" is not an integer`},
 	} {
 		_, err := FromQuery(url.Values{"mix-digits": {c.value}})
-		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
-			t.Errorf("mix-digits=%s: %v, want %q", c.value, err, c.want)
+		var fe *FieldError
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || !errors.As(err, &fe) || fe.Key != "mix-digits" {
+			t.Errorf("mix-digits=%s: %v, want a FieldError of mix-digits, %q", c.value, err, c.want)
 		}
 	}
 	cfg, err := FromQuery(url.Values{"mix-digits": {"3"}})

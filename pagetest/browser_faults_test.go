@@ -524,6 +524,11 @@ func TestBrowserFaults(t *testing.T) {
 		if got := p.text(t, "#f-lr-error"); !strings.HasPrefix(got, "training diverged") {
 			t.Errorf("under the learning rate: %q, want the divergence", got)
 		}
+		// The page tells a divergence by its code: the run is listed as diverged, with no weights.
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length > 0 && window.__mnist.runs[0].status !== 'training'`)
+		if run := eval[struct{ Status, Current string }](t, p, `({status: window.__mnist.runs[0].status, current: window.__mnist.current})`); run.Status != "diverged" || run.Current != "" {
+			t.Errorf("the run is listed as %q, with %q current; want diverged, and the model from before it (none recorded)", run.Status, run.Current)
+		}
 		// The model is the one from before the run, not the diverged one.
 		if after := p.waitForPrediction(t, updates); !slices.Equal(after, untrained) {
 			t.Errorf("after the divergence the drawing gets %v, before the run %v", after, untrained)

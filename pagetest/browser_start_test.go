@@ -103,7 +103,7 @@ func TestBrowserStart(t *testing.T) {
 				prefix: "The page’s scripts could not be loaded (TypeError: ", want: "Check the connection, then reload the page.",
 			},
 			{
-				name:   "a module that throws while it is evaluated",
+				name: "a module that throws while it is evaluated",
 				broken: map[string]http.HandlerFunc{"/visuals.js": serveText("text/javascript", string(readFile(t, "../web/visuals.js"))+
 					"\nthrow new Error('a test broke this module');\n")},
 				prefix: "The trainer could not start: Error: a test broke this module. Reload the page to try again.",

@@ -46,7 +46,7 @@ func newDigitsResult(ev *model.Evaluation) *digitsResult {
 // and checks it as training would (model.CheckDigits).
 func digitsFrom(v safejs.Value, what string) (*mnist.Dataset, error) {
 	if v.Type() != safejs.TypeObject {
-		return nil, fmt.Errorf("%s: expected {images, labels}", what)
+		return nil, coded(codeInvalidDigits, "", fmt.Errorf("%s: expected {images, labels}", what))
 	}
 	field := func(key string) ([]byte, error) {
 		f, err := v.Get(key)
@@ -57,15 +57,15 @@ func digitsFrom(v safejs.Value, what string) (*mnist.Dataset, error) {
 	}
 	images, err := field("images")
 	if err != nil {
-		return nil, err
+		return nil, coded(codeInvalidDigits, "", err)
 	}
 	labels, err := field("labels")
 	if err != nil {
-		return nil, err
+		return nil, coded(codeInvalidDigits, "", err)
 	}
 	d := &mnist.Dataset{Images: images, Labels: labels, Rows: mnist.ImageSize, Cols: mnist.ImageSize}
 	if err := model.CheckDigits(d, what); err != nil {
-		return nil, err
+		return nil, coded(codeInvalidDigits, "", err)
 	}
 	return d, nil
 }
@@ -124,7 +124,7 @@ func (t *trainer) jsExportDigits(args []safejs.Value) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		file, err := jsObject(map[string]any{"name": f.Name, "data": data})
+		file, err := plainObject(map[string]any{"name": f.Name, "data": data})
 		if err == nil {
 			err = files.SetIndex(i, file)
 		}
@@ -132,7 +132,7 @@ func (t *trainer) jsExportDigits(args []safejs.Value) (any, error) {
 			return nil, err
 		}
 	}
-	return jsObject(map[string]any{"files": files})
+	return plainObject(map[string]any{"files": files})
 }
 
 // jsImportDigits reads the two files of a set of digits, [{name, data: Uint8Array}, …] (the
@@ -142,11 +142,11 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	list := arg(args, 0)
 	n, err := list.Length()
 	if err != nil {
-		return nil, errors.New("importDigits: expected a list of files")
+		return nil, coded(codeInvalidDigits, "", errors.New("importDigits: expected a list of files"))
 	}
 	if n != 2 {
-		return nil, fmt.Errorf("choose two files, the images (%s) and their labels (%s); you chose %d",
-			mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile, n)
+		return nil, coded(codeInvalidDigits, "", fmt.Errorf("choose two files, the images (%s) and their labels (%s); you chose %d",
+			mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile, n))
 	}
 	var files [2]mnist.IDXFile
 	for i := range files {
@@ -165,7 +165,7 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	}
 	d, err := mnist.LoadIDXPair(files[0], files[1])
 	if err != nil {
-		return nil, err
+		return nil, coded(codeInvalidDigits, "", err)
 	}
 	images, err := bytesToJS(d.Images)
 	if err != nil {
@@ -175,12 +175,12 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsObject(map[string]any{"images": images, "labels": labels, "count": d.Len()})
+	return plainObject(map[string]any{"images": images, "labels": labels, "count": d.Len()})
 }
 
-// jsObject makes a plain JS object of fields whose values may be JS values: Uint8Arrays stay
+// plainObject makes a plain JS object of fields whose values may be JS values: Uint8Arrays stay
 // Uint8Arrays, which toJS's JSON would turn into text.
-func jsObject(fields map[string]any) (safejs.Value, error) {
+func plainObject(fields map[string]any) (safejs.Value, error) {
 	obj, err := safejs.ValueOf(map[string]any{})
 	if err != nil {
 		return safejs.Value{}, err

@@ -79,7 +79,7 @@ func (t *trainer) jsInspect(args []safejs.Value) (any, error) {
 	if m == nil {
 		w, err := req.Get("weights")
 		if err != nil || w.IsUndefined() || w.IsNull() {
-			return nil, fmt.Errorf("inspect: no model for key %q; send its weights", key)
+			return nil, coded(codeNoModel, "", fmt.Errorf("inspect: no model for key %q; send its weights", key))
 		}
 		data, err := readWeights(w, "inspect")
 		if err != nil {

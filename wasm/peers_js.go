@@ -128,7 +128,7 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 }
 
 // shard returns this worker's model.Shard for training run run, trained by the team's first team
-// workers (the page may leave the others idle: trainer.js measures which team is fastest). Its
+// workers (the page may leave the others idle: team.js measures which team is fastest). Its
 // Reduce fails with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
 // a worker that has gone. A team of one, on a worker that joined a team or not (p nil), has no
 // shard.

@@ -352,17 +352,13 @@ func (t *trainer) jsDescribe(args []safejs.Value) (any, error) {
 }
 
 // parseSettings reads configure's and describe's argument into a configuration; an invalid value
-// fails with the setting's key.
+// fails with model's typed error, which names the setting (errorCode).
 func parseSettings(v safejs.Value) (model.Config, error) {
 	q, err := settingsQuery(v)
 	if err != nil {
 		return model.Config{}, err
 	}
-	cfg, err := model.FromQuery(q)
-	if err != nil {
-		return model.Config{}, settingError{key: settingKey(err), err: err}
-	}
-	return cfg, nil
+	return model.FromQuery(q)
 }
 
 // settingsQuery reads configure's and describe's argument: a query string or an object of key: value.
@@ -387,20 +383,6 @@ func settingsQuery(v safejs.Value) (url.Values, error) {
 		return q, nil
 	}
 	return nil, errors.New("settings: expected a query string or an object")
-}
-
-// settingKey finds which setting an error from model.FromQuery is about: its messages start with the key.
-func settingKey(err error) string {
-	msg := err.Error()
-	for _, f := range model.Fields() {
-		if strings.HasPrefix(msg, f.Key+":") {
-			return f.Key
-		}
-	}
-	if strings.Contains(msg, "preset") {
-		return "preset"
-	}
-	return ""
 }
 
 // Events of a training run, passed to train's onEvent.
@@ -500,12 +482,12 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	// Whole batches are the estimate's; a worker of a team trains on its share, and needs less.
 	if err := cfg.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
 		t.mu.Unlock()
-		return nil, settingError{key: settingKey(err), err: err}
+		return nil, err // code "memory", with the setting that drives it
 	}
 	m, err := model.New(t.backend, cfg)
 	if err != nil {
 		t.mu.Unlock()
-		return nil, settingError{key: settingKey(err), err: err}
+		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -603,8 +585,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 			t.current, t.eval = before, beforeEval
 		}
 		t.mu.Unlock()
-		err = fmt.Errorf("%w. The model is back to the one from before this run", err)
-		return nil, settingError{key: "lr", err: err} // the page marks the learning rate
+		return nil, fmt.Errorf("%w. The model is back to the one from before this run", err) // code "diverged"
 	case err != nil:
 		return nil, err
 	}
@@ -617,9 +598,9 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 func (t *trainer) canStart(runID int) error {
 	switch {
 	case t.train == nil:
-		return errors.New("the MNIST data is not loaded yet")
+		return errNotLoaded
 	case t.run != nil:
-		return errors.New("a training run is already in progress")
+		return coded(codeBusy, "", errors.New("a training run is already in progress"))
 	case runID <= t.aborted && t.abortErr != nil:
 		return t.abortErr // aborted before it started here
 	}
@@ -657,7 +638,7 @@ func (t *trainer) runTeam(opts safejs.Value) (team int, idle bool, err error) {
 
 // jsMeasure times steps training steps of the configured network, after one that compiles, on a
 // model of its own that it then drops, by the run's team (runTeam): the page measures, once per
-// browser, which team trains fastest (trainer.js), since messages between workers cost 40 times
+// browser, which team trains fastest (web/team.js), since messages between workers cost 40 times
 // more in some engines than in others. It answers {imagesPerSec, team}, {idle: true}, or
 // {stopped: true} when the page stops it first.
 func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
@@ -786,7 +767,7 @@ func (t *trainer) jsAbort(args []safejs.Value) (any, error) {
 	if v, err := arg(args, 0).Get("error"); err == nil && v.Type() == safejs.TypeString {
 		msg, _ = v.String()
 	}
-	cause := errors.New(msg)
+	cause := coded(codeAborted, "", errors.New(msg))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if runID > t.aborted {
@@ -805,16 +786,19 @@ func finite(x float64) float64 {
 	return x
 }
 
+// errNotLoaded refuses what needs the MNIST data before loadData.
+var errNotLoaded = coded(codeNotLoaded, "", errors.New("the MNIST data is not loaded yet"))
+
 // checkTestImages turns the page's test-image count into a number of images; 0 means all.
 func checkTestImages(n int, test *mnist.Dataset) (int, error) {
 	if test == nil {
-		return 0, errors.New("the MNIST data is not loaded yet")
+		return 0, errNotLoaded
 	}
 	if n == 0 {
 		return test.Len(), nil
 	}
 	if n < 0 || n > test.Len() {
-		return 0, settingError{key: "test-images", err: fmt.Errorf("test-images: %d is outside 0..%d (0 means all)", n, test.Len())}
+		return 0, coded(codeInvalidSetting, "test-images", fmt.Errorf("test-images: %d is outside 0..%d (0 means all)", n, test.Len()))
 	}
 	return n, nil
 }
@@ -841,7 +825,7 @@ func (t *trainer) control() (*run, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.run == nil {
-		return nil, errors.New("no training run is in progress")
+		return nil, coded(codeNoRun, "", errors.New("no training run is in progress"))
 	}
 	return t.run, nil
 }
@@ -894,7 +878,7 @@ func (t *trainer) jsEvaluate(args []safejs.Value) (any, error) {
 	case err != nil:
 		return nil, err
 	case busy:
-		return nil, errors.New("training is in progress: the report updates after each epoch")
+		return nil, coded(codeBusy, "", errors.New("training is in progress: the report updates after each epoch"))
 	}
 	ev, err := t.evaluateTest(m, n)
 	if err != nil {
@@ -922,7 +906,7 @@ func (t *trainer) jsCellDigits(args []safejs.Value) (any, error) {
 	ev, test := t.eval, t.test
 	t.mu.Unlock()
 	if ev == nil {
-		return nil, errors.New("there is no evaluation yet: train or evaluate first")
+		return nil, coded(codeNoEvaluation, "", errors.New("there is no evaluation yet: train or evaluate first"))
 	}
 	result := struct {
 		Count   int      `json:"count"`
@@ -1038,7 +1022,7 @@ func (t *trainer) featureMaps(m *model.Model, src safejs.Value) (*features, erro
 		test := t.test
 		t.mu.Unlock()
 		if test == nil {
-			return nil, errors.New("the MNIST data is not loaded yet")
+			return nil, errNotLoaded
 		}
 		if i < 0 || i >= test.Len() {
 			return nil, fmt.Errorf("test image %d does not exist: pick 0..%d", i, test.Len()-1)
@@ -1081,6 +1065,9 @@ func (t *trainer) jsExportWeights([]safejs.Value) (any, error) {
 	return buf.Bytes(), nil
 }
 
+// errStopFirst refuses to replace the current model while a run trains it.
+var errStopFirst = coded(codeBusy, "", errors.New("stop the training run before importing weights"))
+
 func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	data, err := readWeights(arg(args, 0), "importWeights")
 	if err != nil {
@@ -1090,7 +1077,7 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	busy := t.run != nil
 	t.mu.Unlock()
 	if busy {
-		return nil, errors.New("stop the training run before importing weights")
+		return nil, errStopFirst
 	}
 	m, err := t.loadWeights(data)
 	if err != nil {
@@ -1102,7 +1089,7 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.run != nil {
-		return nil, errors.New("stop the training run before importing weights")
+		return nil, errStopFirst
 	}
 	t.current, t.cfg, t.eval = m, m.Config(), nil
 	t.limitMemory()
@@ -1115,8 +1102,8 @@ func (t *trainer) jsImportWeights(args []safejs.Value) (any, error) {
 func readWeights(v safejs.Value, what string) ([]byte, error) {
 	if n, err := v.Get("length"); err == nil && n.Type() == safejs.TypeNumber {
 		if size, _ := n.Int(); size > model.MaxWeightsFileSize() {
-			return nil, fmt.Errorf("weights file: %d MB, more than any weights file of this trainer (at most %d MB)",
-				size/1e6, model.MaxWeightsFileSize()/1e6)
+			return nil, coded(codeInvalidWeights, "", fmt.Errorf("weights file: %d MB, more than any weights file of this trainer (at most %d MB)",
+				size/1e6, model.MaxWeightsFileSize()/1e6))
 		}
 	}
 	return bytesFromJS(v, what)
@@ -1147,7 +1134,7 @@ func checkLocked(cfg model.Config, opts safejs.Value) error {
 		if f.Set(&as, want) != nil || !slices.EqualFunc(as.Params(), cfg.Params(), func(a, b model.ParamSpec) bool {
 			return a.Name == b.Name && slices.Equal(a.Shape, b.Shape)
 		}) {
-			return settingError{key: f.Key, err: fmt.Errorf("%s: the course fixed it at %s, and this file's network has %s", f.Key, want, f.Get(&cfg))}
+			return coded(codeLocked, f.Key, fmt.Errorf("%s: the course fixed it at %s, and this file's network has %s", f.Key, want, f.Get(&cfg)))
 		}
 	}
 	return nil
@@ -1160,13 +1147,16 @@ func checkLocked(cfg model.Config, opts safejs.Value) error {
 func (t *trainer) loadWeights(data []byte) (*model.Model, error) {
 	m, err := model.Load(t.backend, data)
 	if err != nil {
-		return nil, err
+		return nil, coded(codeInvalidWeights, "", err)
 	}
 	atOne := m.Config()
 	atOne.BatchSize = 1
 	if err := atOne.CheckMemory(model.BrowserMemoryLimit, browserRoom); err != nil {
-		_, why, _ := strings.Cut(err.Error(), ": ") // after the setting's name: the file's settings are not the page's
-		return nil, fmt.Errorf("weights file: %s", why)
+		var fe *model.FieldError
+		if errors.As(err, &fe) {
+			err = fe.Err // without the setting's name: the file's settings are not the page's
+		}
+		return nil, coded(codeInvalidWeights, "", fmt.Errorf("weights file: %w", err))
 	}
 	return m, nil
 }

@@ -10,10 +10,12 @@
 // (model.MaxWeightsFileSize).
 //
 // Every function of api returns a Promise. It settles, never stays pending: it resolves with a
-// plain object, or rejects with an Error whose message a student can act on (a setting's error
-// also has error.key, the setting at fault). No panic crosses into JavaScript, and no call blocks
-// the worker's event loop: work runs on goroutines, and training yields to the event loop after
-// every step and every evaluation batch so that the calls below arrive while it runs.
+// plain object, or rejects with an Error whose message a student can act on, whose error.code says
+// what went wrong in a word the page branches on, and whose error.key names the setting at fault,
+// if one is (the codes are listed in bridge_js.go and web/protocol.md, "Errors"; errorCode reads
+// them from the errors' types, never from their text). No panic crosses into JavaScript, and no
+// call blocks the worker's event loop: work runs on goroutines, and training yields to the event
+// loop after every step and every evaluation batch so that the calls below arrive while it runs.
 //
 // The page may run several workers that train together, each on its share of every batch
 // (model.Shard): join connects them, and the sums between them travel over MessagePorts
@@ -44,9 +46,9 @@
 //	    page's number of the run, the same on every worker, increasing. team: how many of the
 //	    joined workers train, the first ones (default all); the others answer {idle: true} at once,
 //	    and the bits are the same whatever the team. Stop resolves with stopped: true; divergence
-//	    (with error.key "lr"; the model before the run comes back), and abort, reject. digits: My
-//	    digits, {images, labels}, evaluated after each epoch (the epoch event's digits) and mixed
-//	    into training as mix-digits says; every worker gets the same.
+//	    (code "diverged", key "lr"; the model before the run comes back), and abort ("aborted"), reject.
+//	    digits: My digits, {images, labels}, evaluated after each epoch (the epoch event's digits)
+//	    and mixed into training as mix-digits says; every worker gets the same.
 //	measure({run, team, steps})              -> {imagesPerSec, team} or {idle: true}
 //	    Times steps (default 3) training steps of the configured network by that team, after one
 //	    that compiles, on a model of its own that it drops: the page chooses its team with it.

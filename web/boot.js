@@ -95,10 +95,12 @@
   });
 
   // What the page and the tests read: the browser's language tag that was replaced (or null),
-  // the uncaught errors so far, and ready(), which app.js calls once the page is ready.
+  // the uncaught errors so far, whether the page's modules were all fetched (fetched.js sets it),
+  // and ready(), which app.js calls once the page is ready.
   window.mnistBoot = {
     localeFallback: localeFallback,
     errors: errors,
+    fetched: false,
     ready: function () {
       isReady = true;
     },
@@ -114,12 +116,13 @@
     return;
   }
 
-  // A module that cannot be fetched rejects with a TypeError whose message names the URL (Chrome,
-  // Firefox) or not (Safari); one that throws while it is evaluated rejects with what it threw.
+  // A module that cannot be fetched rejects with a TypeError, worded as each browser likes, before
+  // any module runs; one that throws while it is evaluated rejects with what it threw, after
+  // fetched.js has run.
   import('./app.js').catch(function (err) {
     var text = describe(err);
     errors.push(text);
-    if (err instanceof TypeError && /import|module|fetch/i.test(err.message)) {
+    if (err instanceof TypeError && !window.mnistBoot.fetched) {
       fail('The page’s scripts could not be loaded (' + text + '). Check the connection, then reload the page.');
     } else {
       fail('The trainer could not start: ' + text + '. Reload the page to try again.');

@@ -129,7 +129,7 @@ export class LossChart {
   }
 
   // addPoints appends [step, loss, smoothLoss] triples (a progress event's points). They show at
-  // the next draw(): the page draws a run’s progress at most once a second (app.js).
+  // the next draw(): the page draws a run’s progress at most once a second (training.js).
   addPoints(points) {
     for (const [step, loss, smooth] of points) {
       this.data.steps.push(step);

@@ -6,8 +6,8 @@
 // CustomEvent {source: {index} | 'drawing'}, and says compare-close when the student closes it.
 import { CompareChart, runColors } from './chart.js';
 import { drawImage, layerFigure } from './images.js';
-import { lastTest } from './store.js';
-import { lastDigits } from './digitstore.js';
+import { recordTest } from './store.js';
+import { recordDigits } from './digitstore.js';
 import { columnHeads } from './table.js';
 import { wall } from './format.js';
 
@@ -58,7 +58,7 @@ export class ComparePanel {
     const body = table.tBodies[0];
     body.replaceChildren();
     const f2 = (x) => (x == null ? '–' : x.toFixed(3));
-    const tests = this.runs.map(({ record }) => lastTest(record));
+    const tests = this.runs.map(({ record }) => recordTest(record));
     // The best value of each column is marked, as a reader of the table looks for it first.
     const best = (values, high = true) => {
       const known = values.filter((v) => v != null);
@@ -84,7 +84,7 @@ export class ComparePanel {
       tr.insertCell().textContent = r.imagesPerSec ? r.imagesPerSec.toFixed(1) : '–';
       tr.insertCell().textContent = r.wallMs ? wall(r.wallMs) : '–';
     });
-    const note = this.runs.some(({ record }) => !lastTest(record)) ? 'A run stopped before its first epoch ended has no test results (–).' : '';
+    const note = this.runs.some(({ record }) => !recordTest(record)) ? 'A run stopped before its first epoch ended has no test results (–).' : '';
     this.part('table-note').textContent = note;
   }
 
@@ -128,6 +128,12 @@ export class ComparePanel {
   figuresMessage(text) {
     this.part('figures-message').textContent = text;
   }
+
+  // view is what the panel shows, for the browser tests: the chart's series (each one's name and
+  // points), and how many rows the table and the figures have.
+  view() {
+    return { series: this.chart.data, rows: this.part('table').tBodies[0].rows.length, figures: this.part('figures').children.length };
+  }
 }
 
 // runLabel is a tag element naming a run after a swatch of its colour, as in the chart's legend.
@@ -144,10 +150,10 @@ function runLabel(tag, color, name) {
 // each it mixed into training. The accuracy of runs tested on other digits than the first run's
 // is not comparable: it is marked.
 function myDigitsCells(tr, r, first) {
-  const d = lastDigits(r);
+  const d = recordDigits(r);
   const cell = tr.insertCell();
   cell.textContent = d ? `${(100 * d.accuracy).toFixed(1)}% of ${d.images}` : '–';
-  const firstDigits = first && lastDigits(first);
+  const firstDigits = first && recordDigits(first);
   if (d && firstDigits && firstDigits.images !== d.images) {
     cell.classList.add('other-digits');
     cell.title = `tested on ${d.images} digits, the first run on ${firstDigits.images}: not the same set`;

@@ -1,15 +1,12 @@
 // MNIST kept in the browser's Cache Storage, keyed by each file's SHA-256: downloaded once per
-// browser, whatever the number of trainers, pages and tabs. The download runs under a Web Lock,
-// so that trainers starting together wait for the first one's copy instead of fetching their own.
+// browser, whatever the number of pages and tabs. The download runs under a Web Lock,
+// so that pages starting together wait for the first one's copy instead of fetching their own.
 // Go checks every file's SHA-256 again when it parses it (model.VerifyFile), so a damaged copy
 // is refused, and the page's Try again fetches it afresh (again) and replaces it.
 
-const cacheName = 'mnist-trainer-data';
+import { withLock } from './locks.js';
 
-// withLock runs fn holding the browser-wide Web Lock name (at once where there are no locks).
-export function withLock(name, fn, options = {}) {
-  return navigator.locks ? navigator.locks.request(name, options, fn) : fn(true);
-}
+const cacheName = 'mnist-trainer-data';
 
 const keyOf = (f) => new URL(`data/${f.name}?sha256=${f.sha256}`, document.baseURI).href;
 

@@ -111,8 +111,8 @@ export class MyDigitsList {
     this.rows = [];
   }
 
-  // set is every digit as train's and the digits calls' option {images, labels} (protocol.md),
-  // with the id of each, in the same order; null when there are none.
+  // set is every digit as train and the digits calls take them, {images, labels} (protocol.md
+  // DigitSet), with ids, the id of each, in the same order; null when there are none.
   set() {
     if (!this.count) return null;
     const images = new Uint8Array(this.count * pixelsPerDigit);
@@ -131,5 +131,5 @@ function isDigit(d) {
     d.pixels instanceof Uint8Array && d.pixels.length === pixelsPerDigit && Number.isFinite(d.order);
 }
 
-/** lastDigits is the latest epoch's evaluation of My digits in a run record, or null. */
-export const lastDigits = (r) => [...r.epochs].reverse().find((e) => e.digits)?.digits ?? null;
+/** recordDigits is the evaluation of My digits of a record's latest epoch that has one, or null. */
+export const recordDigits = (r) => [...r.epochs].reverse().find((e) => e.digits)?.digits ?? null;

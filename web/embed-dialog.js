@@ -1,7 +1,7 @@
 // The Embed dialog: the code an instructor copies into a course page, for the settings on the
 // page now. Two forms: an <iframe> (for LMS pages, which strip scripts) and the <mnist-trainer>
 // element of embed.js (for sites that allow scripts). The dialog only shows and copies text;
-// app.js gives it the settings.
+// embedding.js gives it the settings.
 
 const escape = (text) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 

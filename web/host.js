@@ -10,6 +10,9 @@ export const protocolVersion = 1;
 /** progressInterval is the least time between two progress messages, in ms. */
 const progressInterval = 250;
 
+// contentHeight is the page's content height, in CSS px.
+const contentHeight = () => Math.ceil(document.documentElement.getBoundingClientRect().height);
+
 export class HostLink {
   // onCommand({command, settings}) handles a command from the host; its Promise's rejection is
   // posted back as an error message.
@@ -26,17 +29,20 @@ export class HostLink {
       const m = e.data;
       if (!m || m.target !== 'mnist-trainer' || typeof m.command !== 'string') return;
       if (m.command === 'height') { // a host script that loaded after the page asks again
-        this.post('height', { height: this.height });
+        this.post('height', { height: contentHeight() });
         return;
       }
       Promise.resolve()
         .then(() => onCommand(m))
         .catch((err) => this.post('error', { command: m.command, message: err.message, key: err.key || '' }));
     });
-    // The content height, so that the host can size the frame to fit (embed.js does).
+    // The content height, so that the host can size the frame to fit (embed.js does): now, and
+    // whenever it changes. Now too, because a frame the browser does not render (offscreen, below
+    // a taller one) gets no ResizeObserver callback until it is scrolled to, and would stay small.
+    this.post('height', { height: contentHeight() });
     this.height = 0;
     new ResizeObserver(() => {
-      const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      const h = contentHeight();
       if (h !== this.height) this.post('height', { height: (this.height = h) });
     }).observe(document.documentElement);
   }

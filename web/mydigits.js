@@ -2,16 +2,19 @@
 // student draws on the pad and presses the digit's number (a button, or the key); the pad's
 // drawing, centred as MNIST digits are (the same preprocessing as predictions: the predict call's
 // input), is kept in this browser (digitstore.js) and shown in the panel (digitspanel.js). The
-// digits are tested after each epoch (train's digits option) and on demand, mixed into training
-// by the mix-digits setting, and exported and imported as the IDX files MNIST comes in.
+// digits are tested after each epoch and on demand, mixed into training by the mix-digits
+// setting, and exported and imported as the IDX files MNIST comes in.
 //
-// The feature makes its calls through worker, which alone names them (protocol.md): predict,
-// evaluateDigits, exportDigits and importDigits. It announces on its section digits-measured
-// {accuracy, correct, count, when: 'epoch' | 'test', epoch?, mixDigits} when the accuracy on the
-// digits is measured (the host page hears of it, without any image), and digits-changed {count}.
+// It keeps state.digits, the digits a run gets (protocol.md DigitSet; training.js sends them with
+// train, estimate.js counts their copies), and follows the run's epochs and the current model
+// (state.model). It announces measured {accuracy, correct, count, when: 'epoch' | 'test', epoch?,
+// mixDigits?} (a CustomEvent) when the accuracy on the digits is measured: the host page hears of
+// it (embedding.js), without any image.
 import { MyDigitsList, maxDigits, pixelsPerDigit } from './digitstore.js';
 import { DigitsPanel } from './digitspanel.js';
+import { storageAdvice } from './features.js';
 import { plural } from './format.js';
+import { saveFile } from './util.js';
 
 const goalKey = 'mnist-trainer.digits-goal';
 const goals = [3, 5, 10, 20];
@@ -25,28 +28,21 @@ const reason = (err) => String(err.message || err).replace(/[.!]$/, '');
 // editing says whether a key pressed in el is text being typed (a setting, a run's name).
 const editing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
-export class MyDigits {
-  /**
-   * section: the My digits <section>. worker: the trainer's calls, {predict(drawing),
-   * evaluate(set), exportFiles(set), importFiles(files)}, each a Promise of the op's answer.
-   * page: what the feature needs of the page, {shown() (whether the page shows the panel: a
-   * course page may leave it out, and then the digits take no part), drawing() (the pad's drawing,
-   * or null when it has no ink or is not shown), clearPad(), saveFile(blob, name), mnistAccuracy()
-   * (the test accuracy shown, or null)}.
-   */
-  constructor(section, worker, page) {
+export class MyDigits extends EventTarget {
+  // inspection: the drawing pad's owner (its drawing, and clearing it).
+  constructor({ state, team, inspection }) {
+    super();
+    Object.assign(this, { state, team, inspection });
+    const section = document.querySelector('[data-panel="digits"]');
     this.section = section;
-    this.worker = worker;
-    this.page = page;
     this.panel = new DigitsPanel(section);
     this.list = new MyDigitsList();
     this.goal = readGoal();
     this.marks = new Map(); // digit id -> the prediction of the latest test
-    this.tested = null; // {count, ids: Set}: the digits the latest result is of
+    this.tested = null; // {count, ids: Set, model}: the digits the latest result is of, and of which model
     this.sent = null; // {ids, mix}: the digits the run under way got
     this.testing = false;
     this.links = [];
-    this.ready = false;
     section.addEventListener('digits-add', (e) => this.add(e.detail.label));
     section.addEventListener('digits-delete', (e) => this.delete(e.detail.id));
     section.addEventListener('digits-clear', () => this.clear());
@@ -62,18 +58,34 @@ export class MyDigits {
     });
     this.onKey = (e) => {
       if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || !/^[0-9]$/.test(e.key) || editing(e.target)) return;
-      if (!this.ready || !this.page.shown() || !this.page.drawing()) return; // nothing drawn: the key is the page's
+      if (!this.canAdd || !this.inspection.hasDrawing) return; // nothing drawn: the key is the page's
       e.preventDefault();
       this.add(Number(e.key));
     };
     document.addEventListener('keydown', this.onKey);
+    state.watch(['ready', 'panels'], () => {
+      this.panel.needsPad(this.shows('draw') ? '' : 'This page shows no drawing pad, so digits cannot be drawn here; import them instead.');
+      this.show();
+    });
+    state.on(['panels'], () => this.changed()); // a page without the panel gives runs none
+    // The run gets the digits of state.digits when it starts: their ids map its results back.
+    state.on(['training'], ({ training, digits, values }) => {
+      if (training) this.sent = digits && { ids: digits.ids, mix: Number(values['mix-digits']) || 0 };
+    });
+    state.on(['model'], ({ model, training }) => {
+      if (!this.tested) return;
+      if (!training && this.tested.fromRun) this.tested.model = model; // the run's last epoch tested the model it leaves
+      this.tested.fromRun = false;
+      if (this.tested.model !== model) this.panel.resultStale('Another model is current now: press “Test” to test it on My digits.');
+    });
+    team.addEventListener('epoch', ({ detail }) => this.epoch(detail));
     this.show();
+    this.open();
   }
 
-  // open reads the digits kept in this browser; advice says how long the browser keeps what the
-  // page stores (features.js).
-  async open(advice) {
-    const problem = await this.list.open();
+  // open reads the digits kept in this browser, and says how long the browser keeps them.
+  async open() {
+    const [problem, advice] = await Promise.all([this.list.open(), storageAdvice()]);
     if (problem) this.panel.message(problem, 'error');
     this.panel.storageNote(`Like the runs, your digits stay in this browser and are sent nowhere; only Export makes files of them.${advice ? ` ${advice}` : ''}`);
     this.show();
@@ -85,31 +97,32 @@ export class MyDigits {
     document.removeEventListener('keydown', this.onKey);
   }
 
+  // shows says whether the page shows panel (a course page's panels= may leave it out).
+  shows(panel) {
+    return !this.state.panels || this.state.panels.has(panel);
+  }
+
   /** count is the number of digits. */
   get count() {
     return this.list.count;
   }
 
-  /** trainingCount is the number of digits a run gets: none where the page leaves the panel out. */
-  get trainingCount() {
-    return this.page.shown() ? this.count : 0;
-  }
-
-  // setReady says whether the trainer runs (drawings can be read) and whether the pad is shown.
-  setReady(ready, padShown) {
-    this.ready = ready;
-    this.padShown = padShown;
-    this.panel.needsPad(padShown ? '' : 'This page shows no drawing pad, so digits cannot be drawn here; import them instead.');
-    this.panel.enable({ canAdd: ready && padShown, busy: this.testing || !ready });
+  // canAdd says whether a drawing can be added: the trainer runs, and the page shows the pad and the panel.
+  get canAdd() {
+    return this.state.ready && this.shows('draw') && this.shows('digits');
   }
 
   show() {
     this.panel.show({ rows: this.list.rows, goal: this.goal, marks: this.marks });
-    this.panel.enable({ canAdd: this.ready && this.padShown !== false, busy: this.testing || !this.ready });
+    this.panel.enable({ canAdd: this.canAdd, busy: this.testing || !this.state.ready });
   }
 
+  // changed follows a change of the digits: state.digits, the set a run gets (none where the page
+  // leaves the panel out: a student would not see what was done with them), and a result of fewer
+  // digits than there are now says so.
   changed() {
-    this.section.dispatchEvent(new CustomEvent('digits-changed', { detail: { count: this.count }, bubbles: true }));
+    const set = this.shows('digits') ? this.list.set() : null;
+    this.state.set({ digits: set });
     if (this.tested && (this.tested.count !== this.count || this.list.rows.some((r) => !this.tested.ids.has(r.id)))) {
       this.panel.resultStale(`That was ${plural(this.tested.count, 'digit')}; you have ${this.count} now: press “Test” for all of them.`);
     }
@@ -118,14 +131,14 @@ export class MyDigits {
   // add keeps the pad's drawing as a digit label: the image the network sees, which predict
   // answers (the same centring as every prediction), and says what the network reads in it.
   async add(label) {
-    const drawing = this.ready && this.page.drawing();
+    const drawing = this.canAdd && this.inspection.hasDrawing && this.inspection.drawing();
     if (!drawing) {
       this.panel.message(`Draw a ${label} on the pad first, then press ${label}.`, 'error');
       return;
     }
     let r;
     try {
-      r = await this.worker.predict(drawing);
+      r = await this.team.predict(drawing);
     } catch (err) {
       this.panel.message(`Could not add it: ${reason(err)}.`, 'error');
       return;
@@ -138,7 +151,7 @@ export class MyDigits {
       this.panel.message(`Could not add it: ${reason(err)}.`, 'error');
       return;
     }
-    this.page.clearPad();
+    this.inspection.clearDrawing();
     const read = r.probabilities.indexOf(Math.max(...r.probabilities));
     const n = this.list.counts()[label];
     const reading = read === label ? 'The network reads it right.' : `The network reads it as a ${read}.`;
@@ -176,42 +189,24 @@ export class MyDigits {
     this.changed();
   }
 
-  // current is the digits as the worker's calls take them, {images, labels}, and their ids.
-  current() {
-    const set = this.list.set();
-    if (!set) return null;
-    const { ids, ...digits } = set;
-    return { ids, digits };
-  }
-
-  /**
-   * trainOptions are train's options for My digits (protocol.md): {digits} to test after each
-   * epoch and mix in as values['mix-digits'] says; nothing when there are none, or when the page
-   * leaves the panel out (a student would not see what was done with them).
-   */
-  trainOptions(values) {
-    const s = this.page.shown() ? this.current() : null;
-    this.sent = s && { ids: s.ids, mix: Number(values['mix-digits']) || 0 };
-    return s ? { digits: s.digits } : {};
-  }
-
   // epoch shows an epoch's evaluation of the digits the run got, if it has one.
   epoch(m) {
     if (!m.digits || !this.sent) return;
     const mix = this.sent.mix;
     const note = mix ? `They were mixed into training (mix-digits ${mix}): this says how well the network learnt them, not how it reads new ones.` : '';
     this.result(m.digits, this.sent.ids, { when: `After epoch ${m.epoch} of ${m.epochs}`, note }, { when: 'epoch', epoch: m.epoch, mixDigits: mix });
+    this.tested.fromRun = true; // the run ends with this model: state.model's next change is to it
   }
 
   // test tests the current model on every digit, on demand.
   async test() {
-    const s = this.current();
+    const s = this.list.set();
     if (!s || this.testing) return;
     this.testing = true;
     this.show();
     this.panel.message(`Testing the current model on ${plural(s.ids.length, 'digit')}…`);
     try {
-      const r = await this.worker.evaluate(s.digits);
+      const r = await this.team.evaluateDigits(s);
       this.result(r, s.ids, { when: 'Tested now' }, { when: 'test' });
       this.panel.message('');
     } catch (err) {
@@ -226,32 +221,24 @@ export class MyDigits {
   result(r, ids, { when, note = '' }, event) {
     this.marks.clear();
     ids.forEach((id, i) => this.marks.set(id, r.predictions[i]));
-    this.tested = { count: ids.length, ids: new Set(ids) };
-    this.panel.showResult(r, { when, mnist: this.page.mnistAccuracy(), note });
+    this.tested = { count: ids.length, ids: new Set(ids), model: this.state.model, fromRun: false };
+    this.panel.showResult(r, { when, mnist: this.state.report?.test?.accuracy ?? null, note });
     this.show();
     this.changed();
-    this.section.dispatchEvent(new CustomEvent('digits-measured', {
-      bubbles: true,
-      detail: { accuracy: r.accuracy, correct: r.correct, count: r.images, ...event },
-    }));
-  }
-
-  // modelChanged says that the marks are of another model than the current one.
-  modelChanged(why) {
-    if (this.tested) this.panel.resultStale(`${why}: press “Test” to test it on My digits.`);
+    this.dispatchEvent(new CustomEvent('measured', { detail: { accuracy: r.accuracy, correct: r.correct, count: r.images, ...event } }));
   }
 
   // exportFiles saves the digits as the two gzipped IDX files, and links them too: a browser may
   // ask before a page saves a second file.
   async exportFiles() {
-    const s = this.current();
+    const s = this.list.set();
     if (!s) return;
     try {
-      const { files } = await this.worker.exportFiles(s.digits);
+      const { files } = await this.team.exportDigits(s);
       this.links.forEach((l) => URL.revokeObjectURL(l.url));
       this.links = files.map((f) => {
         const blob = new Blob([f.data], { type: 'application/gzip' });
-        this.page.saveFile(blob, f.name);
+        saveFile(blob, f.name);
         return { name: f.name, url: URL.createObjectURL(blob) };
       });
       this.panel.links(this.links);
@@ -268,7 +255,7 @@ export class MyDigits {
       const big = files.find((f) => f.size > maxFileBytes);
       if (big) throw new Error(`${big.name} is ${(big.size / 1e6).toFixed(0)} MB, more than a set of digits can be (at most ${maxDigits.toLocaleString('en')} digits, ${(maxFileBytes / 1e6).toFixed(0)} MB)`);
       const read = await Promise.all(files.map(async (f) => ({ name: f.name, data: new Uint8Array(await f.arrayBuffer()) })));
-      const r = await this.worker.importFiles(read);
+      const r = await this.team.importDigits(read);
       const digits = [];
       for (let i = 0; i < r.count; i++) digits.push({ label: r.labels[i], pixels: r.images.slice(i * pixelsPerDigit, (i + 1) * pixelsPerDigit) });
       const added = await this.list.add(digits, files.map((f) => f.name).join(', '));

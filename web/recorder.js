@@ -30,14 +30,14 @@ function fromBase64(text) {
 }
 
 /**
- * Runs is the list the Runs panel shows: rows {id, name, preset, record, kept, problem}, newest
- * first. record is null for a stored record this page cannot open; kept is false while the
- * record is not in the store (problem says why). onChange() is called after every change.
+ * Recorder holds the list the Runs panel shows: rows {id, name, preset, record, kept, problem},
+ * newest first. record is null for a stored record this page cannot open; kept is false while
+ * the record is not in the store (problem says why). It says 'change' after every change.
  */
-export class Runs {
-  constructor(presetTitle, onChange) {
+export class Recorder extends EventTarget {
+  constructor(presetTitle) {
+    super();
     this.presetTitle = presetTitle; // preset name -> title
-    this.onChange = onChange;
     this.store = new RunStore();
     this.rows = [];
     this.weights = new Map(); // id -> bytes of runs whose weights the store refused: kept in memory
@@ -63,6 +63,10 @@ export class Runs {
       this.onChange();
       return err.message;
     }
+  }
+
+  onChange() {
+    this.dispatchEvent(new Event('change'));
   }
 
   row(record, kept, problem) {
@@ -141,12 +145,14 @@ export class Runs {
     const r = row.record;
     Object.assign(r, { status, error });
     if (wallMs) r.wallMs = wallMs;
+    let refused = null; // why the store refused the weights
     if (weights) {
       try {
         await this.store.putWeights(r.id, weights);
         r.weights = { bytes: weights.length, problem: '' };
       } catch (err) {
         // The weights stay in this page's memory: the run can still be made current until it closes.
+        refused = err;
         this.weights.set(r.id, weights);
         r.weights = { bytes: weights.length, problem: `not kept: ${err.message}` };
       }
@@ -155,7 +161,7 @@ export class Runs {
     }
     const problem = await this.save(row);
     if (problem) return problem;
-    return r.weights.problem.startsWith('not kept') ? `The run is kept, but not its weights: ${r.weights.problem.slice(10)}. They stay usable until the page closes.` : '';
+    return refused ? `The run is kept, but not its weights: ${refused.message}. They stay usable until the page closes.` : '';
   }
 
   // weightsOf returns a run's weights file, from the store or this page's memory.

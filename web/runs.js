@@ -1,12 +1,12 @@
 // The Runs panel: every run kept in this browser, newest first. It shows what it is given and
 // says what the student asked for with CustomEvents on its section; it does not know where runs
-// are stored or how they train (app.js does).
+// are stored (recorder.js) or how they train (training.js).
 //
 // Events (detail in braces): runs-activate {id}, runs-rename {id, name}, runs-delete {id},
 // runs-clear, runs-export, runs-import {file}, runs-compare {ids}, and
 // runs-experiments {action: 'start' | 'pause' (which also resumes) | 'stop' | 'continue'}.
 import { percent, wall } from './format.js';
-import { lastTest } from './store.js';
+import { recordTest } from './store.js';
 
 export class RunsPanel {
   // section: the panel's <section>, holding the markup of index.html's Runs panel.
@@ -150,7 +150,7 @@ export class RunsPanel {
         cell.textContent = `Cannot open this run: ${row.problem}.`;
       } else {
         tr.insertCell().textContent = row.preset;
-        const test = lastTest(r);
+        const test = recordTest(r);
         const result = tr.insertCell();
         result.className = 'run-result';
         result.textContent = test ? percent(test.accuracy) : '–';
@@ -249,7 +249,7 @@ export class RunsPanel {
 function rowLook(row) {
   const r = row.record;
   return [row.id, row.name, row.preset, row.kept, row.problem,
-    r && [r.status, lastTest(r)?.accuracy, r.wallMs, r.createdAt, r.error, r.weights.bytes, r.weights.problem]];
+    r && [r.status, recordTest(r)?.accuracy, r.wallMs, r.createdAt, r.error, r.weights.bytes, r.weights.problem]];
 }
 
 // focusIn notes the control in the list that has the focus, so that a redraw (each epoch writes

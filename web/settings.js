@@ -1,7 +1,8 @@
 // The settings form of the Train panel: one control per model setting (info.fields, Go's one
 // list of settings), the preset picker, test-images, and the settings a course locked. It holds
-// what the controls say and shows refusals under them; it does not configure the workers or
-// train (app.js does).
+// what the controls say and shows refusals under them; it does not configure the workers
+// (configuration.js does) or train (training.js).
+import { CodedError } from './errors.js';
 import { quoted } from './format.js';
 
 export class SettingsForm {
@@ -136,11 +137,11 @@ export class SettingsForm {
     }
   }
 
-  // lockProblem is the error refusing a change of a locked setting in values (null if none).
+  // lockProblem is the error refusing a change of a locked setting in values (code locked), or null.
   lockProblem(values) {
     for (const [key, value] of Object.entries(values)) {
       if (key in this.locked && String(value) !== this.locked[key]) {
-        return Object.assign(new Error(`${key}: the course fixed it at ${this.locked[key]}, so it cannot be ${quoted(String(value))}`), { key });
+        return new CodedError('locked', `${key}: the course fixed it at ${this.locked[key]}, so it cannot be ${quoted(String(value))}`, key);
       }
     }
     return null;

@@ -159,5 +159,5 @@ export function checkRecord(r) {
   };
 }
 
-/** lastTest is the latest epoch's test result of a record, or null. */
-export const lastTest = (r) => [...r.epochs].reverse().find((e) => e.test)?.test ?? null;
+/** recordTest is the test result of a record's latest epoch that has one, or null. */
+export const recordTest = (r) => [...r.epochs].reverse().find((e) => e.test)?.test ?? null;

@@ -1,6 +1,7 @@
-// A trainer Web Worker: it runs main.wasm (the Go code in wasm/) off the page's main thread and
-// relays between the page and Go. The page starts one or several (workers.js); the messages are
-// specified in protocol.md: keep the two in step.
+// A worker of the page's team: it runs main.wasm (the Go code in wasm/) off the page's main thread
+// and relays between the page and Go. The page starts one or several (workers.js); the messages
+// are specified in protocol.md: keep the two in step. An error goes back with its code and key
+// (protocol.md, "Errors"), as Go gave them.
 'use strict';
 
 // loadGo loads wasm_exec.js, which defines Go, and keeps the end of what Go writes; if it cannot
@@ -49,6 +50,9 @@ const goReady = new Promise((resolve) => {
   self.goReady = resolve;
 });
 
+// coded returns an Error as Go's are: with a code (protocol.md, "Errors").
+const coded = (code, message) => Object.assign(new Error(message), { code });
+
 function post(message, transfer) {
   self.postMessage(message, transfer || []);
 }
@@ -90,14 +94,14 @@ async function handle(op, args) {
       }
       break; // Go panics, or runs out of memory
   }
-  if (!api) throw new Error('The trainer is not running.');
+  if (!api) throw coded('not-running', 'The trainer is not running.');
   switch (op) {
     case 'train':
       return api.train(args[0] || {}, (event) => post({ event: event.type, ...event }));
     case 'crash':
       return api.crash(args[1], args[0]);
     default:
-      if (typeof api[op] !== 'function') throw new Error(`Unknown operation ${op}.`);
+      if (typeof api[op] !== 'function') throw coded('failed', `Unknown operation ${op}.`);
       return api[op](...args);
   }
 }
@@ -122,6 +126,6 @@ self.onmessage = async (e) => {
     // Bytes (exported weights) are moved, not copied.
     post({ id, ok: true, value }, value instanceof Uint8Array ? [value.buffer] : []);
   } catch (err) {
-    post({ id, ok: false, error: err && err.message ? err.message : String(err), key: err && err.key });
+    post({ id, ok: false, error: err && err.message ? err.message : String(err), code: (err && err.code) || 'failed', key: (err && err.key) || '' });
   }
 };

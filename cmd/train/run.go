@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -74,7 +73,11 @@ func (m *Main) ParseFlags(args []string) error {
 			// Parse now to report a bad value against its flag; apply after the preset.
 			var probe model.Config
 			if err := f.Set(&probe, v); err != nil {
-				return errors.New(strings.TrimPrefix(err.Error(), f.Key+": "))
+				var fe *model.FieldError
+				if errors.As(err, &fe) {
+					return fe.Err // the flag package names the flag itself
+				}
+				return err
 			}
 			settings = append(settings, setting{f.Key, v})
 			return nil

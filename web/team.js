@@ -1,0 +1,365 @@
+// The page's team of workers, and the one API the page talks to them with: a method per operation
+// of protocol.md, each documented here. This module alone knows the operations' names and their
+// arguments; workers.js carries the messages. A team of workers trains together, each on its share
+// of every batch; worker 0 is the primary: it alone reports a run's progress and serves
+// predictions, figures, evaluations and weight files, and takes pause and resume. Settings, data,
+// runs and stop go to every worker.
+//
+// Every method returns a Promise, which rejects with a CodedError (errors.js): code, key, message.
+// The team is an EventTarget of CustomEvents named as the workers' (protocol.md: ready, progress,
+// evaluating, epoch), with the message as detail; and failed {message} once a worker has failed
+// and the team has ended, waiting while a run waits for another page's team, and measuring
+// {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam).
+import { CodedError } from './errors.js';
+import { withLock } from './locks.js';
+import { serveImages } from './trainset.js';
+import { Workers } from './workers.js';
+
+// abortWait is how long, in ms, the other workers get to end their run after one fails.
+const abortWait = 5000;
+
+// measureSteps is how many steps chooseTeam times for each team size, after one that compiles.
+const measureSteps = 3;
+
+// keepTeamFor is how long a measured team is kept: the browser, its engine and the machine's load
+// change, so it is measured again after a month.
+const keepTeamFor = 30 * 24 * 3600 * 1000;
+
+// trainingLock is held by the team that trains, across every page and tab of the browser: several
+// teams on the same cores would each run at a fraction of the speed.
+const trainingLock = 'mnist-trainer.training';
+
+// readKept returns the team measured before under key, or null.
+function readKept(key) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(key));
+    const fresh = kept && Date.now() - Date.parse(kept.at) < keepTeamFor;
+    return fresh && Number.isInteger(kept.team) && kept.team >= 1 && kept.speeds && typeof kept.speeds === 'object' ? kept : null;
+  } catch {
+    return null; // no storage, or not ours
+  }
+}
+
+export class Team extends EventTarget {
+  // module() returns a Promise of the compiled main.wasm, which every worker instantiates: it is
+  // called when the team starts, so main.wasm is fetched only once the page starts one.
+  constructor(module) {
+    super();
+    this.module = module;
+    this.workers = null;
+    this.runNumber = 0; // the number of the latest run (train or measure), from 1
+    this.runs = new Set(); // the train and measure requests in flight: {worker, settled}
+    this.waiting = null; // while a run waits for the training lock: what stop aborts
+    this.measured = null; // {team, speeds: {size: images/s}, at}: measured before, or once measured
+    this.chosen = 0; // how many workers train; 0 until measured
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /**
+   * start starts count workers, replacing a team that has failed. With measure, how many of them
+   * train is chosen by measurement before the first run (chooseTeam); otherwise all of them.
+   */
+  start(count, measure = false) {
+    this.runNumber = 0;
+    this.runs.clear();
+    const workers = new Workers(count, this.module(), {
+      event: (m) => this.emit(m.event, m),
+      failing: (i, message) => this.endRuns(i, message),
+      failed: (message) => this.emit('failed', { message }),
+    });
+    this.workers = workers;
+    // join: worker 0 gets a MessagePort to each other worker, for the sums of every step (model.Shard).
+    if (count > 1) {
+      const ports = [];
+      for (let i = 1; i < count; i++) {
+        const { port1, port2 } = new MessageChannel();
+        ports.push(port1);
+        workers.ask(i, 'join', [{ index: i, count }, [port2]], [port2]).catch((err) => workers.fail(i, err.message));
+      }
+      workers.ask(0, 'join', [{ index: 0, count }, ports], ports).catch((err) => workers.fail(0, err.message));
+    }
+    this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
+    this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
+  }
+
+  /** count is the number of workers started (0 before start). */
+  get count() {
+    return this.workers ? this.workers.count : 0;
+  }
+
+  /** active is the number of workers that train: all of them until the team is chosen. */
+  get active() {
+    return this.chosen || this.count;
+  }
+
+  /** failing is true once a worker has failed and the team is ending. */
+  get failing() {
+    return Boolean(this.workers && this.workers.failing);
+  }
+
+  /** failure is how the team ended, {worker, message, others}, for the tests; null while it runs. */
+  get failure() {
+    return this.workers && this.workers.failure ? structuredClone(this.workers.failure) : null;
+  }
+
+  // ask sends op(args) to worker i.
+  ask(i, op, args = [], transfer = []) {
+    return this.workers ? this.workers.ask(i, op, args, transfer) : Promise.reject(new CodedError('not-running', 'The trainer is not running.'));
+  }
+
+  // each sends op to every worker, with argsOf(i) = [args, transfer], and answers with worker 0's
+  // value, or the first error.
+  async each(op, argsOf) {
+    if (!this.workers) return this.ask(0, op);
+    const replies = await Promise.allSettled(Array.from({ length: this.count }, (_, i) => this.ask(i, op, ...argsOf(i))));
+    const failed = replies.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return replies[0].value;
+  }
+
+  // ---- Settings and data ----------------------------------------------------------------------
+
+  /** configure sets the next run's settings on every worker: a query string or {key: text}. → {values, summary} */
+  configure(settings) {
+    return this.each('configure', () => [[settings]]);
+  }
+
+  /** describe answers what configure would for settings, and changes nothing. → {values, summary} */
+  describe(settings) {
+    return this.ask(0, 'describe', [settings]);
+  }
+
+  /** unpackImages checks the training images file and unpacks it. → Uint8Array, 784 bytes an image */
+  unpackImages(file) {
+    return this.ask(0, 'unpackImages', [file]);
+  }
+
+  /**
+   * loadData gives every worker the MNIST files but the training images (name -> bytes, a copy
+   * each), and a MessagePort to pixels, the training images the page keeps once for all
+   * (trainset.js). → {train, test}: the image counts
+   */
+  loadData(files, pixels) {
+    return this.each('loadData', () => {
+      const { port1, port2 } = new MessageChannel();
+      serveImages(port1, pixels);
+      return [[files, { images: port2, count: pixels.length / 784 }], [port2]];
+    });
+  }
+
+  // ---- Runs ------------------------------------------------------------------------------------
+
+  /**
+   * train trains a fresh model from the configuration, testing options.testImages after each
+   * epoch, and options.digits (My digits, a DigitSet, or null), which it also mixes in as the
+   * mix-digits setting says, holding the browser's training lock: while another page's team holds it, the team says
+   * waiting and waits. onStart() is called when the run really starts, after the team is chosen.
+   * → {stopped, epochs}; a run stopped before it started answers {stopped: true, epochs: 0}.
+   */
+  async train(options, onStart) {
+    const run = async () => {
+      if (!(await this.chooseTeam())) return { stopped: true, epochs: 0 };
+      onStart();
+      return this.runAll('train', { ...options, team: this.chosen });
+    };
+    const now = await withLock(trainingLock, async (lock) => (lock ? { value: await run() } : null), { ifAvailable: true });
+    if (now) return now.value;
+    this.waiting = new AbortController();
+    this.emit('waiting', {});
+    try {
+      return await withLock(trainingLock, () => {
+        this.waiting = null;
+        return run();
+      }, { signal: this.waiting.signal });
+    } catch (err) {
+      if (err.name === 'AbortError') return { stopped: true, epochs: 0 };
+      throw err;
+    } finally {
+      this.waiting = null;
+    }
+  }
+
+  /** pause pauses the run after its step under way. Worker 0 alone: the others then wait for its sums. → {} */
+  pause() {
+    // (Pausing every worker could deadlock: one paused before a step while worker 0, whose pause
+    // came a moment later, already waits for it in that step's first sum.)
+    return this.ask(0, 'pause');
+  }
+
+  /** resume lets a paused run go on. → {} */
+  resume() {
+    return this.ask(0, 'resume');
+  }
+
+  /** stop ends the run after its step under way, or a run still waiting for the lock. → {} */
+  stop() {
+    if (this.waiting) {
+      this.waiting.abort(); // it had not started: it ends now
+      return Promise.resolve({});
+    }
+    const replies = Array.from({ length: this.count }, (_, i) => this.ask(i, 'stop'));
+    replies.slice(1).forEach((p) => p.catch(() => {}));
+    return replies[0] ?? this.ask(0, 'stop');
+  }
+
+  /**
+   * chooseTeam measures, once per browser, which of the teams it may use trains fastest: a worker
+   * alone, two, and all of them. Messages between workers cost 40 times more in some engines than
+   * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
+   * is only a guess. A few steps each, twice (a few seconds in all), on models the workers drop;
+   * the results are the same bits whatever the team (protocol.md). The choice is kept in
+   * localStorage for this browser and machine, and announced as 'team'. It resolves with false
+   * when the page stopped it, and true once the team is chosen.
+   */
+  async chooseTeam() {
+    if (this.chosen) return true;
+    this.emit('measuring', { count: this.count });
+    // Each team twice, in one order and then the other, keeping its better figure: the engine
+    // compiles the code better as it runs, so a single pass favoured whichever team came last.
+    const sizes = [...new Set([1, 2, this.count])];
+    const speeds = {};
+    for (const size of [...sizes, ...[...sizes].reverse()]) {
+      // measure: steps training steps by the first size workers, on a model they then drop.
+      const r = await this.runAll('measure', { team: size, steps: measureSteps });
+      if (r.stopped) return false; // Stop was pressed: nothing is chosen, and the run does not start
+      speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
+    }
+    // The fastest; a larger team only when it is at least 5% faster, since it holds more memory.
+    let team = 1;
+    for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * 1.05) team = Number(size);
+    this.measured = { team, speeds, at: new Date().toISOString() };
+    try {
+      localStorage.setItem(this.teamKey(), JSON.stringify(this.measured));
+    } catch {} // no storage: measured again next time
+    this.chosen = team;
+    this.emit('team', this.measured);
+    return true;
+  }
+
+  // teamKey is where localStorage keeps the team chosen for this browser, machine and team size.
+  teamKey() {
+    return `mnist-trainer.team:${this.count}:${navigator.hardwareConcurrency}:${navigator.userAgent}`;
+  }
+
+  // runAll runs op (train or measure) as a numbered run on every worker and answers with worker
+  // 0's reply once all have ended. If one fails, the others would wait for its sums forever: they
+  // are aborted, and the first error is the answer.
+  async runAll(op, options) {
+    const run = ++this.runNumber;
+    let first = null;
+    const replies = Array.from({ length: this.count }, (_, i) => {
+      const reply = this.ask(i, op, [{ ...options, run }]);
+      const entry = { worker: i, settled: reply.then(() => 'resolved', (err) => `rejected: ${err.message}`) };
+      this.runs.add(entry);
+      entry.settled.then(() => this.runs.delete(entry));
+      return reply.catch((err) => {
+        if (!first) {
+          first = err;
+          if (this.count > 1 && !this.failing) this.abort(run, `worker ${i + 1} of ${this.count} failed: ${err.message}`, i);
+        }
+        throw err;
+      });
+    });
+    const results = await Promise.allSettled(replies);
+    if (first) throw first;
+    return results[0].value;
+  }
+
+  // abort ends run on every worker but except, telling them why (its train rejects with code aborted).
+  abort(run, error, except) {
+    for (let i = 0; i < this.count; i++) if (i !== except) this.ask(i, 'abort', [{ run, error }]).catch(() => {});
+  }
+
+  // endRuns, once worker i has failed, aborts the others' runs and gives them abortWait to end: it
+  // resolves with how each ended.
+  async endRuns(i, message) {
+    const runs = [...this.runs].filter((r) => r.worker !== i);
+    this.abort(this.runNumber, message, i);
+    const others = await Promise.race([
+      Promise.all(runs.map((r) => r.settled)),
+      new Promise((resolve) => setTimeout(resolve, abortWait)),
+    ]);
+    return others || runs.map(() => `no answer within ${abortWait} ms`);
+  }
+
+  // ---- The current model (worker 0) ---------------------------------------------------------
+
+  /** evaluate evaluates the current model on the first testImages test images (0: all). → TestResult */
+  evaluate(testImages) {
+    return this.ask(0, 'evaluate', [{ testImages }]);
+  }
+
+  /** cellDigits: the test images of true digit label predicted as predicted in the latest evaluation. → {count, indices, images} */
+  cellDigits(label, predicted, limit) {
+    return this.ask(0, 'cellDigits', [label, predicted, limit]);
+  }
+
+  /** kernels: the current model's conv kernels. → KernelLayer[] */
+  kernels() {
+    return this.ask(0, 'kernels');
+  }
+
+  /** featureMaps: what the current model makes of source, a test image {index} or a Drawing (moved). → {index, label, input, layers} */
+  featureMaps(source) {
+    return this.ask(0, 'featureMaps', [source], source.pixels ? [source.pixels.buffer] : []);
+  }
+
+  /**
+   * inspect: the kernels and feature maps of source (as featureMaps) by the model of a stored run,
+   * key, whose weights (moved) are needed only the first time: without them, a key whose model is
+   * not loaded rejects with code no-model. → {kernels, features}
+   */
+  inspect(key, weights, source) {
+    return this.ask(0, 'inspect', [{ key, weights }, source], [weights?.buffer, source.pixels?.buffer].filter(Boolean));
+  }
+
+  /** predict: the current model's probabilities for a Drawing (moved). → {probabilities, input} */
+  predict(drawing) {
+    return this.ask(0, 'predict', [drawing], [drawing.pixels.buffer]);
+  }
+
+  /** exportWeights: the current model as a safetensors file. → Uint8Array */
+  exportWeights() {
+    return this.ask(0, 'exportWeights');
+  }
+
+  /** importWeights makes the weights file bytes (moved) the current model, unless its network differs in a locked setting ({key: text}). → {values, summary} */
+  importWeights(bytes, locked) {
+    return this.ask(0, 'importWeights', [bytes, { locked }], [bytes.buffer]);
+  }
+
+  // ---- My digits (worker 0; mydigits.js) -----------------------------------------------------
+
+  /** evaluateDigits tests the current model on My digits, a DigitSet {images, labels}. → DigitsResult */
+  evaluateDigits(set) {
+    return this.ask(0, 'evaluateDigits', [{ images: set.images, labels: set.labels }]);
+  }
+
+  /** exportDigits writes a DigitSet as the two gzipped IDX files MNIST comes in. → {files: [{name, data}]} */
+  exportDigits(set) {
+    return this.ask(0, 'exportDigits', [{ images: set.images, labels: set.labels }]);
+  }
+
+  /** importDigits reads an images file and its labels file, [{name, data}] (moved), in either order. → {images, labels, count} */
+  importDigits(files) {
+    return this.ask(0, 'importDigits', [files], files.map((f) => f.data.buffer));
+  }
+
+  // ---- For the browser tests ------------------------------------------------------------------
+
+  /** memory: each worker's WebAssembly memory in bytes. → number[] */
+  memory() {
+    return Promise.all(Array.from({ length: this.count }, (_, i) => this.ask(i, 'memory').then((m) => m.wasmBytes)));
+  }
+
+  /**
+   * crash makes worker i fail: how is 'throw' (its script throws), 'panic' (Go panics) or 'oom' (Go
+   * runs out of memory). The failure then ends the team ('failed'); the reply may never come.
+   */
+  crash(i, how = 'throw') {
+    this.ask(i, 'crash', [`crash of worker ${i + 1} requested by a test`, how]).catch(() => {});
+  }
+}
