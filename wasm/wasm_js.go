@@ -76,10 +76,10 @@
 //	evaluateDigits({images, labels})         -> {images, correct, accuracy, loss, confusion, predictions}
 //	    The current model on My digits, a student's own (784 bytes each, labels 0..9; digits_js.go).
 //	exportDigits({images, labels})           -> {files: [{name, data: Uint8Array}]}
-//	    My digits as the gzipped IDX images and labels files MNIST comes in (model.WriteImages).
+//	    My digits as the gzipped IDX images and labels files MNIST comes in (mnist.WriteImages).
 //	importDigits([{name, data}, {name, data}]) -> {images, labels, count}
 //	    An images file and its labels file, in either order; a bad pair fails with
-//	    model.LoadIDXPair's message, which names the file at fault.
+//	    mnist.LoadIDXPair's message, which names the file at fault.
 //	crash(how, message)                      -> {}                 for the browser tests: then the program exits.
 //	    how: "panic" (a panic nothing recovers) or "oom" (allocates until WebAssembly memory is full).
 //
