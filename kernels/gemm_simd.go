@@ -8,9 +8,10 @@ package kernels
 // 2·gemmMR accumulators. 6 rows use 15 of AVX2's 16 registers (AVX-512 and NEON have 32); in
 // wasm, V8 spills at 6 rows (measured: 6.7–7.8 GFLOP/s against 8–13 at 4), so wasm keeps 4.
 //
-// B is packed once into panels of 2 vectors' width, k-major, zero-padded to whole panels. A's
-// rows are read in place when they are contiguous, and otherwise (the Aᵀ of dB = Aᵀ·dY, the
-// tiles at the bottom edge) packed per tile into gemmMR rows of gemmKC steps. K is walked in
+// B is packed once into panels of 2 vectors' width, k-major, zero-padded to whole panels. A is
+// read in place where its rows are contiguous, and where its columns are (the Aᵀ of dB = Aᵀ·dY:
+// the micro…T tiles), and otherwise (the tiles at the bottom edge) packed per tile into gemmMR
+// rows of gemmKC steps. K is walked in
 // blocks of gemmKC so that the B panel a tile reads stays in L1.
 
 import (
@@ -88,13 +89,26 @@ func (l *scratchList) Put(p *[]float32) {
 
 // MatMul sets c, dense row-major [m,n], to a·b, a [m,k] and b [k,n]. workers > 1 splits the rows
 // of c among that many goroutines; each element's sum runs over k in the same order whatever
-// the split, so the result does not depend on workers.
+// the split, so the result does not depend on workers. A small, mostly zero A (Winograd's
+// transforms) takes a path that skips its zeros, with the same bits (gemm_sparse_simd.go).
 func MatMul(c []float32, a, b Matrix, m, k, n, workers int) {
 	c = c[:m*n]
 	if k == 0 {
 		clear(c)
 		return
 	}
+	if m*k <= sparseMaxA && b.ColStride == 1 {
+		var s sparseA
+		if sparsify(&s, a, b, m, k, n) {
+			matMulSparse(c, &s, b, m, n, workers)
+			return
+		}
+	}
+	matMulTiled(c, a, b, m, k, n, workers)
+}
+
+// matMulTiled is MatMul through the register tile, for any A.
+func matMulTiled(c []float32, a, b Matrix, m, k, n, workers int) {
 	nr := 2 * Lanes()
 	panels := (n + nr - 1) / nr
 	pb := getScratch(panels * nr * k)
@@ -196,22 +210,30 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 		for t := lo; t < hi; t++ {
 			i0 := t * gemmMR
 			valid := min(gemmMR, m-i0)
-			if gemmMR == 6 && a.RowStride == 1 && valid == gemmMR {
-				// A stored by columns (the Aᵀ of dB = Aᵀ·dY): a tile's 6 values of each step of k
+			if a.RowStride == 1 && valid == gemmMR {
+				// A stored by columns (the Aᵀ of dB = Aᵀ·dY): a tile's gemmMR values of each step of k
 				// are contiguous, so the tile reads them in place instead of packing them.
 				base := a.Offset + i0 + k0*a.ColStride
 				at := a.Data[base : base+(kc-1)*a.ColStride+gemmMR]
 				for j0 := 0; j0 < n; j0 += nr {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
-						micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						if gemmMR == 4 {
+							micro4x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						} else {
+							micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						}
 						continue
 					}
 					e := *edge
 					for r := range gemmMR {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
-					micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+					if gemmMR == 4 {
+						micro4x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+					} else {
+						micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+					}
 					for r := range gemmMR {
 						copy(c[(i0+r)*n+j0:(i0+r)*n+n], e[r*nr:])
 					}
@@ -294,6 +316,42 @@ func micro4x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, 
 		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
 		v3 := simd.BroadcastFloat32s(a3[kk])
 		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+	}
+	c00.Store(c)
+	c01.Store(c[l:])
+	c10.Store(c[ldc:])
+	c11.Store(c[ldc+l:])
+	c20.Store(c[2*ldc:])
+	c21.Store(c[2*ldc+l:])
+	c30.Store(c[3*ldc:])
+	c31.Store(c[3*ldc+l:])
+}
+
+// micro4x2T is micro4x2 reading A's tile in place where A is stored by columns: step kk's 4
+// values are a[kk*lda : kk*lda+4]. In wasm, packing such an A row by row (aRows, a scalar
+// gather) took 4–5% of a training step.
+func micro4x2T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	l := Lanes()
+	var c00, c01, c10, c11, c20, c21, c30, c31 simd.Float32s
+	if accumulate {
+		c00, c01 = simd.LoadFloat32s(c), simd.LoadFloat32s(c[l:])
+		c10, c11 = simd.LoadFloat32s(c[ldc:]), simd.LoadFloat32s(c[ldc+l:])
+		c20, c21 = simd.LoadFloat32s(c[2*ldc:]), simd.LoadFloat32s(c[2*ldc+l:])
+		c30, c31 = simd.LoadFloat32s(c[3*ldc:]), simd.LoadFloat32s(c[3*ldc+l:])
+	}
+	pb = pb[:kc*2*l]
+	for kk := range kc {
+		ak := (*[4]float32)(a[kk*lda:])
+		b0, b1 := simd.LoadFloat32s(pb), simd.LoadFloat32s(pb[l:])
+		v0 := simd.BroadcastFloat32s(ak[0])
+		c00, c01 = v0.MulAdd(b0, c00), v0.MulAdd(b1, c01)
+		v1 := simd.BroadcastFloat32s(ak[1])
+		c10, c11 = v1.MulAdd(b0, c10), v1.MulAdd(b1, c11)
+		v2 := simd.BroadcastFloat32s(ak[2])
+		c20, c21 = v2.MulAdd(b0, c20), v2.MulAdd(b1, c21)
+		v3 := simd.BroadcastFloat32s(ak[3])
+		c30, c31 = v3.MulAdd(b0, c30), v3.MulAdd(b1, c31)
+		pb = pb[2*l:]
 	}
 	c00.Store(c)
 	c01.Store(c[l:])

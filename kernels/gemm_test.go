@@ -140,3 +140,109 @@ func BenchmarkMatMul(b *testing.B) {
 		})
 	}
 }
+
+// TestMatMulSparseSameBits checks that a small, mostly zero A (Winograd's transforms) gets the
+// same bits from the path that skips its zeros as from the register tile, for A read by rows or
+// by columns (a transform's transpose, in the gradients), B's width around the block and any
+// split among workers; and that such products do take that path.
+func TestMatMulSparseSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	l := Lanes()
+	for _, mk := range [][2]int{{16, 16}, {16, 9}, {9, 16}, {4, 16}, {16, 4}, {3, 5}} {
+		m, k := mk[0], mk[1]
+		for _, n := range []int{8 * l, 8*l + 1, 24*l - 3, 1000} {
+			// About a third of A non-zero, in 0, ±1, ±½ and arbitrary values.
+			vals := make([]float32, m*k)
+			for i := range vals {
+				switch rng.IntN(6) {
+				case 0:
+					vals[i] = 1
+				case 1:
+					vals[i] = -0.5
+				case 2:
+					vals[i] = float32(rng.NormFloat64())
+				}
+			}
+			var s sparseA
+			aRow := Matrix{Data: vals, RowStride: k, ColStride: 1}
+			if !sparsify(&s, aRow, Matrix{ColStride: 1}, m, k, n) {
+				continue // too dense by chance: nothing to compare
+			}
+			aCol := Matrix{Data: make([]float32, m*k), RowStride: 1, ColStride: m}
+			for i := range m {
+				for kk := range k {
+					aCol.Data[kk*m+i] = vals[i*k+kk]
+				}
+			}
+			b, _ := randMatrix(rng, k, n, false)
+			for i := range b.Data {
+				if rng.IntN(8) == 0 {
+					b.Data[i] = 0
+				}
+			}
+			want := make([]float32, m*n)
+			matMulTiled(want, aRow, b, m, k, n, 1)
+			for _, a := range []Matrix{aRow, aCol} {
+				for _, workers := range []int{1, 3} {
+					got := make([]float32, m*n)
+					for i := range got {
+						got[i] = float32(math.NaN()) // MatMul must overwrite every element
+					}
+					MatMul(got, a, b, m, k, n, workers)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%dx%d·%dx%d (A row stride %d), %d workers: c[%d] = %v, the register tile gives %v",
+								m, k, k, n, a.RowStride, workers, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	// A dense A of the same size keeps the register tile.
+	var s sparseA
+	dense := Matrix{Data: oddFloats(rng, 256), RowStride: 16, ColStride: 1}
+	for i, v := range dense.Data {
+		if v == 0 || v != v {
+			dense.Data[i] = 1
+		}
+	}
+	if sparsify(&s, dense, Matrix{ColStride: 1}, 16, 16, 1000) {
+		t.Errorf("a dense 16×16 A took the sparse path")
+	}
+}
+
+// BenchmarkMatMulSparse measures Winograd's input transform for a batch of 64 at conv2 (16×16 by
+// 16 × 1,024 tiles·32 channels) through each path, in GFLOP/s of the dense product.
+func BenchmarkMatMulSparse(b *testing.B) {
+	bt := [4][4]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	a := make([]float32, 0, 256)
+	for i := range 4 {
+		for j := range 4 {
+			for p := range 4 {
+				for q := range 4 {
+					a = append(a, bt[i][p]*bt[j][q])
+				}
+			}
+		}
+	}
+	const m, k, n = 16, 16, 1024 * 32
+	rng := rand.New(rand.NewPCG(7, 8))
+	bm, _ := randMatrix(rng, k, n, false)
+	am := Matrix{Data: a, RowStride: k, ColStride: 1}
+	c := make([]float32, m*n)
+	for _, path := range []struct {
+		name string
+		mul  func()
+	}{
+		{"sparse", func() { MatMul(c, am, bm, m, k, n, 1) }},
+		{"tiled", func() { matMulTiled(c, am, bm, m, k, n, 1) }},
+	} {
+		b.Run(path.name, func(b *testing.B) {
+			for b.Loop() {
+				path.mul()
+			}
+			b.ReportMetric(2*m*k*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

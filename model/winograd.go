@@ -10,7 +10,8 @@ package model
 // products per channel pair, 1.72× fewer. The transforms are linear maps over the 16 tile
 // positions, written as constant [16,16] (input), [16,9] (filter) and [4,16] (output) matrices
 // applied with DotGeneral: its SIMD kernel is much faster in simplego than sixteen strided gathers
-// and element-wise adds, and the transforms cost 16/F (input) and 4/C (output) of the product.
+// and element-wise adds, and it skips their zeros (kernels/gemm_sparse_simd.go), so that the
+// transforms cost a quarter (input) to a half (output) of what a dense [16,16] or [4,16] would.
 //
 // Layout: the tiles are gathered position-major, [16, tiles, C], so that each transform is one
 // plain product over the leading axis and the 16 products [tiles, C]·[C, F] are one DotGeneral
@@ -32,8 +33,9 @@ import (
 // pure-Go backend's graphs: in WebAssembly, where it made a training step 10–15% faster (the
 // matrix kernel has 4 lanes there, so multiply-adds are most of a step), and not natively, where
 // it was 20–25% slower (with 16 lanes the products are cheap, and the transforms' packing and
-// gathers cost more than the multiply-adds they save). BENCHMARKS.md has the figures. Tests
-// switch it to check both formulations.
+// gathers cost more than the multiply-adds they save), and is still 6–10% slower on two cores
+// since the transforms skip their zeros (faster on one core). BENCHMARKS.md has the figures.
+// Tests switch it to check both formulations.
 var winogradOn = runtime.GOARCH == "wasm"
 
 // useWinograd reports whether a k×k conv with this stride is computed with Winograd: 3×3,
