@@ -419,10 +419,8 @@ func (c Config) blame(keys []string) []string {
 
 // value returns the setting key of c as text.
 func (c Config) value(key string) string {
-	for _, f := range Fields() {
-		if f.Key == key {
-			return f.Get(&c)
-		}
+	if f, ok := fieldOf(key); ok {
+		return f.Get(&c)
 	}
 	return ""
 }
