@@ -183,8 +183,8 @@ export class Startup extends EventTarget {
       this.showDownloading(false);
     } catch (err) {
       if (team.failing) return;
-      // Go's errors name the file: "mnist: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
-      state.say(files ? `Could not load MNIST: ${err.message.replace(/^mnist: /, '')}` : err.message, 'error');
+      // Go's errors name the file: "t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
+      state.say(files ? `Could not load MNIST: ${err.message}` : err.message, 'error');
       this.emit('load-failed', { message: state.status.text });
       this.showDownloading(false);
       $('retry').hidden = false;
