@@ -49,13 +49,13 @@ func VerifyFile(name string, data []byte) error {
 		}
 		switch {
 		case len(data) < f.Size:
-			return fmt.Errorf("mnist: %s truncated: got %d bytes, want %d", base, len(data), f.Size)
+			return fmt.Errorf("%s truncated: got %d bytes, want %d", base, len(data), f.Size)
 		case len(data) > f.Size:
-			return fmt.Errorf("mnist: %s too long: got %d bytes, want %d", base, len(data), f.Size)
+			return fmt.Errorf("%s too long: got %d bytes, want %d", base, len(data), f.Size)
 		}
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
-			return fmt.Errorf("mnist: %s corrupted: SHA-256 is %s, want %s", base, got, f.SHA256)
+			return fmt.Errorf("%s corrupted: SHA-256 is %s, want %s", base, got, f.SHA256)
 		}
 		return nil
 	}
@@ -63,5 +63,5 @@ func VerifyFile(name string, data []byte) error {
 	for i, f := range KnownFiles {
 		names[i] = f.Name
 	}
-	return fmt.Errorf("mnist: unknown file %q: want one of %s", base, strings.Join(names, ", "))
+	return fmt.Errorf("unknown file %q: want one of %s", base, strings.Join(names, ", "))
 }

@@ -121,12 +121,25 @@ func refuse(key, format string, args ...any) error {
 	return &FieldError{Key: key, Err: fmt.Errorf(format, args...)}
 }
 
-// Field describes one configuration key, for flags, URL parameters and the page's controls.
+// Field describes one configuration key, for flags, URL parameters and the page's controls, with
+// its limits: Validate checks them, and Usage, the flags' help and the page's hints, says them.
 type Field struct {
 	// Key is the flag and URL-parameter name, e.g. "batch-size".
 	Key string `json:"key"`
-	// Usage is a one-line description with the valid range.
+	// Usage is a one-line description with the valid range, made from the limits below.
 	Usage string `json:"usage"`
+	// Min and Max bound the value, or each value of a list: Min <= v <= Max, or Min < v <= Max
+	// where MinExclusive. A field whose Min equals its Max (seed) has no limits.
+	Min          float64 `json:"min"`
+	Max          float64 `json:"max"`
+	MinExclusive bool    `json:"minExclusive,omitempty"`
+	// Integer says the values are whole numbers.
+	Integer bool `json:"integer,omitempty"`
+	// Count is how many comma-separated values a list takes (filters: 3); 0 for one value.
+	Count int `json:"count,omitempty"`
+	// why is Validate's refusal of a value outside the limits, a format given the value (for a
+	// list: its position from 1, then the value) and the range ("1..512", "> 0 and at most 1").
+	why string
 	// get and set convert between the Config field and its text form.
 	get func(c *Config) string
 	set func(c *Config, s string) error
@@ -143,44 +156,100 @@ func (f Field) Set(c *Config, s string) error {
 	return nil
 }
 
-// Limits of each setting: wide enough for every sensible experiment, narrow enough that a typo
-// cannot make a number absurd. They do not bound memory together: 512 filters with 7x7 kernels
-// at stride 1 are each in range and need 5 GB. CheckMemory does (memory.go).
-const (
-	maxFilters    = 512
-	maxKernelSize = 7
-	maxStride     = 4
-	maxDense      = 4096
-	maxEpochs     = 1000
-	maxBatchSize  = 4096
-	maxImages     = 1_000_000
-)
+// bounded reports whether the field has limits.
+func (f Field) bounded() bool { return f.Min != f.Max }
 
-// Fields lists every configuration key in a stable order.
+// number writes a limit as Usage and refusals do: 1000000, 0.5.
+func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// check returns a *FieldError if a value of the field in c is outside its limits, nil otherwise.
+func (f Field) check(c *Config) error {
+	if !f.bounded() {
+		return nil
+	}
+	span := number(f.Min) + ".." + number(f.Max)
+	if f.MinExclusive {
+		span = "> " + number(f.Min) + " and at most " + number(f.Max)
+	}
+	for i, text := range strings.Split(f.Get(c), ",") {
+		v, err := strconv.ParseFloat(text, 64)
+		if err == nil && (v > f.Min || !f.MinExclusive && v == f.Min) && v <= f.Max {
+			continue
+		}
+		var args []any
+		if f.Count > 0 {
+			args = append(args, i+1)
+		}
+		if f.Integer {
+			n, _ := strconv.Atoi(text)
+			args = append(args, n)
+		} else {
+			args = append(args, v)
+		}
+		return refuse(f.Key, f.why, append(args, span)...)
+	}
+	return nil
+}
+
+// field makes a Field, its Usage about followed by its limits and note: "conv kernel size (1..7)".
+func field(f Field, about, note string) Field {
+	var limits []string
+	switch {
+	case !f.bounded():
+	case f.MinExclusive:
+		limits = append(limits, ">"+number(f.Min)+", at most "+number(f.Max))
+	case f.Count > 0:
+		limits = append(limits, "each "+number(f.Min)+".."+number(f.Max))
+	default:
+		limits = append(limits, number(f.Min)+".."+number(f.Max))
+	}
+	if note != "" {
+		limits = append(limits, note)
+	}
+	f.Usage = about
+	if len(limits) > 0 {
+		f.Usage += " (" + strings.Join(limits, "; ") + ")"
+	}
+	return f
+}
+
+// Fields lists every configuration key in a stable order, with its limits: wide enough for every
+// sensible experiment, narrow enough that a typo cannot make a number absurd. They do not bound
+// memory together: 512 filters with 7x7 kernels at stride 1 are each in range and need 5 GB.
+// CheckMemory does (memory.go).
 func Fields() []Field {
 	return []Field{
-		{Key: "filters", Usage: fmt.Sprintf("filters of conv1,conv2,conv3 (each 1..%d)", maxFilters),
+		field(Field{Key: "filters", Min: 1, Max: 512, Integer: true, Count: len(Config{}.Filters),
+			why: "conv%d has %d filters; it needs %s",
 			get: func(c *Config) string { return joinInts(c.Filters[:]) },
 			set: func(c *Config, s string) error { return parseInts(s, c.Filters[:]) }},
-		{Key: "kernel", Usage: fmt.Sprintf("conv kernel size (1..%d)", maxKernelSize),
+			"filters of conv1,conv2,conv3", ""),
+		field(Field{Key: "kernel", Min: 1, Max: 7, Integer: true, why: "size %d is outside %s",
 			get: func(c *Config) string { return strconv.Itoa(c.KernelSize) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.KernelSize) }},
-		{Key: "stride", Usage: fmt.Sprintf("stride of conv1 (1..%d)", maxStride),
+			"conv kernel size", ""),
+		field(Field{Key: "stride", Min: 1, Max: 4, Integer: true, why: "%d is outside %s",
 			get: func(c *Config) string { return strconv.Itoa(c.Stride) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.Stride) }},
-		{Key: "dense", Usage: fmt.Sprintf("widths of the two hidden dense layers (each 1..%d)", maxDense),
+			"stride of conv1", ""),
+		field(Field{Key: "dense", Min: 1, Max: 4096, Integer: true, Count: len(Config{}.Dense),
+			why: "layer %d has width %d; it needs %s",
 			get: func(c *Config) string { return joinInts(c.Dense[:]) },
 			set: func(c *Config, s string) error { return parseInts(s, c.Dense[:]) }},
-		{Key: "lr", Usage: "Adam learning rate (>0, at most 100)",
+			"widths of the two hidden dense layers", ""),
+		field(Field{Key: "lr", Min: 0, Max: 100, MinExclusive: true, why: "learning rate %g must be %s",
 			get: func(c *Config) string { return strconv.FormatFloat(c.LearningRate, 'g', -1, 64) },
 			set: func(c *Config, s string) error { return parseFloat(s, &c.LearningRate) }},
-		{Key: "epochs", Usage: fmt.Sprintf("passes over the training images (1..%d)", maxEpochs),
+			"Adam learning rate", ""),
+		field(Field{Key: "epochs", Min: 1, Max: 1000, Integer: true, why: "%d is outside %s",
 			get: func(c *Config) string { return strconv.Itoa(c.Epochs) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.Epochs) }},
-		{Key: "batch", Usage: fmt.Sprintf("images per training step (1..%d, at most the training images)", maxBatchSize),
+			"passes over the training images", ""),
+		field(Field{Key: "batch", Min: 1, Max: 4096, Integer: true, why: "size %d is outside %s",
 			get: func(c *Config) string { return strconv.Itoa(c.BatchSize) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.BatchSize) }},
-		{Key: "seed", Usage: "random seed for initialisation and shuffling",
+			"images per training step", "at most the training images"),
+		field(Field{Key: "seed", Integer: true,
 			get: func(c *Config) string { return strconv.FormatInt(c.Seed, 10) },
 			set: func(c *Config, s string) error {
 				v, err := strconv.ParseInt(s, 10, 64)
@@ -190,27 +259,41 @@ func Fields() []Field {
 				c.Seed = v
 				return nil
 			}},
-		{Key: "epsilon", Usage: "variance epsilon of the batch-statistics normalisation (>0, at most 1)",
+			"random seed for initialisation and shuffling", ""),
+		field(Field{Key: "epsilon", Min: 0, Max: 1, MinExclusive: true, why: "%g must be %s",
 			get: func(c *Config) string { return strconv.FormatFloat(c.Epsilon, 'g', -1, 64) },
 			set: func(c *Config, s string) error { return parseFloat(s, &c.Epsilon) }},
-		{Key: "train-images", Usage: "train on the first N training images (0 = all)",
+			"variance epsilon of the batch-statistics normalisation", ""),
+		field(Field{Key: "train-images", Min: 0, Max: 1_000_000, Integer: true, why: "%d is outside %s (0 means all)",
 			get: func(c *Config) string { return strconv.Itoa(c.TrainImages) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.TrainImages) }},
-		{Key: "loss-images", Usage: "training images the after-epoch loss is computed on (0 = all, as the notebook)",
+			"train on the first N training images", "0 = all"),
+		field(Field{Key: "loss-images", Min: 0, Max: 1_000_000, Integer: true, why: "%d is outside %s (0 means all)",
 			get: func(c *Config) string { return strconv.Itoa(c.LossImages) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.LossImages) }},
-		{Key: "mix-digits", Usage: fmt.Sprintf("copies of each of My digits mixed into every epoch, each shifted and rotated a little (0..%d; 0 = none)", maxMixDigits),
+			"training images the after-epoch loss is computed on", "0 = all, as the notebook"),
+		field(Field{Key: "mix-digits", Min: 0, Max: 100, Integer: true,
+			why: "%d is outside %s (copies of each of My digits per epoch; 0 means none)",
 			get: func(c *Config) string { return strconv.Itoa(c.MixDigits) },
 			set: func(c *Config, s string) error { return parseInt(s, &c.MixDigits) }},
+			"copies of each of My digits mixed into every epoch, each shifted and rotated a little", "0 = none"),
 	}
+}
+
+// fieldOf returns the Field of key, or false if there is none.
+func fieldOf(key string) (Field, bool) {
+	for _, f := range Fields() {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Field{}, false
 }
 
 // Set sets the configuration key to the text value, as a flag or URL parameter would.
 func (c *Config) Set(key, value string) error {
-	for _, f := range Fields() {
-		if f.Key == key {
-			return f.Set(c, value)
-		}
+	if f, ok := fieldOf(key); ok {
+		return f.Set(c, value)
 	}
 	return fmt.Errorf("unknown setting %s", quote(key))
 }
@@ -240,42 +323,10 @@ func FromQuery(q url.Values) (Config, error) {
 // *FieldError. Whether the network fits in memory is a separate check, CheckMemory, since the
 // limit is the caller's: a browser tab's (BrowserMemoryLimit) or a machine's.
 func (c Config) Validate() error {
-	for i, f := range c.Filters {
-		if f < 1 || f > maxFilters {
-			return refuse("filters", "conv%d has %d filters; it needs 1..%d", i+1, f, maxFilters)
+	for _, f := range Fields() {
+		if err := f.check(&c); err != nil {
+			return err
 		}
-	}
-	if c.KernelSize < 1 || c.KernelSize > maxKernelSize {
-		return refuse("kernel", "size %d is outside 1..%d", c.KernelSize, maxKernelSize)
-	}
-	if c.Stride < 1 || c.Stride > maxStride {
-		return refuse("stride", "%d is outside 1..%d", c.Stride, maxStride)
-	}
-	for i, d := range c.Dense {
-		if d < 1 || d > maxDense {
-			return refuse("dense", "layer %d has width %d; it needs 1..%d", i+1, d, maxDense)
-		}
-	}
-	if !(c.LearningRate > 0 && c.LearningRate <= 100) { // also catches NaN
-		return refuse("lr", "learning rate %g must be > 0 and at most 100", c.LearningRate)
-	}
-	if c.Epochs < 1 || c.Epochs > maxEpochs {
-		return refuse("epochs", "%d is outside 1..%d", c.Epochs, maxEpochs)
-	}
-	if c.BatchSize < 1 || c.BatchSize > maxBatchSize {
-		return refuse("batch", "size %d is outside 1..%d", c.BatchSize, maxBatchSize)
-	}
-	if !(c.Epsilon > 0 && c.Epsilon <= 1) || math.IsInf(c.Epsilon, 0) {
-		return refuse("epsilon", "%g must be > 0 and at most 1", c.Epsilon)
-	}
-	if c.TrainImages < 0 || c.TrainImages > maxImages {
-		return refuse("train-images", "%d is outside 0..%d (0 means all)", c.TrainImages, maxImages)
-	}
-	if c.LossImages < 0 || c.LossImages > maxImages {
-		return refuse("loss-images", "%d is outside 0..%d (0 means all)", c.LossImages, maxImages)
-	}
-	if c.MixDigits < 0 || c.MixDigits > maxMixDigits {
-		return refuse("mix-digits", "%d is outside 0..%d (copies of each of My digits per epoch; 0 means none)", c.MixDigits, maxMixDigits)
 	}
 	if c.TrainImages > 0 && c.BatchSize > c.TrainImages {
 		return refuse("batch", "size %d is larger than the %d training images", c.BatchSize, c.TrainImages)

@@ -12,9 +12,9 @@ func maxParams() int { return largestConfig().NumParams() }
 // and stride 1, which keeps conv1's output 28x28. Params grows with each of them.
 func largestConfig() Config {
 	cfg := DefaultConfig()
-	cfg.Filters = [3]int{maxFilters, maxFilters, maxFilters}
-	cfg.KernelSize, cfg.Stride = maxKernelSize, 1
-	cfg.Dense = [2]int{maxDense, maxDense}
+	cfg.Filters = [3]int{fieldMax("filters"), fieldMax("filters"), fieldMax("filters")}
+	cfg.KernelSize, cfg.Stride = fieldMax("kernel"), 1
+	cfg.Dense = [2]int{fieldMax("dense"), fieldMax("dense")}
 	return cfg
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,61 @@ func TestConfigErrorsQuoteLongValuesShort(t *testing.T) {
 	// Cut at a character, not in the middle of a UTF-8 sequence.
 	if got := quote(strings.Repeat("é", 50)); got != `"`+strings.Repeat("é", quotedRunes)+`…" (50 characters)` {
 		t.Errorf("quote(50 × é) = %s", got)
+	}
+}
+
+// fieldMax returns the largest value setting key takes, from Fields.
+func fieldMax(key string) int {
+	f, ok := fieldOf(key)
+	if !ok {
+		panic("no setting " + key)
+	}
+	return int(f.Max)
+}
+
+// TestFieldLimits: each setting's limits, declared beside it in Fields, are what Validate checks
+// and what its Usage says: its extremes pass, a value just beyond either is refused as a
+// *FieldError for its key, and the usage names both ends.
+func TestFieldLimits(t *testing.T) {
+	for _, f := range Fields() {
+		if f.Min == f.Max {
+			continue // seed: any integer
+		}
+		set := func(v float64) error {
+			text := strconv.FormatFloat(v, 'f', -1, 64)
+			if f.Count > 0 {
+				text = strings.TrimSuffix(strings.Repeat(text+",", f.Count), ",")
+			}
+			c := DefaultConfig()
+			c.TrainImages = 0 // batch may then be as large as it likes
+			if err := f.Set(&c, text); err != nil {
+				t.Fatalf("%s=%s: %v", f.Key, text, err)
+			}
+			return c.Validate()
+		}
+		step := 1.0
+		if !f.Integer {
+			step = f.Max / 1000
+		}
+		low := f.Min
+		if f.MinExclusive {
+			low = f.Min + step
+		}
+		for _, v := range []float64{low, f.Max} {
+			if err := set(v); err != nil {
+				t.Errorf("%s=%v, within its limits: %v", f.Key, v, err)
+			}
+		}
+		for _, v := range []float64{low - step, f.Max + step} {
+			var fe *FieldError
+			if err := set(v); !errors.As(err, &fe) || fe.Key != f.Key {
+				t.Errorf("%s=%v, outside its limits: %v, want a *FieldError for %s", f.Key, v, err, f.Key)
+			}
+		}
+		for _, end := range []float64{f.Min, f.Max} {
+			if n := strconv.FormatFloat(end, 'f', -1, 64); !strings.Contains(f.Usage, n) {
+				t.Errorf("%s: usage %q does not say its limit %s", f.Key, f.Usage, n)
+			}
+		}
 	}
 }

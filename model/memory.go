@@ -181,41 +181,49 @@ func worst(moments []moment) moment {
 	return w
 }
 
-// layerSizes are the sizes, in values, of the big tensors of one batch of b images.
-type layerSizes struct {
-	in             int64    // the images as float32
-	cols, act      [3]int64 // each conv's im2col (or Winograd's tiles and products) and output
-	winograd       [3]bool  // which convs are Winograd's
-	pool1, window1 int64    // the first max-pool's output and windows
-	pool3, window3 int64    // the last max-pool's
-	dense          int64    // the dense layers' inputs and outputs
+// layerSize is the size, in values, of one layer's big tensors for a batch.
+type layerSize struct {
+	cols     int64 // conv: its im2col, or Winograd's tiles and products
+	winograd bool  // conv: whether it is Winograd's
+	out      int64 // its output: a conv's activations, a max-pool's pooled output
+	windows  int64 // max-pool: its windows
 }
 
-func (c Config) sizes(b int64) layerSizes {
-	g := c.geometry()
-	k2 := int64(c.KernelSize * c.KernelSize)
-	f := [3]int64{int64(c.Filters[0]), int64(c.Filters[1]), int64(c.Filters[2])}
-	rows1 := b * int64(g.conv1Out*g.conv1Out) // conv1's output positions
-	rows2 := b * int64(g.pool1Out*g.pool1Out) // conv2's and conv3's
-	rows3 := b * int64(g.pool3Out*g.pool3Out) // the last max-pool's
-	var s layerSizes
-	s.in = b * mnist.ImageSize * mnist.ImageSize
-	s.cols = [3]int64{rows1 * k2, rows2 * k2 * f[0], rows2 * k2 * f[1]}
-	// A Winograd conv (winograd.go) has no im2col; its largest moment holds the transformed input
-	// tiles [16, tiles, C] and the products [16, tiles, F] (measured natively with it forced on:
-	// without this, the notebook's estimate was 0.59x of the heap, its evaluation peak 99 MB).
-	sides, strides, ins := [3]int{g.conv1Out, g.pool1Out, g.pool1Out}, [3]int{c.Stride, 1, 1}, [3]int64{1, f[0], f[1]}
-	for i := range s.cols {
-		if useWinograd(c.KernelSize, strides[i], false) {
-			nt := int64(winogradTiles(sides[i]))
-			s.cols[i] = 16 * b * nt * nt * (ins[i] + f[i])
-			s.winograd[i] = true
+// sizes are the sizes of the big tensors of a batch of b images, for each of layers.
+type sizes struct {
+	in     int64 // the images as float32
+	layers []layerSize
+	dense  int64 // the dense layers' inputs and outputs, all of them
+}
+
+func (c Config) sizes(b int64) sizes {
+	s := sizes{in: b * mnist.ImageSize * mnist.ImageSize}
+	denseIn := true
+	for _, l := range c.layers() {
+		var z layerSize
+		rows := b * int64(l.side*l.side) // output positions
+		switch l.kind {
+		case convLayer:
+			z.cols, z.out = rows*int64(l.k*l.k*l.in), rows*int64(l.out)
+			// A Winograd conv (winograd.go) has no im2col; its largest moment holds the transformed
+			// input tiles [16, tiles, C] and the products [16, tiles, F] (measured natively with it
+			// forced on: without this, the notebook's estimate was 0.59x of the heap, its
+			// evaluation peak 99 MB).
+			if useWinograd(l.k, l.stride, false) {
+				nt := int64(winogradTiles(l.side))
+				z.cols, z.winograd = 16*b*nt*nt*int64(l.in+l.out), true
+			}
+		case poolLayer:
+			z.out = rows * int64(l.out)
+			z.windows = int64(l.k*l.k) * z.out
+		case denseLayer:
+			if denseIn {
+				s.dense, denseIn = b*int64(l.in), false
+			}
+			s.dense += b * int64(l.out)
 		}
+		s.layers = append(s.layers, z)
 	}
-	s.act = [3]int64{rows1 * f[0], rows2 * f[1], rows2 * f[2]}
-	s.pool1, s.pool3 = rows2*f[0], rows3*f[2]
-	s.window1, s.window3 = poolWindow*poolWindow*s.pool1, poolWindow*poolWindow*s.pool3
-	s.dense = b * int64(g.flat+c.Dense[0]+c.Dense[1]+mnist.NumClasses)
 	return s
 }
 
@@ -229,11 +237,16 @@ var (
 	keysWeights = []string{"filters", "kernel", "dense", "stride"}
 )
 
-// parts names the big tensors of one layer's moments; batch adds "batch" to their settings in
+// parts names the big tensors of the layers' moments; batch adds "batch" to their settings in
 // training.
 type parts struct {
-	s     layerSizes
-	batch bool
+	layers []layer
+	s      sizes
+	batch  bool
+}
+
+func (c Config) parts(b int64, training bool) parts {
+	return parts{layers: c.layers(), s: c.sizes(b), batch: training}
 }
 
 func (p parts) keys(k []string) []string {
@@ -243,121 +256,149 @@ func (p parts) keys(k []string) []string {
 	return k
 }
 
+// cols is n units of the im2col (or Winograd's tiles) of conv layer i.
 func (p parts) cols(i int, n int64) memPart {
 	k := keysCols
-	if i == 0 {
+	if i == 0 { // the images': its size does not grow with the filters
 		k = keysCols1
 	}
-	return memPart{convNames[i] + colsName(i, p.s), n * p.s.cols[i], p.keys(k)}
+	return memPart{p.layers[i].name + colsName(p.s.layers[i]), n * p.s.layers[i].cols, p.keys(k)}
 }
 
-// colsName names conv i's largest input-side part: its im2col, or its Winograd tiles.
-func colsName(i int, s layerSizes) string {
-	if s.winograd[i] {
+// colsName names a conv's largest input-side part: its im2col, or its Winograd tiles.
+func colsName(s layerSize) string {
+	if s.winograd {
 		return "'s Winograd tiles"
 	}
 	return "'s im2col"
 }
 
-func (p parts) act(i int, n int64) memPart {
-	return memPart{convNames[i] + "'s activations", n * p.s.act[i], p.keys(keysAct)}
-}
-
-func (p parts) pool(name string, units int64) memPart {
-	return memPart{name, units, p.keys(keysAct)}
-}
-
-// evalMoments lists the moments of a forward pass of b images where the most is live.
-func (c Config) evalMoments(b int64) []moment {
-	s := c.sizes(b)
-	p := parts{s: s}
-	return []moment{
-		// conv1: its im2col beside its input (the images as float32 and as padded rows), then beside
-		// its output; the ReLU (output and mask); the normalisation (the activation, its float64
-		// copy, its squares).
-		{p.cols(0, 1), memPart{partImages, 2 * s.in, nil}},
-		{p.cols(0, 1), p.act(0, 1)},
-		{p.act(0, 4)},
-		// max-pool 1: the windows beside their input rows, then twice (StopGradient copies them
-		// for ArgMax) with the argmax indices.
-		{p.act(0, 1), p.pool("pool1's windows", s.window1)},
-		{p.pool("pool1's windows", 2*s.window1), p.pool("pool1's output", s.pool1)},
-		// conv2 and conv3: as conv1.
-		{p.pool("pool1's output", s.pool1), p.cols(1, 1)},
-		{p.cols(1, 1), p.act(1, 1)},
-		{p.act(1, 4)},
-		{p.act(1, 1), p.cols(2, 1)},
-		{p.cols(2, 1), p.act(2, 1)},
-		{p.act(2, 4)},
-		// max-pool 3, then the dense layers.
-		{p.act(2, 1), p.pool("pool3's windows", s.window3)},
-		{p.pool("pool3's windows", 2*s.window3), p.pool("pool3's output", s.pool3)},
-		{memPart{partDense, 2 * s.dense, keysDense}},
+// out is n units of layer i's output: a conv's activations, a max-pool's output.
+func (p parts) out(i int, n int64) memPart {
+	what := "'s activations"
+	if p.layers[i].kind == poolLayer {
+		what = "'s output"
 	}
+	return memPart{p.layers[i].name + what, n * p.s.layers[i].out, p.keys(keysAct)}
+}
+
+// windows is n units of max-pool layer i's windows.
+func (p parts) windows(i int, n int64) memPart {
+	return memPart{p.layers[i].name + "'s windows", n * p.s.layers[i].windows, p.keys(keysAct)}
+}
+
+func (p parts) images() memPart { return memPart{partImages, 2 * p.s.in, nil} }
+
+func (p parts) dense() memPart { return memPart{partDense, 2 * p.s.dense, p.keys(keysDense)} }
+
+// evalMoments lists the moments of a forward pass of b images where the most is live, layer by
+// layer:
+//
+//   - a conv: its im2col beside its input (the images as float32 and as padded rows, or the layer
+//     before's output), then beside its output; the ReLU (output and mask) and the normalisation
+//     (the activation, its float64 copy, its squares);
+//   - a max-pool: its windows beside its input, then twice (StopGradient copies them for ArgMax)
+//     with the argmax indices;
+//   - the dense layers, all together.
+func (c Config) evalMoments(b int64) []moment {
+	p := c.parts(b, false)
+	var ms []moment
+	in := p.images() // the input of layer i
+	for i, l := range p.layers {
+		switch l.kind {
+		case convLayer:
+			ms = append(ms, moment{p.cols(i, 1), in}, moment{p.cols(i, 1), p.out(i, 1)}, moment{p.out(i, 4)})
+		case poolLayer:
+			ms = append(ms, moment{in, p.windows(i, 1)}, moment{p.windows(i, 2), p.out(i, 1)})
+		case denseLayer:
+			return append(ms, moment{p.dense()})
+		}
+		in = p.out(i, 1)
+	}
+	return ms
 }
 
 // segmentOutputs is what an evaluation of b images, run in chunks (forwardStats), keeps between
 // the segments at most: the input of the segment under way and its output, for every chunk.
 func (c Config) segmentOutputs(b int64) int64 {
-	a := c.sizes(b).act
-	return max(a[0]+a[1], a[1]+a[2])
+	p := c.parts(b, false)
+	var most, prev int64 // prev: the last conv's output so far
+	for i, l := range p.layers {
+		if l.kind == convLayer {
+			if a := p.s.layers[i].out; prev == 0 {
+				prev = a
+			} else {
+				most, prev = max(most, prev+a), a
+			}
+		}
+	}
+	return most
 }
 
 // trainMoments lists the moments of a training step of b images where the most is live: the
 // forward pass on top of what the backward pass keeps, the backward pass through each layer, and
 // Adam's update.
+//
+// The forward pass keeps, for the backward pass, each conv's im2col and three of its activations
+// (the ReLU's mask and the normalisation's two centred copies), and the output of each max-pool
+// before a conv (with its argmax: two units until the conv's im2col is built). Its moments are
+// evalMoments' on top of that; a normalisation also keeps the ReLU's mask and its first centred
+// copy, six activations. Going back, a conv's im2col gets a gradient of the same size (dCols),
+// except the first conv's, and a max-pool before a conv sends its gradient into its windows, then
+// its input rows; the max-pools before the dense layers are differentiated within the dense
+// layers' moment. Every weight has a gradient from the dense layers' backward pass on.
 func (c Config) trainMoments(b int64) []moment {
-	s := c.sizes(b)
-	p := parts{s: s, batch: true}
-	// kept[i] is what the forward pass keeps for the backward pass from the layers before conv
-	// i+1 (kept[3]: from all three): each conv's im2col and three of its activations (the ReLU's
-	// mask and the normalisation's two centred copies), and pool1's argmax.
-	var kept [4]moment
-	kept[1] = moment{p.cols(0, 1), p.act(0, 3)}
-	kept[2] = append(slices.Clone(kept[1]), p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 3))
-	kept[3] = append(slices.Clone(kept[2]), p.cols(2, 1), p.act(2, 3))
-	on := func(k int, m ...memPart) moment { return append(slices.Clone(kept[k]), m...) }
-	// The weights' gradients: all of them live from the dense layers' backward pass to Adam's update.
+	p := c.parts(b, true)
 	grads := memPart{partWeights, int64(c.NumParams()), keysWeights}
-	return []moment{
-		// Forward, as evalMoments but on top of what is kept; the normalisation also keeps the
-		// ReLU's mask and its first centred copy, six activations.
-		on(0, p.cols(0, 1), memPart{partImages, 2 * s.in, nil}),
-		on(0, p.cols(0, 1), p.act(0, 2)),
-		on(0, p.cols(0, 1), p.act(0, 6)),
-		on(1, p.act(0, 1), p.pool("pool1's windows", s.window1)),
-		on(1, p.pool("pool1's windows", 2*s.window1), p.pool("pool1's output", 2*s.pool1)),
-		on(1, p.pool("pool1's output", 2*s.pool1), p.cols(1, 1)),
-		on(1, p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 2)),
-		on(1, p.pool("pool1's output", s.pool1), p.cols(1, 1), p.act(1, 6)),
-		on(2, p.act(1, 1), p.cols(2, 1)),
-		on(2, p.cols(2, 1), p.act(2, 2)),
-		on(2, p.cols(2, 1), p.act(2, 6)),
-		on(3, p.act(2, 1), p.pool("pool3's windows", s.window3)),
-		on(3, p.pool("pool3's windows", 2*s.window3), p.pool("pool3's output", s.pool3)),
-		on(3, memPart{partDense, 2 * s.dense, p.keys(keysDense)}, p.pool("pool3's output", s.pool3)),
-		// Backward through conv3 and conv2: the im2col's gradient beside the im2col kept, and the
-		// activation's gradients; then back through max-pool 1 (into its windows, then its input
-		// rows) and conv1.
-		on(3, p.cols(2, 1), p.act(2, 2), grads),
-		on(2, p.cols(1, 1), p.act(1, 2), grads),
-		on(1, p.pool("pool1's output", s.pool1), p.pool("pool1's windows", s.window1), p.act(0, 1), grads),
-		on(1, p.act(0, 2), grads),
-		// Adam's update: the gradients and the new weights and moments.
-		{{partWeights, 4 * int64(c.NumParams()), keysWeights}},
+	var forward, backward []moment
+	var kept moment   // what the forward pass has kept so far
+	var beside moment // a max-pool's output beside the conv it feeds
+	in := p.images()  // the input of layer i
+	for i, l := range p.layers {
+		on := func(m ...memPart) moment { return append(slices.Clone(kept), m...) }
+		switch l.kind {
+		case convLayer:
+			forward = append(forward, on(p.cols(i, 1), in),
+				on(append(slices.Clone(beside), p.cols(i, 1), p.out(i, 2))...),
+				on(append(slices.Clone(beside), p.cols(i, 1), p.out(i, 6))...))
+			kept = append(append(kept, beside...), p.cols(i, 1), p.out(i, 3))
+			back := on(p.out(i, 2), grads)
+			if in.what != partImages {
+				back = on(p.cols(i, 1), p.out(i, 2), grads)
+			}
+			backward = append([]moment{back}, backward...)
+			in, beside = p.out(i, 1), nil
+		case poolLayer:
+			if p.layers[i+1].kind == convLayer {
+				forward = append(forward, on(in, p.windows(i, 1)), on(p.windows(i, 2), p.out(i, 2)))
+				backward = append([]moment{on(p.out(i, 1), p.windows(i, 1), in, grads)}, backward...)
+				in, beside = p.out(i, 2), moment{p.out(i, 1)}
+			} else {
+				forward = append(forward, on(in, p.windows(i, 1)), on(p.windows(i, 2), p.out(i, 1)))
+				in, beside = p.out(i, 1), moment{p.out(i, 1)}
+			}
+		case denseLayer:
+			forward = append(forward, on(append(slices.Clone(beside), p.dense())...))
+			return append(append(forward, backward...), moment{{partWeights, 4 * int64(c.NumParams()), keysWeights}})
+		}
 	}
+	panic("the network has no dense layer")
 }
 
 // indexUnits is the int32 index tables of a graph of b images: the im2col and window gathers'
 // indices (patchIndices) and max-pool's window bases (windowBases).
 func (c Config) indexUnits(b int64) int64 {
-	g := c.geometry()
-	k2 := int64(c.KernelSize * c.KernelSize)
-	rows1, rows2, rows3 := b*int64(g.conv1Out*g.conv1Out), b*int64(g.pool1Out*g.pool1Out), b*int64(g.pool3Out*g.pool3Out)
-	taps := int64(poolWindow * poolWindow)
-	gathers := rows1*k2 + rows2*taps + 2*rows2*k2 + rows3*taps
-	bases := rows2*int64(c.Filters[0]) + rows3*int64(c.Filters[2])
-	return gathers + bases
+	var units int64
+	for _, l := range c.layers() {
+		rows := b * int64(l.side*l.side)
+		switch l.kind {
+		case convLayer:
+			units += rows * int64(l.k*l.k)
+		case poolLayer:
+			units += rows*int64(l.k*l.k) + rows*int64(l.out)
+		}
+	}
+	return units
 }
 
 // blame orders keys for a student: those whose value differs from the notebook's, in keys'
@@ -378,10 +419,8 @@ func (c Config) blame(keys []string) []string {
 
 // value returns the setting key of c as text.
 func (c Config) value(key string) string {
-	for _, f := range Fields() {
-		if f.Key == key {
-			return f.Get(&c)
-		}
+	if f, ok := fieldOf(key); ok {
+		return f.Get(&c)
 	}
 	return ""
 }

@@ -167,7 +167,7 @@ func TestMemoryCheckRefusesIssueExample(t *testing.T) {
 // TestMemoryEstimateDriver: the driver names the part that grows, at the batch where it is
 // largest, and the settings changed from the notebook's that grow it.
 func TestMemoryEstimateDriver(t *testing.T) {
-	conv3 := "conv3" + colsName(2, DefaultConfig().sizes(1)) // Winograd's in wasm
+	conv3 := "conv3" + colsName(DefaultConfig().sizes(1).layers[3]) // Winograd's in wasm
 	for _, c := range []struct{ query, driver string }{
 		{"", conv3 + " at batch 64 (batch, filters, kernel, stride)"},
 		{"batch=1024", conv3 + " at batch 1024 (batch)"},

@@ -99,7 +99,7 @@ func TestBlockShapes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			tc.edit(&cfg)
-			if got := cfg.geometry().flat; got != tc.flat {
+			if got := cfg.flat(); got != tc.flat {
 				t.Errorf("flattened conv3 block = %d, want %d", got, tc.flat)
 			}
 			m := newTestModel(t, cfg)

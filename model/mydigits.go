@@ -15,9 +15,6 @@ import (
 	"github.com/mnist-trainer/mnist/mnist"
 )
 
-// maxMixDigits bounds Config.MixDigits: copies of each of My digits per epoch.
-const maxMixDigits = 100
-
 // trainSource is what an epoch trains on: the training set, then the augmented copies of My digits.
 type trainSource struct {
 	d      *mnist.Dataset

@@ -20,15 +20,6 @@ import (
 	"github.com/mnist-trainer/mnist/mnist"
 )
 
-// Block names, in network order. They name the weights in files and the visualisation data.
-const (
-	conv1, conv2, conv3    = "conv1", "conv2", "conv3"
-	dense1, dense2, output = "dense1", "dense2", "output"
-)
-
-// convNames lists the conv layers in order.
-var convNames = [3]string{conv1, conv2, conv3}
-
 // poolWindow and poolStride are the max-pool geometry of the notebook (3x3, stride 2, SAME).
 const poolWindow, poolStride = 3, 2
 
@@ -55,12 +46,6 @@ func (p ParamSpec) Size() int {
 	return n
 }
 
-// geometry is the spatial size of each stage, computed from a Config.
-type geometry struct {
-	conv1Out, pool1Out, pool3Out int // spatial side after conv1, after the first pool, after the last pool
-	flat                         int // length of the flattened conv3 block output
-}
-
 // sameOut is TF's "SAME" output size: ceil(in/stride).
 func sameOut(in, stride int) int { return (in + stride - 1) / stride }
 
@@ -68,62 +53,6 @@ func sameOut(in, stride int) int { return (in + stride - 1) / stride }
 func samePads(in, window, stride int) (before, after int) {
 	total := max((sameOut(in, stride)-1)*stride+window-in, 0)
 	return total / 2, total - total/2
-}
-
-func (c Config) geometry() geometry {
-	var g geometry
-	g.conv1Out = sameOut(mnist.ImageSize, c.Stride)
-	g.pool1Out = sameOut(g.conv1Out, poolStride)
-	g.pool3Out = sameOut(g.pool1Out, poolStride)
-	g.flat = g.pool3Out * g.pool3Out * c.Filters[2]
-	return g
-}
-
-// Params lists the network's trainable tensors in network order.
-func (c Config) Params() []ParamSpec {
-	k := c.KernelSize
-	var specs []ParamSpec
-	add := func(block string, in, out, receptive int, shape ...int) {
-		specs = append(specs,
-			ParamSpec{Name: block + ".kernel", Shape: shape, FanIn: in * receptive, FanOut: out * receptive},
-			// TF's glorot_uniform on a 1-D shape uses fan_in = fan_out = its length.
-			ParamSpec{Name: block + ".bias", Shape: []int{out}, FanIn: out, FanOut: out})
-	}
-	in := 1
-	for i, name := range convNames {
-		add(name, in, c.Filters[i], k*k, k, k, in, c.Filters[i])
-		in = c.Filters[i]
-	}
-	flat := c.geometry().flat
-	add(dense1, flat, c.Dense[0], 1, flat, c.Dense[0])
-	add(dense2, c.Dense[0], c.Dense[1], 1, c.Dense[0], c.Dense[1])
-	add(output, c.Dense[1], mnist.NumClasses, 1, c.Dense[1], mnist.NumClasses)
-	return specs
-}
-
-// NumParams returns the number of trainable values; 372,746 for the notebook's configuration.
-func (c Config) NumParams() int {
-	n := 0
-	for _, p := range c.Params() {
-		n += p.Size()
-	}
-	return n
-}
-
-// MACsPerImage returns the multiply-adds of one image's forward pass through the convolutions
-// and dense layers: 4.85 million for the notebook's configuration. A training step costs about
-// three times as much per image (forward, and two products per layer backwards), so speeds of
-// configurations scale about inversely with it.
-func (c Config) MACsPerImage() int {
-	g := c.geometry()
-	k := c.KernelSize * c.KernelSize
-	sides := [3]int{g.conv1Out, g.pool1Out, g.pool1Out}
-	macs, in := 0, 1
-	for i, side := range sides {
-		macs += side * side * k * in * c.Filters[i]
-		in = c.Filters[i]
-	}
-	return macs + g.flat*c.Dense[0] + c.Dense[0]*c.Dense[1] + c.Dense[1]*mnist.NumClasses
 }
 
 // weights maps a ParamSpec name to its value in the graph being built.
@@ -165,52 +94,29 @@ func buildForward(c Config, w weights, images *Node, native bool) forward {
 	return out
 }
 
-// segment builds segment k of the network: the layers between two batch-statistics
-// normalisations. Segment 0 takes the images; segment k > 0 takes the output of segment k-1,
-// normalised. Cutting the network there lets shards of a batch exchange the statistics in
-// between (see shard.go) and still compute exactly what one whole batch computes.
+// segment builds segment k of the network (see Config.segments): the layers between two
+// batch-statistics normalisations. Segment 0 takes the images; segment k > 0 takes the output of
+// segment k-1, normalised. Cutting the network there lets shards of a batch exchange the
+// statistics in between (see shard.go) and still compute exactly what one whole batch computes.
 func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 	batch := x.Shape().Dimensions[0]
-	geo := c.geometry()
-	f := c.Filters
-	switch k {
-	case 0:
-		// Pixels to [0,1], as the notebook's pixel/255; conv1: KxK, stride s, SAME → ReLU.
+	if k == 0 {
+		// Pixels to [0,1], as the notebook's pixel/255.
 		x = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
-		x = out.convReLU(0, x, w, c.KernelSize, c.Stride)
-		x.AssertDims(batch, geo.conv1Out, geo.conv1Out, f[0])
-	case 1:
-		// (normalised) → max-pool 3x3/2; conv2: KxK, stride 1, SAME → ReLU.
-		x = maxPool(x, out.native)
-		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[0])
-		x = out.convReLU(1, x, w, c.KernelSize, 1)
-		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[1])
-	case 2:
-		// (normalised) → conv3: KxK, stride 1, SAME → ReLU.
-		x = out.convReLU(2, x, w, c.KernelSize, 1)
-		x.AssertDims(batch, geo.pool1Out, geo.pool1Out, f[2])
-	case 3:
-		// (normalised) → max-pool 3x3/2 → dense1 (ReLU) → dense2 (sigmoid) → output logits.
-		x = maxPool(x, out.native)
-		x.AssertDims(batch, geo.pool3Out, geo.pool3Out, f[2])
-		x = Reshape(x, batch, geo.flat)
-		x = relu(dense(x, w, dense1))
-		x = Sigmoid(dense(x, w, dense2))
-		x = dense(x, w, output)
-		x.AssertDims(batch, mnist.NumClasses)
-	default:
-		panic(fmt.Sprintf("no segment %d", k))
+	}
+	for _, l := range c.segments()[k] {
+		x = l.apply(w, k, x, out)
+		x.AssertDims(l.dims(batch)...)
 	}
 	return x
 }
 
-// convReLU applies conv layer i and its ReLU, and remembers the activation.
-func (f *forward) convReLU(i int, x *Node, w weights, kernel, stride int) *Node {
-	name := convNames[i]
-	pre, cols := conv(x, w[name+".kernel"], w[name+".bias"], kernel, stride, f.native)
+// convReLU applies conv layer l, the k-th, and its ReLU, and remembers the activation.
+func (f *forward) convReLU(k int, l layer, x *Node, w weights) *Node {
+	pre, cols := conv(x, w[l.name+".kernel"], w[l.name+".bias"], l.k, l.stride, f.native)
 	mask := reluMask(pre)
 	y := Mul(pre, StopGradient(mask)) // relu(pre), keeping its mask
-	f.activations[i], f.ins[i], f.cols[i], f.masks[i] = y, x, cols, mask
+	f.activations[k], f.ins[k], f.cols[k], f.masks[k] = y, x, cols, mask
 	return y
 }
 

@@ -261,9 +261,6 @@ func foldGradients(batch, count, size int) Combine {
 	}
 }
 
-// segmentBlocks lists the blocks whose parameters belong to each segment.
-var segmentBlocks = [numSegments][]string{{conv1}, {conv2}, {conv3}, {dense1, dense2, output}}
-
 // shardGraphs are the compiled pieces of a sharded step for one run of virtual shards, built on
 // first use.
 type shardGraphs struct {
@@ -384,19 +381,6 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, c), rows: rows}
 	}
 	return inputs, stats, nil
-}
-
-// segmentParams returns the ParamSpecs of segment k, in Config.Params order.
-func (c Config) segmentParams(k int) []ParamSpec {
-	var out []ParamSpec
-	for _, p := range c.Params() {
-		for _, b := range segmentBlocks[k] {
-			if p.Name == b+".kernel" || p.Name == b+".bias" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // batchStats is one normalisation's statistics over the global batch.
@@ -632,36 +616,68 @@ func scaled(bounds []int, rows int) []int {
 	return out
 }
 
-// denseBackward computes the dense segment (see segment) on its normalised input y, and
-// differentiates the loss by hand: it returns the gradients of its parameters per virtual shard
-// (segmentParams order, each [V, shape...]), each image's loss, and the gradient of the loss with
-// respect to y. labels are the images' digits, n the global batch size (float32 scalar): the
-// loss is the batch's mean. bounds are the image bounds of the virtual shards.
+// denseBackward computes the last segment (see segment), its max-pools and dense layers, on its
+// normalised input y, and differentiates the loss by hand: it returns the gradients of its
+// parameters per virtual shard (segmentParams order, each [V, shape...]), each image's loss, and
+// the gradient of the loss with respect to y. labels are the images' digits, n the global batch
+// size (float32 scalar): the loss is the batch's mean. bounds are the image bounds of the virtual
+// shards.
 func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads []*Node, losses, gy *Node) {
 	batch := y.Shape().Dimensions[0]
-	pooled := maxPool(y, false)
-	flatIn := Reshape(pooled, batch, c.geometry().flat)
+	pooled := y
+	var layers []layer // the dense layers
+	for _, l := range c.segments()[numSegments-1] {
+		if l.kind == poolLayer {
+			pooled = maxPool(pooled, false)
+		} else {
+			layers = append(layers, l)
+		}
+	}
 	matmul := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{0}, nil) }
-	z1 := Add(matmul(flatIn, w[dense1+".kernel"]), InsertAxes(w[dense1+".bias"], 0))
-	mask1 := StopGradient(reluMask(z1))
-	h1 := Mul(z1, mask1) // relu(z1)
-	h2 := Sigmoid(Add(matmul(h1, w[dense2+".kernel"]), InsertAxes(w[dense2+".bias"], 0)))
-	logits := Add(matmul(h2, w[output+".kernel"]), InsertAxes(w[output+".bias"], 0))
-	logProbs := LogSoftmax(logits, -1)
+	// Forward, keeping each layer's input (hs[i]; hs[len(layers)] are the logits) and each ReLU's mask.
+	hs := []*Node{Reshape(pooled, batch, layers[0].in)}
+	masks := make([]*Node, len(layers))
+	for i, l := range layers {
+		z := Add(matmul(hs[i], w[l.name+".kernel"]), InsertAxes(w[l.name+".bias"], 0))
+		switch l.act {
+		case reluAct:
+			masks[i] = StopGradient(reluMask(z))
+			z = Mul(z, masks[i]) // relu(z)
+		case sigmoidAct:
+			z = Sigmoid(z)
+		}
+		hs = append(hs, z)
+	}
+	if layers[len(layers)-1].act != linear {
+		panic("the last dense layer gives the logits: it has no activation")
+	}
+	logProbs := LogSoftmax(hs[len(layers)], -1)
 	oneHot := OneHot(labels, mnist.NumClasses, logProbs.DType())
 	losses = Neg(ReduceSum(Mul(oneHot, logProbs), -1))
-	// Backwards, layer by layer: d(mean loss)/d logits = (softmax - one-hot) / n.
-	dLogits := Div(Sub(Exp(logProbs), oneHot), n)
-	back := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{1}, nil) } // x·kᵀ
-	dH2 := back(dLogits, w[output+".kernel"])
-	dZ2 := Mul(dH2, Mul(h2, OneMinus(h2)))
-	dZ1 := Mul(back(dZ2, w[dense2+".kernel"]), mask1)
-	dFlat := back(dZ1, w[dense1+".kernel"])
-	for _, layer := range []struct{ in, d *Node }{{flatIn, dZ1}, {h1, dZ2}, {h2, dLogits}} {
-		grads = append(grads, shardProducts(layer.in, layer.d, bounds), shardColumnSums(layer.d, bounds))
+	// Backwards, layer by layer, from d(mean loss)/d logits = (softmax - one-hot) / n: dZ[i] is the
+	// gradient of layer i before its activation, dIn that of its input.
+	dZ := make([]*Node, len(layers))
+	dZ[len(layers)-1] = Div(Sub(Exp(logProbs), oneHot), n)
+	var dIn *Node
+	for i := len(layers) - 1; i >= 0; i-- {
+		dIn = DotGeneral(dZ[i], []int{1}, nil, w[layers[i].name+".kernel"], []int{1}, nil) // dZ·kernelᵀ
+		if i == 0 {
+			break
+		}
+		switch h := hs[i]; layers[i-1].act {
+		case reluAct:
+			dZ[i-1] = Mul(dIn, masks[i-1])
+		case sigmoidAct:
+			dZ[i-1] = Mul(dIn, Mul(h, OneMinus(h)))
+		default:
+			dZ[i-1] = dIn
+		}
 	}
-	// Through the max-pool: Gather's gradient sends each window's gradient to its first maximum.
-	gy = Gradient(ReduceAllSum(Mul(pooled, StopGradient(Reshape(dFlat, pooled.Shape().Dimensions...)))), y)[0]
+	for i := range layers {
+		grads = append(grads, shardProducts(hs[i], dZ[i], bounds), shardColumnSums(dZ[i], bounds))
+	}
+	// Through the max-pools: Gather's gradient sends each window's gradient to its first maximum.
+	gy = Gradient(ReduceAllSum(Mul(pooled, StopGradient(Reshape(dIn, pooled.Shape().Dimensions...)))), y)[0]
 	return grads, losses, gy
 }
 
@@ -670,30 +686,28 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 // gradient dA of the loss with respect to a. It returns the gradients of the conv's kernel and
 // bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
 // k > 0, the gradient of x. Only the im2col gather of the conv's input (with Winograd: its
-// transformed tiles) is rebuilt: the forward matrix product is not, since the ReLU's mask is
-// a > 0 and the conv is linear. With Winograd (useWinograd), both the kernel's gradient and x's
-// are Winograd's too (winogradFilterGradient, winogradInputGradient).
+// transformed tiles) is rebuilt, after the segment's max-pools: the forward matrix product is
+// not, since the ReLU's mask is a > 0 and the conv is linear. With Winograd (useWinograd), both
+// the kernel's gradient and x's are Winograd's too (winogradFilterGradient,
+// winogradInputGradient).
 //
 // fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
 // im2col rows or transformed tiles, and ReLU masks are used as they are (the same values as those
 // built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
-	name := convNames[k]
-	kernel := w[name+".kernel"]
-	stride := 1
-	if k == 0 {
-		stride = c.Stride
-	}
+	seg := c.segments()[k]
+	l := seg[len(seg)-1] // the conv; max-pools before it
+	kernel := w[l.name+".kernel"]
 	var convIn, cols, mask *Node
 	if fwd != nil {
 		convIn, cols, mask = fwd.ins[k], fwd.cols[k], fwd.masks[k]
 	} else {
 		convIn = x
-		switch k {
-		case 0:
+		if k == 0 {
 			convIn = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
-		case 1:
-			convIn = maxPool(x, false)
+		}
+		for range seg[:len(seg)-1] {
+			convIn = maxPool(convIn, false)
 		}
 		mask = reluMask(a) // a > 0 exactly where the conv's output was
 	}
@@ -701,7 +715,7 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 	filters := dims[3]
 	rows := scaled(bounds, dims[1]*dims[2])
 	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
-	if useWinograd(c.KernelSize, stride, false) {
+	if useWinograd(l.k, l.stride, false) {
 		dPre4 := Reshape(dPre, dims...)
 		// cols, if set, are the forward's transformed tiles.
 		grads := []*Node{winogradFilterGradient(convIn, cols, dPre4, bounds), shardColumnSums(dPre, rows)}
@@ -709,13 +723,13 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 			return grads
 		}
 		dIn := winogradInputGradient(dPre4, kernel)
-		if k == 2 { // the conv's input is x itself
+		if len(seg) == 1 { // the conv's input is x itself
 			return append(grads, dIn)
 		}
 		return append(grads, Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0])
 	}
 	if cols == nil {
-		cols = convCols(convIn, c.KernelSize, stride) // [rows, K*K*C]
+		cols = convCols(convIn, l.k, l.stride) // [rows, K*K*C]
 	}
 	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
 	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}

@@ -42,15 +42,12 @@ func (m *Model) Kernels() (out [3]LayerKernels, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer recoverError(&err, "reading kernels")
-	in := 1
-	for i, name := range convNames {
-		t, err := m.vars[name+".kernel"].Value()
+	for i, l := range m.cfg.convLayers() {
+		t, err := m.vars[l.name+".kernel"].Value()
 		if err != nil {
 			return out, err
 		}
-		out[i] = LayerKernels{Layer: name, Size: m.cfg.KernelSize, In: in, Out: m.cfg.Filters[i],
-			Weights: tensors.MustCopyFlatData[float32](t)}
-		in = m.cfg.Filters[i]
+		out[i] = LayerKernels{Layer: l.name, Size: l.k, In: l.in, Out: l.out, Weights: tensors.MustCopyFlatData[float32](t)}
 	}
 	return out, nil
 }
@@ -101,9 +98,10 @@ func (m *Model) FeatureMaps(image []byte) (out [3]FeatureMaps, err error) {
 	if err != nil {
 		return out, err
 	}
+	convs := m.cfg.convLayers()
 	for i, t := range results {
 		dims := t.Shape().Dimensions // [1, side, side, channels]
-		out[i] = FeatureMaps{Layer: convNames[i], Side: dims[1], Channels: dims[3], Values: flat(t)}
+		out[i] = FeatureMaps{Layer: convs[i].name, Side: dims[1], Channels: dims[3], Values: flat(t)}
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func withConfig(tb testing.TB, meta map[string]string, cfg Config) map[string]st
 // weights would take about 220 MB as float32.
 func hugeConfig() Config {
 	cfg := DefaultConfig()
-	cfg.Filters, cfg.Dense = [3]int{maxFilters, maxFilters, maxFilters}, [2]int{maxDense, maxDense}
+	cfg.Filters, cfg.Dense = [3]int{fieldMax("filters"), fieldMax("filters"), fieldMax("filters")}, [2]int{fieldMax("dense"), fieldMax("dense")}
 	return cfg
 }
 

@@ -32,8 +32,8 @@ func TestMaxWeightsFileSize(t *testing.T) {
 	// so its file (4 bytes a parameter after at most 8+safetensors.MaxHeaderLen) fits the bound.
 	best, bestCfg, tried := 0, Config{}, 0
 	sizes := []int{1, 64, 256, 512}
-	for stride := 1; stride <= maxStride; stride++ {
-		for kernel := 1; kernel <= maxKernelSize; kernel += 2 {
+	for stride := 1; stride <= fieldMax("stride"); stride++ {
+		for kernel := 1; kernel <= fieldMax("kernel"); kernel += 2 {
 			for _, f1 := range sizes {
 				for _, f2 := range sizes {
 					for _, f3 := range sizes {

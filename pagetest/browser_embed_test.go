@@ -45,6 +45,7 @@ type hostMessage struct {
 	Accuracy *float64
 	MacroF1  *float64
 	Message  string
+	Code     string
 	Key      string
 	Command  string
 	Settings map[string]string
@@ -249,7 +250,7 @@ func TestBrowserEmbed(t *testing.T) {
 		p.poll(t, 10*time.Second, `__got.some((m) => m.type === 'error')`)
 		refused := of(got(t), 0, "error")[0]
 		t.Logf("configure filters: %+v", refused)
-		if refused.Key != "filters" || !strings.Contains(refused.Message, "the course fixed it at 16,32,64") {
+		if refused.Key != "filters" || refused.Code != "locked" || !strings.Contains(refused.Message, "the course fixed it at 16,32,64") {
 			t.Errorf("a configure of a locked setting answered %+v", refused)
 		}
 		eval[chromedp.Void](t, p, `command(0, 'configure', { epochs: 2, lr: '0.001' })`)

@@ -407,6 +407,15 @@ func TestBrowser(t *testing.T) {
 		if got := eval[string](t, p, `document.querySelector('#f-train-images').value`); got != "512" {
 			t.Errorf("the train-images control shows %q, want 512 from the URL", got)
 		}
+		// The controls' keyboards follow the settings' limits in info.fields: digits for a count,
+		// a decimal point for lr, text for a list, a negative seed and epsilon's 1e-12.
+		modes := eval[map[string]string](t, p, `Object.fromEntries([...document.querySelectorAll('#fields input')].map((i) => [i.name, i.inputMode]))`)
+		for key, want := range map[string]string{"filters": "text", "dense": "text", "seed": "text", "epsilon": "text",
+			"lr": "decimal", "kernel": "numeric", "epochs": "numeric", "batch": "numeric", "train-images": "numeric", "mix-digits": "numeric"} {
+			if modes[key] != want {
+				t.Errorf("the %s control's inputmode is %q, want %q", key, modes[key], want)
+			}
+		}
 	}) {
 		t.FailNow()
 	}

@@ -138,6 +138,12 @@ type fieldInfo struct {
 	Key   string `json:"key"`
 	Usage string `json:"usage"`
 	Value string `json:"value"` // the notebook's value
+	// The setting's limits, as model.Field has them: the page's controls read them.
+	Min          float64 `json:"min"`
+	Max          float64 `json:"max"`
+	MinExclusive bool    `json:"minExclusive,omitempty"`
+	Integer      bool    `json:"integer,omitempty"`
+	Count        int     `json:"count,omitempty"`
 }
 
 type presetInfo struct {
@@ -160,7 +166,8 @@ func (t *trainer) info() info {
 	var in info
 	def := model.DefaultConfig()
 	for _, f := range model.Fields() {
-		in.Fields = append(in.Fields, fieldInfo{Key: f.Key, Usage: f.Usage, Value: f.Get(&def)})
+		in.Fields = append(in.Fields, fieldInfo{Key: f.Key, Usage: f.Usage, Value: f.Get(&def),
+			Min: f.Min, Max: f.Max, MinExclusive: f.MinExclusive, Integer: f.Integer, Count: f.Count})
 	}
 	for _, p := range model.Presets() {
 		in.Presets = append(in.Presets, presetInfo{Name: p.Name, Title: p.Title, Values: values(p.Config)})

@@ -20,8 +20,8 @@ export class Embedding {
     startup.addEventListener('loaded', () => {
       host.post('ready', { settings: state.values, presets: state.info.presets.map((p) => p.name), workers: team.count });
     });
-    startup.addEventListener('load-failed', (e) => host.post('error', { message: e.detail.message }));
-    team.addEventListener('failed', (e) => host.post('error', { message: e.detail.message }));
+    startup.addEventListener('load-failed', (e) => host.post('error', { code: e.detail.code, message: e.detail.message }));
+    team.addEventListener('failed', (e) => host.post('error', { code: 'failed', message: e.detail.message }));
     team.addEventListener('waiting', () => host.post('waiting', {}));
     team.addEventListener('progress', ({ detail: m }) => {
       host.progress({ step: m.step, steps: m.steps, epoch: m.epoch, epochs: m.epochs, loss: m.smoothLoss, imagesPerSec: m.imagesPerSec }, m.step === m.steps);
@@ -31,13 +31,13 @@ export class Embedding {
     });
     // The accuracy on My digits and their number, never an image.
     myDigits.addEventListener('measured', (e) => host.post('digits', e.detail));
-    training.addEventListener('ended', ({ detail: { row, status, error, wallMs } }) => {
+    training.addEventListener('ended', ({ detail: { row, status, error, code, wallMs } }) => {
       if (status === 'finished' || status === 'stopped') {
         const test = recordTest(row.record);
         host.post('finished', { status, run: row.id, name: row.name, epochs: row.record.epochs.length,
           accuracy: test ? test.accuracy : null, macroF1: test ? test.report.macroAvg.f1 : null, settings: row.record.settings, wallMs });
       } else {
-        host.post('error', { message: error, key: status === 'diverged' ? 'lr' : '' });
+        host.post('error', { code, message: error, key: status === 'diverged' ? 'lr' : '' });
       }
     });
 

@@ -34,7 +34,7 @@ export class HostLink {
       }
       Promise.resolve()
         .then(() => onCommand(m))
-        .catch((err) => this.post('error', { command: m.command, message: err.message, key: err.key || '' }));
+        .catch((err) => this.post('error', { command: m.command, code: err.code || 'failed', message: err.message, key: err.key || '' }));
     });
     // The content height, so that the host can size the frame to fit (embed.js does): now, and
     // whenever it changes. Now too, because a frame the browser does not render (offscreen, below

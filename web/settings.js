@@ -42,8 +42,7 @@ export class SettingsForm {
       input.type = 'text';
       input.spellcheck = false;
       input.autocomplete = 'off';
-      // Phone keyboards: digits only where a value is a plain count ("1e-12", "-3" and "32,64,128" need more).
-      input.inputMode = f.key === 'lr' ? 'decimal' : ['filters', 'dense', 'epsilon', 'seed'].includes(f.key) ? 'text' : 'numeric';
+      input.inputMode = inputMode(f);
       input.value = f.value;
       input.setAttribute('aria-describedby', `f-${f.key}-hint f-${f.key}-error`);
       const hint = document.createElement('p');
@@ -168,4 +167,13 @@ export class SettingsForm {
     for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
     for (const el of this.form.querySelectorAll('.error')) el.hidden = true;
   }
+}
+
+// inputMode picks a phone keyboard for setting f from its limits (info.fields): digits only where
+// a value is a plain count; text for a list ("32,64,128"), a value that may be negative (seed) or
+// a fraction the notebook writes with an exponent (epsilon's 1e-12); else a decimal one (lr).
+function inputMode(f) {
+  if (f.count || f.min < 0 || f.min === f.max) return 'text';
+  if (f.integer) return 'numeric';
+  return f.value.includes('e') ? 'text' : 'decimal';
 }

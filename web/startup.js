@@ -2,7 +2,7 @@
 // once the workers say ready configures them and loads MNIST: downloaded once and kept in Cache
 // Storage (datacache.js), checked and unpacked by Go. A team that fails is replaced on Restart.
 // It announces, as CustomEvents: started, the first time the workers are ready; loaded
-// {train, test} once MNIST is loaded and the page says Ready; load-failed {message}.
+// {train, test} once MNIST is loaded and the page says Ready; load-failed {code, message}.
 import { loadFiles } from './datacache.js';
 import { download } from './download.js';
 import { quoted } from './format.js';
@@ -183,9 +183,9 @@ export class Startup extends EventTarget {
       this.showDownloading(false);
     } catch (err) {
       if (team.failing) return;
-      // Go's errors name the file: "mnist: t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
-      state.say(files ? `Could not load MNIST: ${err.message.replace(/^mnist: /, '')}` : err.message, 'error');
-      this.emit('load-failed', { message: state.status.text });
+      // Go's errors name the file: "t10k-labels-idx1-ubyte.gz corrupted: SHA-256 is …".
+      state.say(files ? `Could not load MNIST: ${err.message}` : err.message, 'error');
+      this.emit('load-failed', { code: err.code || 'failed', message: state.status.text });
       this.showDownloading(false);
       $('retry').hidden = false;
     }

@@ -12,7 +12,7 @@
 // {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam).
 import { CodedError } from './errors.js';
 import { withLock } from './locks.js';
-import { serveImages } from './trainset.js';
+import { pixelsPerImage, serveImages } from './trainset.js';
 import { Workers } from './workers.js';
 
 // abortWait is how long, in ms, the other workers get to end their run after one fails.
@@ -146,7 +146,7 @@ export class Team extends EventTarget {
     return this.each('loadData', () => {
       const { port1, port2 } = new MessageChannel();
       serveImages(port1, pixels);
-      return [[files, { images: port2, count: pixels.length / 784 }], [port2]];
+      return [[files, { images: port2, count: pixels.length / pixelsPerImage }], [port2]];
     });
   }
 

@@ -1,6 +1,6 @@
 // The run: Train, Pause and Stop, the run's figures and its loss chart while it trains, and its
 // record in the Runs list (recorder.js), from its settings to its weights. It announces, as
-// CustomEvents: ended {row, status, error, wallMs} when a run has ended and been recorded (status:
+// CustomEvents: ended {row, status, error, code, wallMs} when a run has ended and been recorded (status:
 // 'finished', 'stopped', 'diverged' or 'failed'), and record-problem {message} when the browser
 // refuses to keep part of it.
 import { runShape } from './estimate.js';
@@ -96,6 +96,7 @@ export class Training extends EventTarget {
     let started = performance.now();
     let status = 'finished';
     let error = '';
+    let code = ''; // error's
     try {
       // My digits go with the run (mydigits.js): tested after each epoch, mixed in by mix-digits.
       const digits = state.digits && { images: state.digits.images, labels: state.digits.labels };
@@ -113,6 +114,7 @@ export class Training extends EventTarget {
     } catch (err) {
       status = err.code === 'diverged' ? 'diverged' : 'failed';
       error = err.message;
+      code = err.code || 'failed';
       if (status === 'diverged') state.set({ currentRunId: before }); // the model from before the run is back
       if (!team.failing) {
         state.say(`Training failed: ${sentence(err.message)}`, 'error');
@@ -128,13 +130,14 @@ export class Training extends EventTarget {
     if (status === 'finished' || status === 'stopped') {
       weights = await team.exportWeights().catch((err) => {
         error = `its weights could not be exported: ${err.message}`;
+        code = err.code || 'failed';
         return null;
       });
     }
     const wallMs = Math.round(performance.now() - started);
     const problem = await this.recorder.end(row, { status, error, wallMs, weights });
     if (problem) this.emit('record-problem', { message: problem });
-    this.emit('ended', { row, status, error, wallMs });
+    this.emit('ended', { row, status, error, code, wallMs });
     return { row, status };
   }
 

@@ -2,7 +2,8 @@
 // of every batch over a MessagePort of its own (wasm/trainset_js.go): a worker's WebAssembly memory
 // never shrinks, and 47 MB of images in each was most of it.
 
-const pixelsPerImage = 28 * 28;
+/** pixelsPerImage is the size of one MNIST image, 28×28 bytes. */
+export const pixelsPerImage = 28 * 28;
 
 /**
  * serveImages answers a worker's requests on port from pixels (the training images, 784 bytes
