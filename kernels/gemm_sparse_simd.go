@@ -86,9 +86,7 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	w := sparseVectors * l
 	j := lo
 	for ; j+w <= hi; j += w {
-		for i := range m {
-			sparseBlock(c[i*n+j:], s.terms[s.start[i]:s.start[i+1]], b, j)
-		}
+		sparseBlock(c[j:], n, s, m, b, j)
 	}
 	if j == hi {
 		return
@@ -97,7 +95,7 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	// vector MulAdd, so that they get the same bits as the rest.
 	cols := hi - j
 	kmax := int(maxK(s, m)) + 1 // the rows of B that A's entries read
-	pad := getScratch((kmax + 1) * w)
+	pad := getScratch(kmax * w)
 	defer scratch.Put(pad)
 	rows := *pad
 	for kk := range kmax {
@@ -106,10 +104,11 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 		clear(row[cols:])
 	}
 	padded := Matrix{Data: rows, RowStride: w, ColStride: 1}
-	out := rows[kmax*w : kmax*w+w]
+	out := getScratch(m * w)
+	defer scratch.Put(out)
+	sparseBlock(*out, w, s, m, padded, 0)
 	for i := range m {
-		sparseBlock(out, s.terms[s.start[i]:s.start[i+1]], padded, 0)
-		copy(c[i*n+j:i*n+hi], out[:cols])
+		copy(c[i*n+j:i*n+hi], (*out)[i*w:i*w+cols])
 	}
 }
 
@@ -122,30 +121,34 @@ func maxK(s *sparseA, m int) int32 {
 	return k
 }
 
-// sparseBlock sets c[0 : sparseVectors·L] to Σ v·b[k, j0 : j0+sparseVectors·L] over terms.
-func sparseBlock(c []float32, terms []sparseTerm, b Matrix, j0 int) {
+// sparseBlock sets the sparseVectors·L columns from j0 of each of the m rows of c (row i at
+// c[i*ldc:]) to Σ v·b[k, j0 : j0+sparseVectors·L] over row i's terms. One call does every row of
+// the block: in wasm a call per row cost a third as much as its work.
+func sparseBlock(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
 	l := Lanes()
-	var c0, c1, c2, c3, c4, c5, c6, c7 simd.Float32s
-	for _, t := range terms {
-		v := simd.BroadcastFloat32s(t.v)
-		row := b.Data[b.Offset+int(t.k)*b.RowStride+j0:]
-		row = row[:8*l]
-		c0 = v.MulAdd(simd.LoadFloat32s(row), c0)
-		c1 = v.MulAdd(simd.LoadFloat32s(row[l:]), c1)
-		c2 = v.MulAdd(simd.LoadFloat32s(row[2*l:]), c2)
-		c3 = v.MulAdd(simd.LoadFloat32s(row[3*l:]), c3)
-		c4 = v.MulAdd(simd.LoadFloat32s(row[4*l:]), c4)
-		c5 = v.MulAdd(simd.LoadFloat32s(row[5*l:]), c5)
-		c6 = v.MulAdd(simd.LoadFloat32s(row[6*l:]), c6)
-		c7 = v.MulAdd(simd.LoadFloat32s(row[7*l:]), c7)
+	for i := range m {
+		var c0, c1, c2, c3, c4, c5, c6, c7 simd.Float32s
+		for _, t := range s.terms[s.start[i]:s.start[i+1]] {
+			v := simd.BroadcastFloat32s(t.v)
+			row := b.Data[b.Offset+int(t.k)*b.RowStride+j0:]
+			row = row[:8*l]
+			c0 = v.MulAdd(simd.LoadFloat32s(row), c0)
+			c1 = v.MulAdd(simd.LoadFloat32s(row[l:]), c1)
+			c2 = v.MulAdd(simd.LoadFloat32s(row[2*l:]), c2)
+			c3 = v.MulAdd(simd.LoadFloat32s(row[3*l:]), c3)
+			c4 = v.MulAdd(simd.LoadFloat32s(row[4*l:]), c4)
+			c5 = v.MulAdd(simd.LoadFloat32s(row[5*l:]), c5)
+			c6 = v.MulAdd(simd.LoadFloat32s(row[6*l:]), c6)
+			c7 = v.MulAdd(simd.LoadFloat32s(row[7*l:]), c7)
+		}
+		ci := c[i*ldc : i*ldc+8*l]
+		c0.Store(ci)
+		c1.Store(ci[l:])
+		c2.Store(ci[2*l:])
+		c3.Store(ci[3*l:])
+		c4.Store(ci[4*l:])
+		c5.Store(ci[5*l:])
+		c6.Store(ci[6*l:])
+		c7.Store(ci[7*l:])
 	}
-	c = c[:8*l]
-	c0.Store(c)
-	c1.Store(c[l:])
-	c2.Store(c[2*l:])
-	c3.Store(c[3*l:])
-	c4.Store(c[4*l:])
-	c5.Store(c[5*l:])
-	c6.Store(c[6*l:])
-	c7.Store(c[7*l:])
 }
