@@ -92,20 +92,21 @@ import (
 	"fmt"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/mnist-trainer/mnist/session"
 )
 
 func main() {
-	t, err := newTrainer()
-	if err != nil {
-		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
-		return
-	}
 	y, err := newYielder()
 	if err != nil {
 		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
 		return
 	}
-	t.yield = y.yield
+	t, err := newTrainer(y.yield)
+	if err != nil {
+		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
+		return
+	}
 
 	api := map[string]any{}
 	for name, fn := range map[string]func(args []safejs.Value) (any, error){
@@ -142,7 +143,7 @@ func main() {
 		}
 		api[name] = f
 	}
-	info, err := toJS(t.info())
+	info, err := toJS(session.NewInfo())
 	if err != nil {
 		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
 		return
