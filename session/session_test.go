@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -33,9 +34,11 @@ var parsed struct {
 }
 
 // loaded returns a session with the real MNIST data, configured with settings (a query string).
+// Training yields to the other goroutines after every step, as it yields to the JS event loop in
+// a browser: under js/wasm, where goroutines take turns, the test's calls come in between.
 func loaded(tb testing.TB, settings string) *Session {
 	tb.Helper()
-	s, err := New(Options{})
+	s, err := New(Options{Yield: runtime.Gosched})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -264,6 +267,8 @@ func TestPauseResumeStop(t *testing.T) {
 	}
 	select {
 	case <-steps:
+	case a := <-done:
+		t.Fatalf("no step after resume: the run ended with %+v", a)
 	case <-time.After(30 * time.Second):
 		t.Fatal("no step after resume")
 	}
