@@ -30,17 +30,18 @@ run: wasm
 # Native tests, the model package and the packages it uses (mnist, safetensors, report) again
 # under js/wasm (Node), the browser tests (pagetest, Chromium), and each fuzz target for
 # $(FUZZTIME). The kernels are tested natively and under js/wasm, and the model once more without
-# them; the JS adapter (wasm/) under js/wasm only.
+# them; the trainer's session (session/) natively and under js/wasm, its JS adapter (wasm/) under
+# js/wasm only.
 test: deps wasm
 	go vet ./... github.com/gomlx/gomlx/backends/simplego
-	GOOS=js GOARCH=wasm go vet ./model ./mnist ./safetensors ./report ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
+	GOOS=js GOARCH=wasm go vet ./model ./mnist ./safetensors ./report ./session ./wasm ./kernels github.com/gomlx/gomlx/backends/simplego
 	CGO_ENABLED=1 go vet -tags xla ./cmd/train
 	go test -count=1 -timeout 20m ./...
 	# Under js/wasm the tests run in Node, through the runner of the toolchain that builds them, and
 	# cannot run the go command, so they are told where MNIST is.
 	wasmexec="$$(go env GOROOT)/lib/wasm/go_js_wasm_exec" && \
 	export MNIST_DIR="$$(go run ./cmd/mnistdir)" && \
-	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels ./mnist ./safetensors ./report ./wasm && \
+	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" ./kernels ./mnist ./safetensors ./report ./session ./wasm && \
 	GOOS=js GOARCH=wasm go test -count=1 -exec "$$wasmexec" \
 		-run 'Dataset|Config|OneTrainingStep|SaveLoad|Sharded|SameBits|Seed|Kernels|MaxPool|Augment|Digits|TrainSource' ./model
 	GOEXPERIMENT= MNIST_EXPECT_SIMD= go test -count=1 -run 'ConvAndPool|MaxPool|OneTrainingStep|LossFalls|Sharded' ./model ./kernels

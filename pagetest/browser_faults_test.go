@@ -415,7 +415,7 @@ func TestBrowserFaults(t *testing.T) {
 	})
 
 	t.Run("a network too large for a tab's memory is refused under the setting that drives it with Train disabled, and a large one is warned of", func(t *testing.T) {
-		// model.MemoryEstimate's refusal, as the worker words it (wasm/trainer_js.go's browserRoom).
+		// model.MemoryEstimate's refusal, as the worker words it (session.BrowserRoom).
 		refusal := func(query string) string {
 			q, err := url.ParseQuery(query)
 			if err != nil {

@@ -6,15 +6,13 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/session"
 )
 
 // asyncFunc wraps fn as a JS function that returns a Promise. fn runs on its own goroutine, because
@@ -23,7 +21,7 @@ func asyncFunc(name string, fn func(args []safejs.Value) (any, error)) func(safe
 	return func(_ safejs.Value, args []safejs.Value) (result any) {
 		defer func() {
 			if r := recover(); r != nil {
-				result = jsError(coded(codeInternal, "", fmt.Errorf("%s: internal error: %v", name, r)))
+				result = jsError(session.Coded(session.CodeInternal, "", fmt.Errorf("%s: internal error: %v", name, r)))
 			}
 		}()
 		p, settle, err := newPromise()
@@ -35,7 +33,7 @@ func asyncFunc(name string, fn func(args []safejs.Value) (any, error)) func(safe
 			defer func() {
 				if r := recover(); r != nil {
 					logError(fmt.Sprintf("%s: panic: %v\n%s", name, r, debug.Stack()))
-					settle(nil, coded(codeInternal, "", fmt.Errorf("%s: internal error: %v", name, r)))
+					settle(nil, session.Coded(session.CodeInternal, "", fmt.Errorf("%s: internal error: %v", name, r)))
 				}
 			}()
 			settle(fn(args))
@@ -81,69 +79,16 @@ func newPromise() (safejs.Value, func(any, error), error) {
 	return p, settle, nil
 }
 
-// The codes of the errors the API's Promises reject with (web/protocol.md, "Errors"): every such
-// Error has error.code, one of these, and error.key where a setting is at fault. The page branches
-// on the code, never on the message, which is written for people and may be reworded.
-const (
-	codeInvalidSetting = "invalid-setting" // a setting's value is refused; key: the setting
-	codeMemory         = "memory"          // the network needs more memory than a tab gives; key: the setting that drives it
-	codeLocked         = "locked"          // a weights file's network differs in a setting the course fixed; key: it
-	codeDiverged       = "diverged"        // the run's loss diverged; key: "lr"
-	codeAborted        = "aborted"         // the page ended the run: another worker failed
-	codeBusy           = "busy"            // a training run is in progress
-	codeNoRun          = "no-run"          // pause, resume or stop, with no run in progress
-	codeNotLoaded      = "not-loaded"      // the MNIST data is not loaded yet
-	codeNoEvaluation   = "no-evaluation"   // cellDigits before an evaluation of the current model
-	codeNoModel        = "no-model"        // inspect of a key whose model is not loaded, without its weights
-	codeInvalidWeights = "invalid-weights" // a weights file that cannot be loaded
-	codeInvalidDigits  = "invalid-digits"  // My digits' files that cannot be read, or a set of digits that is not one
-	codeInternal       = "internal"        // a panic, recovered: a bug
-	codeFailed         = "failed"          // anything else; the message says what
-)
-
-// codedError gives err the code the page sees, and the key of the setting it concerns ("" for none).
-type codedError struct {
-	code, key string
-	err       error
-}
-
-func (e *codedError) Error() string { return e.err.Error() }
-func (e *codedError) Unwrap() error { return e.err }
-
-// coded returns err with code and key (protocol.md, "Errors").
-func coded(code, key string, err error) error { return &codedError{code: code, key: key, err: err} }
-
-// errorCode returns err's code and key: a codedError's, or those of model's typed errors.
-func errorCode(err error) (code, key string) {
-	var (
-		ce *codedError
-		fe *model.FieldError
-		me *model.MemoryError
-	)
-	switch {
-	case errors.As(err, &ce):
-		return ce.code, ce.key
-	case errors.Is(err, model.ErrDiverged):
-		return codeDiverged, "lr" // the page marks the learning rate
-	case errors.As(err, &fe):
-		if errors.As(err, &me) {
-			return codeMemory, fe.Key
-		}
-		return codeInvalidSetting, fe.Key
-	case errors.Is(err, model.ErrUnknownPreset):
-		return codeInvalidSetting, "preset"
-	}
-	return codeFailed, ""
-}
-
-// jsError returns err as a JS Error with error.code and, where a setting is at fault, error.key.
+// jsError returns err as a JS Error with error.code and, where a setting is at fault, error.key
+// (session.ErrorCode; web/protocol.md, "Errors"). The page branches on the code, never on the
+// message, which is written for people and may be reworded.
 func jsError(err error) safejs.Value {
 	class, _ := safejs.Global().Get("Error")
 	e, jerr := class.New(err.Error())
 	if jerr != nil {
 		return safejs.Undefined()
 	}
-	code, key := errorCode(err)
+	code, key := session.ErrorCode(err)
 	_ = e.Set("code", code)
 	if key != "" {
 		_ = e.Set("key", key)
@@ -169,22 +114,6 @@ func toJS(v any) (safejs.Value, error) {
 		return safejs.Value{}, err
 	}
 	return jsonObj.Call("parse", string(data))
-}
-
-// pixels are grey levels that JSON carries as an array of numbers, not as base64 text.
-type pixels []byte
-
-// MarshalJSON writes the grey levels as a JSON array of numbers.
-func (p pixels) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 4*len(p)+2)
-	b = append(b, '[')
-	for i, v := range p {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendUint(b, uint64(v), 10)
-	}
-	return append(b, ']'), nil
 }
 
 func bytesToJS(data []byte) (safejs.Value, error) {

@@ -7,13 +7,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"testing"
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
+	"github.com/mnist-trainer/mnist/session"
 )
 
 // jsNew returns new globalThis[class](args...).
@@ -56,28 +55,34 @@ func jsNumbers(tb testing.TB, ns ...int) []safejs.Value {
 	return out
 }
 
-// TestErrorCodes: every error the page branches on reaches it with its code, and the setting at
-// fault with its key, read from the error's type (protocol.md, "Errors").
+// TestErrorCodes: every error the page branches on reaches it through the adapters with its code,
+// and the setting at fault with its key, read from the error's type (protocol.md, "Errors"). The
+// session's own tests (session/errors_test.go) cover the codes of its states natively: a run in
+// progress, an aborted run, a diverged one.
 func TestErrorCodes(t *testing.T) {
-	backend, err := model.GoBackend()
+	tr, err := newTrainer(func() {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromQuery := func(q string) error {
-		v, _ := url.ParseQuery(q)
-		_, err := model.FromQuery(v)
-		return err
+	weights, err := tr.jsExportWeights(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weightsJS, err := toJS(weights)
+	if err != nil {
+		t.Fatal(err)
 	}
 	tooLarge := func() error {
 		cfg := model.DefaultConfig()
 		cfg.Filters, cfg.KernelSize, cfg.Stride = [3]int{512, 512, 512}, 7, 1
-		return cfg.CheckMemory(model.BrowserMemoryLimit, browserRoom)
+		return cfg.CheckMemory(model.BrowserMemoryLimit, session.BrowserRoom)
 	}
-	loaded := &trainer{train: &mnist.Dataset{}, test: &mnist.Dataset{}}
-	training := &trainer{train: &mnist.Dataset{}, test: &mnist.Dataset{}, run: newRun(1, func(error) {})}
-	aborted := &trainer{train: &mnist.Dataset{}}
-	if _, err := aborted.jsAbort([]safejs.Value{jsObject(t, map[string]any{"run": 3, "error": "worker 2 of 2 failed"})}); err != nil {
-		t.Fatal(err)
+	str := func(s string) safejs.Value {
+		v, err := safejs.ValueOf(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
 	second := func(_ any, err error) error { return err }
 	for _, c := range []struct {
@@ -85,34 +90,29 @@ func TestErrorCodes(t *testing.T) {
 		err       error
 		code, key string
 	}{
-		{"a value that is not a number", fromQuery("epochs=ten"), codeInvalidSetting, "epochs"},
-		{"a value out of range", fromQuery("batch=0"), codeInvalidSetting, "batch"},
-		{"an unknown preset", fromQuery("preset=huge"), codeInvalidSetting, "preset"},
-		{"test-images out of range", second(checkTestImages(20000, &mnist.Dataset{})), codeInvalidSetting, "test-images"},
-		{"a network too large", tooLarge(), codeMemory, "filters"},
-		{"a locked setting", checkLocked(model.DefaultConfig(), jsObject(t, map[string]any{"locked": jsObject(t, map[string]any{"filters": "16,32,64"})})), codeLocked, "filters"},
-		{"a diverged run", fmt.Errorf("%w. The model is back to the one from before this run", model.ErrDiverged), codeDiverged, "lr"},
-		{"an aborted run", aborted.canStart(2), codeAborted, ""},
-		{"train during a run", training.canStart(2), codeBusy, ""},
-		{"evaluate during a run", second(training.jsEvaluate(nil)), codeBusy, ""},
-		{"import during a run", second(training.jsImportWeights([]safejs.Value{jsNew(t, "Uint8Array", 8)})), codeBusy, ""},
-		{"train before the data", (&trainer{}).canStart(1), codeNotLoaded, ""},
-		{"pause with no run", second((&trainer{}).jsPause(nil)), codeNoRun, ""},
-		{"stop with no run", second((&trainer{}).jsStop(nil)), codeNoRun, ""},
-		{"cellDigits before an evaluation", second(loaded.jsCellDigits(jsNumbers(t, 3, 5, 60))), codeNoEvaluation, ""},
-		{"inspect of a key not loaded", second(loaded.jsInspect([]safejs.Value{jsObject(t, map[string]any{"key": "run-1", "weights": nil})})), codeNoModel, ""},
-		{"a weights file that is not one", second((&trainer{backend: backend}).loadWeights([]byte("not safetensors"))), codeInvalidWeights, ""},
-		{"a weights file too large", second(readWeights(jsObject(t, map[string]any{"length": 1 << 30}), "importWeights")), codeInvalidWeights, ""},
-		{"a recovered panic", coded(codeInternal, "", errors.New("predict: internal error: boom")), codeInternal, ""},
-		{"anything else", errors.New("join: worker 3 of 2 does not exist"), codeFailed, ""},
+		{"a value that is not a number", second(tr.jsConfigure([]safejs.Value{str("epochs=ten")})), session.CodeInvalidSetting, "epochs"},
+		{"a value out of range", second(tr.jsDescribe([]safejs.Value{jsObject(t, map[string]any{"batch": 0})})), session.CodeInvalidSetting, "batch"},
+		{"an unknown preset", second(tr.jsConfigure([]safejs.Value{str("?preset=huge")})), session.CodeInvalidSetting, "preset"},
+		{"a network too large", tooLarge(), session.CodeMemory, "filters"},
+		{"a locked setting", second(tr.jsImportWeights([]safejs.Value{weightsJS,
+			jsObject(t, map[string]any{"locked": jsObject(t, map[string]any{"filters": "16,32,64"})})})), session.CodeLocked, "filters"},
+		{"a diverged run", fmt.Errorf("%w. The model is back to the one from before this run", model.ErrDiverged), session.CodeDiverged, "lr"},
+		{"evaluate before the data", second(tr.jsEvaluate(nil)), session.CodeNotLoaded, ""},
+		{"pause with no run", second(tr.jsPause(nil)), session.CodeNoRun, ""},
+		{"stop with no run", second(tr.jsStop(nil)), session.CodeNoRun, ""},
+		{"cellDigits before an evaluation", second(tr.jsCellDigits(jsNumbers(t, 3, 5, 60))), session.CodeNoEvaluation, ""},
+		{"inspect of a key not loaded", second(tr.jsInspect([]safejs.Value{jsObject(t, map[string]any{"key": "run-1", "weights": nil})})), session.CodeNoModel, ""},
+		{"a weights file that is not one", second(tr.jsImportWeights([]safejs.Value{jsNew(t, "Uint8Array", 8)})), session.CodeInvalidWeights, ""},
+		{"a weights file too large", second(readWeights(jsObject(t, map[string]any{"length": 1 << 30}), "importWeights")), session.CodeInvalidWeights, ""},
+		{"digits that are not a set", second(tr.jsEvaluateDigits([]safejs.Value{jsObject(t, map[string]any{
+			"images": jsNew(t, "Uint8Array", 100), "labels": jsNew(t, "Uint8Array", 1)})})), session.CodeInvalidDigits, ""},
+		{"one digits file", second(tr.jsImportDigits([]safejs.Value{jsNew(t, "Array", 1)})), session.CodeInvalidDigits, ""},
+		{"a recovered panic", session.Coded(session.CodeInternal, "", errors.New("predict: internal error: boom")), session.CodeInternal, ""},
+		{"anything else", second(tr.jsJoin([]safejs.Value{jsObject(t, map[string]any{"index": 3, "count": 2})})), session.CodeFailed, ""},
 	} {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue
-		}
-		code, key := errorCode(c.err)
-		if code != c.code || key != c.key {
-			t.Errorf("%s (%v): code %q, key %q; want %q, %q", c.name, c.err, code, key, c.code, c.key)
 		}
 		// The JS Error carries them, and the message unchanged.
 		e := jsError(c.err)
@@ -123,7 +123,7 @@ func TestErrorCodes(t *testing.T) {
 			t.Errorf("%s: error.message %q, want %q", c.name, s, c.err.Error())
 		}
 		if s, _ := jsCode.String(); s != c.code {
-			t.Errorf("%s: error.code %q, want %q", c.name, s, c.code)
+			t.Errorf("%s (%v): error.code %q, want %q", c.name, c.err, s, c.code)
 		}
 		if c.key == "" && !jsKey.IsUndefined() {
 			t.Errorf("%s: error.key is set, want none", c.name)
@@ -156,8 +156,8 @@ func TestPanicRejectsAsInternal(t *testing.T) {
 	e := <-rejected
 	code, _ := e.Get("code")
 	msg, _ := e.Get("message")
-	if s, _ := code.String(); s != codeInternal {
+	if s, _ := code.String(); s != session.CodeInternal {
 		m, _ := msg.String()
-		t.Errorf("the Promise rejected with code %q (%s), want %q", s, m, codeInternal)
+		t.Errorf("the Promise rejected with code %q (%s), want %q", s, m, session.CodeInternal)
 	}
 }

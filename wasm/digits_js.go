@@ -2,51 +2,26 @@
 
 package main
 
-// This file holds the calls of My digits, a student's own digits (web/mydigits.js): testing the
-// current model on them, and their files both ways. The page keeps the digits (IndexedDB) and
-// sends them with each call: the worker holds none between calls, and a training run gets them
-// in train's options (digitsOption), the same on every worker.
+// This file holds the calls of My digits, a student's own digits (web/mydigits.js; the logic is
+// session/digits.go): testing the current model on them, and their files both ways. The page keeps
+// the digits (IndexedDB) and sends them with each call: the worker holds none between calls, and a
+// training run gets them in train's options (digitsOption), the same on every worker.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/hack-pad/safejs"
 
 	"github.com/mnist-trainer/mnist/mnist"
-	"github.com/mnist-trainer/mnist/model"
-	"github.com/mnist-trainer/mnist/report"
+	"github.com/mnist-trainer/mnist/session"
 )
 
-// digitsResult is an evaluation of My digits, as the page shows it: the accuracy beside MNIST's,
-// their own confusion matrix, and each digit's prediction for the gallery.
-type digitsResult struct {
-	Images      int                    `json:"images"`
-	Correct     int                    `json:"correct"`
-	Accuracy    float64                `json:"accuracy"`
-	Loss        float64                `json:"loss"`
-	Confusion   report.ConfusionMatrix `json:"confusion"`
-	Predictions []int                  `json:"predictions"` // in the order the digits were sent
-}
-
-func newDigitsResult(ev *model.Evaluation) *digitsResult {
-	if ev == nil {
-		return nil
-	}
-	r := &digitsResult{Images: len(ev.Predictions), Accuracy: ev.Report.Accuracy, Loss: ev.Loss,
-		Confusion: ev.Confusion, Predictions: ev.Predictions}
-	for i := range ev.Confusion {
-		r.Correct += ev.Confusion[i][i]
-	}
-	return r
-}
-
 // digitsFrom reads a set of My digits, {images: Uint8Array (784 bytes each), labels: Uint8Array},
-// and checks it as training would (model.CheckDigits).
+// and checks it as training would (session.Digits).
 func digitsFrom(v safejs.Value, what string) (*mnist.Dataset, error) {
 	if v.Type() != safejs.TypeObject {
-		return nil, coded(codeInvalidDigits, "", fmt.Errorf("%s: expected {images, labels}", what))
+		return nil, session.Coded(session.CodeInvalidDigits, "", fmt.Errorf("%s: expected {images, labels}", what))
 	}
 	field := func(key string) ([]byte, error) {
 		f, err := v.Get(key)
@@ -57,17 +32,13 @@ func digitsFrom(v safejs.Value, what string) (*mnist.Dataset, error) {
 	}
 	images, err := field("images")
 	if err != nil {
-		return nil, coded(codeInvalidDigits, "", err)
+		return nil, session.Coded(session.CodeInvalidDigits, "", err)
 	}
 	labels, err := field("labels")
 	if err != nil {
-		return nil, coded(codeInvalidDigits, "", err)
+		return nil, session.Coded(session.CodeInvalidDigits, "", err)
 	}
-	d := &mnist.Dataset{Images: images, Labels: labels, Rows: mnist.ImageSize, Cols: mnist.ImageSize}
-	if err := model.CheckDigits(d, what); err != nil {
-		return nil, coded(codeInvalidDigits, "", err)
-	}
-	return d, nil
+	return session.Digits(images, labels, what)
 }
 
 // digitsOption reads train's digits option: My digits to evaluate after each epoch, and to mix in
@@ -83,22 +54,14 @@ func digitsOption(opts safejs.Value) (*mnist.Dataset, error) {
 	return digitsFrom(v, "digits")
 }
 
-// jsEvaluateDigits tests the current model on My digits, {images, labels}: one evaluation, as
-// after an epoch, yielding between its batches. It works during a run too, with the weights of
-// that moment, as predictions do.
+// jsEvaluateDigits tests the current model on My digits, {images, labels}
+// (session.Session.EvaluateDigits).
 func (t *trainer) jsEvaluateDigits(args []safejs.Value) (any, error) {
 	d, err := digitsFrom(arg(args, 0), "evaluateDigits")
 	if err != nil {
 		return nil, err
 	}
-	ev, err := t.model().EvaluateEach(d, func(int, int) error {
-		t.yield()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return newDigitsResult(&ev), nil
+	return t.s.EvaluateDigits(d)
 }
 
 // jsExportDigits writes My digits, {images, labels}, as the two gzipped IDX files MNIST comes in:
@@ -108,18 +71,15 @@ func (t *trainer) jsExportDigits(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var images, labels bytes.Buffer
-	if err := mnist.WriteImages(&images, d.Images); err != nil {
-		return nil, err
-	}
-	if err := mnist.WriteLabels(&labels, d.Labels); err != nil {
+	idx, err := session.ExportDigits(d)
+	if err != nil {
 		return nil, err
 	}
 	files, err := safejs.ValueOf([]any{})
 	if err != nil {
 		return nil, err
 	}
-	for i, f := range []mnist.IDXFile{{Name: mnist.MyDigitsImagesFile, Data: images.Bytes()}, {Name: mnist.MyDigitsLabelsFile, Data: labels.Bytes()}} {
+	for i, f := range idx {
 		data, err := bytesToJS(f.Data)
 		if err != nil {
 			return nil, err
@@ -142,13 +102,12 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 	list := arg(args, 0)
 	n, err := list.Length()
 	if err != nil {
-		return nil, coded(codeInvalidDigits, "", errors.New("importDigits: expected a list of files"))
+		return nil, session.Coded(session.CodeInvalidDigits, "", errors.New("importDigits: expected a list of files"))
 	}
-	if n != 2 {
-		return nil, coded(codeInvalidDigits, "", fmt.Errorf("choose two files, the images (%s) and their labels (%s); you chose %d",
-			mnist.MyDigitsImagesFile, mnist.MyDigitsLabelsFile, n))
+	if err := session.CheckDigitFiles(n); err != nil {
+		return nil, err
 	}
-	var files [2]mnist.IDXFile
+	files := make([]mnist.IDXFile, n)
 	for i := range files {
 		f, err := list.Index(i)
 		if err != nil {
@@ -163,9 +122,9 @@ func (t *trainer) jsImportDigits(args []safejs.Value) (any, error) {
 			return nil, err
 		}
 	}
-	d, err := mnist.LoadIDXPair(files[0], files[1])
+	d, err := session.ImportDigits(files)
 	if err != nil {
-		return nil, coded(codeInvalidDigits, "", err)
+		return nil, err
 	}
 	images, err := bytesToJS(d.Images)
 	if err != nil {

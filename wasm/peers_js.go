@@ -21,7 +21,8 @@ import (
 	"github.com/mnist-trainer/mnist/model"
 )
 
-// peers is this worker's place among the page's workers, and its ports to the others.
+// peers is this worker's place among the page's workers, and its ports to the others: the
+// session's Peers.
 type peers struct {
 	index, count int
 	// ports: on worker 0, ports[i-1] leads to worker i; on worker i > 0, ports[0] leads to worker 0.
@@ -58,20 +59,20 @@ func newPeers(index, count int, ports []safejs.Value) (*peers, error) {
 			return nil
 		})
 		if err != nil {
-			p.close()
+			p.Close()
 			return nil, err
 		}
 		p.funcs = append(p.funcs, f)
 		if err := port.Set("onmessage", f); err != nil { // setting onmessage also starts the port
-			p.close()
+			p.Close()
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// close stops listening; messages still in flight are dropped.
-func (p *peers) close() {
+// Close stops listening; messages still in flight are dropped.
+func (p *peers) Close() {
 	for _, port := range p.ports {
 		_ = port.Set("onmessage", nil)
 		_, _ = port.Call("close")
@@ -127,12 +128,17 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 	return peerMessage{run: run, seq: seq, n: n, data: v}, nil
 }
 
-// shard returns this worker's model.Shard for training run run, trained by the team's first team
+// Index is this worker's number among the workers that joined (session.Peers).
+func (p *peers) Index() int { return p.index }
+
+// Count is how many workers joined.
+func (p *peers) Count() int { return p.count }
+
+// Shard returns this worker's model.Shard for training run run, trained by the team's first team
 // workers (the page may leave the others idle: team.js measures which team is fastest). Its
 // Reduce fails with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
-// a worker that has gone. A team of one, on a worker that joined a team or not (p nil), has no
-// shard.
-func (p *peers) shard(ctx context.Context, run, team int) *model.Shard {
+// a worker that has gone. A team of one has no shard.
+func (p *peers) Shard(ctx context.Context, run, team int) *model.Shard {
 	if team < 2 {
 		return nil // alone: the same bits as any team (model.Shard), with no exchanges
 	}

@@ -11,14 +11,11 @@ package main
 // before trains (mnist.ImageSource's Prefetch), so the answer is waiting when it is needed.
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/hack-pad/safejs"
-
-	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // pageImages is an mnist.ImageSource over the page's port.
@@ -63,11 +60,13 @@ func newPageImages(port safejs.Value) (*pageImages, error) {
 	return p, nil
 }
 
-// close stops listening; answers still in flight are dropped.
-func (p *pageImages) close() {
+// Close stops listening; answers still in flight are dropped. The session closes the images of
+// the data it replaces (session.Session.SetData).
+func (p *pageImages) Close() error {
 	_ = p.port.Set("onmessage", nil)
 	_, _ = p.port.Call("close")
 	p.fn.Release()
+	return nil
 }
 
 // receive stores an answer. It runs as an event handler, so it must not block.
@@ -198,22 +197,4 @@ func copyPixels(d imageData, dst []byte) error {
 	}
 	_, err = safejs.CopyBytesToGo(dst, d.pixels)
 	return err
-}
-
-// jsUnpackImages checks and unpacks a training images file (mnist.VerifyFile, then
-// mnist.ParseImages) for the page, which keeps the pixels for every worker: they go back as a
-// Uint8Array, and this worker keeps nothing of them.
-func (t *trainer) jsUnpackImages(args []safejs.Value) (any, error) {
-	data, err := bytesFromJS(arg(args, 0), mnist.TrainImagesFile)
-	if err != nil {
-		return nil, err
-	}
-	if err := mnist.VerifyFile(mnist.TrainImagesFile, data); err != nil {
-		return nil, err
-	}
-	pix, _, _, _, err := mnist.ParseImages(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	return bytesToJS(pix)
 }

@@ -2,6 +2,12 @@
 
 // Command wasm is the trainer's engine in the browser. It runs inside each of the page's dedicated
 // Web Workers (web/worker.js) and is the only code that touches JavaScript, through hack-pad/safejs.
+// It is a thin layer over package session, where the trainer's logic is (run control, settings
+// and locks, summaries, the evaluation schedule, weights): each function below converts its
+// arguments from JS values, calls the session, and converts its result (trainer_js.go,
+// digits_js.go). What only a browser has stays here: Promises and errors (bridge_js.go), the
+// MessagePorts between workers (peers_js.go, the session's Peers) and to the page's training
+// images (trainset_js.go, an mnist.ImageSource).
 //
 // On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
 // serves calls until the worker ends. info is {fields, presets, files, maxWeightsBytes}: the
@@ -12,8 +18,8 @@
 // Every function of api returns a Promise. It settles, never stays pending: it resolves with a
 // plain object, or rejects with an Error whose message a student can act on, whose error.code says
 // what went wrong in a word the page branches on, and whose error.key names the setting at fault,
-// if one is (the codes are listed in bridge_js.go and web/protocol.md, "Errors"; errorCode reads
-// them from the errors' types, never from their text). No panic crosses into JavaScript, and no
+// if one is (the codes are listed in session/errors.go and web/protocol.md, "Errors";
+// session.ErrorCode reads them from the errors' types, never from their text). No panic crosses into JavaScript, and no
 // call blocks the worker's event loop: work runs on goroutines, and training yields to the event
 // loop after every step and every evaluation batch so that the calls below arrive while it runs.
 //
@@ -74,7 +80,7 @@
 //	    The file is copied into Go once and parsed in place (model.Load); one larger than
 //	    maxWeightsBytes is refused unread, and one whose network a tab cannot hold at batch 1 refused.
 //	evaluateDigits({images, labels})         -> {images, correct, accuracy, loss, confusion, predictions}
-//	    The current model on My digits, a student's own (784 bytes each, labels 0..9; digits_js.go).
+//	    The current model on My digits, a student's own (784 bytes each, labels 0..9; session/digits.go).
 //	exportDigits({images, labels})           -> {files: [{name, data: Uint8Array}]}
 //	    My digits as the gzipped IDX images and labels files MNIST comes in (mnist.WriteImages).
 //	importDigits([{name, data}, {name, data}]) -> {images, labels, count}
@@ -92,20 +98,21 @@ import (
 	"fmt"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/mnist-trainer/mnist/session"
 )
 
 func main() {
-	t, err := newTrainer()
-	if err != nil {
-		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
-		return
-	}
 	y, err := newYielder()
 	if err != nil {
 		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
 		return
 	}
-	t.yield = y.yield
+	t, err := newTrainer(y.yield)
+	if err != nil {
+		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
+		return
+	}
 
 	api := map[string]any{}
 	for name, fn := range map[string]func(args []safejs.Value) (any, error){
@@ -142,7 +149,7 @@ func main() {
 		}
 		api[name] = f
 	}
-	info, err := toJS(t.info())
+	info, err := toJS(session.NewInfo())
 	if err != nil {
 		ready(map[string]any{"error": "the trainer cannot start: " + err.Error()})
 		return

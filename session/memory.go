@@ -1,10 +1,7 @@
-//go:build js && wasm
-
-package main
+package session
 
 import (
 	"math"
-	"runtime/debug"
 
 	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
@@ -12,7 +9,7 @@ import (
 
 // mnistBytes is what a worker holds of MNIST once it is loaded: the 10,000 test images of 28×28
 // grey levels, and the labels of those and of the 60,000 training images, whose pixels the page
-// keeps (trainset_js.go).
+// keeps (wasm/trainset_js.go).
 const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 
 // memoryHeadroom is what limitMemory allows beyond MNIST and the network's estimate: the gzipped
@@ -21,28 +18,36 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 // simplego keeps in its pools between steps for reuse.
 const memoryHeadroom = 16 << 20
 
-// limitMemory sets Go's soft memory limit to what this worker's work needs: MNIST, plus the
-// estimated peak of the larger of the next run's network and the current one, plus
-// memoryHeadroom. By default Go's collector lets the heap grow to twice what is live before it
-// collects, and a worker's WebAssembly memory keeps its peak for good: a worker holding MNIST and
-// the notebook network took 300 MB. With the limit the collector runs as the heap nears it
-// instead. Most of the heap is images and tensors, which hold no pointers and cost a collection
-// nothing to scan. The limit is soft: a network that needs more than its estimate still trains,
-// at the cost of more collections. Callers hold t.mu (or own t, before it is shared).
+// memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
+// the larger of the next run's network and the current one, plus memoryHeadroom. Callers hold
+// s.mu (or own s, before it is shared).
 //
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
 // in a team of two.
-func (t *trainer) limitMemory() {
-	team := max(t.team, 1)
+func (s *Session) memoryLimit() int64 {
+	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
-	peak := estimate(t.cfg)
-	if t.current != nil {
-		peak = max(peak, estimate(t.current.Config()))
+	peak := estimate(s.cfg)
+	if s.current != nil {
+		peak = max(peak, estimate(s.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
 	if peak <= 0 || limit > math.MaxInt64/2 {
 		limit = math.MaxInt64 // no limit: the estimate is out of range
 	}
-	debug.SetMemoryLimit(limit)
+	return limit
+}
+
+// limitMemory gives Options.SetMemoryLimit the memoryLimit, when the session has one. By default
+// Go's collector lets the heap grow to twice what is live before it collects, and a worker's
+// WebAssembly memory keeps its peak for good: a worker holding MNIST and the notebook network
+// took 300 MB. With the limit the collector runs as the heap nears it instead. Most of the heap is
+// images and tensors, which hold no pointers and cost a collection nothing to scan. The limit is
+// soft: a network that needs more than its estimate still trains, at the cost of more
+// collections. Callers hold s.mu (or own s, before it is shared).
+func (s *Session) limitMemory() {
+	if s.setMemoryLimit != nil {
+		s.setMemoryLimit(s.memoryLimit())
+	}
 }
