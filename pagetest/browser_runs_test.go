@@ -176,22 +176,30 @@ func TestBrowserRuns(t *testing.T) {
 	t.Run("export, delete all, import: the same runs come back", func(t *testing.T) {
 		before := p.runs(t)
 		p.click(t, `[data-panel="runs"] [data-part="export"]`)
+		// The page says so once it has handed the file to the browser; the browser then writes it
+		// (a .crdownload first), which took over 20 s on a loaded 2-core machine.
+		p.poll(t, time.Minute, `document.querySelector('[data-panel="runs"] [data-part="message"]').textContent.includes('Exported 2 runs')`)
 		var file string
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for file == "" {
 			matches, _ := filepath.Glob(filepath.Join(p.downloads, "mnist-runs-*.json"))
-			if len(matches) == 1 && strings.Contains(p.runsMessage(t), "Exported 2 runs") {
+			if len(matches) == 1 {
 				file = matches[0]
 			} else if time.Now().After(deadline) {
-				t.Fatalf("no runs file downloaded (%v); message %q", matches, p.runsMessage(t))
+				t.Fatalf("no runs file downloaded (%v) a minute after the page said %q", matches, p.runsMessage(t))
 			} else {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
 		info, _ := os.Stat(file)
 		t.Logf("exported %s, %d bytes", filepath.Base(file), info.Size())
+		// As a person does: press Delete all once it can be pressed (not while the page is busy),
+		// then again when it asks "Really delete all 2?".
+		clear := `document.querySelector('[data-panel="runs"] [data-part="clear"]')`
+		p.poll(t, time.Minute, `!`+clear+`.disabled`)
 		p.click(t, `[data-panel="runs"] [data-part="clear"]`)
-		p.click(t, `[data-panel="runs"] [data-part="clear"]`) // the second click confirms
+		p.poll(t, 10*time.Second, clear+`.textContent.startsWith('Really')`)
+		p.click(t, `[data-panel="runs"] [data-part="clear"]`)
 		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 0`)
 		p.open(t, "?workers=2&"+recordRun)
 		if n := len(p.runs(t)); n != 0 {

@@ -327,6 +327,25 @@ func (s *Session) endRun(r *run) {
 	close(r.finished)
 }
 
+// begin readies this worker for run runID (a training run or a measurement) in a team of the
+// size asked (0, every joined worker): it checks that nothing else runs and sets the memory limit
+// for that team, and returns the team's size. Unless it returns an error or idle (this worker is not in the team), it returns
+// with s.mu held.
+func (s *Session) begin(runID, team int) (size int, idle bool, err error) {
+	size, idle, err = s.runTeam(team)
+	if err != nil || idle {
+		return size, idle, err
+	}
+	s.mu.Lock()
+	if err := s.canStart(runID); err != nil {
+		s.mu.Unlock()
+		return 0, false, err
+	}
+	s.team = size
+	s.limitMemory()
+	return size, false, nil
+}
+
 // runTeam checks a run's team: how many of the joined workers take part, the first ones (0: all
 // of them). A team of one trains alone, with the same bits as any team. idle is true on a worker
 // the run leaves out, which answers at once.

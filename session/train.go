@@ -126,17 +126,10 @@ func newTestResult(ev *model.Evaluation) *TestResult {
 // A stopped run ends with Stopped; an aborted one (Abort) fails with code "aborted". A run whose
 // loss diverges fails with code "diverged", and the model from before the run comes back.
 func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, error) {
-	team, idle, err := s.runTeam(opts.Team)
+	team, idle, err := s.begin(opts.Run, opts.Team)
 	if err != nil || idle {
 		return TrainResult{Idle: idle}, err
 	}
-	s.mu.Lock()
-	if err := s.canStart(opts.Run); err != nil {
-		s.mu.Unlock()
-		return TrainResult{}, err
-	}
-	s.team = team
-	s.limitMemory()
 	testImages, err := checkTestImages(opts.TestImages, s.test)
 	if err != nil {
 		s.mu.Unlock()
@@ -287,17 +280,10 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	if steps < 1 || steps > 100 {
 		return MeasureResult{}, fmt.Errorf("measure: steps must be 1 to 100 (%d)", steps)
 	}
-	team, idle, err := s.runTeam(opts.Team)
+	team, idle, err := s.begin(opts.Run, opts.Team)
 	if err != nil || idle {
 		return MeasureResult{Idle: idle}, err
 	}
-	s.mu.Lock()
-	if err := s.canStart(opts.Run); err != nil {
-		s.mu.Unlock()
-		return MeasureResult{}, err
-	}
-	s.team = team
-	s.limitMemory()
 	cfg, train, peers := s.cfg, s.train, s.peers
 	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
 	m, err := model.New(s.backend, cfg)
