@@ -243,7 +243,9 @@ func foldImages(groups, channels int, finish func(sum float64) float32) Combine 
 //
 //	M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²),  std = √(M2/rows + ε)
 //
-// The result is the mean [channels], then std [channels]. soloGraph computes the same in its graph.
+// (imageMoments centred on meanᵢ rounded to float32: that moves M2 by about 1e-7 of itself, the
+// float32 rounding every exchanged value has anyway.) The result is the mean [channels], then std
+// [channels]. soloGraph computes the same in its graph.
 func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 	return func(parts [][]float32) ([]float32, error) {
 		images := 0
@@ -275,7 +277,9 @@ func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 			for r := 0; r < len(sums); r += channels {
 				for c := range channels {
 					d := float64(sums[r+c])/n - mean[c]
-					// The conversions round each product: Go may not fuse it into an add (FMA).
+					// The explicit conversion rounds the product, so that Go cannot fuse it with
+					// the add (an FMA, which it may emit on some architectures): the graph rounds
+					// every op.
 					m2[c] += float64(squares[r+c]) + float64(n*(d*d))
 				}
 			}
@@ -384,8 +388,8 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 // on its own: a shard's images are one chunk; an evaluation batch is cut into several, so that
 // its buffers are a chunk's. reduce (Shard.Reduce), once per normalisation, combines what every
 // chunk here and every other shard of a team sent, so the statistics are the whole batch's, in
-// the fixed order of foldMoments whatever the chunks and the team. It returns each segment's input per chunk
-// (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
+// the fixed order of foldMoments whatever the chunks and the team. It returns each segment's
+// input per chunk (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
 // segment's output is freed once the next one is computed, and only inputs[0] and
 // inputs[numSegments-1] come back: what an evaluation needs.
 func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce func([]float32, Combine) ([]float32, error),
@@ -593,8 +597,9 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 // element wins a max-pool window (normalize). Centring each image on its own mean, known in the
 // same graph, spares a second exchange and a second graph, and keeps the squares small where
 // the mean is large beside the spread (as a plain Σx² would not). The centred values and their
-// squares are float32, as the activations: no more is live at once than the float64 copy for the
-// sums (memory.go's estimate).
+// squares are float32, as the activations, and only the squares are copied to float64: at most
+// four activations' worth is live at once, as memory.go's estimate counts (float64 squares would
+// make that five).
 func imageMoments(x *Node) (sums, m2 *Node) {
 	d := x.Shape().Dimensions
 	rows := Reshape(x, d[0], d[1]*d[2], d[3])
@@ -792,9 +797,9 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 
 // soloStep runs one training step of a team of one on a whole batch and returns its loss. It
 // computes what shardStep computes for a shard holding every virtual shard, the same bits, but
-// as one graph: the folds of shard.go's combines (foldMoments, foldImages, foldGradients) are graph ops that
-// add in the same order (ReduceSum adds rows one after another from zero, and divides and square
-// roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
+// as one graph: the folds of shard.go's combines (foldMoments, foldImages, foldGradients) are
+// graph ops that add in the same order (ReduceSum adds rows one after another from zero, and
+// divides and square roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
 // the fixed order. TestSameBitsAnyTeam checks it against teams. Callers hold m.mu.
 func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
 	if m.soloExec == nil {
