@@ -7,12 +7,17 @@ package model
 // The batch-statistics normalisation couples every image of a batch: its mean and variance are
 // over the whole batch, and so is its gradient. So a shard cannot simply compute gradients on its
 // images and average them. Instead the network is cut at the three normalisations (see segment),
-// and the shards combine small per-channel vectors between the pieces:
+// and the shards combine small per-channel vectors between the pieces, one exchange for each line:
 //
-//	forward, per normalisation:  Σx, then Σ(x-mean)²   → the batch mean and variance
-//	backward, per normalisation: Σg, Σ(g·y)            → the batch terms of its gradient,
+//	forward, per normalisation:  per image Σx and Σ(x-meanᵢ)²  → the batch mean and variance
+//	backward, per normalisation: Σg, Σ(g·y)                   → the batch terms of its gradient,
 //	                             dx = (g - mean(g) - y·mean(g·y)) / std
 //	at the end:                  the parameter gradients and the loss
+//
+// Seven exchanges a step, each a barrier where the team waits for its slowest. The forward one
+// sends each image's sum and its sum of squares around its own mean (meanᵢ), and the fold
+// combines them as Chan et al.'s parallel variance (foldMoments): the batch's mean from the sums,
+// then M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²) over the images in order, n being an image's positions.
 //
 // Float addition is not associative, so the order of every sum over the batch is fixed by the
 // batch alone, never by the team:
@@ -22,7 +27,7 @@ package model
 //     takes them all, in one graph (soloStep) that adds in the same order as a team's combines.
 //   - Per-channel sums are taken per image (over its positions; in float64 forward, float32
 //     backward; rounded to float32), and the per-image sums of the whole batch are added in image
-//     order in float64 (foldImages).
+//     order in float64 (foldImages, foldMoments).
 //   - Weight gradients, whose products run over images × positions, are computed per virtual
 //     shard: one product per virtual shard (a batched DotGeneral whose batch axis is the virtual
 //     shard), whose inner loop runs over that shard's rows in order whatever else the op holds
@@ -229,6 +234,65 @@ func foldImages(groups, channels int, finish func(sum float64) float32) Combine 
 	}
 }
 
+// foldMoments returns the Combine of a normalisation's forward statistics, for rows = images ×
+// positions over the whole batch: each shard sends its images' sums [images, channels] (see
+// imageMoments), then their M2s, both in image order. The sums of all the batch's images, added in
+// image order in float64, give the mean; each image's M2 is moved from its own mean (its sum /
+// positions) to the batch's with Chan et al.'s parallel-variance term, and those are added in
+// image order in float64:
+//
+//	M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²),  std = √(M2/rows + ε)
+//
+// (imageMoments centred on meanᵢ rounded to float32: that moves M2 by about 1e-7 of itself, the
+// float32 rounding every exchanged value has anyway.) The result is the mean [channels], then std
+// [channels]. soloGraph computes the same in its graph.
+func foldMoments(channels, positions, rows int, epsilon float64) Combine {
+	return func(parts [][]float32) ([]float32, error) {
+		images := 0
+		for i, p := range parts {
+			if len(p)%(2*channels) != 0 {
+				return nil, fmt.Errorf("reduce: shard %d sent %d values, not sums and M2s of %d channels", i, len(p), channels)
+			}
+			images += len(p) / (2 * channels)
+		}
+		if images*positions != rows {
+			return nil, fmt.Errorf("reduce: the shards sent the moments of %d images of %d positions, want %d rows", images, positions, rows)
+		}
+		mean := make([]float64, channels)
+		for _, p := range parts {
+			sums := p[:len(p)/2] // [images, channels]
+			for r := 0; r < len(sums); r += channels {
+				for c, x := range sums[r : r+channels] {
+					mean[c] += float64(x)
+				}
+			}
+		}
+		for c := range mean {
+			mean[c] /= float64(rows)
+		}
+		n := float64(positions)
+		m2 := make([]float64, channels)
+		for _, p := range parts {
+			sums, squares := p[:len(p)/2], p[len(p)/2:]
+			for r := 0; r < len(sums); r += channels {
+				for c := range channels {
+					d := float64(sums[r+c])/n - mean[c]
+					// The explicit conversion rounds the product, so that Go cannot fuse it with
+					// the add (an FMA, which it may emit on some architectures): the graph rounds
+					// every op.
+					m2[c] += float64(squares[r+c]) + float64(n*(d*d))
+				}
+			}
+		}
+		out := make([]float32, 2*channels)
+		for c := range channels {
+			out[c] = float32(mean[c])
+			out[channels+c] = float32(math.Sqrt(m2[c]/float64(rows) + epsilon))
+		}
+		return out, nil
+	}
+}
+
 // foldGradients returns the Combine of a step's gradients, for a batch of batch images, a team of
 // count and size gradient values: each shard sends, for each of its virtual shards in order, that
 // shard's gradients (size values), then the loss of each of its images. The result is the
@@ -271,18 +335,17 @@ type shardGraphs struct {
 
 // forwardGraphs are the forward pass cut at the normalisations (segment), for shards of a
 // training batch and chunks of an evaluation batch alike: segment k's output before
-// normalisation with its per-image Σx, the per-image Σ(x-mean)² of an output, and the last
-// segment's log-probabilities. Each compiles once per batch size (see maxForwardSizes).
+// normalisation with its per-image moments (imageMoments), and the last segment's
+// log-probabilities. Each compiles once per batch size (see maxForwardSizes).
 type forwardGraphs struct {
 	segment  [numSegments - 1]*context.Exec
-	centred  *context.Exec
 	logProbs *context.Exec
 	sizes    map[int]bool // the batch sizes they have been used for (Model.forwardFor)
 }
 
 // finalize frees the compiled graphs.
 func (g *forwardGraphs) finalize() {
-	for _, e := range append(g.segment[:], g.centred, g.logProbs) {
+	for _, e := range append(g.segment[:], g.logProbs) {
 		e.Finalize()
 	}
 }
@@ -308,13 +371,10 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 				x = normalizeWith(x, in[1], in[2])
 			}
 			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
-			return []*Node{a, imageSums(a)}
+			sums, m2 := imageMoments(a)
+			return []*Node{a, sums, m2}
 		})
 	}
-	g.centred = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
-		c := in[1].Shape().Dimensions[0]
-		return []*Node{imageSums(Square(Sub(in[0], Reshape(in[1], 1, 1, 1, c))))}
-	})
 	k := numSegments - 1
 	g.logProbs = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
 		x := normalizeWith(in[0], in[1], in[2])
@@ -326,17 +386,17 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 // forwardStats runs the forward pass up to the last normalisation over this participant's images
 // of a batch of globalBatch, given as chunks in image order (uint8 [n,28,28,1] tensors), each run
 // on its own: a shard's images are one chunk; an evaluation batch is cut into several, so that
-// its buffers are a chunk's. reduce (Shard.Reduce) adds up what every chunk here and every other
-// shard of a team sent, so the statistics are the whole batch's, in the fixed order of
-// foldImages whatever the chunks and the team. It returns each segment's input per chunk
-// (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
+// its buffers are a chunk's. reduce (Shard.Reduce), once per normalisation, combines what every
+// chunk here and every other shard of a team sent, so the statistics are the whole batch's, in
+// the fixed order of foldMoments whatever the chunks and the team. It returns each segment's
+// input per chunk (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
 // segment's output is freed once the next one is computed, and only inputs[0] and
 // inputs[numSegments-1] come back: what an evaluation needs.
 func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce func([]float32, Combine) ([]float32, error),
 	globalBatch int, keep bool) (inputs [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
 	inputs[0] = chunks
 	for k := range numSegments - 1 {
-		var sums []float32 // per image, in image order
+		var sums, m2 []float32 // per image, in image order
 		for _, x := range inputs[k] {
 			args := []any{x}
 			if k > 0 {
@@ -347,7 +407,7 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 				return inputs, stats, err
 			}
 			inputs[k+1] = append(inputs[k+1], out[0])
-			sums = append(sums, flat(out[1])...)
+			sums, m2 = append(sums, flat(out[1])...), append(m2, flat(out[2])...)
 		}
 		if !keep && k > 0 {
 			for _, x := range inputs[k] {
@@ -357,28 +417,12 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 		}
 		dims := inputs[k+1][0].Shape().Dimensions
 		c, rows := dims[3], globalBatch*dims[1]*dims[2]
-		mean, err := reduce(sums, foldImages(1, c, func(sum float64) float32 {
-			return float32(sum / float64(rows))
-		}))
+		moments, err := reduce(append(sums, m2...), foldMoments(c, dims[1]*dims[2], rows, m.cfg.Epsilon))
 		if err != nil {
 			return inputs, stats, err
 		}
-		meanT := tensors.FromFlatDataAndDimensions(mean, c)
-		var squares []float32
-		for _, a := range inputs[k+1] {
-			out, err := g.centred.Exec(a, meanT)
-			if err != nil {
-				return inputs, stats, err
-			}
-			squares = append(squares, flat(out[0])...)
-		}
-		std, err := reduce(squares, foldImages(1, c, func(sum float64) float32 {
-			return float32(math.Sqrt(sum/float64(rows) + m.cfg.Epsilon))
-		}))
-		if err != nil {
-			return inputs, stats, err
-		}
-		stats[k] = batchStats{mean: meanT, std: tensors.FromFlatDataAndDimensions(std, c), rows: rows}
+		stats[k] = batchStats{mean: tensors.FromFlatDataAndDimensions(moments[:c], c),
+			std: tensors.FromFlatDataAndDimensions(moments[c:], c), rows: rows}
 	}
 	return inputs, stats, nil
 }
@@ -545,18 +589,29 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 	return g, nil
 }
 
-// imageSums is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added in
-// float64 (ReduceSum adds the rows in order) and rounded to float32 for the exchange. foldImages
-// adds them up over the batch. The forward statistics use it: a mean off by 1e-4, divided by a
-// small standard deviation, can change which element wins a max-pool window (normalize).
-func imageSums(x *Node) *Node {
+// imageMoments returns, for each image of x [B,H,W,C] and each channel, the sum of its positions'
+// values and their sum of squares around the image's own mean (M2ᵢ = Σ(x - meanᵢ)², meanᵢ being
+// the sum / positions rounded to float32): [B,C] each, added in float64 (ReduceSum adds the rows
+// in order) and rounded to float32 for the exchange. foldMoments combines them over the batch.
+// In float64 because a mean off by 1e-4, divided by a small standard deviation, can change which
+// element wins a max-pool window (normalize). Centring each image on its own mean, known in the
+// same graph, spares a second exchange and a second graph, and keeps the squares small where
+// the mean is large beside the spread (as a plain Σx² would not). The centred values and their
+// squares are float32, as the activations, and only the squares are copied to float64: at most
+// four activations' worth is live at once, as memory.go's estimate counts (float64 squares would
+// make that five).
+func imageMoments(x *Node) (sums, m2 *Node) {
 	d := x.Shape().Dimensions
-	return ConvertDType(ReduceSum(ConvertDType(Reshape(x, d[0], d[1]*d[2], d[3]), dtypes.Float64), 1), x.DType())
+	rows := Reshape(x, d[0], d[1]*d[2], d[3])
+	s := ReduceSum(ConvertDType(rows, dtypes.Float64), 1)
+	mean := ConvertDType(Div(s, Scalar(x.Graph(), dtypes.Float64, float64(d[1]*d[2]))), x.DType())
+	m2 = ReduceSum(ConvertDType(Square(Sub(rows, InsertAxes(mean, 1))), dtypes.Float64), 1)
+	return ConvertDType(s, x.DType()), ConvertDType(m2, x.DType())
 }
 
-// imageSums32 is imageSums added in float32: for the backward sums, where the sums over an
-// image's at most 196 positions lose nothing that matters, and two conversions of every
-// activation cost about 2% of a step.
+// imageSums32 is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added
+// in float32: for the backward sums, where the sums over an image's at most 196 positions lose
+// nothing that matters, and two conversions of every activation cost about 2% of a step.
 func imageSums32(x *Node) *Node {
 	d := x.Shape().Dimensions
 	return ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1)
@@ -742,9 +797,9 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 
 // soloStep runs one training step of a team of one on a whole batch and returns its loss. It
 // computes what shardStep computes for a shard holding every virtual shard, the same bits, but
-// as one graph: the folds of shard.go's combines (foldImages, foldGradients) are graph ops that
-// add in the same order (ReduceSum adds rows one after another from zero, and divides and square
-// roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
+// as one graph: the folds of shard.go's combines (foldMoments, foldImages, foldGradients) are
+// graph ops that add in the same order (ReduceSum adds rows one after another from zero, and
+// divides and square roots are IEEE's), and nothing is computed twice, so a worker alone pays next to nothing for
 // the fixed order. TestSameBitsAnyTeam checks it against teams. Callers hold m.mu.
 func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
 	if m.soloExec == nil {
@@ -783,12 +838,17 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 	for k := range numSegments - 1 {
 		a := segment(m.cfg, w, k, xs[k], fwd)
 		dims := a.Shape().Dimensions
-		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
-		mean := fold(imageSums(a), func(sum *Node) *Node { return Div(sum, rows) })
-		sq := imageSums(Square(Sub(a, Reshape(mean, 1, 1, 1, c))))
-		std := fold(sq, func(sum *Node) *Node { return Sqrt(Add(Div(sum, rows), f64(m.cfg.Epsilon))) })
-		as[k], means[k], stds[k] = a, mean, std
-		xs[k+1] = normalizeWith(a, mean, std)
+		n, rows := f64(float64(dims[1]*dims[2])), f64(float64(batch*dims[1]*dims[2]))
+		// foldMoments: the batch's mean, then M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²) in image order.
+		sums, m2 := imageMoments(a)
+		sums64 := ConvertDType(sums, dtypes.Float64)
+		mean := Div(ReduceSum(sums64, 0), rows)
+		d := Sub(Div(sums64, n), InsertAxes(mean, 0))
+		sum := ReduceSum(Add(ConvertDType(m2, dtypes.Float64), Mul(n, Square(d))), 0)
+		as[k] = a
+		means[k] = ConvertDType(mean, dtypes.Float32)
+		stds[k] = ConvertDType(Sqrt(Add(Div(sum, rows), f64(m.cfg.Epsilon))), dtypes.Float32)
+		xs[k+1] = normalizeWith(a, means[k], stds[k])
 	}
 
 	// Backward.

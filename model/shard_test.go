@@ -430,3 +430,92 @@ func TestSeedAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldMoments checks foldMoments against a two-pass mean and variance over the whole batch:
+// a channel far from zero with a small spread (where Σx² - (Σx)²/rows would cancel), a dead
+// channel and a constant one (both must normalise to exactly 0: mean exact, M2 0), with the same
+// bits however the images are split between shards.
+func TestFoldMoments(t *testing.T) {
+	const images, positions, channels, eps = 5, 7, 3, 1e-12
+	x := make([][]float32, images) // [image][position*channels + channel]
+	for i := range x {
+		x[i] = make([]float32, positions*channels)
+		for p := range positions {
+			x[i][p*channels+1] = 3.25
+			x[i][p*channels+2] = 1000 + float32(math.Sin(float64(i*positions+p)))
+		}
+	}
+	// Each image's sums and M2s, as imageMoments computes them.
+	sums, m2s := make([][]float32, images), make([][]float32, images)
+	for i, v := range x {
+		sums[i], m2s[i] = make([]float32, channels), make([]float32, channels)
+		for c := range channels {
+			var s, m2 float64
+			for p := range positions {
+				s += float64(v[p*channels+c])
+			}
+			mean := float32(s / positions)
+			for p := range positions {
+				d := v[p*channels+c] - mean
+				m2 += float64(d * d)
+			}
+			sums[i][c], m2s[i][c] = float32(s), float32(m2)
+		}
+	}
+	part := func(lo, hi int) []float32 {
+		var out []float32
+		for i := lo; i < hi; i++ {
+			out = append(out, sums[i]...)
+		}
+		for i := lo; i < hi; i++ {
+			out = append(out, m2s[i]...)
+		}
+		return out
+	}
+	fold := foldMoments(channels, positions, images*positions, eps)
+	alone, err := fold([][]float32{part(0, images)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range [][]int{{0, 2, images}, {0, 1, 3, images}} {
+		var parts [][]float32
+		for j := range split[:len(split)-1] {
+			parts = append(parts, part(split[j], split[j+1]))
+		}
+		got, err := fold(parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j := firstDifference(got, alone); j >= 0 {
+			t.Errorf("split %v: value %d is %v, alone %v", split, j, got[j], alone[j])
+		}
+	}
+	for c := range channels {
+		var sum, sq float64
+		for _, v := range x {
+			for p := range positions {
+				sum += float64(v[p*channels+c])
+			}
+		}
+		mean := sum / (images * positions)
+		for _, v := range x {
+			for p := range positions {
+				sq += (float64(v[p*channels+c]) - mean) * (float64(v[p*channels+c]) - mean)
+			}
+		}
+		std := math.Sqrt(sq/(images*positions) + eps)
+		gotMean, gotStd := float64(alone[c]), float64(alone[channels+c])
+		if c < 2 {
+			if gotMean != mean || float32(gotStd) != float32(math.Sqrt(eps)) {
+				t.Errorf("channel %d, constant %v: mean %v, std %v; want %v, √ε", c, mean, gotMean, gotStd, mean)
+			}
+			continue
+		}
+		if math.Abs(gotMean-mean) > 1e-6*mean || math.Abs(gotStd-std) > 1e-5*std {
+			t.Errorf("channel %d: mean %v, std %v; two passes give %v, %v", c, gotMean, gotStd, mean, std)
+		}
+	}
+	if _, err := fold([][]float32{part(0, images-1)}); err == nil {
+		t.Error("moments of 4 images folded for 5")
+	}
+}
