@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every speed figure as one JSON line — native (cmd/bench), then the page in headless
 # Chromium (pagetest/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
-# against the real server on 127.0.0.1; browser figures name their engine.
+# against the real server on 127.0.0.1; browser figures name their engine. Last, the same network
+# in TensorFlow.js's wasm backend in headless Chromium (browsers/tfjs-bench.mjs).
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,5 @@ serve=$(mktemp)
 trap 'rm -f "$log" "$serve"' EXIT
 go build -o "$serve" ./serve
 MNIST_SERVE="$serve" xvfb-run -a node browsers/bench.mjs
+# The same network in TensorFlow.js's wasm backend, side by side (BENCHMARKS.md).
+node browsers/tfjs-bench.mjs
