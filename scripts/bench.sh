@@ -21,5 +21,7 @@ serve=$(mktemp)
 trap 'rm -f "$log" "$serve"' EXIT
 go build -o "$serve" ./serve
 MNIST_SERVE="$serve" xvfb-run -a node browsers/bench.mjs
-# The same network in TensorFlow.js's wasm backend, side by side (BENCHMARKS.md).
+# The same network in TensorFlow.js's wasm backend, side by side (BENCHMARKS.md); its packages
+# are pinned in package-lock.json.
+[ -d node_modules/@tensorflow/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --loglevel=error >&2
 node browsers/tfjs-bench.mjs
