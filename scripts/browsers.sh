@@ -26,4 +26,4 @@ go build -o "$tmp/serve" ./serve
 # its quick run's result in $MNIST_RESULTS; then samebits.test.mjs compares them with Chromium's.
 export MNIST_SERVE="$tmp/serve" MNIST_RESULTS="$tmp"
 xvfb-run -a node --test --test-concurrency=1 --test-reporter=spec browsers/firefox.test.mjs browsers/webkit.test.mjs
-node --test --test-reporter=spec browsers/samebits.test.mjs
+node --test --test-reporter=spec browsers/trainset.test.mjs browsers/samebits.test.mjs

@@ -6,6 +6,7 @@
 import { loadFiles } from './datacache.js';
 import { download } from './download.js';
 import { quoted } from './format.js';
+import { TrainingImages } from './trainset.js';
 import { sentence } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,7 +26,7 @@ export class Startup extends EventTarget {
     // The team that trains is chosen by measurement in this browser (team.js), unless the URL
     // says how many workers to use.
     this.measure = params.get('workers') === null;
-    // MNIST once loaded, kept for a restart: the training images' pixels, which the workers ask
+    // MNIST once loaded, kept for a restart: the training images (TrainingImages), which the workers ask
     // for a batch at a time (trainset.js), and the other three files, name -> bytes.
     this.mnist = null;
     team.addEventListener('ready', ({ detail }) => this.ready(detail.info));
@@ -147,9 +148,9 @@ export class Startup extends EventTarget {
     state.say(`Downloading the MNIST digits (${(mnistBytes / 1e6).toFixed(1)} MB)…`, 'busy');
     let files;
     try {
-      let pixels;
+      let images;
       if (this.mnist && !again) {
-        ({ files, pixels } = this.mnist);
+        ({ files, images } = this.mnist);
       } else {
         const onProgress = (loaded, total) => this.showDownload(loaded, total);
         const r = await loadFiles(info.files, (files, again) => download(files, { again, onProgress }), again);
@@ -158,15 +159,19 @@ export class Startup extends EventTarget {
       }
       timings.downloaded = Math.round(performance.now());
       state.say('Checking and unpacking the MNIST digits…', 'busy');
-      if (!pixels) {
+      if (!images) {
         // Worker 0 checks and unpacks the training images, and the page keeps them for all.
         const name = info.files.find((f) => f.trainImages).name;
-        pixels = await team.unpackImages(files[name]);
+        const pixels = await team.unpackImages(files[name]);
+        images = new TrainingImages(pixels);
+        // Free the 47 MB now rather than at the collector's leisure, which came after the workers'
+        // memories had grown for training, and so counted in the tab's peak.
+        pixels.buffer.transfer?.(0);
         files = { ...files };
         delete files[name];
       }
-      const r = await team.loadData(files, pixels);
-      this.mnist = { files, pixels };
+      const r = await team.loadData(files, images);
+      this.mnist = { files, images };
       state.set({ loaded: true, trainImages: r.train });
       timings.loaded = Math.round(performance.now());
       const workers = team.count === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :

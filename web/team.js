@@ -12,7 +12,7 @@
 // {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam).
 import { CodedError } from './errors.js';
 import { withLock } from './locks.js';
-import { pixelsPerImage, serveImages } from './trainset.js';
+import { serveImages } from './trainset.js';
 import { Workers } from './workers.js';
 
 // abortWait is how long, in ms, the other workers get to end their run after one fails.
@@ -139,14 +139,14 @@ export class Team extends EventTarget {
 
   /**
    * loadData gives every worker the MNIST files but the training images (name -> bytes, a copy
-   * each), and a MessagePort to pixels, the training images the page keeps once for all
-   * (trainset.js). → {train, test}: the image counts
+   * each), and a MessagePort to images, the training images the page keeps once for all
+   * (trainset.js, TrainingImages). → {train, test}: the image counts
    */
-  loadData(files, pixels) {
+  loadData(files, images) {
     return this.each('loadData', () => {
       const { port1, port2 } = new MessageChannel();
-      serveImages(port1, pixels);
-      return [[files, { images: port2, count: pixels.length / pixelsPerImage }], [port2]];
+      serveImages(port1, images);
+      return [[files, { images: port2, count: images.count }], [port2]];
     });
   }
 

@@ -1,5 +1,5 @@
 // Prints the functions with the most self time in a V8 .cpuprofile (node --cpu-prof), for
-// profiling the js/wasm build: node scripts/cpuprofile-top.js FILE.cpuprofile [N]
+// profiling the js/wasm build: node scripts/cpuprofile-top.cjs FILE.cpuprofile [N]
 const fs = require("fs");
 const [file, n = "30"] = process.argv.slice(2);
 const prof = JSON.parse(fs.readFileSync(file, "utf8"));
