@@ -3,7 +3,7 @@
 // threaded build needs cross-origin isolation, which this server grants to ?threads=2 and up).
 // A benchmark, not a test:
 //
-//	node browsers/tfjs-bench.mjs        # TFJS_SECONDS=30 by default, TFJS_THREADS=1,2
+//	node browsers/tfjs-bench.mjs        # TFJS_SECONDS=30 by default, TFJS_THREADS=1,2; TFJS_PROFILE=1 also prints one step's kernels
 //
 // Prints one JSON line per figure on stdout, as cmd/bench and browsers/bench.mjs do, and the
 // variant that ran and the first and last losses on stderr. The page is browsers/tfjs/; this
@@ -88,7 +88,7 @@ async function train(origin, threads) {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (err) => console.error(`page: ${err}`));
-    await page.goto(`${origin}/?threads=${threads}&seconds=${seconds}`);
+    await page.goto(`${origin}/?threads=${threads}&seconds=${seconds}&profile=${process.env.TFJS_PROFILE === '1' ? 1 : 0}`);
     await page.waitForFunction('window.__tfjs && window.__tfjs.done', { timeout: (seconds + 120) * 1000, polling: 500 });
     const { result, error } = await page.evaluate('window.__tfjs');
     if (error) throw new Error(`threads=${threads}: ${error}`);
@@ -108,6 +108,7 @@ try {
     console.error(`tfjs-wasm, threads=${threads}: ${r.steps} steps in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s; ` +
       `SIMD ${v.simd}, multithread ${v.multithread} (cross-origin isolated ${v.crossOriginIsolated}, ${v.threads} threads, ${v.workers} worker threads running, ${v.cores} cores); ` +
       `loss ${first.toFixed(3)} at the first step, ${last.toFixed(3)} over the last 10; ${r.tensors} tensors live`);
+    if (r.kernels) console.error(`tfjs-wasm, threads=${threads}, one step's kernels (ms): ${r.kernels.map((k) => `${k.name} ${k.ms}`).join(', ')}`);
     if (threads > 1 && !v.multithread) {
       console.error(`tfjs-wasm: the threaded build did not run, so there is no ${threads}-thread figure`);
       continue;

@@ -1,6 +1,6 @@
 // The project's network (README.md "The network", model/layers.go) in TensorFlow.js ops, trained
 // with the wasm backend at batch 64 on the MNIST training images that the bench script serves at
-// mnist/images (60000×784 bytes) and mnist/labels. Query: threads, seconds, warmup. Publishes
+// mnist/images (60000×784 bytes) and mnist/labels. Query: threads, seconds, warmup, profile. Publishes
 // window.__tfjs = {done, result, error}; result is {imagesPerSec, steps, seconds, losses, variant}.
 'use strict';
 window.__tfjs = { done: false };
@@ -47,9 +47,31 @@ function conv(x, w, stride, inputGrad) {
     save([x, w]);
     return {
       value: tf.conv2d(x, w, stride, 'same'),
-      gradFunc: (dy, [x, w]) => [tf.conv2dTranspose(dy, w, x.shape, stride, 'same'), kernelGrad(x, dy)],
+      gradFunc: (dy, [x, w]) => [convInputGrad(dy, w, x.shape, stride), kernelGrad(x, dy)],
     };
   })(x, w);
+}
+
+// convInputGrad is the gradient of a SAME conv2d's input x from its output's, dy. The wasm backend's
+// Conv2DBackpropInput (tf.conv2dTranspose) is a plain loop, not XNNPACK: 40% of a step in this
+// network (TFJS_PROFILE=1). Where the stride is 1 and the kernel odd (conv2 and conv3), it is the
+// SAME correlation of dy with the kernel turned by 180° and its channels swapped, which XNNPACK's
+// Conv2D runs; checkInputGrad compares the two once, at start.
+function convInputGrad(dy, w, xShape, stride) {
+  if (stride !== 1 || w.shape[0] % 2 === 0) return tf.conv2dTranspose(dy, w, xShape, stride, 'same');
+  return tf.tidy(() => tf.conv2d(dy, tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]), 1, 'same'));
+}
+
+// checkInputGrad throws unless convInputGrad agrees with tf.conv2dTranspose on random data.
+function checkInputGrad() {
+  tf.tidy(() => {
+    const dy = tf.randomNormal([4, 7, 7, 16]);
+    const w = tf.randomNormal([3, 3, 8, 16]);
+    const want = tf.conv2dTranspose(dy, w, [4, 7, 7, 8], 1, 'same');
+    const diff = tf.max(tf.abs(tf.sub(convInputGrad(dy, w, [4, 7, 7, 8], 1), want))).dataSync()[0];
+    const scale = tf.max(tf.abs(want)).dataSync()[0];
+    if (!(diff <= 1e-5 * scale)) throw new Error(`the input gradient as a conv2d differs from conv2dTranspose by ${diff} (of ${scale})`);
+  });
 }
 
 // normalise is the batch-statistics normalisation: per channel over batch×H×W, no scale or offset.
@@ -107,6 +129,7 @@ async function main() {
     threads: tf.wasm.getThreadsCount(), cores: navigator.hardwareConcurrency,
     workers: tf.backend().wasm.PThread ? Object.keys(tf.backend().wasm.PThread.pthreads).length : 0, version: tf.version['tfjs-core'] };
 
+  checkInputGrad();
   const [images, labels] = await Promise.all([fetchBytes('mnist/images'), fetchBytes('mnist/labels')]);
   const n = labels.length;
   const p = makeParams();
@@ -131,6 +154,15 @@ async function main() {
 
   const losses = [];
   for (let i = 0; i < warmup; i++) losses.push(await step());
+  // With profile=1, one step's kernels first, by total time (tf.profile), to see where TF.js's
+  // time goes in this formulation.
+  let kernels;
+  if (q.get('profile') === '1') {
+    const byName = {};
+    const info = await tf.profile(() => step());
+    for (const k of info.kernels) byName[k.name] = (byName[k.name] || 0) + k.kernelTimeMs;
+    kernels = Object.entries(byName).sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, ms: Math.round(ms * 10) / 10 }));
+  }
   let steps = 0;
   const start = performance.now();
   let elapsed = 0;
@@ -141,7 +173,7 @@ async function main() {
     if (steps % 10 === 0) status.textContent = `${steps} steps, loss ${losses[losses.length - 1].toFixed(3)}`;
   }
   return { imagesPerSec: steps * batch / (elapsed / 1000), steps, seconds: elapsed / 1000, losses, variant,
-    tensors: tf.memory().numTensors };
+    tensors: tf.memory().numTensors, kernels };
 }
 
 main().then((result) => {
