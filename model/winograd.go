@@ -24,6 +24,7 @@ package model
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -48,59 +49,46 @@ func useWinograd(k, stride int, native bool) bool {
 // 2015), for the correlation y[i] = Σₖ d[i+k]·g[k] that TF's conv2d computes: Y = Aᵀ[(G g Gᵀ) ⊙
 // (Bᵀ d B)]A. Every entry is 0, ±1 or ±½, so the transforms round no more than additions do.
 var (
-	winoBT = [4][4]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winoG  = [4][3]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	winoAT = [2][4]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	winoBT = [][]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	winoG  = [][]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	winoAT = [][]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
 )
 
 // winogradInputMatrix is Bᵀ⊗Bᵀ, [16,16]: row (a,b) of the transformed tile from position (i,j).
-func winogradInputMatrix() *tensors.Tensor {
-	m := make([]float32, 0, 256)
-	for a := range 4 {
-		for b := range 4 {
-			for i := range 4 {
-				for j := range 4 {
-					m = append(m, winoBT[a][i]*winoBT[b][j])
-				}
-			}
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(m, 16, 16)
-}
+func winogradInputMatrix() *tensors.Tensor { return kron(winoBT) }
 
 // winogradFilterMatrix is G⊗G, [16,9]: transformed filter position (a,b) from tap (u,v). If
-// flipped, tap (u,v) reads the filter's tap (2-u,2-v): the 180° rotation of the input gradient.
+// flipped, tap (u,v) reads the filter's tap (2-u,2-v): the 180° rotation of the input gradient,
+// which is G with its columns reversed.
 func winogradFilterMatrix(flipped bool) *tensors.Tensor {
-	m := make([]float32, 0, 144)
-	for a := range 4 {
-		for b := range 4 {
-			for u := range 3 {
-				for v := range 3 {
-					tu, tv := u, v
-					if flipped {
-						tu, tv = 2-u, 2-v
-					}
-					m = append(m, winoG[a][tu]*winoG[b][tv])
-				}
-			}
-		}
+	if !flipped {
+		return kron(winoG)
 	}
-	return tensors.FromFlatDataAndDimensions(m, 16, 9)
+	g := make([][]float32, len(winoG))
+	for a, row := range winoG {
+		g[a] = slices.Clone(row)
+		slices.Reverse(g[a])
+	}
+	return kron(g)
 }
 
 // winogradOutputMatrix is Aᵀ⊗Aᵀ, [4,16]: output (p,q) of a tile's 2×2 block from (a,b).
-func winogradOutputMatrix() *tensors.Tensor {
-	m := make([]float32, 0, 64)
-	for p := range 2 {
-		for q := range 2 {
-			for a := range 4 {
-				for b := range 4 {
-					m = append(m, winoAT[p][a]*winoAT[q][b])
+func winogradOutputMatrix() *tensors.Tensor { return kron(winoAT) }
+
+// kron is x⊗x for an r×c matrix x, [r·r, c·c]: row (a,b), column (i,j) holds x[a][i]·x[b][j].
+func kron(x [][]float32) *tensors.Tensor {
+	r, c := len(x), len(x[0])
+	m := make([]float32, 0, r*r*c*c)
+	for _, xa := range x {
+		for _, xb := range x {
+			for _, v := range xa {
+				for _, w := range xb {
+					m = append(m, v*w)
 				}
 			}
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(m, 4, 16)
+	return tensors.FromFlatDataAndDimensions(m, r*r, c*c)
 }
 
 // winogradTiles returns the side of the square grid of 2×2 output tiles that covers side.
