@@ -115,6 +115,8 @@ func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
 	}
 }
 
+// scalarOp is x op y as scalar Go computes it: the value of a run where both operands broadcast,
+// and the reference that the tests hold the vector loops to.
 func scalarOp(op BinaryOp, x, y float32) float32 {
 	switch op {
 	case Add:

@@ -37,19 +37,6 @@ func oddFloats(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// refOp is the scalar op the kernels must reproduce.
-func refOp(op BinaryOp, x, y float32) float32 {
-	switch op {
-	case Add:
-		return x + y
-	case Sub:
-		return x - y
-	case Mul:
-		return x * y
-	}
-	return x / y
-}
-
 // TestBinary proves that Binary computes each op exactly as scalar Go does, on every length
 // from 0 to three vectors and a half (so every tail length), and writes nothing past len(dst).
 func TestBinary(t *testing.T) {
@@ -64,7 +51,7 @@ func TestBinary(t *testing.T) {
 				t.Fatalf("op%d n%d: wrote past len(dst)", op, n)
 			}
 			for i := range n {
-				if want := refOp(op, a[i], b[i]); !sameFloat(dst[i], want) {
+				if want := scalarOp(op, a[i], b[i]); !sameFloat(dst[i], want) {
 					t.Fatalf("op%d n%d: [%d] = %v op %v = %v, want %v", op, n, i, a[i], b[i], dst[i], want)
 				}
 			}
@@ -151,7 +138,7 @@ func TestBroadcastBinary(t *testing.T) {
 			i := 0
 			forEachPos(out, func(pos []int) {
 				x, y := a[broadcastIndex(pos, aDims)], b[broadcastIndex(pos, bDims)]
-				if want := refOp(op, x, y); !sameFloat(dst[i], want) {
+				if want := scalarOp(op, x, y); !sameFloat(dst[i], want) {
 					t.Fatalf("%s: at %v %v op %v = %v, want %v", name, pos, x, y, dst[i], want)
 				}
 				i++
