@@ -133,21 +133,14 @@ func TestBlockShapes(t *testing.T) {
 // and max_pool with "SAME" padding (odd pad at the bottom/right, pool pads with -inf).
 func TestConvAndPoolMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	randn := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
 	const batch, side, in, out = 2, 9, 3, 4
-	x := randn(batch * side * side * in)
+	x := randn(rng, batch*side*side*in)
 	for _, tc := range []struct {
 		k, stride int
 		native    bool
 	}{{3, 2, false}, {3, 1, false}, {4, 1, false}, {4, 2, false}, {1, 1, false}, {5, 3, false},
 		{3, 2, true}, {4, 1, true}, {5, 3, true}} {
-		kernel, bias := randn(tc.k*tc.k*in*out), randn(out)
+		kernel, bias := randn(rng, tc.k*tc.k*in*out), randn(rng, out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias *Node) (*Node, *Node) {
 			y, _ := conv(x, kernel, bias, tc.k, tc.stride, tc.native)
 			return y, maxPool(x, tc.native)
@@ -188,10 +181,7 @@ func TestMaxPoolGradientFirstMaximum(t *testing.T) {
 	for i := range x {
 		x[i] = float32(rng.IntN(3))
 	}
-	w := make([]float32, batch*outSide*outSide*ch)
-	for i := range w {
-		w[i] = float32(rng.NormFloat64())
-	}
+	w := randn(rng, batch*outSide*outSide*ch)
 	exec := MustNewExec(mustBackend(t), func(x, w *Node) *Node {
 		return Gradient(ReduceAllSum(Mul(maxPool(x, false), w)), x)[0]
 	})
@@ -200,81 +190,86 @@ func TestMaxPoolGradientFirstMaximum(t *testing.T) {
 		tensors.FromFlatDataAndDimensions(w, batch, outSide, outSide, ch))[0])
 
 	want := make([]float32, len(x))
-	padTop := max((outSide-1)*poolStride+poolWindow-side, 0) / 2
-	for b := range batch {
-		for oy := range outSide {
-			for ox := range outSide {
-				for c := range ch {
-					best, at := float32(math.Inf(-1)), -1
-					for ky := range poolWindow {
-						for kx := range poolWindow {
-							iy, ix := oy*poolStride+ky-padTop, ox*poolStride+kx-padTop
-							if iy < 0 || iy >= side || ix < 0 || ix >= side {
-								continue
-							}
-							if i := ((b*side+iy)*side+ix)*ch + c; x[i] > best {
-								best, at = x[i], i
-							}
-						}
-					}
-					want[at] += w[((b*outSide+oy)*outSide+ox)*ch+c]
+	sameWindows(batch, side, poolWindow, poolStride, func(pos int, taps []tap) {
+		for c := range ch {
+			best, at := float32(math.Inf(-1)), -1
+			for _, t := range taps {
+				if i := t.pixel*ch + c; x[i] > best {
+					best, at = x[i], i
 				}
 			}
+			want[at] += w[pos*ch+c]
 		}
-	}
+	})
 	assertClose(t, "max-pool gradient", got, want, 1e-6)
 }
 
-func refConv(x, kernel, bias []float32, batch, side, in, out, k, stride int) []float32 {
+// randn returns n normally distributed float32 values drawn from rng.
+func randn(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// tap is one tap of a convolution or pooling window that falls inside the image: its index
+// ky*k+kx in the window, and the pixel (b*side+iy)*side+ix it reads.
+type tap struct{ k, pixel int }
+
+// sameWindows calls fn for each output position of a k×k window moved by stride over batch
+// side×side images with TF's "SAME" padding (the odd pad at the bottom/right), in order, with the
+// position's index and the window's taps inside the image, in tap order.
+func sameWindows(batch, side, k, stride int, fn func(pos int, taps []tap)) {
 	outSide := (side + stride - 1) / stride
 	padTop := max((outSide-1)*stride+k-side, 0) / 2
-	var y []float32
+	pos := 0
 	for b := range batch {
 		for oy := range outSide {
 			for ox := range outSide {
-				for o := range out {
-					sum := float64(bias[o])
-					for ky := range k {
-						for kx := range k {
-							iy, ix := oy*stride+ky-padTop, ox*stride+kx-padTop
-							if iy < 0 || iy >= side || ix < 0 || ix >= side {
-								continue
-							}
-							for c := range in {
-								sum += float64(x[((b*side+iy)*side+ix)*in+c]) * float64(kernel[((ky*k+kx)*in+c)*out+o])
-							}
+				var taps []tap
+				for ky := range k {
+					for kx := range k {
+						iy, ix := oy*stride+ky-padTop, ox*stride+kx-padTop
+						if iy >= 0 && iy < side && ix >= 0 && ix < side {
+							taps = append(taps, tap{ky*k + kx, (b*side+iy)*side + ix})
 						}
 					}
-					y = append(y, float32(sum))
 				}
+				fn(pos, taps)
+				pos++
 			}
 		}
 	}
+}
+
+func refConv(x, kernel, bias []float32, batch, side, in, out, k, stride int) []float32 {
+	var y []float32
+	sameWindows(batch, side, k, stride, func(_ int, taps []tap) {
+		for o := range out {
+			sum := float64(bias[o])
+			for _, t := range taps {
+				for c := range in {
+					sum += float64(x[t.pixel*in+c]) * float64(kernel[(t.k*in+c)*out+o])
+				}
+			}
+			y = append(y, float32(sum))
+		}
+	})
 	return y
 }
 
 func refMaxPool(x []float32, batch, side, ch, window, stride int) []float32 {
-	outSide := (side + stride - 1) / stride
-	padTop := max((outSide-1)*stride+window-side, 0) / 2
 	var y []float32
-	for b := range batch {
-		for oy := range outSide {
-			for ox := range outSide {
-				for c := range ch {
-					best := float32(math.Inf(-1))
-					for ky := range window {
-						for kx := range window {
-							iy, ix := oy*stride+ky-padTop, ox*stride+kx-padTop
-							if iy >= 0 && iy < side && ix >= 0 && ix < side {
-								best = max(best, x[((b*side+iy)*side+ix)*ch+c])
-							}
-						}
-					}
-					y = append(y, best)
-				}
+	sameWindows(batch, side, window, stride, func(_ int, taps []tap) {
+		for c := range ch {
+			best := float32(math.Inf(-1))
+			for _, t := range taps {
+				best = max(best, x[t.pixel*ch+c])
 			}
+			y = append(y, best)
 		}
-	}
+	})
 	return y
 }
 
@@ -299,11 +294,7 @@ func TestMatMulGradient(t *testing.T) {
 	})
 	rng := rand.New(rand.NewPCG(3, 3))
 	randt := func(dims ...int) *tensors.Tensor {
-		v := make([]float32, dims[0]*dims[1])
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return tensors.FromFlatDataAndDimensions(v, dims...)
+		return tensors.FromFlatDataAndDimensions(randn(rng, dims[0]*dims[1]), dims...)
 	}
 	res := exec.MustExec(randt(5, 7), randt(7, 3), randt(5, 3))
 	assertClose(t, "dA", flat(res[0]), flat(res[2]), 1e-5)

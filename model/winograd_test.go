@@ -24,17 +24,10 @@ func withWinograd(tb testing.TB, on bool, f func()) {
 // on odd and even sides (7 leaves half a tile over) and on channel counts that fit no tile.
 func TestWinogradMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 3))
-	randn := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
 	for _, tc := range []struct{ batch, side, in, out int }{{2, 7, 3, 5}, {3, 8, 4, 2}, {1, 5, 1, 1}, {2, 1, 2, 3}, {4, 7, 32, 64}} {
-		x := randn(tc.batch * tc.side * tc.side * tc.in)
-		kernel, bias := randn(9*tc.in*tc.out), randn(tc.out)
-		w := randn(tc.batch * tc.side * tc.side * tc.out)
+		x := randn(rng, tc.batch*tc.side*tc.side*tc.in)
+		kernel, bias := randn(rng, 9*tc.in*tc.out), randn(rng, tc.out)
+		w := randn(rng, tc.batch*tc.side*tc.side*tc.out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias, w *Node) []*Node {
 			var out []*Node
 			for _, on := range []bool{true, false} {
