@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mnist-trainer/mnist/internal/mnisttest"
-	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // benchConv lets one benchmark binary compare the conv formulations in alternating runs:
@@ -49,25 +48,8 @@ func BenchmarkTrainStep(b *testing.B) {
 	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
-	images := train.Images[:batch*mnist.ImageSize*mnist.ImageSize]
-	labels := make([]int32, batch)
-	for i := range labels {
-		labels[i] = int32(train.Labels[i])
-	}
-	if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil { // compile
-		b.Fatal(err)
-	}
-	cpu0, mem0 := cpuTime(), memStats()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := m.lockedTrainStep(nil, images, labels, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportMemory(b, mem0)
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
-	// CPU time per step is steadier than wall time on a shared machine, and shows parallel overhead.
-	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
+	images, labels := testBatch(train, batch)
+	benchSteps(b, m, nil, images, labels, batch, "images/s")
 }
 
 // BenchmarkShardStep measures the work of one shard of two on a default-size batch: shard 0's
@@ -77,15 +59,22 @@ func BenchmarkShardStep(b *testing.B) {
 	train, _ := mnisttest.Sets(b)
 	m := newTestModel(b, DefaultConfig())
 	batch := m.cfg.BatchSize
-	half := batch / 2
-	images := train.Images[:half*mnist.ImageSize*mnist.ImageSize]
-	labels := make([]int32, half)
-	for i := range labels {
-		labels[i] = int32(train.Labels[i])
-	}
-	s := &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
+	images, labels := testBatch(train, batch/2)
+	benchSteps(b, m, echoShard(), images, labels, batch, "batch-images/s")
+}
+
+// echoShard is shard 0 of two whose Reduce combines its own vector twice, as if the other shard
+// had sent the same.
+func echoShard() *Shard {
+	return &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
 		return combine(slices.Repeat([][]float32{v}, 2))
 	}}
+}
+
+// benchSteps compiles m's training step on images and labels (shard s's part of a batch of
+// batch images), then times it, reporting batch·N/elapsed as metric, and the memory and CPU time
+// per step.
+func benchSteps(b *testing.B, m *Model, s *Shard, images []byte, labels []int32, batch int, metric string) {
 	if _, err := m.lockedTrainStep(s, images, labels, batch); err != nil { // compile
 		b.Fatal(err)
 	}
@@ -97,7 +86,8 @@ func BenchmarkShardStep(b *testing.B) {
 		}
 	}
 	reportMemory(b, mem0)
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "batch-images/s")
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), metric)
+	// CPU time per step is steadier than wall time on a shared machine, and shows parallel overhead.
 	b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/step")
 }
 
@@ -116,16 +106,9 @@ func benchConvs(b *testing.B, shard bool) {
 	batch, n := cfg.BatchSize, cfg.BatchSize
 	var s *Shard
 	if shard {
-		n = batch / 2
-		s = &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
-			return combine(slices.Repeat([][]float32{v}, 2))
-		}}
+		n, s = batch/2, echoShard()
 	}
-	images := train.Images[:n*mnist.ImageSize*mnist.ImageSize]
-	labels := make([]int32, n)
-	for i := range labels {
-		labels[i] = int32(train.Labels[i])
-	}
+	images, labels := testBatch(train, n)
 	// The graphs are built when a model first steps, so winogradOn is set around that step.
 	var models [2]*Model
 	for i, on := range []bool{false, true} {

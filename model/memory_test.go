@@ -90,11 +90,7 @@ func TestMemoryEstimateMatchesMeasured(t *testing.T) {
 	}{{"notebook", DefaultConfig()}, {"half-filters", half}, {"filters=128,256,256 kernel=5", large}} {
 		est := c.cfg.MemoryEstimate()
 		batch := c.cfg.BatchSize
-		images := test.Images[:batch*mnist.ImageSize*mnist.ImageSize]
-		labels := make([]int32, batch)
-		for i := range labels {
-			labels[i] = int32(test.Labels[i])
-		}
+		images, labels := testBatch(test, batch)
 		var (
 			m                     *Model
 			stepPeak, evalPeak    uint64
