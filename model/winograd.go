@@ -98,30 +98,7 @@ func winogradTiles(side int) int { return (side + 1) / 2 }
 // make the 4×4 input tiles, position-major: entry (i*4+j)*tiles + t is position (i,j) of tile t
 // (image, tile row, tile column), which starts one row and one column before its 2×2 outputs
 // (SAME's pad of 1). Positions outside the image read the pad row, batch*side*side. Shape [N,1].
-func winogradTileIndices(batch, side int) *tensors.Tensor {
-	nt := winogradTiles(side)
-	tiles := batch * nt * nt
-	padRow := int32(batch * side * side)
-	idx := make([]int32, 16*tiles)
-	for i := range 4 {
-		for j := range 4 {
-			for b := range batch {
-				for ty := range nt {
-					for tx := range nt {
-						t := (b*nt+ty)*nt + tx
-						y, x := 2*ty+i-1, 2*tx+j-1
-						row := padRow
-						if y >= 0 && y < side && x >= 0 && x < side {
-							row = int32((b*side+y)*side + x)
-						}
-						idx[(i*4+j)*tiles+t] = row
-					}
-				}
-			}
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
-}
+func winogradTileIndices(batch, side int) *tensors.Tensor { return tileRows(batch, side, 4, -1) }
 
 // winogradOutputIndices returns, for each output position of each image in row order, its row of
 // the transformed-back [4*tiles, F] output: (p*2+q)*tiles + t for position (2ty+p, 2tx+q). Rows
@@ -230,23 +207,29 @@ func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 // winogradBlockIndices returns the rows of a flattened [batch*side*side (+1 zero row), F] output
 // that make each tile's 2×2 block, position-major: entry (p*2+q)*tiles + t is position
 // (2ty+p, 2tx+q) of tile t, or the zero row past the map's last row or column. Shape [N,1].
-func winogradBlockIndices(batch, side int) *tensors.Tensor {
+func winogradBlockIndices(batch, side int) *tensors.Tensor { return tileRows(batch, side, 2, 0) }
+
+// tileRows returns the rows of a flattened [batch*side*side (+1 extra row), C] map at the n×n
+// positions of each tile t (image, tile row, tile column), position-major: entry (i*n+j)*tiles + t
+// is the row of (2ty+i+off, 2tx+j+off), or the extra row, batch*side*side, where that lies
+// outside the map. Shape [N,1].
+func tileRows(batch, side, n, off int) *tensors.Tensor {
 	nt := winogradTiles(side)
 	tiles := batch * nt * nt
-	zero := int32(batch * side * side)
-	idx := make([]int32, 4*tiles)
-	for p := range 2 {
-		for q := range 2 {
+	extra := int32(batch * side * side)
+	idx := make([]int32, n*n*tiles)
+	for i := range n {
+		for j := range n {
 			for b := range batch {
 				for ty := range nt {
 					for tx := range nt {
 						t := (b*nt+ty)*nt + tx
-						y, x := 2*ty+p, 2*tx+q
-						row := zero
-						if y < side && x < side {
+						y, x := 2*ty+i+off, 2*tx+j+off
+						row := extra
+						if y >= 0 && y < side && x >= 0 && x < side {
 							row = int32((b*side+y)*side + x)
 						}
-						idx[(p*2+q)*tiles+t] = row
+						idx[(i*n+j)*tiles+t] = row
 					}
 				}
 			}
