@@ -67,6 +67,21 @@ func sameMetadata(a, b map[string]string) bool {
 	return true
 }
 
+// roundTrip encodes md and tensors and decodes the file, failing tb if either step fails. It
+// returns the file, and what Decode made of it.
+func roundTrip(tb testing.TB, md map[string]string, tensors []safetensors.Tensor) ([]byte, map[string]string, []safetensors.Tensor) {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := safetensors.Encode(&buf, md, tensors); err != nil {
+		tb.Fatalf("Encode: %v", err)
+	}
+	gotMeta, got, err := safetensors.Decode(buf.Bytes())
+	if err != nil {
+		tb.Fatalf("decoding what Encode wrote: %v", err)
+	}
+	return buf.Bytes(), gotMeta, got
+}
+
 func TestSafetensorsRoundTrip(t *testing.T) {
 	metadata := map[string]string{
 		"format":  "mnist-trainer",
@@ -82,14 +97,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		{Name: "empty", Shape: []int{0, 3}, Data: nil},                                         // No values.
 		{Name: "layer1/weights", Shape: []int{2, 2, 1}, Data: []float32{1e-30, -1e30, 7, 8}},
 	}
-	var buf bytes.Buffer
-	if err := safetensors.Encode(&buf, metadata, tensors); err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-	gotMeta, got, err := safetensors.Decode(buf.Bytes())
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
+	raw, gotMeta, got := roundTrip(t, metadata, tensors)
 	if !sameMetadata(gotMeta, metadata) {
 		t.Errorf("metadata = %v, want %v", gotMeta, metadata)
 	}
@@ -106,7 +114,6 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 
 	// The decoded tensors must own their memory: overwriting the file must
 	// not change them.
-	raw := buf.Bytes()
 	for i := range raw {
 		raw[i] = 0xff
 	}
@@ -117,14 +124,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 
 func TestSafetensorsNoTensors(t *testing.T) {
 	for _, md := range []map[string]string{nil, {}, {"k": "v"}} {
-		var buf bytes.Buffer
-		if err := safetensors.Encode(&buf, md, nil); err != nil {
-			t.Fatalf("Encode(%v, nil): %v", md, err)
-		}
-		gotMeta, got, err := safetensors.Decode(buf.Bytes())
-		if err != nil {
-			t.Fatalf("Decode: %v", err)
-		}
+		_, gotMeta, got := roundTrip(t, md, nil)
 		if len(got) != 0 || !sameMetadata(gotMeta, md) {
 			t.Errorf("got %v, %v; want no tensors and %v", gotMeta, got, md)
 		}
