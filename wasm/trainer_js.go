@@ -23,6 +23,16 @@ type trainer struct {
 	s *session.Session
 }
 
+// parsed converts v with parse and answers do's result for it: the methods whose one argument
+// becomes one session value.
+func parsed[A, R any](v safejs.Value, parse func(safejs.Value) (A, error), do func(A) (R, error)) (any, error) {
+	a, err := parse(v)
+	if err != nil {
+		return nil, err
+	}
+	return do(a)
+}
+
 // newTrainer starts the session, which gives the JS event loop a turn with yield between training
 // steps, and sets Go's soft memory limit to what its work needs.
 func newTrainer(yield func()) (*trainer, error) {
@@ -82,20 +92,12 @@ func (t *trainer) jsUnpackImages(args []safejs.Value) (any, error) {
 }
 
 func (t *trainer) jsConfigure(args []safejs.Value) (any, error) {
-	q, err := settings(arg(args, 0))
-	if err != nil {
-		return nil, err
-	}
-	return t.s.Configure(q)
+	return parsed(arg(args, 0), settings, t.s.Configure)
 }
 
 // jsDescribe answers what configure would for the same settings, and changes nothing.
 func (t *trainer) jsDescribe(args []safejs.Value) (any, error) {
-	q, err := settings(arg(args, 0))
-	if err != nil {
-		return nil, err
-	}
-	return session.Describe(q)
+	return parsed(arg(args, 0), settings, session.Describe)
 }
 
 // settings reads configure's and describe's argument: a query string or an object of key: value.
@@ -236,19 +238,11 @@ func (t *trainer) jsCellDigits(args []safejs.Value) (any, error) {
 func (t *trainer) jsKernels([]safejs.Value) (any, error) { return t.s.Kernels() }
 
 func (t *trainer) jsPredict(args []safejs.Value) (any, error) {
-	d, err := drawing(arg(args, 0))
-	if err != nil {
-		return nil, err
-	}
-	return t.s.Predict(d)
+	return parsed(arg(args, 0), drawing, t.s.Predict)
 }
 
 func (t *trainer) jsFeatureMaps(args []safejs.Value) (any, error) {
-	src, err := input(arg(args, 0))
-	if err != nil {
-		return nil, err
-	}
-	return t.s.FeatureMaps(src)
+	return parsed(arg(args, 0), input, t.s.FeatureMaps)
 }
 
 // jsInspect answers inspect({key, weights}, source) with the kernels and the feature maps of source
