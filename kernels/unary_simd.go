@@ -22,14 +22,14 @@ func b2u(b bool) uint8 {
 	return 0
 }
 
-// BoolsToFloat32 sets dst[i] to 1 where src[i] is true, else 0: the ReLU's masks. simplego's
+// BoolsToFloat sets dst[i] to 1 where src[i] is true, else 0: the ReLU's masks. simplego's
 // loop branches on each value, which on a mask of random signs mispredicts about half the time.
-func BoolsToFloat32(dst []float32, src []bool, workers int) {
+func BoolsToFloat[T float32 | float64](dst []T, src []bool, workers int) {
 	dst = dst[:len(src)]
 	parallelFor(workers, len(src), parallelGrain, func(lo, hi int) {
 		d := dst[lo:hi]
 		for i, b := range src[lo:hi] {
-			d[i] = float32(b2u(b))
+			d[i] = T(b2u(b))
 		}
 	})
 }

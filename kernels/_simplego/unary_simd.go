@@ -40,35 +40,28 @@ func execConvertDTypeSIMD(backend *Backend, node *Node, inputs []*Buffer, owned 
 	w := kernelWorkers(backend)
 	switch dst := output.flat.(type) {
 	case []float32:
-		switch src := operand.flat.(type) {
-		case []bool:
-			kernels.BoolsToFloat32(dst, src, w)
-		case []uint8:
-			kernels.Convert(dst, src, w)
-		case []float32:
-			kernels.Copy(dst, src, w)
-		case []float64:
-			kernels.Convert(dst, src, w)
-		}
+		convertTo(dst, operand.flat, w)
 	case []float64:
-		switch src := operand.flat.(type) {
-		case []bool:
-			for i, b := range src { // never large in this network
-				dst[i] = 0
-				if b {
-					dst[i] = 1
-				}
-			}
-		case []uint8:
-			kernels.Convert(dst, src, w)
-		case []float32:
-			kernels.Convert(dst, src, w)
-		case []float64:
-			kernels.Copy(dst, src, w)
-		}
+		convertTo(dst, operand.flat, w)
 	}
 	convertCalls.Add(1)
 	return output, nil
+}
+
+// convertTo sets dst to src, a []bool, []uint8, []float32 or []float64, converted to T.
+func convertTo[T float32 | float64](dst []T, src any, w int) {
+	switch src := src.(type) {
+	case []bool:
+		kernels.BoolsToFloat(dst, src, w)
+	case []T: // already T: a copy (a type switch takes the first case that matches)
+		kernels.Copy(dst, src, w)
+	case []uint8:
+		kernels.Convert(dst, src, w)
+	case []float32:
+		kernels.Convert(dst, src, w)
+	case []float64:
+		kernels.Convert(dst, src, w)
+	}
 }
 
 // execSqrtSIMD takes float32 and float64 square roots, in place when the input is owned.
