@@ -318,6 +318,25 @@ func (s *Session) canStart(runID int) error {
 	return nil
 }
 
+// startRun builds a fresh model of cfg for run id and makes the run current, calling set (if
+// any) with the model to change the rest of the session's state at the same time. Called with
+// s.mu held (begin), it unlocks it, model or error. The caller ends the run with r.cancel and
+// endRun; ctx is the run's context, which r.cancel cancels.
+func (s *Session) startRun(id int, cfg model.Config, set func(*model.Model)) (*model.Model, *run, context.Context, error) {
+	defer s.mu.Unlock()
+	m, err := model.New(s.backend, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r := newRun(id, cancel)
+	s.run = r
+	if set != nil {
+		set(m)
+	}
+	return m, r, ctx, nil
+}
+
 // endRun frees the worker for the next run when run r ends, and lets whoever waits for its end
 // (pause, stop) go on.
 func (s *Session) endRun(r *run) {

@@ -145,17 +145,12 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 		s.mu.Unlock()
 		return TrainResult{}, err // code "memory", with the setting that drives it
 	}
-	m, err := model.New(s.backend, cfg)
+	before, beforeEval := s.current, s.eval // the model again if the run diverges
+	m, r, ctx, err := s.startRun(opts.Run, cfg, func(m *model.Model) { s.current, s.eval = m, nil })
 	if err != nil {
-		s.mu.Unlock()
 		return TrainResult{}, err
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	r := newRun(opts.Run, cancel)
-	before, beforeEval := s.current, s.eval // the model again if the run diverges
-	s.run, s.current, s.eval = r, m, nil
-	s.mu.Unlock()
+	defer r.cancel(nil)
 	defer s.endRun(r)
 	sh := teamShard(ctx, peers, opts.Run, team)
 	// Every worker reports the same progress and results: only the first one tells the page.
@@ -286,16 +281,11 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	}
 	cfg, train, peers := s.cfg, s.train, s.peers
 	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
-	m, err := model.New(s.backend, cfg)
+	m, r, ctx, err := s.startRun(opts.Run, cfg, nil)
 	if err != nil {
-		s.mu.Unlock()
 		return MeasureResult{}, err
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	r := newRun(opts.Run, cancel)
-	s.run = r
-	s.mu.Unlock()
+	defer r.cancel(nil)
 	defer s.endRun(r)
 	var start time.Time
 	var elapsed time.Duration // set once the last timed step has ended
@@ -307,7 +297,7 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 				start = time.Now()
 			case steps + 1:
 				elapsed = time.Since(start)
-				cancel(nil)
+				r.cancel(nil)
 			}
 			s.yield()
 		}})
