@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
@@ -18,13 +19,20 @@ import (
 // exports it here with -save-digits): 3 of each digit, as the page exports them.
 const drawnDigits = "testdata/my-digits"
 
+// drawn returns the drawn digits of drawnDigits.
+func drawn(tb testing.TB) *mnist.Dataset {
+	tb.Helper()
+	digits, err := mnistdir.OpenMyDigits(drawnDigits)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return digits
+}
+
 // TestTrainEvaluatesMyDigits trains with the drawn digits passed by flag, mixed in, and checks
 // that each epoch and the end report the accuracy on them, with their report and confusion matrix.
 func TestTrainEvaluatesMyDigits(t *testing.T) {
-	digits, err := mnistdir.OpenMyDigits(drawnDigits)
-	if err != nil {
-		t.Fatal(err)
-	}
+	digits := drawn(t)
 	stdout, err := runMain(t, "-preset", "half-filters", "-train-images", "256", "-batch", "32", "-epochs", "2",
 		"-loss-images", "64", "-test-images", "200", "-out", "", "-my-digits", drawnDigits, "-mix-digits", "2")
 	if err != nil {
@@ -71,10 +79,7 @@ func TestMyDigitsFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	images := filepath.Join(drawnDigits, mnist.MyDigitsImagesFile)
 	bad := filepath.Join(dir, "labels-idx1") // one label short
-	d, err := mnistdir.OpenMyDigits(drawnDigits)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := drawn(t)
 	var buf bytes.Buffer
 	if err := mnist.WriteLabels(&buf, d.Labels[:d.Len()-1]); err != nil {
 		t.Fatal(err)
@@ -109,18 +114,8 @@ func TestMyDigitsFigures(t *testing.T) {
 	if os.Getenv("MNIST_FIGURES") == "" {
 		t.Skip("minutes of training: MNIST_FIGURES=1 go test -run TestMyDigitsFigures -v ./cmd/train")
 	}
-	dir, err := mnistdir.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := mnistdir.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	digits, err := mnistdir.OpenMyDigits(drawnDigits)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, test := mnisttest.Sets(t)
+	digits := drawn(t)
 	seen, unseen := digits.Slice(0, 20), digits.Slice(20, 30)
 	backend, err := model.GoBackend()
 	if err != nil {
