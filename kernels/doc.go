@@ -29,7 +29,8 @@ var (
 )
 
 // Register records that the kernel family name (for example "DotGeneral/f32") replaced
-// simplego's executor, and returns its call counter. Called from the _simplego files' init.
+// simplego's executor, and returns its call counter. Called once per family, from the list in
+// _simplego/executors_simd.go.
 func Register(name string) *atomic.Int64 {
 	mu.Lock()
 	defer mu.Unlock()

@@ -8,16 +8,9 @@ package simplego
 // into 32×32 blocks and back.
 
 import (
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
-
-var dotGeneralCalls = kernels.Register("DotGeneral/f32")
-
-func init() {
-	setNodeExecutor(backends.OpTypeDotGeneral, priorityArch, execDotGeneralSIMD)
-}
 
 // execDotGeneralSIMD runs float32 DotGenerals whose batch, cross and contracting axes each
 // collapse to one stride (every product of this project's network does); simplego's own

@@ -7,30 +7,9 @@ package simplego
 // on kernels' vector loops over contiguous runs instead of a per-element index iterator.
 
 import (
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
-
-var (
-	binaryCalls    = kernels.Register("Add,Sub,Mul,Div/f32")
-	broadcastCalls = kernels.Register("BroadcastInDim")
-)
-
-func init() {
-	for op, k := range map[backends.OpType]struct {
-		op      kernels.BinaryOp
-		generic nodeExecutor
-	}{
-		backends.OpTypeAdd: {kernels.Add, execAdd},
-		backends.OpTypeSub: {kernels.Sub, execSub},
-		backends.OpTypeMul: {kernels.Mul, execMul},
-		backends.OpTypeDiv: {kernels.Div, execDiv},
-	} {
-		setNodeExecutor(op, priorityArch, binaryExecutor(k.op, k.generic))
-	}
-	setNodeExecutor(backends.OpTypeBroadcastInDim, priorityArch, execBroadcastInDimSIMD)
-}
 
 // binaryExecutor returns the executor of a float32 element-wise op, handing other dtypes and
 // shapes to generic.

@@ -7,20 +7,9 @@ package simplego
 // element at a time, and float32 ArgMax compares a vector of lanes at a time.
 
 import (
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
-
-var (
-	sliceCalls  = kernels.Register("Slice")
-	argMaxCalls = kernels.Register("ArgMax/f32")
-)
-
-func init() {
-	setNodeExecutor(backends.OpTypeSlice, priorityArch, execSliceRuns)
-	setNodeExecutor(backends.OpTypeArgMinMax, priorityArch, execArgMaxSIMD)
-}
 
 // execSliceRuns copies a unit-stride Slice, of any dtype, as runs of bytes: the innermost axes
 // that are taken whole merge with the first one that is not into one run.

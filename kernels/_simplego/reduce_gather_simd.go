@@ -9,22 +9,9 @@ package simplego
 import (
 	"slices"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
-
-var (
-	reduceSumCalls  = kernels.Register("ReduceSum/f32,f64")
-	gatherRowsCalls = kernels.Register("Gather/rows")
-	scatterSumCalls = kernels.Register("ScatterSum/f32 rows")
-)
-
-func init() {
-	setNodeExecutor(backends.OpTypeReduceSum, priorityArch, execReduceSumSIMD)
-	setNodeExecutor(backends.OpTypeGather, priorityArch, execGatherSIMD)
-	setNodeExecutor(backends.OpTypeScatterSum, priorityArch, execScatterSumSIMD)
-}
 
 // execReduceSumSIMD sums float32 or float64 over a run of consecutive axes.
 func execReduceSumSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {

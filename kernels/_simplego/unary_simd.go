@@ -8,23 +8,9 @@ package simplego
 // input still in use run on kernels' loops, split among the backend's workers natively.
 
 import (
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
-
-var (
-	convertCalls = kernels.Register("ConvertDType")
-	sqrtCalls    = kernels.Register("Sqrt")
-	copyCalls    = kernels.Register("Identity,Reshape copies")
-)
-
-func init() {
-	setNodeExecutor(backends.OpTypeConvertDType, priorityArch, execConvertDTypeSIMD)
-	setNodeExecutor(backends.OpTypeSqrt, priorityArch, execSqrtSIMD)
-	setNodeExecutor(backends.OpTypeIdentity, priorityArch, copyingExecutor(execIdentity))
-	setNodeExecutor(backends.OpTypeReshape, priorityArch, copyingExecutor(execReshape))
-}
 
 // execConvertDTypeSIMD converts to float32 or float64 from bool, uint8, float32 or float64.
 func execConvertDTypeSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {

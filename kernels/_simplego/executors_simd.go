@@ -1,0 +1,54 @@
+//go:build goexperiment.simd
+
+package simplego
+
+// This file is not part of GoMLX: it belongs to github.com/mnist-trainer/mnist and joins package
+// simplego at build time (kernels/README.md). It is the one list of the ops whose executors the
+// other _simplego files replace, and of the kernel families they count (kernels.Register).
+
+import (
+	"github.com/gomlx/gomlx/backends"
+	"github.com/mnist-trainer/mnist/kernels"
+)
+
+// The call counter of each kernel family, under the name it shows (kernels.Active).
+var (
+	dotGeneralCalls = kernels.Register("DotGeneral/f32")
+	binaryCalls     = kernels.Register("Add,Sub,Mul,Div/f32")
+	broadcastCalls  = kernels.Register("BroadcastInDim")
+	sliceCalls      = kernels.Register("Slice")
+	argMaxCalls     = kernels.Register("ArgMax/f32")
+	reduceSumCalls  = kernels.Register("ReduceSum/f32,f64")
+	gatherRowsCalls = kernels.Register("Gather/rows")
+	scatterSumCalls = kernels.Register("ScatterSum/f32 rows")
+	convertCalls    = kernels.Register("ConvertDType")
+	sqrtCalls       = kernels.Register("Sqrt")
+	copyCalls       = kernels.Register("Identity,Reshape copies")
+)
+
+// init sets each executor ahead of simplego's own (priorityArch), by file: dotgeneral_simd.go,
+// elementwise_simd.go, layout_simd.go, reduce_gather_simd.go, unary_simd.go.
+func init() {
+	setNodeExecutor(backends.OpTypeDotGeneral, priorityArch, execDotGeneralSIMD)
+	for op, k := range map[backends.OpType]struct {
+		op      kernels.BinaryOp
+		generic nodeExecutor
+	}{
+		backends.OpTypeAdd: {kernels.Add, execAdd},
+		backends.OpTypeSub: {kernels.Sub, execSub},
+		backends.OpTypeMul: {kernels.Mul, execMul},
+		backends.OpTypeDiv: {kernels.Div, execDiv},
+	} {
+		setNodeExecutor(op, priorityArch, binaryExecutor(k.op, k.generic))
+	}
+	setNodeExecutor(backends.OpTypeBroadcastInDim, priorityArch, execBroadcastInDimSIMD)
+	setNodeExecutor(backends.OpTypeSlice, priorityArch, execSliceRuns)
+	setNodeExecutor(backends.OpTypeArgMinMax, priorityArch, execArgMaxSIMD)
+	setNodeExecutor(backends.OpTypeReduceSum, priorityArch, execReduceSumSIMD)
+	setNodeExecutor(backends.OpTypeGather, priorityArch, execGatherSIMD)
+	setNodeExecutor(backends.OpTypeScatterSum, priorityArch, execScatterSumSIMD)
+	setNodeExecutor(backends.OpTypeConvertDType, priorityArch, execConvertDTypeSIMD)
+	setNodeExecutor(backends.OpTypeSqrt, priorityArch, execSqrtSIMD)
+	setNodeExecutor(backends.OpTypeIdentity, priorityArch, copyingExecutor(execIdentity))
+	setNodeExecutor(backends.OpTypeReshape, priorityArch, copyingExecutor(execReshape))
+}
