@@ -180,6 +180,22 @@ func intField(obj safejs.Value, key string, def int) (int, error) {
 	return int(f), nil
 }
 
+// numbers reads several whole numbers of one object with intField, keeping the first error: once
+// there is one, get reads nothing more and returns 0.
+type numbers struct {
+	obj safejs.Value
+	err error
+}
+
+func (n *numbers) get(key string, def int) int {
+	if n.err != nil {
+		return 0
+	}
+	v, err := intField(n.obj, key, def)
+	n.err = err
+	return v
+}
+
 // hasField reports whether obj has a defined property key.
 func hasField(obj safejs.Value, key string) bool {
 	if obj.Type() != safejs.TypeObject {

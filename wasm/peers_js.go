@@ -106,17 +106,10 @@ func parsePeerMessage(event safejs.Value) (peerMessage, error) {
 	if err != nil {
 		return peerMessage{}, err
 	}
-	run, err := intField(data, "run", -1)
-	if err != nil {
-		return peerMessage{}, err
-	}
-	seq, err := intField(data, "seq", -1)
-	if err != nil {
-		return peerMessage{}, err
-	}
-	n, err := intField(data, "n", -1)
-	if err != nil {
-		return peerMessage{}, err
+	nums := numbers{obj: data}
+	run, seq, n := nums.get("run", -1), nums.get("seq", -1), nums.get("n", -1)
+	if nums.err != nil {
+		return peerMessage{}, nums.err
 	}
 	v, err := data.Get("v")
 	if err != nil {

@@ -118,17 +118,12 @@ func settings(v safejs.Value) (url.Values, error) {
 
 func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	opts := arg(args, 0)
-	var o session.TrainOptions
+	nums := numbers{obj: opts}
+	o := session.TrainOptions{TestImages: nums.get("testImages", 0), Run: nums.get("run", 0), Team: nums.get("team", 0)}
+	if nums.err != nil {
+		return nil, nums.err
+	}
 	var err error
-	if o.TestImages, err = intField(opts, "testImages", 0); err != nil {
-		return nil, err
-	}
-	if o.Run, err = intField(opts, "run", 0); err != nil {
-		return nil, err
-	}
-	if o.Team, err = intField(opts, "team", 0); err != nil {
-		return nil, err
-	}
 	if o.Digits, err = digitsOption(opts); err != nil { // My digits (digits_js.go)
 		return nil, err
 	}
@@ -167,13 +162,10 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,
 // with ports (MessagePorts) to worker 0, or on worker 0 to each other worker in order.
 func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
-	index, err := intField(arg(args, 0), "index", -1)
-	if err != nil {
-		return nil, err
-	}
-	count, err := intField(arg(args, 0), "count", 0)
-	if err != nil {
-		return nil, err
+	nums := numbers{obj: arg(args, 0)}
+	index, count := nums.get("index", -1), nums.get("count", 0)
+	if nums.err != nil {
+		return nil, nums.err
 	}
 	want, err := session.JoinPorts(index, count)
 	if err != nil {
@@ -295,15 +287,12 @@ func drawing(v safejs.Value) (session.Drawing, error) {
 	if err != nil {
 		return session.Drawing{}, err
 	}
-	w, err := intField(v, "width", 0)
-	if err != nil {
-		return session.Drawing{}, err
+	nums := numbers{obj: v}
+	d := session.Drawing{Pixels: gray, Width: nums.get("width", 0), Height: nums.get("height", 0)}
+	if nums.err != nil {
+		return session.Drawing{}, nums.err
 	}
-	h, err := intField(v, "height", 0)
-	if err != nil {
-		return session.Drawing{}, err
-	}
-	return session.Drawing{Pixels: gray, Width: w, Height: h}, nil
+	return d, nil
 }
 
 func (t *trainer) jsExportWeights([]safejs.Value) (any, error) { return t.s.ExportWeights() }
