@@ -60,7 +60,7 @@ func TestWriteIDXRoundTrip(t *testing.T) {
 		if zr.Name != "" || !zr.ModTime.IsZero() {
 			t.Errorf("gzip header names %q, time %v: want neither, so that a set always gives the same bytes", zr.Name, zr.ModTime)
 		}
-		raw := gunzipped(t, c.file)
+		raw := mnisttest.Gunzip(t, c.file)
 		for i, w := range c.want {
 			if got := binary.BigEndian.Uint32(raw[4*i:]); got != w {
 				t.Errorf("header word %d is %d, want %d", i, got, w)

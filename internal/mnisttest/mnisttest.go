@@ -6,6 +6,9 @@
 package mnisttest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -33,6 +36,20 @@ func ReadFile(tb testing.TB, name string) []byte {
 		tb.Fatalf("reading MNIST data: %v", err)
 	}
 	return data
+}
+
+// Gunzip returns the decompressed content of data, a gzipped MNIST file, or fails tb.
+func Gunzip(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
 }
 
 var sets struct {
