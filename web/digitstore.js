@@ -5,13 +5,10 @@
 // A digit the browser refuses to store (its storage is full, IndexedDB is off) stays on the page
 // until it closes, marked as not kept, with the reason; nothing is dropped silently.
 import { done, request, storeError } from './store.js';
+import { pixelsPerImage } from './trainset.js';
 
 const dbName = 'mnist-trainer-digits';
 const dbVersion = 1;
-
-/** side is the side of a digit's image; pixelsPerDigit its bytes. */
-export const side = 28;
-export const pixelsPerDigit = side * side;
 
 /** maxDigits bounds My digits: a class set of 30 students × 300 digits, 8 MB of pixels. */
 export const maxDigits = 10000;
@@ -115,10 +112,10 @@ export class MyDigitsList {
   // DigitSet), with ids, the id of each, in the same order; null when there are none.
   set() {
     if (!this.count) return null;
-    const images = new Uint8Array(this.count * pixelsPerDigit);
+    const images = new Uint8Array(this.count * pixelsPerImage);
     const labels = new Uint8Array(this.count);
     this.rows.forEach((r, i) => {
-      images.set(r.pixels, i * pixelsPerDigit);
+      images.set(r.pixels, i * pixelsPerImage);
       labels[i] = r.label;
     });
     return { images, labels, ids: this.rows.map((r) => r.id) };
@@ -128,7 +125,7 @@ export class MyDigitsList {
 // isDigit says whether a stored record is a digit this page can use.
 function isDigit(d) {
   return d && typeof d.id === 'string' && Number.isInteger(d.label) && d.label >= 0 && d.label <= 9 &&
-    d.pixels instanceof Uint8Array && d.pixels.length === pixelsPerDigit && Number.isFinite(d.order);
+    d.pixels instanceof Uint8Array && d.pixels.length === pixelsPerImage && Number.isFinite(d.order);
 }
 
 /** recordDigits is the evaluation of My digits of a record's latest epoch that has one, or null. */

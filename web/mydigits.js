@@ -10,7 +10,8 @@
 // (state.model). It announces measured {accuracy, correct, count, when: 'epoch' | 'test', epoch?,
 // mixDigits?} (a CustomEvent) when the accuracy on the digits is measured: the host page hears of
 // it (embedding.js), without any image.
-import { MyDigitsList, maxDigits, pixelsPerDigit } from './digitstore.js';
+import { MyDigitsList, maxDigits } from './digitstore.js';
+import { pixelsPerImage } from './trainset.js';
 import { DigitsPanel } from './digitspanel.js';
 import { storageAdvice } from './features.js';
 import { plural } from './format.js';
@@ -20,7 +21,7 @@ const goalKey = 'mnist-trainer.digits-goal';
 const goals = [3, 5, 10, 20];
 
 /** maxFileBytes bounds a file read for import: the largest IDX file of maxDigits digits, gzip or not. */
-const maxFileBytes = maxDigits * pixelsPerDigit + 1024;
+const maxFileBytes = maxDigits * pixelsPerImage + 1024;
 
 // reason is an error's message without its full stop, for a sentence that goes on.
 const reason = (err) => String(err.message || err).replace(/[.!]$/, '');
@@ -257,7 +258,7 @@ export class MyDigits extends EventTarget {
       const read = await Promise.all(files.map(async (f) => ({ name: f.name, data: new Uint8Array(await f.arrayBuffer()) })));
       const r = await this.team.importDigits(read);
       const digits = [];
-      for (let i = 0; i < r.count; i++) digits.push({ label: r.labels[i], pixels: r.images.slice(i * pixelsPerDigit, (i + 1) * pixelsPerDigit) });
+      for (let i = 0; i < r.count; i++) digits.push({ label: r.labels[i], pixels: r.images.slice(i * pixelsPerImage, (i + 1) * pixelsPerImage) });
       const added = await this.list.add(digits, files.map((f) => f.name).join(', '));
       const counts = new Array(10).fill(0);
       for (const d of digits) counts[d.label]++;
