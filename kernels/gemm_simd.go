@@ -97,12 +97,9 @@ func MatMul(c []float32, a, b Matrix, m, k, n, workers int) {
 		clear(c)
 		return
 	}
-	if m*k <= sparseMaxA && b.ColStride == 1 {
-		var s sparseA
-		if sparsify(&s, a, b, m, k, n) {
-			matMulSparse(c, &s, b, m, n, workers)
-			return
-		}
+	if s := sparsify(a, b, m, k, n); s != nil {
+		matMulSparse(c, s, b, m, n, workers)
+		return
 	}
 	matMulTiled(c, a, b, m, k, n, workers)
 }

@@ -39,14 +39,15 @@ type sparseA struct {
 	start [sparseMaxA + 1]int32
 }
 
-// sparsify returns A's non-zero entries, or false where the sparse path would not pay: A too
+// sparsify returns A's non-zero entries, or nil where the sparse path would not pay: A too
 // large, B's rows not contiguous, B too narrow for a vector, or more than ⅝ of A non-zero (the
 // register tile does about 1.7 multiply-adds per instruction, the sparse path about 0.9, and it
 // saves packing B).
-func sparsify(s *sparseA, a, b Matrix, m, k, n int) bool {
+func sparsify(a, b Matrix, m, k, n int) *sparseA {
 	if m*k > sparseMaxA || b.ColStride != 1 || n < sparseVectors*Lanes() {
-		return false
+		return nil
 	}
+	s := new(sparseA)
 	nz := 0
 	for i := range m {
 		s.start[i] = int32(nz)
@@ -58,7 +59,10 @@ func sparsify(s *sparseA, a, b Matrix, m, k, n int) bool {
 		}
 	}
 	s.start[m] = int32(nz)
-	return 8*nz <= 5*m*k
+	if 8*nz > 5*m*k {
+		return nil
+	}
+	return s
 }
 
 // matMulSparse sets c [m,n] to a·b with A given by its non-zero entries, splitting the columns
