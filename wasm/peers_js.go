@@ -29,10 +29,13 @@ type peers struct {
 	ports []safejs.Value
 	funcs []safejs.Func // the ports' onmessage handlers, released by close
 
-	// spare, per port, is the ArrayBuffer of the last vector that came from there, once read: the
-	// next vector sent there goes back in it when it fits. One buffer then travels to and fro, and
-	// no step leaves megabytes of ArrayBuffers for the JS collector, which frees them late: the
-	// tab's memory grew by about 100 MB over a run with two workers.
+	// spare, per port, is the ArrayBuffer of the last large vector (a step's gradients) that came
+	// from there, once read: the next large vector sent there goes back in it. One buffer then
+	// travels to and fro, and no step leaves megabytes of ArrayBuffers for the JS collector, which
+	// frees them late: the tab's memory grew by about 100 MB over a run with two workers. Small
+	// vectors (a normalisation's sums, a few kilobytes) travel in buffers of their own, never in
+	// the spare: Firefox's team of two trained at 172 images/s when the 1.5 MB buffer also
+	// carried them, and at 334–352 without (Chromium's memory is the same either way).
 	spare []safejs.Value
 
 	mu     sync.Mutex
@@ -40,6 +43,9 @@ type peers struct {
 	bad    error           // a malformed message: every later reduce fails with it
 	notify chan struct{}   // a message arrived; the one waiter (the training goroutine) looks again
 }
+
+// spareMin is the size from which a vector travels in its port's spare buffer (peers.spare).
+const spareMin = 64 << 10
 
 // peerMessage is one vector of a Reduce: {run, seq, v: ArrayBuffer, n}, the vector being the
 // first n float32 of v. run is the page's number of the training run, seq counts the Reduce calls
@@ -172,7 +178,7 @@ func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, com
 }
 
 // read copies the vector of m, which came from port i, into Go, and keeps its buffer for the
-// next send there.
+// next large vector sent there.
 func (p *peers) read(i int, m peerMessage) ([]float32, error) {
 	class, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
@@ -186,15 +192,20 @@ func (p *peers) read(i int, m peerMessage) ([]float32, error) {
 	if _, err := safejs.CopyBytesToGo(asBytes(v), arr); err != nil {
 		return nil, err
 	}
-	p.spare[i] = m.data
+	if 4*m.n >= spareMin {
+		p.spare[i] = m.data
+	}
 	return v, nil
 }
 
-// send posts v to port i as {run, seq, v, n}, in the port's spare buffer if it fits, else in a
-// new one, and transfers the buffer.
+// send posts v to port i as {run, seq, v, n}, in the port's spare buffer if v is large and it
+// fits, else in a new one, and transfers the buffer.
 func (p *peers) send(i, run, seq int, v []float32) error {
-	buf := p.spare[i]
-	p.spare[i] = safejs.Undefined()
+	buf := safejs.Undefined()
+	if 4*len(v) >= spareMin {
+		buf = p.spare[i]
+		p.spare[i] = safejs.Undefined()
+	}
 	size := 0
 	if buf.Type() == safejs.TypeObject {
 		if n, err := buf.Get("byteLength"); err == nil {
