@@ -33,16 +33,31 @@ const (
 // MaxImages (before allocating anything that size), and a payload that is
 // short or followed by extra bytes.
 func ParseImages(r io.Reader) (images []byte, n, rows, cols int, err error) {
-	dims, images, err := readIDX(r, "images", imagesMagic, 3, func(d []uint32) (int, error) {
-		if d[1] != ImageSize || d[2] != ImageSize {
-			return 0, fmt.Errorf("image size is %dx%d, want %dx%d", d[1], d[2], ImageSize, ImageSize)
-		}
-		return int(d[0]) * ImageSize * ImageSize, nil
-	})
+	dims, images, err := readIDX(r, "images", imagesMagic, 3, imagesSize, readPayload)
 	if err != nil {
 		return nil, 0, 0, 0, err
 	}
 	return images, int(dims[0]), ImageSize, ImageSize, nil
+}
+
+// ParseImageRuns is ParseImages, with the same checks, but returns the pixels as runs (see
+// appendRuns), encoded image by image as they are read: the whole pixels are never held, which
+// keeps the peak of the browser worker that unpacks the training images for the page (47 MB of
+// pixels, 12.1 MB of runs), since a worker's memory keeps its peak for good.
+func ParseImageRuns(r io.Reader) (runs []byte, n int, err error) {
+	dims, runs, err := readIDX(r, "images", imagesMagic, 3, imagesSize, readRuns)
+	if err != nil {
+		return nil, 0, err
+	}
+	return runs, int(dims[0]), nil
+}
+
+// imagesSize checks an images file's dimensions and returns its payload's size.
+func imagesSize(d []uint32) (int, error) {
+	if d[1] != ImageSize || d[2] != ImageSize {
+		return 0, fmt.Errorf("image size is %dx%d, want %dx%d", d[1], d[2], ImageSize, ImageSize)
+	}
+	return int(d[0]) * ImageSize * ImageSize, nil
 }
 
 // ParseLabels reads an IDX1 labels file (magic 0x00000801), gzipped or raw,
@@ -52,7 +67,7 @@ func ParseImages(r io.Reader) (images []byte, n, rows, cols int, err error) {
 func ParseLabels(r io.Reader) ([]byte, error) {
 	_, labels, err := readIDX(r, "labels", labelsMagic, 1, func(d []uint32) (int, error) {
 		return int(d[0]), nil
-	})
+	}, readPayload)
 	if err != nil {
 		return nil, err
 	}
@@ -84,10 +99,11 @@ func LoadDataset(images, labels io.Reader) (*Dataset, error) {
 
 // readIDX reads a uint8 IDX file with ndims dimensions. size validates the
 // header's dimensions and returns the payload length; it runs before the
-// payload buffer is allocated, so a lying header costs nothing. The payload
-// must be followed by EOF, which for gzip input also makes the reader check
-// the stream's CRC.
-func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims []uint32) (int, error)) ([]uint32, []byte, error) {
+// payload buffer is allocated, so a lying header costs nothing. payload reads
+// the payload and returns what it keeps of it (readPayload: all of it). The
+// payload must be followed by EOF, which for gzip input also makes the reader
+// check the stream's CRC.
+func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims []uint32) (int, error), payload payloadReader) ([]uint32, []byte, error) {
 	if r == nil {
 		return nil, nil, fmt.Errorf("mnist %s: nil reader", what)
 	}
@@ -121,10 +137,10 @@ func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims [
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist %s: %w", what, err)
 	}
-	buf, err := readPayload(zr, want, unpackedSize(r, gz) == int64(len(hdr)+want))
+	buf, got, err := payload(zr, want, unpackedSize(r, gz) == int64(len(hdr)+want))
 	if err != nil {
 		if isEOF(err) {
-			return nil, nil, fmt.Errorf("mnist %s: truncated: got %d bytes of data, want %d for %d %s", what, len(buf), want, dims[0], what)
+			return nil, nil, fmt.Errorf("mnist %s: truncated: got %d bytes of data, want %d for %d %s", what, got, want, dims[0], what)
 		}
 		return nil, nil, readErr(what, err)
 	}
@@ -146,7 +162,12 @@ func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims [
 	return dims, buf, nil
 }
 
-// readPayload reads exactly want bytes. When the file confirms the header's
+// payloadReader reads an IDX file's payload of want bytes from r, and returns what it keeps of it
+// and how many bytes it read. exact says that the file's size confirms want (see unpackedSize). On a
+// short input it fails with io.ErrUnexpectedEOF.
+type payloadReader func(r io.Reader, want int, exact bool) (kept []byte, read int, err error)
+
+// readPayload, a payloadReader, reads exactly want bytes and keeps them. When the file confirms the header's
 // size (exact; see unpackedSize), the buffer is allocated once, at that size:
 // growing it would hold 32 MB and 47 MB at once for the training images, and
 // a browser worker's memory keeps its peak for good. Otherwise it grows as
@@ -154,7 +175,7 @@ func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims [
 // header claims 100,000 images costs 1 MiB, not 78 MB, before it turns out
 // truncated. On a short input it returns what it read and
 // io.ErrUnexpectedEOF.
-func readPayload(r io.Reader, want int, exact bool) ([]byte, error) {
+func readPayload(r io.Reader, want int, exact bool) ([]byte, int, error) {
 	buf := make([]byte, 0, min(want, 1<<20))
 	if exact {
 		buf = make([]byte, 0, want)
@@ -169,10 +190,33 @@ func readPayload(r io.Reader, want int, exact bool) ([]byte, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return buf, err
+			return buf, len(buf), err
 		}
 	}
-	return buf, nil
+	return buf, len(buf), nil
+}
+
+// readRuns, a payloadReader for images, reads want bytes of images and keeps them as runs
+// (appendRuns), an image at a time.
+func readRuns(r io.Reader, want int, exact bool) ([]byte, int, error) {
+	const size = ImageSize * ImageSize
+	// MNIST's runs take about a quarter of the pixels; when the size is not confirmed, growing from
+	// 1 MiB keeps a lying header cheap, as in readPayload.
+	runs := make([]byte, 0, min(want/4, 1<<20))
+	if exact {
+		runs = make([]byte, 0, want/4+want/16)
+	}
+	img := make([]byte, size)
+	for read := 0; read < want; read += size {
+		if n, err := io.ReadFull(r, img); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, read + n, err
+		}
+		runs = appendRuns(runs, img)
+	}
+	return runs, want, nil
 }
 
 // unpackedSize returns the size of r's content once unpacked, or -1 when it

@@ -42,6 +42,11 @@ func FuzzParseImages(f *testing.F) {
 	f.Add(binary.BigEndian.AppendUint32([]byte{0, 0, 8, 3, 0x3b, 0x9a, 0xca, 0}, 28)) // 10^9 images, no cols
 	f.Fuzz(func(t *testing.T, data []byte) {
 		images, n, rows, cols, err := ParseImages(bytes.NewReader(data))
+		// ParseImageRuns makes the same checks, and gives the same pixels as runs.
+		runs, rn, rerr := ParseImageRuns(bytes.NewReader(data))
+		if (rerr == nil) != (err == nil) || err == nil && (rn != n || !bytes.Equal(decodeRuns(t, runs), images)) {
+			t.Fatalf("ParseImages: n=%d, %v; ParseImageRuns: n=%d, %v, or other pixels", n, err, rn, rerr)
+		}
 		if err != nil {
 			return
 		}

@@ -13,10 +13,13 @@ import (
 const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 
 // memoryHeadroom is what limitMemory allows beyond MNIST and the network's estimate: the gzipped
-// files while they are parsed (1.7 MB; worker 0 unpacks the 47 MB of training images for the page
-// once, before the first run, under the limit's pressure), the compiled graphs, the runtime, and the buffers
-// simplego keeps in its pools between steps for reuse.
-const memoryHeadroom = 16 << 20
+// files while they are parsed (1.7 MB; worker 0 also unpacks the training images for the page
+// once, an image at a time, mnist.ParseImageRuns), the compiled graphs, the runtime, and the
+// buffers simplego keeps in its pools between steps for reuse. 8 MB against 16 took a tab with two
+// workers from 482–484 MiB to 465–468 at its peak, at the same speed in Chromium (356–414 images/s
+// against 362–381) and in Firefox (294–327 against 272–328), in alternating runs; 4 MB saved little
+// more and cost Firefox 11%.
+const memoryHeadroom = 8 << 20
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
 // the larger of the next run's network and the current one, plus memoryHeadroom. Callers hold

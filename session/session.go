@@ -202,15 +202,15 @@ func (s *Session) SetData(d *Data, images mnist.ImageSource) (train, test int) {
 	return s.train.Len(), s.test.Len()
 }
 
-// UnpackImages checks a training images file (mnist.VerifyFile) and returns its pixels
-// (mnist.ParseImages), for the page, which keeps them for every worker: the session keeps nothing
-// of them.
+// UnpackImages checks a training images file (mnist.VerifyFile) and returns its pixels as runs
+// (mnist.ParseImageRuns), for the page, which keeps them for every worker: the session keeps
+// nothing of them.
 func UnpackImages(data []byte) ([]byte, error) {
 	if err := mnist.VerifyFile(mnist.TrainImagesFile, data); err != nil {
 		return nil, err
 	}
-	pix, _, _, _, err := mnist.ParseImages(bytes.NewReader(data))
-	return pix, err
+	runs, _, err := mnist.ParseImageRuns(bytes.NewReader(data))
+	return runs, err
 }
 
 // Configure sets the configuration of the next training run from settings (model.FromQuery: keys

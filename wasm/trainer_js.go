@@ -78,7 +78,7 @@ func (t *trainer) jsLoadData(args []safejs.Value) (any, error) {
 }
 
 // jsUnpackImages checks and unpacks a training images file for the page, which keeps the pixels
-// for every worker (trainset_js.go): they go back as a Uint8Array.
+// for every worker (trainset_js.go): they go back as a Uint8Array of runs (mnist.ParseImageRuns).
 func (t *trainer) jsUnpackImages(args []safejs.Value) (any, error) {
 	data, err := bytesFromJS(arg(args, 0), mnist.TrainImagesFile)
 	if err != nil {

@@ -30,9 +30,10 @@
 //	join({index, count}, ports)              -> {}
 //	    Makes this worker number index of count (1 to model.VirtualShards). ports (MessagePorts):
 //	    on worker 0, one to each other worker in order; on the others, one to worker 0.
-//	unpackImages(Uint8Array)                 -> Uint8Array         the training images' pixels
+//	unpackImages(Uint8Array)                 -> Uint8Array         the training images' pixels, as runs
 //	    Checks the training images file (size, SHA-256) and unpacks it for the page, which keeps the
-//	    pixels once for all its workers: 47 MB that each worker's memory held before.
+//	    pixels once for all its workers: 47 MB that each worker's memory held before. They come as
+//	    runs (mnist.ParseImageRuns, 12.1 MB), so that the page never holds the 47 MB.
 //	loadData({"<file>.gz": Uint8Array, ...}, {images, count}) -> {train, test}  image counts
 //	    Checks the other three MNIST files (size, SHA-256; an error names the bad file), then parses
 //	    them. images is a MessagePort to the page's count training images (web/trainset.js), which

@@ -162,11 +162,7 @@ export class Startup extends EventTarget {
       if (!images) {
         // Worker 0 checks and unpacks the training images, and the page keeps them for all.
         const name = info.files.find((f) => f.trainImages).name;
-        const pixels = await team.unpackImages(files[name]);
-        images = new TrainingImages(pixels);
-        // Free the 47 MB now rather than at the collector's leisure, which came after the workers'
-        // memories had grown for training, and so counted in the tab's peak.
-        pixels.buffer.transfer?.(0);
+        images = new TrainingImages(await team.unpackImages(files[name]));
         files = { ...files };
         delete files[name];
       }

@@ -132,9 +132,13 @@ export class Team extends EventTarget {
     return this.ask(0, 'describe', [settings]);
   }
 
-  /** unpackImages checks the training images file and unpacks it. → Uint8Array, 784 bytes an image */
+  /**
+   * unpackImages checks the training images file and unpacks it. The file's bytes move to worker 0
+   * (file is empty afterwards): a copy left here would wait for the collector. → Uint8Array: the
+   * images as runs (trainset.js)
+   */
   unpackImages(file) {
-    return this.ask(0, 'unpackImages', [file]);
+    return this.ask(0, 'unpackImages', [file], [file.buffer]);
   }
 
   /**

@@ -6,22 +6,36 @@
 export const pixelsPerImage = 28 * 28;
 
 /**
- * TrainingImages holds the training images as runs: each image is a series of (zeros, n, n
- * bytes) tokens, a count of background pixels, then the n non-zero pixels that follow them.
- * About four in five of an MNIST image's pixels are background, so the 47 MB of the training set
- * take 12.4 MB, which counts in a tab that must stay under 500 MB with two workers. It is
- * lossless: copyImage gives back the bytes it was made from, so training sees the same pixels.
+ * TrainingImages holds the training images as runs (Go's mnist.ParseImageRuns, which worker 0's
+ * unpackImages gives): each image is a series of (zeros, n, n bytes) tokens, a count of background
+ * pixels, then the n non-zero pixels that follow them. About four in five of an MNIST image's
+ * pixels are background, so the 47 MB of the training set take 12.4 MB, which counts in a tab that
+ * must stay under 500 MB with two workers; the page never holds the 47 MB. It is lossless:
+ * copyImage gives back the bytes the runs were made from, so training sees the same pixels.
  */
 export class TrainingImages {
-  /** pixels: the images, 784 bytes each, as worker 0's unpackImages gave them. */
-  constructor(pixels) {
-    if (pixels.length % pixelsPerImage !== 0) throw new Error(`${pixels.length} bytes are not a whole number of 28×28 images`);
+  /** runs: the images as runs, from worker 0's unpackImages. Runs that do not cover whole images throw. */
+  constructor(runs) {
+    this.runs = runs;
+    // Where each image starts: one pass over the tokens, which also checks that they cover whole
+    // images, so that copyImage can trust them.
+    const starts = [];
+    let covered = 0; // pixels covered by the tokens since the last image began
+    let i = 0;
+    while (i < runs.length) {
+      if (covered === 0) starts.push(i);
+      if (i + 2 > runs.length || i + 2 + runs[i + 1] > runs.length) throw new Error(`the training images' runs end inside a token (byte ${i})`);
+      covered += runs[i] + runs[i + 1];
+      if (covered > pixelsPerImage) throw new Error(`image ${starts.length - 1} of the training images' runs is longer than 28×28 pixels`);
+      if (covered === pixelsPerImage) covered = 0;
+      i += 2 + runs[i + 1];
+    }
+    if (covered !== 0) throw new Error(`the training images' runs end inside image ${starts.length - 1}`);
     /** count is how many images there are. */
-    this.count = pixels.length / pixelsPerImage;
+    this.count = starts.length;
     this.offsets = new Uint32Array(this.count + 1);
-    // Two passes, the first to measure, so the runs take no more room than they need.
-    this.runs = new Uint8Array(encode(pixels, this.count, null, null));
-    encode(pixels, this.count, this.runs, this.offsets);
+    this.offsets.set(starts);
+    this.offsets[this.count] = runs.length;
   }
 
   /** copyImage writes image n's 784 bytes into out, which must be zero there, from at. */
@@ -41,35 +55,6 @@ export class TrainingImages {
   get byteLength() {
     return this.runs.byteLength + this.offsets.byteLength;
   }
-}
-
-// encode writes count images of pixels as runs into out, and where each starts into offsets
-// (when out is null it only counts), and returns the runs' length in bytes. A token is at most
-// 255 zeros and 255 pixels: a long background run is a few tokens with no pixels.
-function encode(pixels, count, out, offsets) {
-  let o = 0;
-  for (let n = 0; n < count; n++) {
-    if (offsets) offsets[n] = o;
-    const end = (n + 1) * pixelsPerImage;
-    let i = n * pixelsPerImage;
-    while (i < end) {
-      let zeros = 0;
-      while (i < end && pixels[i] === 0 && zeros < 255) {
-        i++;
-        zeros++;
-      }
-      const start = i;
-      while (i < end && pixels[i] !== 0 && i - start < 255) i++;
-      if (out) {
-        out[o] = zeros;
-        out[o + 1] = i - start;
-        out.set(pixels.subarray(start, i), o + 2);
-      }
-      o += 2 + i - start;
-    }
-  }
-  if (offsets) offsets[count] = o;
-  return o;
 }
 
 /**
