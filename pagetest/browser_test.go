@@ -184,6 +184,7 @@ func (p *page) click(tb testing.TB, sel string) {
 	// chromedp finds the element, then asks for its box, then clicks there. A page that draws
 	// the element again in between (the Runs list does after a run changes) leaves it a node id
 	// that is gone, though a person's click on that spot lands on the new element: find it again.
+	p.settle(tb, sel)
 	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
@@ -198,6 +199,34 @@ func (p *page) click(tb testing.TB, sel string) {
 			tb.Fatalf("clicking %s: %v", sel, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// settle waits, up to 10 s, until the element sel matches (scrolled into view) stays where it is
+// for 100 ms and is what is on top at its centre, as a person waits to see a button before
+// clicking it. A click lands
+// where the element was when chromedp measured it: a panel drawn above it meanwhile (the Runs
+// list's comparison, its figures arriving) moved the button away, and the click did nothing.
+func (p *page) settle(tb testing.TB, sel string) {
+	tb.Helper()
+	where := fmt.Sprintf(`(() => {
+		const e = document.querySelector(%q);
+		if (!e) return '';
+		let r = e.getBoundingClientRect();
+		if (r.bottom <= 0 || r.top >= innerHeight || r.right <= 0 || r.left >= innerWidth) {
+			e.scrollIntoView({ block: 'center', inline: 'center' }); // as chromedp's click does
+			r = e.getBoundingClientRect();
+		}
+		const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+		return hit && (hit === e || e.contains(hit)) ? [r.x, r.y, r.width, r.height].join() : '';
+	})()`, sel)
+	last := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		now := eval[string](tb, p, where)
+		if now != "" && now == last {
+			return
+		}
+		last = now
 	}
 }
 
