@@ -41,6 +41,8 @@ async function measure(engine, open, origin, query, quick) {
     if (quick) {
       const r = await quickRun(page);
       const accuracy = Number(/Test accuracy ([\d.]+)%/.exec(r.status)?.[1]);
+      const team = await page.eval('window.__mnist.team');
+      if (team.measured) console.error(`${engine}, quick run: measured ${JSON.stringify(team.measured.speeds)} images/s by team size; chose ${team.training}`);
       console.error(`${engine}, ${r.workers} workers: the quick run took ${(r.ms / 1000).toFixed(1)} s: ${r.status}`);
       emit(engine, 'browser_quick_run_seconds', r.ms / 1000, 's', 64, r.workers);
       emit(engine, 'browser_quick_run_accuracy_pct', accuracy, '%', 64, r.workers);
