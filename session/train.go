@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/mnist-trainer/mnist/mnist"
@@ -268,7 +267,7 @@ func (r MeasureResult) MarshalJSON() ([]byte, error) {
 }
 
 // Measure times opts.Steps training steps of the configured network, after one that compiles, on
-// a model of its own that it then drops, by the run's team, and answers the median step's speed: the page measures, once per browser,
+// a model of its own that it then drops, by the run's team: the page measures, once per browser,
 // which team trains fastest (web/team.js), since messages between workers cost 40 times more in
 // some engines than in others. Stop stops it, as it stops a run.
 func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
@@ -288,21 +287,16 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	}
 	defer r.cancel(nil)
 	defer s.endRun(r)
-	// Each timed step's own time: the speed is the median step's, so that one step slowed by a
-	// collection or by the page's own work does not decide. Timed as a whole, such short
-	// measurements chose the wrong team at times: WebKit's quick run in one make bench sitting took
-	// 81 s with one worker, where the page measured a few minutes before had found two 19% faster.
-	var last time.Time
-	var times []time.Duration
+	var start time.Time
+	var elapsed time.Duration // set once the last timed step has ended
 	// Every worker of the team stops after the same step, so that none waits for another's sums.
 	_, err = m.Train(ctx, train, model.TrainOptions{Shard: teamShard(ctx, peers, opts.Run, team), Control: r.control,
 		OnProgress: func(p model.Progress) {
-			now := time.Now()
-			if p.Step > 1 {
-				times = append(times, now.Sub(last))
-			}
-			last = now
-			if p.Step == steps+1 {
+			switch p.Step {
+			case 1:
+				start = time.Now()
+			case steps + 1:
+				elapsed = time.Since(start)
 				r.cancel(nil)
 			}
 			s.yield()
@@ -313,11 +307,10 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return MeasureResult{}, err
 	}
-	if len(times) < steps {
+	if elapsed == 0 {
 		return MeasureResult{Stopped: true}, nil // the page's stop, before the last timed step
 	}
-	slices.Sort(times)
-	return MeasureResult{ImagesPerSec: finite(float64(cfg.BatchSize) / times[steps/2].Seconds()), Team: team}, nil
+	return MeasureResult{ImagesPerSec: finite(float64(steps*cfg.BatchSize) / elapsed.Seconds()), Team: team}, nil
 }
 
 func finite(x float64) float64 {
