@@ -167,8 +167,9 @@ func readIDX(r io.Reader, what string, magic uint32, ndims int, size func(dims [
 // short input it fails with io.ErrUnexpectedEOF.
 type payloadReader func(r io.Reader, want int, exact bool) (kept []byte, read int, err error)
 
-// readPayload, a payloadReader, reads exactly want bytes and keeps them. When the file confirms the header's
-// size (exact; see unpackedSize), the buffer is allocated once, at that size:
+// readPayload, a payloadReader, reads exactly want bytes and keeps them. When
+// the file confirms the header's size (exact; see unpackedSize), the buffer is
+// allocated once, at that size:
 // growing it would hold 32 MB and 47 MB at once for the training images, and
 // a browser worker's memory keeps its peak for good. Otherwise it grows as
 // the data arrives (doubling, from 1 MiB), so that a 16-byte file whose

@@ -204,9 +204,9 @@ func (p *page) click(tb testing.TB, sel string) {
 
 // settle waits, up to 10 s, until the element sel matches (scrolled into view) stays where it is
 // for 100 ms and is what is on top at its centre, as a person waits to see a button before
-// clicking it. A click lands
-// where the element was when chromedp measured it: a panel drawn above it meanwhile (the Runs
-// list's comparison, its figures arriving) moved the button away, and the click did nothing.
+// clicking it. A click lands where the element was when chromedp measured it: a panel drawn above
+// it meanwhile (the Runs list's comparison, its figures arriving) moved the button away, and the
+// click did nothing.
 func (p *page) settle(tb testing.TB, sel string) {
 	tb.Helper()
 	where := fmt.Sprintf(`(() => {

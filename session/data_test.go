@@ -39,11 +39,12 @@ func TestData(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 
-	runs, err := UnpackImages(mnisttest.ReadFile(t, mnist.TrainImagesFile))
+	file := mnisttest.ReadFile(t, mnist.TrainImagesFile)
+	runs, err := UnpackImages(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _, _ := mnist.ParseImageRuns(bytes.NewReader(mnisttest.ReadFile(t, mnist.TrainImagesFile))); len(want) < 1e6 || !bytes.Equal(runs, want) {
+	if want, _, _ := mnist.ParseImageRuns(bytes.NewReader(file)); len(want) < 1e6 || !bytes.Equal(runs, want) {
 		t.Errorf("unpacked %d bytes, not the training images' %d bytes of runs", len(runs), len(want))
 	}
 	if _, err := UnpackImages(mnisttest.ReadFile(t, mnist.TestImagesFile)); err == nil {

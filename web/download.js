@@ -53,12 +53,13 @@ export async function download(files, { again = false, onProgress = () => {} } =
     // copied in. Chunks, and joining them at the end, left as much again (9.9 MB for the training
     // images) for the JavaScript collector, which came late, and the tab's peak counted it.
     let reader = null;
+    let byob = true;
     try {
       reader = response.body.getReader({ mode: 'byob' });
     } catch {
-      reader = response.body.getReader(); // no byte streams for fetch bodies in this engine
+      byob = false; // no byte streams for fetch bodies in this engine
+      reader = response.body.getReader();
     }
-    const byob = typeof ReadableStreamBYOBReader !== 'undefined' && reader instanceof ReadableStreamBYOBReader;
     let data = new Uint8Array(file.size);
     let tooLong = false;
     loaded[file.name] = 0;
