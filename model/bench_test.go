@@ -39,6 +39,7 @@ func reportMemory(b *testing.B, before runtime.MemStats) {
 	after := memStats()
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6/float64(b.N), "alloc-MB/step")
 	b.ReportMetric(float64(after.NumGC-before.NumGC)/float64(b.N), "GCs/step")
+	b.ReportMetric(float64(after.HeapInuse)/1e6, "heap-inuse-MB")
 }
 
 // BenchmarkTrainStep measures steady-state training steps at the default batch size; images/s

@@ -6,7 +6,7 @@ package model
 // The estimate walks the moments of network.go's graph where that sum is largest, layer by layer:
 //
 //   - conv: its im2col Gather [rows, k*k*C], with its input rows or its output beside it;
-//   - the normalisation after it: the activation, its float64 copy (two units) and its squares;
+//   - the normalisation after it: the activation, its centred copy and its squares;
 //   - max-pool: the 3x3 windows [n, 9, C] twice (measured: ArgMax reads a copy of them, made by
 //     the StopGradient before it), and the argmax indices;
 //   - training keeps, until the backward pass reaches each layer, the conv's im2col (for its
@@ -296,7 +296,7 @@ func (p parts) dense() memPart { return memPart{partDense, 2 * p.s.dense, p.keys
 //
 //   - a conv: its im2col beside its input (the images as float32 and as padded rows, or the layer
 //     before's output), then beside its output; the ReLU (output and mask) and the normalisation
-//     (the activation, its float64 copy, its squares);
+//     (the activation, its centred copy, its squares);
 //   - a max-pool: its windows beside its input, then twice (StopGradient copies them for ArgMax)
 //     with the argmax indices;
 //   - the dense layers, all together.
@@ -307,7 +307,7 @@ func (c Config) evalMoments(b int64) []moment {
 	for i, l := range p.layers {
 		switch l.kind {
 		case convLayer:
-			ms = append(ms, moment{p.cols(i, 1), in}, moment{p.cols(i, 1), p.out(i, 1)}, moment{p.out(i, 4)})
+			ms = append(ms, moment{p.cols(i, 1), in}, moment{p.cols(i, 1), p.out(i, 1)}, moment{p.out(i, 3)})
 		case poolLayer:
 			ms = append(ms, moment{in, p.windows(i, 1)}, moment{p.windows(i, 2), p.out(i, 1)})
 		case denseLayer:
@@ -343,7 +343,7 @@ func (c Config) segmentOutputs(b int64) int64 {
 // (the ReLU's mask and the normalisation's two centred copies), and the output of each max-pool
 // before a conv (with its argmax: two units until the conv's im2col is built). Its moments are
 // evalMoments' on top of that; a normalisation also keeps the ReLU's mask and its first centred
-// copy, six activations. Going back, a conv's im2col gets a gradient of the same size (dCols),
+// copy, five activations. Going back, a conv's im2col gets a gradient of the same size (dCols),
 // except the first conv's, and a max-pool before a conv sends its gradient into its windows, then
 // its input rows; the max-pools before the dense layers are differentiated within the dense
 // layers' moment. Every weight has a gradient from the dense layers' backward pass on.
@@ -360,7 +360,7 @@ func (c Config) trainMoments(b int64) []moment {
 		case convLayer:
 			forward = append(forward, on(p.cols(i, 1), in),
 				on(append(slices.Clone(beside), p.cols(i, 1), p.out(i, 2))...),
-				on(append(slices.Clone(beside), p.cols(i, 1), p.out(i, 6))...))
+				on(append(slices.Clone(beside), p.cols(i, 1), p.out(i, 5))...))
 			kept = append(append(kept, beside...), p.cols(i, 1), p.out(i, 3))
 			back := on(p.out(i, 2), grads)
 			if in.what != partImages {

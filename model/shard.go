@@ -25,9 +25,9 @@ package model
 //   - Every batch is cut into the same virtual shards (VirtualShards of them, near-equal, the
 //     larger first), and a worker takes a contiguous run of them (Shard.span). A team of one
 //     takes them all, in one graph (soloStep) that adds in the same order as a team's combines.
-//   - Per-channel sums are taken per image (over its positions; in float64 forward, float32
-//     backward; rounded to float32), and the per-image sums of the whole batch are added in image
-//     order in float64 (foldImages, foldMoments).
+//   - Per-channel sums are taken per image, over its positions, in float32 (forward along each
+//     row, then over the rows' sums: imageMoments), and the per-image sums of the whole batch are
+//     added in image order in float64 (foldImages, foldMoments).
 //   - Weight gradients, whose products run over images × positions, are computed per virtual
 //     shard: one product per virtual shard (a batched DotGeneral whose batch axis is the virtual
 //     shard), whose inner loop runs over that shard's rows in order whatever else the op holds
@@ -243,8 +243,8 @@ func foldImages(groups, channels int, finish func(sum float64) float32) Combine 
 //
 //	M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²),  std = √(M2/rows + ε)
 //
-// (imageMoments centred on meanᵢ rounded to float32: that moves M2 by about 1e-7 of itself, the
-// float32 rounding every exchanged value has anyway.) The result is the mean [channels], then std
+// (imageMoments centred on meanᵢ as float32 computes it: that moves M2 by about 1e-7 of itself,
+// the float32 rounding every exchanged value has anyway.) The result is the mean [channels], then std
 // [channels]. soloGraph computes the same in its graph.
 func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 	return func(parts [][]float32) ([]float32, error) {
@@ -591,22 +591,22 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 
 // imageMoments returns, for each image of x [B,H,W,C] and each channel, the sum of its positions'
 // values and their sum of squares around the image's own mean (M2ᵢ = Σ(x - meanᵢ)², meanᵢ being
-// the sum / positions rounded to float32): [B,C] each, added in float64 (ReduceSum adds the rows
-// in order) and rounded to float32 for the exchange. foldMoments combines them over the batch.
-// In float64 because a mean off by 1e-4, divided by a small standard deviation, can change which
-// element wins a max-pool window (normalize). Centring each image on its own mean, known in the
-// same graph, spares a second exchange and a second graph, and keeps the squares small where
-// the mean is large beside the spread (as a plain Σx² would not). The centred values and their
-// squares are float32, as the activations, and only the squares are copied to float64: at most
-// four activations' worth is live at once, as memory.go's estimate counts (float64 squares would
-// make that five).
+// the sum / positions): [B,C] each, in float32. foldMoments combines them over the batch.
+// Centring each image on its own mean, known in the same graph, spares a second exchange and a
+// second graph, and keeps the squares small where the mean is large beside the spread (as a plain
+// Σx² would not).
+//
+// Each sum runs along the rows, then adds the rows' sums: about H+W roundings deep instead of
+// H·W, so a sum of 784 positions (28×28) is off by a few 1e-7 of itself, about what rounding it
+// to float32 for the exchange costs anyway. That is what adding in float64 gave before, without
+// two float64 copies of every normalised activation: those were 5% of a step's time in
+// WebAssembly and a third of what it allocated (BENCHMARKS.md).
 func imageMoments(x *Node) (sums, m2 *Node) {
 	d := x.Shape().Dimensions
-	rows := Reshape(x, d[0], d[1]*d[2], d[3])
-	s := ReduceSum(ConvertDType(rows, dtypes.Float64), 1)
-	mean := ConvertDType(Div(s, Scalar(x.Graph(), dtypes.Float64, float64(d[1]*d[2]))), x.DType())
-	m2 = ReduceSum(ConvertDType(Square(Sub(rows, InsertAxes(mean, 1))), dtypes.Float64), 1)
-	return ConvertDType(s, x.DType()), ConvertDType(m2, x.DType())
+	sums = ReduceSum(ReduceSum(x, 2), 1)
+	mean := Div(sums, Scalar(x.Graph(), x.DType(), float64(d[1]*d[2])))
+	centred := Sub(x, InsertAxes(mean, 1, 1))
+	return sums, ReduceSum(ReduceSum(Square(centred), 2), 1)
 }
 
 // imageSums32 is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added
