@@ -28,6 +28,13 @@ const memoryHeadroom = 8 << 20
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
 // in a team of two.
+//
+// A worker alone gets the peak once more. simplego keeps a step's freed buffers in a pool per size
+// for the next step, about 1.7 times the peak in all, and every collection empties the pools: with
+// the limit at one peak, a worker alone collected 10–15 times a step and allocated 100 MB a step
+// again, and trained 12–25% slower than with room for the pools (Node and Chromium, BENCHMARKS.md),
+// for 10–20 MB less WebAssembly memory. A team of two cannot have that room as well within a tab
+// of 500 MB; its workers collect instead.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
@@ -36,6 +43,9 @@ func (s *Session) memoryLimit() int64 {
 		peak = max(peak, estimate(s.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
+	if team == 1 {
+		limit += peak
+	}
 	if peak <= 0 || limit > math.MaxInt64/2 {
 		limit = math.MaxInt64 // no limit: the estimate is out of range
 	}
