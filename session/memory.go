@@ -29,12 +29,13 @@ const memoryHeadroom = 8 << 20
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
 // in a team of two.
 //
-// A worker alone gets the peak once more. simplego keeps a step's freed buffers in a pool per size
-// for the next step, about 1.7 times the peak in all, and every collection empties the pools: with
-// the limit at one peak, a worker alone collected 10–15 times a step and allocated 100 MB a step
-// again, and trained 12–25% slower than with room for the pools (Node and Chromium, BENCHMARKS.md),
-// for 10–20 MB less WebAssembly memory. A team of two cannot have that room as well within a tab
-// of 500 MB; its workers collect instead.
+// The page's only worker gets the peak once more. simplego keeps a step's freed buffers for the
+// next step in a pool per size, about 1.7 times the peak in all, and every collection empties the
+// pools. With the limit at one peak, a worker alone collected 7–8 times a step and allocated
+// 83–96 MB a step afresh (Node, BenchmarkTrainStep at the same limit); with the room, it did
+// neither, and trained about 25% faster, for 10–15 MB more WebAssembly memory (BENCHMARKS.md).
+// The workers of a team cannot have that room too within a tab of 500 MB, even while one of them
+// trains alone (the page measuring its teams, web/team.js, or having chosen one): they collect.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
@@ -43,7 +44,7 @@ func (s *Session) memoryLimit() int64 {
 		peak = max(peak, estimate(s.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
-	if team == 1 {
+	if s.peers == nil {
 		limit += peak
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {
