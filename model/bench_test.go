@@ -31,10 +31,10 @@ func memStats() runtime.MemStats {
 	return ms
 }
 
-// reportMemory reports what the steps since before allocated, and how often Go collected: on a
-// shared machine, where wall time varies from run to run, these vary little, and in a browser
-// worker, whose heap runs near its limit (GOMEMLIMIT here), every collection empties simplego's
-// buffer pools.
+// reportMemory reports what the steps since before allocated, how often Go collected, and the heap
+// in use at the end (with simplego's buffer pools, when nothing collected them): on a shared
+// machine, where wall time varies from run to run, these vary little, and in a browser worker,
+// whose heap runs near its limit (GOMEMLIMIT here), every collection empties those pools.
 func reportMemory(b *testing.B, before runtime.MemStats) {
 	after := memStats()
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1e6/float64(b.N), "alloc-MB/step")

@@ -244,8 +244,8 @@ func foldImages(groups, channels int, finish func(sum float64) float32) Combine 
 //	M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²),  std = √(M2/rows + ε)
 //
 // (imageMoments centred on meanᵢ as float32 computes it: that moves M2 by about 1e-7 of itself,
-// the float32 rounding every exchanged value has anyway.) The result is the mean [channels], then std
-// [channels]. soloGraph computes the same in its graph.
+// the float32 rounding every exchanged value has anyway.) The result is the mean [channels], then
+// std [channels]. soloGraph computes the same in its graph.
 func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 	return func(parts [][]float32) ([]float32, error) {
 		images := 0
@@ -597,10 +597,10 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 // Σx² would not).
 //
 // Each sum runs along the rows, then adds the rows' sums: about H+W roundings deep instead of
-// H·W, so a sum of 784 positions (28×28) is off by a few 1e-7 of itself, about what rounding it
-// to float32 for the exchange costs anyway. That is what adding in float64 gave before, without
-// two float64 copies of every normalised activation: those were 5% of a step's time in
-// WebAssembly and a third of what it allocated (BENCHMARKS.md).
+// H·W, so a sum of 784 positions (28×28) is off by a few 1e-7 of itself, near the rounding to
+// float32 that every exchanged value gets. Adding in float64 did as well, from two float64 copies
+// of every normalised activation, which took 14–23% of a step's time in WebAssembly
+// (BENCHMARKS.md).
 func imageMoments(x *Node) (sums, m2 *Node) {
 	d := x.Shape().Dimensions
 	sums = ReduceSum(ReduceSum(x, 2), 1)

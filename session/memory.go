@@ -22,8 +22,8 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 const memoryHeadroom = 8 << 20
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
-// the larger of the next run's network and the current one, plus memoryHeadroom. Callers hold
-// s.mu (or own s, before it is shared).
+// the larger of the next run's network and the current one (twice, for the page's only worker),
+// plus memoryHeadroom. Callers hold s.mu (or own s, before it is shared).
 //
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
