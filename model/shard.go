@@ -596,22 +596,27 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 // second graph, and keeps the squares small where the mean is large beside the spread (as a plain
 // Σx² would not).
 //
-// Each sum runs along the rows, then adds the rows' sums: about H+W roundings deep instead of
-// H·W, so a sum of 784 positions (28×28) is off by a few 1e-7 of itself, near the rounding to
+// Each sum runs along the rows, then adds the rows' sums (imageSumsByRows): about H+W roundings
+// deep instead of H·W, so a sum of 784 positions (28×28) is off by a few 1e-7 of itself, near the rounding to
 // float32 that every exchanged value gets. Adding in float64 did as well, from two float64 copies
 // of every normalised activation, which took 14–23% of a step's time in WebAssembly
 // (BENCHMARKS.md).
 func imageMoments(x *Node) (sums, m2 *Node) {
 	d := x.Shape().Dimensions
-	sums = ReduceSum(ReduceSum(x, 2), 1)
+	sums = imageSumsByRows(x)
 	mean := Div(sums, Scalar(x.Graph(), x.DType(), float64(d[1]*d[2])))
 	centred := Sub(x, InsertAxes(mean, 1, 1))
-	return sums, ReduceSum(ReduceSum(Square(centred), 2), 1)
+	return sums, imageSumsByRows(Square(centred))
 }
 
-// imageSums32 is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], added
-// in float32: for the backward sums, where the sums over an image's at most 196 positions lose
-// nothing that matters, and two conversions of every activation cost about 2% of a step.
+// imageSumsByRows is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], in
+// float32, along each row and then over the rows' sums.
+func imageSumsByRows(x *Node) *Node { return ReduceSum(ReduceSum(x, 2), 1) }
+
+// imageSums32 is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], in
+// float32 in one run over the positions: for the backward sums, over an image's at most 196
+// positions, where that loses nothing that matters. (imageSumsByRows' order would serve as well,
+// but would change every run's bits.)
 func imageSums32(x *Node) *Node {
 	d := x.Shape().Dimensions
 	return ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1)

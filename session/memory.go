@@ -33,7 +33,8 @@ const memoryHeadroom = 8 << 20
 // next step in a pool per size, about 1.7 times the peak in all, and every collection empties the
 // pools. With the limit at one peak, a worker alone collected 7–8 times a step and allocated
 // 83–96 MB a step afresh (Node, BenchmarkTrainStep at the same limit); with the room, it did
-// neither, and trained about 25% faster, for 10–15 MB more WebAssembly memory (BENCHMARKS.md).
+// neither, and was faster in two runs of three (336 and 325 images/s against 254 and 257; 327
+// against 358 in the third), for 7–18 MB more WebAssembly memory in Chromium (BENCHMARKS.md).
 // The workers of a team cannot have that room too within a tab of 500 MB, even while one of them
 // trains alone (the page measuring its teams, web/team.js, or having chosen one): they collect.
 func (s *Session) memoryLimit() int64 {
