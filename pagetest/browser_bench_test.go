@@ -135,6 +135,11 @@ func TestBrowserBench(t *testing.T) {
 		t.Logf("quick run on %d worker(s): %q after %.1f s", workers, status, elapsed)
 		emit("browser_quick_run_seconds", elapsed, "s", 64, workers)
 		emit("browser_quick_run_accuracy_pct", acc, "%", 64, workers)
+		// A fresh browser's page, which measured its teams before the run: the tab a student's
+		// first visit holds.
+		if rss := rendererPeakRSS(t, p); rss > 0 {
+			emit("browser_quick_run_renderer_peak_rss_mb", rss/1e6, "MB", 64, workers)
+		}
 		p.do(t, chromedp.Navigate("about:blank"))
 	}
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {

@@ -65,6 +65,8 @@ func TestBrowserTeamChosen(t *testing.T) {
 	if runs := eval[[]map[string]any](t, p, `window.__mnist.runs`); len(runs) == 0 {
 		t.Fatal("no run listed")
 	}
+	const memory = `window.__mnist.memory().then((m) => m.map((b) => b / 1e6))`
+	measuredMB := eval[[]float64](t, p, memory)
 
 	// A reload keeps the choice: the next run trains at once, with the same team.
 	p.open(t, run)
@@ -76,5 +78,15 @@ func TestBrowserTeamChosen(t *testing.T) {
 	again := eval[team](t, p, `window.__mnist.team`)
 	if again.Measured == nil || again.Measured.At != m.At || again.Training != m.Team {
 		t.Errorf("after a reload: %+v; want the team measured before (%d, at %s)", again, m.Team, m.At)
+	}
+	// WebAssembly memory never shrinks, and measuring trained each worker in a team, worker 0
+	// alone: the team chosen by measurement starts afresh, so that its workers hold no more than
+	// those of a team that did not measure (the same run after the reload).
+	keptMB := eval[[]float64](t, p, memory)
+	t.Logf("WebAssembly memory per worker, MB: %.1f after measuring and the run, %.1f after the same run by the kept team", measuredMB, keptMB)
+	for i := range keptMB {
+		if measuredMB[i] > keptMB[i]+2 {
+			t.Errorf("worker %d holds %.1f MB after measuring and the run, %.1f after the same run without measuring: the team that measured was not started afresh", i+1, measuredMB[i], keptMB[i])
+		}
 	}
 }

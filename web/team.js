@@ -52,6 +52,10 @@ export class Team extends EventTarget {
     this.waiting = null; // while a run waits for the training lock: what stop aborts
     this.measured = null; // {team, speeds: {size: images/s}, at}: measured before, or once measured
     this.chosen = 0; // how many workers train; 0 until measured
+    // What the workers were given, for a fresh team to get the same (renew): the settings
+    // configure last accepted, loadData's files and images, and the ports serving the images.
+    this.given = { settings: null, data: null, ports: [] };
+    this.renewing = null; // while renew starts a fresh team: {resolve, reject} of its ready, and stopped
   }
 
   emit(type, detail) {
@@ -66,9 +70,13 @@ export class Team extends EventTarget {
     this.runNumber = 0;
     this.runs.clear();
     const workers = new Workers(count, this.module(), {
-      event: (m) => this.emit(m.event, m),
+      // A renewed team's ready is renew's, not the page's: the page configured this team already.
+      event: (m) => (m.event === 'ready' && this.renewing ? this.renewing.resolve() : this.emit(m.event, m)),
       failing: (i, message) => this.endRuns(i, message),
-      failed: (message) => this.emit('failed', { message }),
+      failed: (message) => {
+        this.renewing?.reject(new CodedError('worker-failed', message));
+        this.emit('failed', { message });
+      },
     });
     this.workers = workers;
     // join: worker 0 gets a MessagePort to each other worker, for the sums of every step (model.Shard).
@@ -123,8 +131,10 @@ export class Team extends EventTarget {
   // ---- Settings and data ----------------------------------------------------------------------
 
   /** configure sets the next run's settings on every worker: a query string or {key: text}. → {values, summary} */
-  configure(settings) {
-    return this.each('configure', () => [[settings]]);
+  async configure(settings) {
+    const r = await this.each('configure', () => [[settings]]);
+    this.given.settings = settings;
+    return r;
   }
 
   /** describe answers what configure would for settings, and changes nothing. → {values, summary} */
@@ -147,9 +157,13 @@ export class Team extends EventTarget {
    * (trainset.js, TrainingImages). → {train, test}: the image counts
    */
   loadData(files, images) {
+    this.given.ports.forEach((p) => p.close()); // those of workers that have ended
+    this.given.ports = [];
+    this.given.data = { files, images };
     return this.each('loadData', () => {
       const { port1, port2 } = new MessageChannel();
       serveImages(port1, images);
+      this.given.ports.push(port1);
       return [[files, { images: port2, count: images.count }], [port2]];
     });
   }
@@ -200,6 +214,7 @@ export class Team extends EventTarget {
 
   /** stop ends the run after its step under way, or a run still waiting for the lock. → {} */
   stop() {
+    if (this.renewing) this.renewing.stopped = true; // no run is under way yet: none will start
     if (this.waiting) {
       this.waiting.abort(); // it had not started: it ends now
       return Promise.resolve({});
@@ -221,16 +236,24 @@ export class Team extends EventTarget {
   async chooseTeam() {
     if (this.chosen) return true;
     this.emit('measuring', { count: this.count });
-    // Each team twice, in one order and then the other, keeping its better figure: the engine
-    // compiles the code better as it runs, so a single pass favoured whichever team came last.
-    const sizes = [...new Set([1, 2, this.count])];
     const speeds = {};
-    for (const size of [...sizes, ...[...sizes].reverse()]) {
-      // measure: steps training steps by the first size workers, on a model they then drop.
-      const r = await this.runAll('measure', { team: size, steps: measureSteps });
-      if (r.stopped) return false; // Stop was pressed: nothing is chosen, and the run does not start
-      speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
-    }
+    // measure times each team of sizes, keeping each one's better figure; false when Stop was
+    // pressed (nothing is chosen, and the run does not start).
+    const measure = async (sizes) => {
+      for (const size of sizes) {
+        // measure: steps training steps by the first size workers, on a model they then drop.
+        const r = await this.runAll('measure', { team: size, steps: measureSteps });
+        if (r.stopped) return false;
+        speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
+      }
+      return true;
+    };
+    // A worker alone first, then the teams on fresh workers (renew): worker 0 keeps a worker
+    // alone's memory, which the teams' workers then need no room beside. Each team twice, in one
+    // order and then the other: the engine compiles the code better as it runs, so a single pass
+    // favoured whichever team came last.
+    const teams = [...new Set([2, this.count])];
+    if (!(await measure([1, 1])) || !(await this.renew()) || !(await measure([...teams, ...[...teams].reverse()]))) return false;
     // Two workers, unless another team measures at least 5% faster. A few steps overstate one
     // worker's speed against a whole run's in Firefox and WebKit (one worker measured 214–284
     // images/s in Firefox and trained at 207–240 over 30 s, two measured 236–278 and trained at
@@ -244,7 +267,37 @@ export class Team extends EventTarget {
     } catch {} // no storage: measured again next time
     this.chosen = team;
     this.emit('team', this.measured);
-    return true;
+    // A worker keeps the memory of the largest share it trained: unless every team measured last
+    // is the one chosen, the run starts on fresh workers, unless Stop was pressed meanwhile.
+    return teams.every((size) => size === team) || this.renew();
+  }
+
+  /**
+   * renew replaces the workers with fresh ones, given the same settings and data. WebAssembly
+   * memory never shrinks, so a worker keeps the memory of the largest share of a batch it ever
+   * trained: about 120 MB for a worker alone at batch 64, where a worker of two needs about 80.
+   * chooseTeam renews the team after measuring a worker alone, and after measuring the teams
+   * unless the team chosen is the one measured (a tab with two workers peaked at 513–521 MiB
+   * when all were measured on one team). The compiled main.wasm is kept, so this takes a second
+   * or less. It resolves with false when Stop was pressed meanwhile (no run is under way then
+   * for it to stop).
+   */
+  async renew() {
+    const { measured, chosen, given } = this;
+    this.workers.terminate('The workers were replaced by a fresh team.');
+    const renewing = { stopped: false };
+    const ready = new Promise((resolve, reject) => Object.assign(renewing, { resolve, reject }));
+    this.renewing = renewing;
+    try {
+      this.start(this.count);
+      Object.assign(this, { measured, chosen });
+      await ready;
+      if (given.settings !== null) await this.configure(given.settings);
+      if (given.data) await this.loadData(given.data.files, given.data.images);
+    } finally {
+      this.renewing = null;
+    }
+    return !renewing.stopped;
   }
 
   // teamKey is where localStorage keeps the team chosen for this browser, machine and team size.

@@ -42,6 +42,8 @@ export class Training extends EventTarget {
     });
     team.addEventListener('team', () => {
       $('stat-speed').title = this.teamText();
+      // The team may then start afresh (team.js, renew), which takes a second or so.
+      state.say(`Training: ${team.active > 1 ? `${team.active} workers train` : 'one worker trains'} fastest in this browser; starting ${team.active > 1 ? 'them' : 'it'}…`, 'busy');
     });
     team.addEventListener('waiting', () => {
       state.say('Waiting for the other trainer in this browser: one trains at a time, so that they do not share the cores. This one starts when that one ends or is stopped.', 'busy');
