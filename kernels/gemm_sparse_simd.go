@@ -3,12 +3,12 @@
 package kernels
 
 // The product of a small, sparse A by a wide B: Winograd's transforms (model/winograd.go), whose
-// constant [16,16], [16,9], [4,16] matrices and their transposes hold mostly zeros (Bᵀ⊗Bᵀ has 64
-// non-zero entries of 256, G⊗G 64 of 144, Aᵀ⊗Aᵀ 36 of 64), times a data matrix of 16 (or 9, or
-// 4) rows and up to hundreds of thousands of columns. The register tile would multiply every
-// zero and first pack all of B; here each row of C is the sum of the rows of B its non-zero
-// entries pick, read in place, a few vectors of columns at a time so that the rows of B in use
-// stay in L1.
+// constant matrices and their transposes hold mostly zeros (F(2×2, 3×3): Bᵀ⊗Bᵀ has 64 non-zero
+// entries of 256, G⊗G 64 of 144, Aᵀ⊗Aᵀ 36 of 64; F(4×4, 3×3): 484 of 1,296, 196 of 324, 324 of
+// 576), times a data matrix of 16 or 36 (or 9, or 4, or 16) rows and up to hundreds of
+// thousands of columns. The register tile would multiply every zero and first pack all of B; here
+// each row of C is the sum of the rows of B its non-zero entries pick, read in place, a few
+// vectors of columns at a time so that the rows of B in use stay in L1.
 //
 // The same bits as the register tile: each element starts from zero and adds a[i,kk]·b[kk,j] with
 // the same MulAdd in increasing kk. A skipped term is a[i,kk] = 0, whose product ±0 leaves a sum
@@ -20,11 +20,12 @@ import (
 	"sync"
 )
 
-// sparseMaxA bounds A's entries for the sparse path: Winograd's largest transform is 16×16.
-const sparseMaxA = 256
+// sparseMaxA bounds A's entries for the sparse path: Winograd's largest transform, F(4×4, 3×3)'s
+// input transform, is 36×36.
+const sparseMaxA = 36 * 36
 
 // sparseVectors is the vectors of columns each row of C sums at once: 8 accumulators, and 8
-// vectors of each of up to 16 rows of B, 2 KB in wasm, stay in registers and L1.
+// vectors of each of up to 36 rows of B, 4.6 KB in wasm, stay in registers and L1.
 const sparseVectors = 8
 
 // sparseTerm is one non-zero entry of a row of A.
@@ -35,8 +36,8 @@ type sparseTerm struct {
 
 // sparseA is A's non-zero entries row by row, in increasing k: row i's are terms[start[i]:start[i+1]].
 type sparseA struct {
-	terms [sparseMaxA]sparseTerm
-	start [sparseMaxA + 1]int32
+	terms []sparseTerm
+	start []int32
 }
 
 // sparsify returns A's non-zero entries, or nil where the sparse path would not pay: A too
@@ -47,21 +48,28 @@ func sparsify(a, b Matrix, m, k, n int) *sparseA {
 	if m*k > sparseMaxA || b.ColStride != 1 || n < sparseVectors*Lanes() {
 		return nil
 	}
-	s := new(sparseA)
+	at := func(i, kk int) float32 { return a.Data[a.Offset+i*a.RowStride+kk*a.ColStride] }
 	nz := 0
 	for i := range m {
-		s.start[i] = int32(nz)
 		for kk := range k {
-			if v := a.Data[a.Offset+i*a.RowStride+kk*a.ColStride]; v != 0 {
-				s.terms[nz] = sparseTerm{int32(kk), v}
+			if at(i, kk) != 0 {
 				nz++
 			}
 		}
 	}
-	s.start[m] = int32(nz)
 	if 8*nz > 5*m*k {
 		return nil
 	}
+	s := &sparseA{terms: make([]sparseTerm, 0, nz), start: make([]int32, m+1)}
+	for i := range m {
+		s.start[i] = int32(len(s.terms))
+		for kk := range k {
+			if v := at(i, kk); v != 0 {
+				s.terms = append(s.terms, sparseTerm{int32(kk), v})
+			}
+		}
+	}
+	s.start[m] = int32(len(s.terms))
 	return s
 }
 
@@ -119,7 +127,7 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 // maxK returns the largest k of A's non-zero entries (−1 if none).
 func maxK(s *sparseA, m int) int32 {
 	k := int32(-1)
-	for _, t := range s.terms[:s.start[m]] {
+	for _, t := range s.terms {
 		k = max(k, t.k)
 	}
 	return k

@@ -148,7 +148,8 @@ func BenchmarkMatMul(b *testing.B) {
 func TestMatMulSparseSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	l := Lanes()
-	for _, mk := range [][2]int{{16, 16}, {16, 9}, {9, 16}, {4, 16}, {16, 4}, {3, 5}} {
+	// Winograd's transforms of F(2×2, 3×3) and F(4×4, 3×3), and their transposes, and odd sizes.
+	for _, mk := range [][2]int{{16, 16}, {16, 9}, {9, 16}, {4, 16}, {16, 4}, {36, 36}, {36, 9}, {9, 36}, {16, 36}, {36, 16}, {3, 5}} {
 		m, k := mk[0], mk[1]
 		for _, n := range []int{8 * l, 8*l + 1, 24*l - 3, 1000} {
 			// About a third of A non-zero, in 0, ±1, ±½ and arbitrary values.
@@ -198,15 +199,24 @@ func TestMatMulSparseSameBits(t *testing.T) {
 			}
 		}
 	}
-	// A dense A of the same size keeps the register tile.
-	dense := Matrix{Data: oddFloats(rng, 256), RowStride: 16, ColStride: 1}
-	for i, v := range dense.Data {
-		if v == 0 || v != v {
-			dense.Data[i] = 1
+	// A dense A of the same sizes keeps the register tile, as does one too large.
+	for _, side := range []int{16, 36, 37} {
+		dense := Matrix{Data: oddFloats(rng, side*side), RowStride: side, ColStride: 1}
+		for i, v := range dense.Data {
+			if v == 0 || v != v {
+				dense.Data[i] = 1
+			}
 		}
-	}
-	if sparsify(dense, Matrix{ColStride: 1}, 16, 16, 1000) != nil {
-		t.Errorf("a dense 16×16 A took the sparse path")
+		if side == 37 {
+			for i := range dense.Data {
+				if i%3 != 0 {
+					dense.Data[i] = 0 // sparse, but larger than any transform
+				}
+			}
+		}
+		if sparsify(dense, Matrix{ColStride: 1}, side, side, 1000) != nil {
+			t.Errorf("a %d×%d A (%s) took the sparse path", side, side, map[bool]string{true: "a third non-zero", false: "dense"}[side == 37])
+		}
 	}
 }
 

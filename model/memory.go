@@ -206,12 +206,12 @@ func (c Config) sizes(b int64) sizes {
 		case convLayer:
 			z.cols, z.out = rows*int64(l.k*l.k*l.in), rows*int64(l.out)
 			// A Winograd conv (winograd.go) has no im2col; its largest moment holds the transformed
-			// input tiles [16, tiles, C] and the products [16, tiles, F] (measured natively with it
+			// input tiles [n², tiles, C] and the products [n², tiles, F] (measured natively with it
 			// forced on: without this, the notebook's estimate was 0.59x of the heap, its
 			// evaluation peak 99 MB).
 			if useWinograd(l.k, l.stride, false) {
-				nt := int64(winogradTiles(l.side))
-				z.cols, z.winograd = 16*b*nt*nt*int64(l.in+l.out), true
+				nt := int64(winograd.tiles(l.side))
+				z.cols, z.winograd = int64(winograd.positions())*b*nt*nt*int64(l.in+l.out), true
 			}
 		case poolLayer:
 			z.out = rows * int64(l.out)

@@ -1,21 +1,28 @@
 package model
 
-// Winograd minimal filtering F(2×2, 3×3) for the 3×3, stride-1, SAME convolutions (conv2 and
-// conv3 of the notebook's network), forward and input gradient.
+// Winograd's minimal filtering for the 3×3, stride-1, SAME convolutions (conv2 and conv3 of the
+// notebook's network): forward, input gradient and filter gradient.
 //
 // im2col multiplies every output position by all 9 taps: 9·C·F multiply-adds a position. Winograd
-// computes each 2×2 block of outputs from a 4×4 tile of input in a transformed space where the
-// convolution is an element-wise product: 16·C·F multiply-adds for 4 positions, 4·C·F each, 2.25×
-// fewer. On a 7×7 map the tiles cover 8×8 (7 is odd), so the real saving is 441 against 256
-// products per channel pair, 1.72× fewer. The transforms are linear maps over the 16 tile
-// positions, written as constant [16,16] (input), [16,9] (filter) and [4,16] (output) matrices
-// applied with DotGeneral: its SIMD kernel is much faster in simplego than sixteen strided gathers
-// and element-wise adds, and it skips their zeros (kernels/gemm_sparse_simd.go), so that the
-// transforms cost a quarter (input) to a half (output) of what a dense [16,16] or [4,16] would.
+// computes each m×m block of outputs from an (m+2)×(m+2) tile of input in a transformed space
+// where the convolution is an element-wise product: (m+2)²·C·F multiply-adds for m² positions.
+// F(2×2, 3×3) does 16 for 4 (2.25× fewer than im2col), F(4×4, 3×3) 36 for 16 (4× fewer). On a
+// 7×7 map both cover 8×8 (4×4 tiles of 2, or 2×2 tiles of 4), so per channel pair an image costs
+// 441 products with im2col, 256 with F(2×2) and 144 with F(4×4). The transforms are linear maps
+// over the tile's positions, written as constant Kronecker matrices ([n²,n²] input, [n²,9] filter,
+// [m²,n²] output, n = m+2) applied with DotGeneral: its SIMD kernel is much faster in simplego
+// than strided gathers and element-wise adds, and it skips their zeros
+// (kernels/gemm_sparse_simd.go): F(4×4)'s input transform has 484 non-zero entries of 1,296.
 //
-// Layout: the tiles are gathered position-major, [16, tiles, C], so that each transform is one
-// plain product over the leading axis and the 16 products [tiles, C]·[C, F] are one DotGeneral
-// batched over that axis. The last Gather puts the 2×2 output blocks back in row order and drops
+// The browser uses F(4×4, 3×3) (winograd): a wasm training step ran 18% faster than with
+// F(2×2, 3×3) (472, 447 and 500 images/s against 411, 372 and 424, alternating; BENCHMARKS.md),
+// its fewer products outweighing its larger transforms. Its transforms
+// multiply by up to 8 and by 1/24, so its float32 results differ from the direct convolution's by
+// about 1e-4 of the terms' size where F(2×2)'s, whose entries are 0, ±½ and ±1, differ by 1e-5.
+//
+// Layout: the tiles are gathered position-major, [n², tiles, C], so that each transform is one
+// plain product over the leading axis and the n² products [tiles, C]·[C, F] are one DotGeneral
+// batched over that axis. The last Gather puts the m×m output blocks back in row order and drops
 // the 8th row and column: a Gather, not a Slice, since simplego cannot differentiate Slice.
 //
 // Every output row depends on its own image's tiles only, and each product sums over k in an order
@@ -45,35 +52,76 @@ func useWinograd(k, stride int, native bool) bool {
 	return winogradOn && !native && k == 3 && stride == 1
 }
 
-// Transforms of F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
-// 2015), for the correlation y[i] = Σₖ d[i+k]·g[k] that TF's conv2d computes: Y = Aᵀ[(G g Gᵀ) ⊙
-// (Bᵀ d B)]A. Every entry is 0, ±1 or ±½, so the transforms round no more than additions do.
+// winogradScheme is one of Winograd's minimal filterings F(m×m, 3×3): each m×m block of outputs
+// from an (m+2)×(m+2) tile of input, through the transforms Bᵀ [m+2, m+2], G [m+2, 3] and
+// Aᵀ [m, m+2] (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015), for the
+// correlation y[i] = Σₖ d[i+k]·g[k] that TF's conv2d computes: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A.
+type winogradScheme struct {
+	m         int // the side of an output block
+	bt, g, at [][]float32
+}
+
 var (
-	winoBT = [][]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winoG  = [][]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	winoAT = [][]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	// winograd2 is F(2×2, 3×3): 16 products for 4 outputs. Every entry is 0, ±1 or ±½, so the
+	// transforms round no more than additions do.
+	winograd2 = &winogradScheme{m: 2,
+		bt: [][]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+		g:  [][]float32{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+		at: [][]float32{{1, 1, 1, 0}, {0, 1, -1, -1}},
+	}
+	// winograd4 is F(4×4, 3×3), on the points 0, ±1, ±2 and ∞: 36 products for 16 outputs. Its
+	// entries reach 8 and 1/24, so each transform rounds a little more than an addition does.
+	winograd4 = &winogradScheme{m: 4,
+		bt: [][]float32{
+			{4, 0, -5, 0, 1, 0},
+			{0, -4, -4, 1, 1, 0},
+			{0, 4, -4, -1, 1, 0},
+			{0, -2, -1, 2, 1, 0},
+			{0, 2, -1, -2, 1, 0},
+			{0, 4, 0, -5, 0, 1},
+		},
+		g: [][]float32{
+			{1.0 / 4, 0, 0},
+			{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+			{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+			{1.0 / 24, 1.0 / 12, 1.0 / 6},
+			{1.0 / 24, -1.0 / 12, 1.0 / 6},
+			{0, 0, 1},
+		},
+		at: [][]float32{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
+	}
 )
 
-// winogradInputMatrix is Bᵀ⊗Bᵀ, [16,16]: row (a,b) of the transformed tile from position (i,j).
-func winogradInputMatrix() *tensors.Tensor { return kron(winoBT) }
+// winograd is the scheme the model's graphs use: F(4×4, 3×3), fewer products for transforms that
+// cost a little more (see the top of this file). Tests switch it to check both.
+var winograd = winograd4
 
-// winogradFilterMatrix is G⊗G, [16,9]: transformed filter position (a,b) from tap (u,v). If
-// flipped, tap (u,v) reads the filter's tap (2-u,2-v): the 180° rotation of the input gradient,
-// which is G with its columns reversed.
-func winogradFilterMatrix(flipped bool) *tensors.Tensor {
+// n is the side of an input tile, m+2.
+func (w *winogradScheme) n() int { return w.m + 2 }
+
+// positions is the number of positions of a tile, (m+2)²: the products per tile and channel pair.
+func (w *winogradScheme) positions() int { return w.n() * w.n() }
+
+// inputMatrix is Bᵀ⊗Bᵀ, [n²,n²]: row (a,b) of the transformed tile from position (i,j).
+func (w *winogradScheme) inputMatrix() *tensors.Tensor { return kron(w.bt) }
+
+// filterMatrix is G⊗G, [n²,9]: transformed filter position (a,b) from tap (u,v). If flipped, tap
+// (u,v) reads the filter's tap (2-u,2-v): the 180° rotation of the input gradient, which is G with
+// its columns reversed.
+func (w *winogradScheme) filterMatrix(flipped bool) *tensors.Tensor {
 	if !flipped {
-		return kron(winoG)
+		return kron(w.g)
 	}
-	g := make([][]float32, len(winoG))
-	for a, row := range winoG {
+	g := make([][]float32, len(w.g))
+	for a, row := range w.g {
 		g[a] = slices.Clone(row)
 		slices.Reverse(g[a])
 	}
 	return kron(g)
 }
 
-// winogradOutputMatrix is Aᵀ⊗Aᵀ, [4,16]: output (p,q) of a tile's 2×2 block from (a,b).
-func winogradOutputMatrix() *tensors.Tensor { return kron(winoAT) }
+// outputMatrix is Aᵀ⊗Aᵀ, [m²,n²]: output (p,q) of a tile's m×m block from (a,b).
+func (w *winogradScheme) outputMatrix() *tensors.Tensor { return kron(w.at) }
 
 // kron is x⊗x for an r×c matrix x, [r·r, c·c]: row (a,b), column (i,j) holds x[a][i]·x[b][j].
 func kron(x [][]float32) *tensors.Tensor {
@@ -91,27 +139,65 @@ func kron(x [][]float32) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(m, r*r, c*c)
 }
 
-// winogradTiles returns the side of the square grid of 2×2 output tiles that covers side.
-func winogradTiles(side int) int { return (side + 1) / 2 }
+// tiles returns the side of the square grid of m×m output blocks that covers side.
+func (w *winogradScheme) tiles(side int) int { return (side + w.m - 1) / w.m }
 
-// winogradTileIndices returns the rows of a flattened [batch*side*side (+1 pad row), C] input that
-// make the 4×4 input tiles, position-major: entry (i*4+j)*tiles + t is position (i,j) of tile t
-// (image, tile row, tile column), which starts one row and one column before its 2×2 outputs
+// tileIndices returns the rows of a flattened [batch*side*side (+1 pad row), C] input that make
+// the n×n input tiles, position-major: entry (i*n+j)*tiles + t is position (i,j) of tile t
+// (image, tile row, tile column), which starts one row and one column before its m×m outputs
 // (SAME's pad of 1). Positions outside the image read the pad row, batch*side*side. Shape [N,1].
-func winogradTileIndices(batch, side int) *tensors.Tensor { return tileRows(batch, side, 4, -1) }
+func (w *winogradScheme) tileIndices(batch, side int) *tensors.Tensor {
+	return w.tileRows(batch, side, w.n(), -1)
+}
 
-// winogradOutputIndices returns, for each output position of each image in row order, its row of
-// the transformed-back [4*tiles, F] output: (p*2+q)*tiles + t for position (2ty+p, 2tx+q). Rows
-// and columns beyond side (the 8th of a 7×7 map) are never picked. Shape [N,1].
-func winogradOutputIndices(batch, side int) *tensors.Tensor {
-	nt := winogradTiles(side)
+// outputIndices returns, for each output position of each image in row order, its row of the
+// transformed-back [m²*tiles, F] output: (p*m+q)*tiles + t for position (m·ty+p, m·tx+q). Rows and
+// columns beyond side (the 8th of a 7×7 map) are never picked. Shape [N,1].
+func (w *winogradScheme) outputIndices(batch, side int) *tensors.Tensor {
+	m, nt := w.m, w.tiles(side)
 	tiles := batch * nt * nt
 	idx := make([]int32, 0, batch*side*side)
 	for b := range batch {
 		for y := range side {
 			for x := range side {
-				t := (b*nt+y/2)*nt + x/2
-				idx = append(idx, int32((y%2*2+x%2)*tiles+t))
+				t := (b*nt+y/m)*nt + x/m
+				idx = append(idx, int32((y%m*m+x%m)*tiles+t))
+			}
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
+}
+
+// blockIndices returns the rows of a flattened [batch*side*side (+1 zero row), F] output that
+// make each tile's m×m block, position-major: entry (p*m+q)*tiles + t is position
+// (m·ty+p, m·tx+q) of tile t, or the zero row past the map's last row or column. Shape [N,1].
+func (w *winogradScheme) blockIndices(batch, side int) *tensors.Tensor {
+	return w.tileRows(batch, side, w.m, 0)
+}
+
+// tileRows returns the rows of a flattened [batch*side*side (+1 extra row), C] map at the k×k
+// positions of each tile t (image, tile row, tile column), position-major: entry (i*k+j)*tiles + t
+// is the row of (m·ty+i+off, m·tx+j+off), or the extra row, batch*side*side, where that lies
+// outside the map. Shape [N,1].
+func (w *winogradScheme) tileRows(batch, side, k, off int) *tensors.Tensor {
+	m, nt := w.m, w.tiles(side)
+	tiles := batch * nt * nt
+	extra := int32(batch * side * side)
+	idx := make([]int32, k*k*tiles)
+	for i := range k {
+		for j := range k {
+			for b := range batch {
+				for ty := range nt {
+					for tx := range nt {
+						t := (b*nt+ty)*nt + tx
+						y, x := m*ty+i+off, m*tx+j+off
+						row := extra
+						if y >= 0 && y < side && x >= 0 && x < side {
+							row = int32((b*side+y)*side + x)
+						}
+						idx[(i*k+j)*tiles+t] = row
+					}
+				}
 			}
 		}
 	}
@@ -119,38 +205,41 @@ func winogradOutputIndices(batch, side int) *tensors.Tensor {
 }
 
 // winogradCorrelate is the 3×3, stride-1, SAME correlation of x [B,S,S,C] by the filter whose
-// Winograd transform is u [16,C,F] (contract = 1) or [16,F,C] (contract = 2): [B,S,S,F]. v is
+// Winograd transform is u [n²,C,F] (contract = 1) or [n²,F,C] (contract = 2): [B,S,S,F]. v is
 // winogradInput(x), or nil to compute it here.
 func winogradCorrelate(x, v, u *Node, contract int) *Node {
 	g := x.Graph()
+	w := winograd
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
-	if u.Rank() != 3 || u.Shape().Dimensions[0] != 16 || u.Shape().Dimensions[contract] != channels {
+	positions := w.positions()
+	if u.Rank() != 3 || u.Shape().Dimensions[0] != positions || u.Shape().Dimensions[contract] != channels {
 		panic(fmt.Sprintf("winogradCorrelate: filter transform %s does not fit input %s", u.Shape(), x.Shape()))
 	}
-	tiles := batch * winogradTiles(side) * winogradTiles(side)
-	// The 16 products [tiles,C]·[C,F] of the transformed tiles and filter.
+	tiles := batch * w.tiles(side) * w.tiles(side)
+	// The n² products [tiles,C]·[C,F] of the transformed tiles and filter.
 	if v == nil {
 		v = winogradInput(x)
 	}
-	m := DotGeneral(v, []int{2}, []int{0}, u, []int{contract}, []int{0}) // [16, tiles, F]
+	m := DotGeneral(v, []int{2}, []int{0}, u, []int{contract}, []int{0}) // [n², tiles, F]
 	filters := m.Shape().Dimensions[2]
-	// Aᵀ m A: each tile's 2×2 outputs, [4, tiles·F], gathered back into row order and cropped.
-	y := DotGeneral(Const(g, winogradOutputMatrix()), []int{1}, nil, Reshape(m, 16, tiles*filters), []int{0}, nil)
-	y = Gather(Reshape(y, 4*tiles, filters), Const(g, winogradOutputIndices(batch, side)))
+	// Aᵀ m A: each tile's m×m outputs, [m², tiles·F], gathered back into row order and cropped.
+	y := DotGeneral(Const(g, w.outputMatrix()), []int{1}, nil, Reshape(m, positions, tiles*filters), []int{0}, nil)
+	y = Gather(Reshape(y, w.m*w.m*tiles, filters), Const(g, w.outputIndices(batch, side)))
 	return Reshape(y, batch, side, side, filters)
 }
 
-// winogradInput is Bᵀ d B of every 4×4 tile d of x [B,S,S,C], per channel: [16, tiles, C].
+// winogradInput is Bᵀ d B of every n×n tile d of x [B,S,S,C], per channel: [n², tiles, C].
 func winogradInput(x *Node) *Node {
 	g := x.Graph()
+	w := winograd
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
-	tiles := batch * winogradTiles(side) * winogradTiles(side)
-	// The tiles, [16, tiles·C]: one extra zero row is the padding, so padding is an index.
+	tiles := batch * w.tiles(side) * w.tiles(side)
+	// The tiles, [n², tiles·C]: one extra zero row is the padding, so padding is an index.
 	rows := Concatenate([]*Node{Reshape(x, batch*side*side, channels), BroadcastToDims(ScalarZero(g, x.DType()), 1, channels)}, 0)
-	d := Reshape(Gather(rows, Const(g, winogradTileIndices(batch, side))), 16, tiles*channels)
-	return Reshape(DotGeneral(Const(g, winogradInputMatrix()), []int{1}, nil, d, []int{0}, nil), 16, tiles, channels)
+	d := Reshape(Gather(rows, Const(g, w.tileIndices(batch, side))), w.positions(), tiles*channels)
+	return Reshape(DotGeneral(Const(g, w.inputMatrix()), []int{1}, nil, d, []int{0}, nil), w.positions(), tiles, channels)
 }
 
 // winogradFilterGradient is the gradient of the kernel [3,3,C,F] of a 3×3, stride-1, SAME
@@ -159,24 +248,26 @@ func winogradInput(x *Node) *Node {
 // it in the same graph, else nil.
 //
 // The forward pass is y_t = Aᵀ[(G g Gᵀ) ⊙ V_t]A for each tile t, so the gradient of the
-// transformed filter is Σ_t V_t ⊙ (A dy_t Aᵀ), 16 products [C,tiles]·[tiles,F] (as many
+// transformed filter is Σ_t V_t ⊙ (A dy_t Aᵀ), n² products [C,tiles]·[tiles,F] (as many
 // multiply-adds as the forward's), and the kernel's is Gᵀ(that)G. Each virtual shard's product
 // runs over its own tiles in order, as shardProducts' do, so any team gets the same bits.
 func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 	g := x.Graph()
+	w := winograd
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
 	filters := dY.Shape().Dimensions[3]
-	perImage := winogradTiles(side) * winogradTiles(side)
+	perImage := w.tiles(side) * w.tiles(side)
 	tiles := batch * perImage
+	positions := w.positions()
 	if v == nil {
-		v = winogradInput(x) // [16, tiles, C]
+		v = winogradInput(x) // [n², tiles, C]
 	}
-	// A dy Aᵀ of every tile's 2×2 block of dY (zero past the crop): [16, tiles, F].
+	// A dy Aᵀ of every tile's m×m block of dY (zero past the crop): [n², tiles, F].
 	rows := Concatenate([]*Node{Reshape(dY, batch*side*side, filters), BroadcastToDims(ScalarZero(g, dY.DType()), 1, filters)}, 0)
-	blocks := Reshape(Gather(rows, Const(g, winogradBlockIndices(batch, side))), 4, tiles*filters)
-	z := Reshape(DotGeneral(Const(g, winogradOutputMatrix()), []int{0}, nil, blocks, []int{0}, nil), 16, tiles, filters)
-	// Σ_t V_t ⊙ Z_t per virtual shard: [16, V, C, F].
+	blocks := Reshape(Gather(rows, Const(g, w.blockIndices(batch, side))), w.m*w.m, tiles*filters)
+	z := Reshape(DotGeneral(Const(g, w.outputMatrix()), []int{0}, nil, blocks, []int{0}, nil), positions, tiles, filters)
+	// Σ_t V_t ⊙ Z_t per virtual shard: [n², V, C, F].
 	var parts []*Node
 	tb := scaled(bounds, perImage)
 	shards := len(bounds) - 1
@@ -190,7 +281,7 @@ func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 		if lo != 0 || hi != tiles {
 			gv, gz = Slice(v, AxisRange(), AxisRange(lo, hi)), Slice(z, AxisRange(), AxisRange(lo, hi))
 		}
-		gv, gz = Reshape(gv, 16, n, size, channels), Reshape(gz, 16, n, size, filters)
+		gv, gz = Reshape(gv, positions, n, size, channels), Reshape(gz, positions, n, size, filters)
 		parts = append(parts, DotGeneral(gv, []int{2}, []int{0, 1}, gz, []int{2}, []int{0, 1}))
 		s += n
 	}
@@ -199,54 +290,20 @@ func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 		dU = Concatenate(parts, 1)
 	}
 	// Gᵀ dU G per virtual shard: [V, 9, C·F].
-	ggT := BroadcastToDims(InsertAxes(Transpose(Const(g, winogradFilterMatrix(false)), 0, 1), 0), shards, 9, 16)
-	dK := DotGeneral(ggT, []int{2}, []int{0}, Reshape(dU, 16, shards, channels*filters), []int{0}, []int{1})
+	ggT := BroadcastToDims(InsertAxes(Transpose(Const(g, w.filterMatrix(false)), 0, 1), 0), shards, 9, positions)
+	dK := DotGeneral(ggT, []int{2}, []int{0}, Reshape(dU, positions, shards, channels*filters), []int{0}, []int{1})
 	return Reshape(dK, shards, 3, 3, channels, filters)
 }
 
-// winogradBlockIndices returns the rows of a flattened [batch*side*side (+1 zero row), F] output
-// that make each tile's 2×2 block, position-major: entry (p*2+q)*tiles + t is position
-// (2ty+p, 2tx+q) of tile t, or the zero row past the map's last row or column. Shape [N,1].
-func winogradBlockIndices(batch, side int) *tensors.Tensor { return tileRows(batch, side, 2, 0) }
-
-// tileRows returns the rows of a flattened [batch*side*side (+1 extra row), C] map at the n×n
-// positions of each tile t (image, tile row, tile column), position-major: entry (i*n+j)*tiles + t
-// is the row of (2ty+i+off, 2tx+j+off), or the extra row, batch*side*side, where that lies
-// outside the map. Shape [N,1].
-func tileRows(batch, side, n, off int) *tensors.Tensor {
-	nt := winogradTiles(side)
-	tiles := batch * nt * nt
-	extra := int32(batch * side * side)
-	idx := make([]int32, n*n*tiles)
-	for i := range n {
-		for j := range n {
-			for b := range batch {
-				for ty := range nt {
-					for tx := range nt {
-						t := (b*nt+ty)*nt + tx
-						y, x := 2*ty+i+off, 2*tx+j+off
-						row := extra
-						if y >= 0 && y < side && x >= 0 && x < side {
-							row = int32((b*side+y)*side + x)
-						}
-						idx[(i*n+j)*tiles+t] = row
-					}
-				}
-			}
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
-}
-
-// winogradFilter is G g Gᵀ of kernel [3,3,C,F] for every channel pair: [16,C,F]. If flipped, of
+// winogradFilter is G g Gᵀ of kernel [3,3,C,F] for every channel pair: [n²,C,F]. If flipped, of
 // the kernel rotated by 180°, which the input gradient correlates with.
 func winogradFilter(kernel *Node, flipped bool) *Node {
 	d := kernel.Shape().Dimensions
 	if len(d) != 4 || d[0] != 3 || d[1] != 3 {
 		panic(fmt.Sprintf("winogradFilter: kernel %s is not 3×3", kernel.Shape()))
 	}
-	gg := Const(kernel.Graph(), winogradFilterMatrix(flipped))
-	return Reshape(DotGeneral(gg, []int{1}, nil, Reshape(kernel, 9, d[2]*d[3]), []int{0}, nil), 16, d[2], d[3])
+	gg := Const(kernel.Graph(), winograd.filterMatrix(flipped))
+	return Reshape(DotGeneral(gg, []int{1}, nil, Reshape(kernel, 9, d[2]*d[3]), []int{0}, nil), winograd.positions(), d[2], d[3])
 }
 
 // winogradConv is the 3×3, stride-1, TF "SAME" convolution of x [B,S,S,C] by kernel [3,3,C,F],

@@ -19,12 +19,48 @@ func withWinograd(tb testing.TB, on bool, f func()) {
 	f()
 }
 
-// TestWinogradMatchesReference checks the Winograd convolution, forward and both gradients,
-// against a direct TF-style conv2d (forward) and the im2col formulation (forward and gradients),
-// on odd and even sides (7 leaves half a tile over) and on channel counts that fit no tile.
+// winogradSchemes are the schemes every Winograd test checks, by name, with the tolerance of a
+// convolution's values against the direct one's, relative to 1 + |value|. F(4×4, 3×3)'s
+// transforms multiply by up to 8 (Bᵀ: 5, Aᵀ: 8) and 1/24, so its errors scale with the terms of a
+// sum rather than with the sum: on 32 and 64 channels of unit normals (sums of 288 and 576
+// terms), they reached 0.9–1.8e-4 where F(2×2, 3×3)'s stayed at 1.2–1.5e-5.
+var winogradSchemes = []struct {
+	name   string
+	scheme *winogradScheme
+	tol    float64
+}{{"F(2x2,3x3)", winograd2, 1e-4}, {"F(4x4,3x3)", winograd4, 1e-3}}
+
+// winogradTolerance is w's tolerance in winogradSchemes.
+func winogradTolerance(w *winogradScheme) float64 {
+	for _, sc := range winogradSchemes {
+		if sc.scheme == w {
+			return sc.tol
+		}
+	}
+	panic("winogradTolerance: a scheme that winogradSchemes does not list")
+}
+
+// withScheme runs f with the model's graphs on the Winograd scheme w, and restores it.
+func withScheme(w *winogradScheme, f func()) {
+	was := winograd
+	winograd = w
+	defer func() { winograd = was }()
+	f()
+}
+
+// TestWinogradMatchesReference checks the Winograd convolution of each scheme, forward and both
+// gradients, against a direct TF-style conv2d (forward) and the im2col formulation (forward and
+// gradients), on sides that leave part of a tile over (7, 5, 1 and 9 against tiles of 2 and 4),
+// and on channel counts that fit no tile.
 func TestWinogradMatchesReference(t *testing.T) {
+	for _, sc := range winogradSchemes {
+		t.Run(sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradMatchesReference(t, sc.tol) }) })
+	}
+}
+
+func testWinogradMatchesReference(t *testing.T, tol float64) {
 	rng := rand.New(rand.NewPCG(18, 3))
-	for _, tc := range []struct{ batch, side, in, out int }{{2, 7, 3, 5}, {3, 8, 4, 2}, {1, 5, 1, 1}, {2, 1, 2, 3}, {4, 7, 32, 64}} {
+	for _, tc := range []struct{ batch, side, in, out int }{{2, 7, 3, 5}, {3, 8, 4, 2}, {1, 5, 1, 1}, {2, 1, 2, 3}, {1, 9, 2, 3}, {4, 7, 32, 64}} {
 		x := randn(rng, tc.batch*tc.side*tc.side*tc.in)
 		kernel, bias := randn(rng, 9*tc.in*tc.out), randn(rng, tc.out)
 		w := randn(rng, tc.batch*tc.side*tc.side*tc.out)
@@ -45,18 +81,24 @@ func TestWinogradMatchesReference(t *testing.T) {
 			tensors.FromFlatDataAndDimensions(bias, tc.out),
 			tensors.FromFlatDataAndDimensions(w, tc.batch, tc.side, tc.side, tc.out))
 		want := refConv(x, kernel, bias, tc.batch, tc.side, tc.in, tc.out, 3, 1)
-		assertClose(t, "winograd conv", flat(res[0]), want, 1e-4)
+		assertClose(t, "winograd conv", flat(res[0]), want, tol)
 		assertClose(t, "im2col conv", flat(res[4]), want, 1e-5)
 		for i, what := range []string{"input", "kernel", "bias"} {
-			assertClose(t, "winograd "+what+" gradient", flat(res[1+i]), flat(res[5+i]), 1e-4)
+			assertClose(t, "winograd "+what+" gradient", flat(res[1+i]), flat(res[5+i]), tol)
 		}
 	}
 }
 
-// TestWinogradTrainingMatchesIm2col checks the hand-written backward pass with Winograd (forward
-// and input gradient of conv2 and conv3) against autodiff through the im2col formulation: a few
-// steps of a team of one and of two, then the losses, to float tolerance.
+// TestWinogradTrainingMatchesIm2col checks the hand-written backward pass with each Winograd
+// scheme (forward and input gradient of conv2 and conv3) against autodiff through the im2col
+// formulation: a few steps of a team of one and of two, then the losses, to float tolerance.
 func TestWinogradTrainingMatchesIm2col(t *testing.T) {
+	for _, sc := range winogradSchemes {
+		t.Run(sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradTrainingMatchesIm2col(t) }) })
+	}
+}
+
+func testWinogradTrainingMatchesIm2col(t *testing.T) {
 	train, _ := mnisttest.Sets(t)
 	cfg := smallConfig(4 * 32)
 	cfg.Filters = [3]int{8, 16, 16}
