@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -74,13 +75,35 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-train-images", "10", "-batch", "64"}, "larger than the 10 training images"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-backend", "tpu"}, `-backend "tpu"`},
-		{[]string{"-workers", "0"}, "-workers 0: must be 1..4"},
+		{[]string{"-workers", "5"}, "-workers 5: must be 1..4"},
+		{[]string{"-workers", "-1"}, "-workers -1: must be 1..4"},
 		{[]string{"-data", "/nonexistent", "-epochs", "1"}, "/nonexistent"},
 	} {
 		_, err := runMain(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestDefaultWorkers: without -workers, a run on the pure-Go backend trains one replica per core,
+// up to 4 (one at least), and a run on XLA one.
+func TestDefaultWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		backend    string
+		cpus, want int
+	}{{"go", 1, 1}, {"go", 2, 2}, {"go", 3, 3}, {"go", 16, 4}, {"go", 0, 1}, {"xla:cuda", 16, 1}, {"xla:cpu", 2, 1}} {
+		if got := defaultWorkers(tc.backend, tc.cpus); got != tc.want {
+			t.Errorf("defaultWorkers(%q, %d) = %d, want %d", tc.backend, tc.cpus, got, tc.want)
+		}
+	}
+	m := NewMain()
+	m.Stderr = &bytes.Buffer{}
+	if err := m.ParseFlags([]string{"-epochs", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := defaultWorkers("go", runtime.NumCPU()); m.Workers != want {
+		t.Errorf("no -workers on %d cores: %d workers, want %d", runtime.NumCPU(), m.Workers, want)
 	}
 }
 

@@ -43,7 +43,8 @@ func TestTrainPrintsMemoryEstimate(t *testing.T) {
 // with the estimate and what to change where it has not; a batch of 4096 of it (hundreds of GB)
 // is refused against the machine's own memory.
 func TestMemoryRefusedOnlyBeyondTheMachine(t *testing.T) {
-	example := []string{"-filters", "512,512,512", "-kernel", "7", "-stride", "1"}
+	// One worker, as the page's figure is: by default a team of one per core, each with its share.
+	example := []string{"-filters", "512,512,512", "-kernel", "7", "-stride", "1", "-workers", "1"}
 	if _, err := parseWithLimit(t, 8_000_000_000, example...); err != nil {
 		t.Errorf("with 8 GB: %v", err)
 	}
