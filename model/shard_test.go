@@ -33,7 +33,7 @@ func TestSameBitsAnyTeam(t *testing.T) { sameBitsAnyTeam(t) }
 // checked only where the kernels run: without them, simplego's own DotGeneral changes its order of
 // summation with a product's size, and F(4×4, 3×3)'s products for conv2 at batch 66 are on one
 // side of that line for one worker and on the other for two (kernels/README.md). No build
-// computes Winograd without the kernels: the page needs wasm SIMD128, and natively it is off.
+// computes Winograd without the kernels (winogradOn).
 func TestSameBitsAnyTeamOtherConv(t *testing.T) {
 	if !winogradOn && (len(kernels.Active()) == 0 || !kernels.Enabled()) {
 		t.Skip("Winograd's same bits need the SIMD kernels (GOEXPERIMENT=simd and scripts/simd-vendor.sh)")

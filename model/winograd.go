@@ -14,7 +14,7 @@ package model
 // than strided gathers and element-wise adds, and it skips their zeros
 // (kernels/gemm_sparse_simd.go): F(4×4)'s input transform has 484 non-zero entries of 1,296.
 //
-// The browser uses F(4×4, 3×3) (winograd): a wasm training step ran 18% faster than with
+// The model uses F(4×4, 3×3) (winograd): a wasm training step ran 18% faster than with
 // F(2×2, 3×3) (472, 447 and 500 images/s against 411, 372 and 424, alternating; BENCHMARKS.md),
 // its fewer products outweighing its larger transforms. Its transforms
 // multiply by up to 8 and by 1/24, so its float32 results differ from the direct convolution's by
@@ -30,21 +30,25 @@ package model
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/mnist-trainer/mnist/kernels"
 )
 
 // winogradOn selects Winograd for every convolution it applies to (see useWinograd) in the
-// pure-Go backend's graphs: in WebAssembly, where it made a training step 10–15% faster (the
-// matrix kernel has 4 lanes there, so multiply-adds are most of a step), and not natively, where
-// it was 20–25% slower (with 16 lanes the products are cheap, and the transforms' packing and
-// gathers cost more than the multiply-adds they save), and is still 6–10% slower on two cores
-// since the transforms skip their zeros (faster on one core). BENCHMARKS.md has the figures.
-// Tests switch it to check both formulations.
-var winogradOn = runtime.GOARCH == "wasm"
+// pure-Go backend's graphs, in WebAssembly and natively. F(2×2, 3×3) paid off in WebAssembly only
+// (a step 10–15% faster with 4-lane products; natively 6–25% slower, its transforms costing more
+// than the 16-lane multiply-adds they saved). F(4×4, 3×3) pays off in both: a native epoch on two
+// replicas trained at 1,945, 1,836 and 1,949 images/s against im2col's 1,584, 1,569 and 1,612, to
+// 97.26%, 97.86% and 98.36% against 97.54%, 97.79% and 97.70% (seeds 1 to 3; BENCHMARKS.md).
+// It needs the SIMD kernels (kernels/README.md): without them its transforms are dense products
+// (1,296 multiply-adds where the kernel does 484), and simplego's own DotGeneral sums in an order
+// that changes with a product's size, so a team would not get one worker's bits. A build without
+// them keeps im2col. Tests switch it to check both formulations.
+var winogradOn = len(kernels.Active()) > 0
 
 // useWinograd reports whether a k×k conv with this stride is computed with Winograd: 3×3,
 // stride 1, not native (XLA has its own convolutions), and switched on.
