@@ -1,9 +1,10 @@
 // make bench, side by side: the project's network trained with TensorFlow.js 4.22's wasm backend
 // (XNNPACK, SIMD) in headless Chromium, at batch 64 on real MNIST, with 1 thread and with 2 (the
-// threaded build needs cross-origin isolation, which this server grants to ?threads=2 and up).
-// A benchmark, not a test:
+// threaded build needs cross-origin isolation, which this server grants to ?threads=2 and up),
+// then in WebKitGTK's MiniBrowser with 1 thread (it has no SharedArrayBuffer, so no threaded
+// build). A benchmark, not a test; WebKit needs an X server:
 //
-//	node browsers/tfjs-bench.mjs        # TFJS_SECONDS=30 by default, TFJS_THREADS=1,2; TFJS_PROFILE=1 also prints one step's kernels
+//	xvfb-run -a node browsers/tfjs-bench.mjs   # TFJS_SECONDS=30 by default, TFJS_THREADS=1,2, TFJS_ENGINES=chromium,webkit; TFJS_PROFILE=1 also prints one step's kernels
 //
 // Prints one JSON line per figure on stdout, as cmd/bench and browsers/bench.mjs do, and the
 // variant that ran and the first and last losses on stderr. The page is browsers/tfjs/; this
@@ -18,10 +19,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import puppeteer from 'puppeteer-core';
+import { WebKitPage } from './drivers.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.TFJS_SECONDS || 30);
 const threadCounts = (process.env.TFJS_THREADS || '1,2').split(',').map(Number);
+const engines = (process.env.TFJS_ENGINES || 'chromium,webkit').split(',');
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const date = new Date().toISOString().slice(0, 10);
 
@@ -99,13 +102,30 @@ async function train(origin, threads) {
   }
 }
 
+// trainWebKit opens the page in a fresh MiniBrowser, through WebKitWebDriver, and resolves with
+// what it measured.
+async function trainWebKit(origin, threads) {
+  const page = await WebKitPage.open();
+  try {
+    await page.goto(`${origin}/?threads=${threads}&seconds=${seconds}&profile=${process.env.TFJS_PROFILE === '1' ? 1 : 0}`);
+    await page.poll('window.__tfjs && window.__tfjs.done', (seconds + 120) * 1000, 'TF.js to finish');
+    const { result, error } = await page.eval('window.__tfjs');
+    if (error) throw new Error(`webkit, threads=${threads}: ${error}`);
+    return result;
+  } finally {
+    await page.close();
+  }
+}
+
+// runs is every engine's measurements: WebKitGTK has no SharedArrayBuffer, so one thread there.
+const runs = engines.flatMap((engine) => (engine === 'webkit' ? [1] : threadCounts).map((threads) => ({ engine, threads })));
 const server = await serve(mnist());
 try {
-  for (const threads of threadCounts) {
-    const r = await train(server.origin, threads);
+  for (const { engine, threads } of runs) {
+    const r = await (engine === 'webkit' ? trainWebKit : train)(server.origin, threads);
     const v = r.variant;
     const first = r.losses[0], last = r.losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, r.losses.length);
-    console.error(`tfjs-wasm, threads=${threads}: ${r.steps} steps in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s; ` +
+    console.error(`tfjs-wasm, ${engine}, threads=${threads}: ${r.steps} steps in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s; ` +
       `SIMD ${v.simd}, multithread ${v.multithread} (cross-origin isolated ${v.crossOriginIsolated}, ${v.threads} threads, ${v.workers} worker threads running, ${v.cores} cores); ` +
       `loss ${first.toFixed(3)} at the first step, ${last.toFixed(3)} over the last 10; ${r.tensors} tensors live`);
     if (r.kernels) console.error(`tfjs-wasm, threads=${threads}, one step's kernels (ms): ${r.kernels.map((k) => `${k.name} ${k.ms}`).join(', ')}`);
@@ -118,7 +138,7 @@ try {
     if (v.threads < threads) console.error(`tfjs-wasm: asked for ${threads} threads, XNNPACK uses ${v.threads} (tensorflow/tfjs#8513)`);
     const build = v.multithread ? ', threaded build' : '';
     const line = { figure: 'tfjs_train_images_per_sec', value: Math.round(r.imagesPerSec * 10) / 10, unit: 'images/s', batch: 64,
-      threads: v.threads, backend: `tfjs-wasm ${v.version} (${v.simd ? 'SIMD' : 'no SIMD'}${build})`, engine: 'chromium', cpus: os.cpus().length, date };
+      threads: v.threads, backend: `tfjs-wasm ${v.version} (${v.simd ? 'SIMD' : 'no SIMD'}${build})`, engine, cpus: os.cpus().length, date };
     console.log(JSON.stringify(line));
   }
 } finally {

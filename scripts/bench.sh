@@ -2,7 +2,7 @@
 # make bench: every speed figure as one JSON line — native (cmd/bench), then the page in headless
 # Chromium (pagetest/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
 # against the real server on 127.0.0.1; browser figures name their engine. Last, the same network
-# in TensorFlow.js's wasm backend in headless Chromium (browsers/tfjs-bench.mjs).
+# in TensorFlow.js's wasm backend in headless Chromium and in WebKit (browsers/tfjs-bench.mjs).
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +24,4 @@ MNIST_SERVE="$serve" xvfb-run -a node browsers/bench.mjs
 # The same network in TensorFlow.js's wasm backend, side by side (BENCHMARKS.md); its packages
 # are pinned in package-lock.json.
 [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --loglevel=error >&2
-node browsers/tfjs-bench.mjs
+xvfb-run -a node browsers/tfjs-bench.mjs
