@@ -67,6 +67,7 @@ type job struct {
 // work runs chunks until none is left to claim. A helper that starts after the last chunk is
 // claimed returns at once, even after parallelFor has returned.
 func (j *job) work() {
+	defer ClearUpper() // the thread runs scalar Go next
 	for {
 		c := int(j.next.Add(1)) - 1
 		if c >= j.chunks {

@@ -27,9 +27,17 @@ var (
 )
 
 // init sets each executor ahead of simplego's own (priorityArch), by file: dotgeneral_simd.go,
-// elementwise_simd.go, layout_simd.go, reduce_gather_simd.go, unary_simd.go.
+// elementwise_simd.go, layout_simd.go, reduce_gather_simd.go, unary_simd.go. Each one clears the
+// vector registers' upper halves before it returns (kernels.ClearUpper): the scalar Go that
+// simplego runs next on the thread would otherwise wait on them at every float instruction.
 func init() {
-	setNodeExecutor(backends.OpTypeDotGeneral, priorityArch, execDotGeneralSIMD)
+	set := func(op backends.OpType, exec nodeExecutor) {
+		setNodeExecutor(op, priorityArch, func(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+			defer kernels.ClearUpper()
+			return exec(backend, node, inputs, owned)
+		})
+	}
+	set(backends.OpTypeDotGeneral, execDotGeneralSIMD)
 	for op, k := range map[backends.OpType]struct {
 		op      kernels.BinaryOp
 		generic nodeExecutor
@@ -39,16 +47,16 @@ func init() {
 		backends.OpTypeMul: {kernels.Mul, execMul},
 		backends.OpTypeDiv: {kernels.Div, execDiv},
 	} {
-		setNodeExecutor(op, priorityArch, binaryExecutor(k.op, k.generic))
+		set(op, binaryExecutor(k.op, k.generic))
 	}
-	setNodeExecutor(backends.OpTypeBroadcastInDim, priorityArch, execBroadcastInDimSIMD)
-	setNodeExecutor(backends.OpTypeSlice, priorityArch, execSliceRuns)
-	setNodeExecutor(backends.OpTypeArgMinMax, priorityArch, execArgMaxSIMD)
-	setNodeExecutor(backends.OpTypeReduceSum, priorityArch, execReduceSumSIMD)
-	setNodeExecutor(backends.OpTypeGather, priorityArch, execGatherSIMD)
-	setNodeExecutor(backends.OpTypeScatterSum, priorityArch, execScatterSumSIMD)
-	setNodeExecutor(backends.OpTypeConvertDType, priorityArch, execConvertDTypeSIMD)
-	setNodeExecutor(backends.OpTypeSqrt, priorityArch, execSqrtSIMD)
-	setNodeExecutor(backends.OpTypeIdentity, priorityArch, copyingExecutor(execIdentity))
-	setNodeExecutor(backends.OpTypeReshape, priorityArch, copyingExecutor(execReshape))
+	set(backends.OpTypeBroadcastInDim, execBroadcastInDimSIMD)
+	set(backends.OpTypeSlice, execSliceRuns)
+	set(backends.OpTypeArgMinMax, execArgMaxSIMD)
+	set(backends.OpTypeReduceSum, execReduceSumSIMD)
+	set(backends.OpTypeGather, execGatherSIMD)
+	set(backends.OpTypeScatterSum, execScatterSumSIMD)
+	set(backends.OpTypeConvertDType, execConvertDTypeSIMD)
+	set(backends.OpTypeSqrt, execSqrtSIMD)
+	set(backends.OpTypeIdentity, copyingExecutor(execIdentity))
+	set(backends.OpTypeReshape, copyingExecutor(execReshape))
 }
