@@ -16,9 +16,9 @@ package model
 //
 // The model uses F(4×4, 3×3) (winograd): a wasm training step ran 18% faster than with
 // F(2×2, 3×3) (472, 447 and 500 images/s against 411, 372 and 424, alternating; BENCHMARKS.md),
-// its fewer products outweighing its larger transforms. Its transforms
-// multiply by up to 8 and by 1/24, so its float32 results differ from the direct convolution's by
-// about 1e-4 of the terms' size where F(2×2)'s, whose entries are 0, ±½ and ±1, differ by 1e-5.
+// its fewer products outweighing its larger transforms. Its transforms multiply by up to 8 and by
+// 1/24, so its float32 results differ from the direct convolution's by about 1e-4 of the terms'
+// size where F(2×2)'s, whose entries are 0, ±½ and ±1, differ by 1e-5.
 //
 // Layout: the tiles are gathered position-major, [n², tiles, C], so that each transform is one
 // plain product over the leading axis and the n² products [tiles, C]·[C, F] are one DotGeneral
