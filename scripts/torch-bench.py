@@ -13,8 +13,13 @@ import json
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    # A python3 of its own (pyenv, a virtualenv) does not see Debian's package.
+    sys.exit(f"torch-bench: {sys.executable} has no torch: install Debian's python3-torch and run "
+             "/usr/bin/python3 scripts/torch-bench.py")
 
 
 def same_pad(size, k, stride):
