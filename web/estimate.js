@@ -2,9 +2,10 @@
 // image, or else a typical speed; the Train panel and the experiments' queue say it.
 import { roughDuration } from './format.js';
 
-// typicalSpeed is the notebook network's training speed in one worker on the reference 2-core
-// machine (BENCHMARKS.md): with the SIMD kernels, and with simplego's generic code.
-const typicalSpeed = { simd: 300, generic: 60 };
+// typicalSpeed is the notebook network's training speed with the default team (two workers) on
+// the reference 2-core machine (BENCHMARKS.md, 2026-12-04: 521–602 images/s in Chromium, 386–455
+// in Firefox, 368–418 in WebKit): with the SIMD kernels, and with simplego's generic code.
+const typicalSpeed = { simd: 450, generic: 60 };
 
 /** notebookMacs is model.DefaultConfig().MACsPerImage(). */
 export const notebookMacs = 4849408;
