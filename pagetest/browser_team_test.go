@@ -81,11 +81,14 @@ func TestBrowserTeamChosen(t *testing.T) {
 	}
 	// WebAssembly memory never shrinks, and measuring trained each worker in a team, worker 0
 	// alone: the team chosen by measurement starts afresh, so that its workers hold no more than
-	// those of a team that did not measure (the same run after the reload).
+	// those of a team that did not measure (the same run after the reload). The same run leaves
+	// fresh workers a few MB apart (60.3 and 60.8 MB after measuring, 68.7 and 58.7 kept); workers
+	// that were not renewed held 20–35 MB more (82.8 and 60.8 against 79.2 and 25.2 when one
+	// worker was chosen; a worker alone's 83 against a team's 60).
 	keptMB := eval[[]float64](t, p, memory)
 	t.Logf("WebAssembly memory per worker, MB: %.1f after measuring and the run, %.1f after the same run by the kept team", measuredMB, keptMB)
 	for i := range keptMB {
-		if measuredMB[i] > keptMB[i]+2 {
+		if measuredMB[i] > keptMB[i]+10 {
 			t.Errorf("worker %d holds %.1f MB after measuring and the run, %.1f after the same run without measuring: the team that measured was not started afresh", i+1, measuredMB[i], keptMB[i])
 		}
 	}
