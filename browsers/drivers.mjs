@@ -132,9 +132,10 @@ export const FirefoxPage = {
 };
 
 // Chromium with the flags the Go tests use (pagetest/browser_test.go): nothing reaches past 127.0.0.1.
+// $CHROMIUM names another binary than Debian's.
 export const ChromiumPage = {
   open: () => PuppeteerPage.launch('chromium', {
-    browser: 'chrome', executablePath: '/usr/bin/chromium',
+    browser: 'chrome', executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   }),

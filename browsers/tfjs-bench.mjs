@@ -18,14 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import puppeteer from 'puppeteer-core';
-import { WebKitPage } from './drivers.mjs';
+import { ChromiumPage, WebKitPage } from './drivers.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.TFJS_SECONDS || 30);
 const threadCounts = (process.env.TFJS_THREADS || '1,2').split(',').map(Number);
 const engines = (process.env.TFJS_ENGINES || 'chromium,webkit').split(',');
-const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 const date = new Date().toISOString().slice(0, 10);
 
 // mnist reads the training images (without their 16-byte header) and labels (without their 8).
@@ -80,39 +78,19 @@ function serve(data) {
   })));
 }
 
-// train opens the page in a fresh headless Chromium and resolves with what it measured.
-async function train(origin, threads) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-bench-'));
-  const browser = await puppeteer.launch({
-    executablePath: chromium, headless: true, userDataDir: profile,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (err) => console.error(`page: ${err}`));
-    await page.goto(`${origin}/?threads=${threads}&seconds=${seconds}&profile=${process.env.TFJS_PROFILE === '1' ? 1 : 0}`);
-    await page.waitForFunction('window.__tfjs && window.__tfjs.done', { timeout: (seconds + 120) * 1000, polling: 500 });
-    const { result, error } = await page.evaluate('window.__tfjs');
-    if (error) throw new Error(`threads=${threads}: ${error}`);
-    return result;
-  } finally {
-    await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-// trainWebKit opens the page in a fresh MiniBrowser, through WebKitWebDriver, and resolves with
-// what it measured.
-async function trainWebKit(origin, threads) {
-  const page = await WebKitPage.open();
+// train opens the page in a fresh browser of engine (drivers.mjs: headless Chromium with the Go
+// tests' flags, or WebKitGTK's MiniBrowser through WebKitWebDriver) and resolves with what it
+// measured, printing any uncaught error the page logged.
+async function train(engine, origin, threads) {
+  const page = await (engine === 'webkit' ? WebKitPage : ChromiumPage).open();
   try {
     await page.goto(`${origin}/?threads=${threads}&seconds=${seconds}&profile=${process.env.TFJS_PROFILE === '1' ? 1 : 0}`);
     await page.poll('window.__tfjs && window.__tfjs.done', (seconds + 120) * 1000, 'TF.js to finish');
     const { result, error } = await page.eval('window.__tfjs');
-    if (error) throw new Error(`webkit, threads=${threads}: ${error}`);
+    if (error) throw new Error(`${engine}, threads=${threads}: ${error}`);
     return result;
   } finally {
+    for (const err of await page.errors().catch(() => [])) console.error(`page: ${err}`);
     await page.close();
   }
 }
@@ -122,7 +100,7 @@ const runs = engines.flatMap((engine) => (engine === 'webkit' ? [1] : threadCoun
 const server = await serve(mnist());
 try {
   for (const { engine, threads } of runs) {
-    const r = await (engine === 'webkit' ? trainWebKit : train)(server.origin, threads);
+    const r = await train(engine, server.origin, threads);
     const v = r.variant;
     const first = r.losses[0], last = r.losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, r.losses.length);
     console.error(`tfjs-wasm, ${engine}, threads=${threads}: ${r.steps} steps in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s; ` +

@@ -206,9 +206,9 @@ func (c Config) sizes(b int64) sizes {
 		case convLayer:
 			z.cols, z.out = rows*int64(l.k*l.k*l.in), rows*int64(l.out)
 			// A Winograd conv (winograd.go) has no im2col; its largest moment holds the transformed
-			// input tiles [n², tiles, C] and the products [n², tiles, F] (measured natively with it
-			// forced on: without this, the notebook's estimate was 0.59x of the heap, its
-			// evaluation peak 99 MB).
+			// input tiles [n², tiles, C] and the products [n², tiles, F] (measured natively with
+			// F(2×2, 3×3) forced on: without this, the notebook's estimate was 0.59x of the heap,
+			// its evaluation peak 99 MB).
 			if useWinograd(l.k, l.stride, false) {
 				nt := int64(winograd.tiles(l.side))
 				z.cols, z.winograd = int64(winograd.positions())*b*nt*nt*int64(l.in+l.out), true

@@ -154,7 +154,7 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 		wantPool := refMaxPool(x, batch, side, in, poolWindow, poolStride)
 		tol := 1e-5
 		if useWinograd(tc.k, tc.stride, tc.native) {
-			tol = winogradTolerance(winograd) // in WebAssembly: Winograd's transforms round more
+			tol = winogradTolerance(winograd) // Winograd's transforms round more than im2col's sums
 		}
 		assertClose(t, "conv", gotConv, wantConv, tol)
 		assertClose(t, "maxpool", gotPool, wantPool, 0)

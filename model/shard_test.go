@@ -16,7 +16,6 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/mnist-trainer/mnist/internal/mnisttest"
-	"github.com/mnist-trainer/mnist/kernels"
 	"github.com/mnist-trainer/mnist/mnist"
 )
 
@@ -28,17 +27,17 @@ import (
 // rounding in nearly-zero gradients into steps of up to the learning rate.
 func TestSameBitsAnyTeam(t *testing.T) { sameBitsAnyTeam(t) }
 
-// TestSameBitsAnyTeamOtherConv is TestSameBitsAnyTeam with the formulation of the 3×3, stride-1
-// convolutions that is not the default (Winograd's or im2col's: see winogradOn). Winograd's is
-// checked only where the kernels run: without them, simplego's own DotGeneral changes its order of
-// summation with a product's size, and F(4×4, 3×3)'s products for conv2 at batch 66 are on one
-// side of that line for one worker and on the other for two (kernels/README.md). No build
-// computes Winograd without the kernels (winogradOn).
+// TestSameBitsAnyTeamOtherConv is TestSameBitsAnyTeam with im2col for the 3×3, stride-1
+// convolutions, where Winograd is the default (winogradOn). A build without the kernels runs
+// im2col by default and never Winograd, so it skips this test: without the kernels simplego's own
+// DotGeneral changes its order of summation with a product's size, and F(4×4, 3×3)'s products for
+// conv2 at batch 66 are on one side of that line for one worker and on the other for two
+// (kernels/README.md).
 func TestSameBitsAnyTeamOtherConv(t *testing.T) {
-	if !winogradOn && (len(kernels.Active()) == 0 || !kernels.Enabled()) {
-		t.Skip("Winograd's same bits need the SIMD kernels (GOEXPERIMENT=simd and scripts/simd-vendor.sh)")
+	if !winogradOn {
+		t.Skip("built without the SIMD kernels: TestSameBitsAnyTeam checks im2col already, and Winograd's same bits need the kernels")
 	}
-	withWinograd(t, !winogradOn, func() { sameBitsAnyTeam(t) })
+	withWinograd(t, false, func() { sameBitsAnyTeam(t) })
 }
 
 func sameBitsAnyTeam(t *testing.T) {
