@@ -148,8 +148,9 @@ func BenchmarkMatMul(b *testing.B) {
 func TestMatMulSparseSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	l := Lanes()
-	// Winograd's transforms of F(2×2, 3×3) and F(4×4, 3×3), and their transposes, and odd sizes.
-	for _, mk := range [][2]int{{16, 16}, {16, 9}, {9, 16}, {4, 16}, {16, 4}, {36, 36}, {36, 9}, {9, 36}, {16, 36}, {36, 16}, {3, 5}} {
+	// Winograd's transforms of F(2×2, 3×3) and F(4×4, 3×3), Kronecker squares and factors, and
+	// their transposes, and odd sizes.
+	for _, mk := range [][2]int{{16, 16}, {16, 9}, {9, 16}, {4, 16}, {16, 4}, {36, 36}, {36, 9}, {9, 36}, {16, 36}, {36, 16}, {6, 6}, {4, 6}, {6, 4}, {3, 5}} {
 		m, k := mk[0], mk[1]
 		for _, n := range []int{8 * l, 8*l + 1, 24*l - 3, 1000} {
 			// About a third of A non-zero, in 0, ±1, ±½ and arbitrary values.

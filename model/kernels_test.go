@@ -88,7 +88,12 @@ func TestKernelsMatchGenericTraining(t *testing.T) {
 	for step := range want {
 		d := math.Abs(got[step]-want[step]) / want[step]
 		worst = max(worst, d)
-		if d > 1e-3 { // measured: 9e-5 by step 8 (Adam's first steps amplify rounding)
+		// Adam's first steps amplify rounding: by step 8, measured 1.2e-4 natively, and in
+		// WebAssembly 3.3e-4 before the normalisation multiplied by reciprocals, 9.7e-4 after,
+		// 1.3e-3 with Winograd's separable transforms (model/winograd.go). A kernel that computed
+		// something else would be off by far more from the first step, and
+		// TestKernelsMatchGenericGradients checks one step's gradients to 5e-5.
+		if d > 3e-3 {
 			t.Errorf("step %d: loss %.6f with the kernels, %.6f without", step+1, got[step], want[step])
 		}
 	}

@@ -224,24 +224,37 @@ func channelSum(x *Node) *Node {
 	return ConvertDType(ReduceSum(ConvertDType(x, dtypes.Float64), 0, 1, 2), x.DType())
 }
 
-// normalizeWith is (x-mean)/std with per-channel statistics, broadcast over x [B,H,W,C].
+// normalizeWith is (x-mean)/std with per-channel statistics, broadcast over x [B,H,W,C],
+// computed as (x-mean)·(1/std), as TF's batch_normalization does (x·rsqrt(var+ε)): a full-size
+// division cost 2.3 times a multiplication in WebAssembly and natively (BENCHMARKS.md), and the
+// reciprocals are one per channel.
 func normalizeWith(x, mean, std *Node) *Node {
 	c := x.Shape().Dimensions[3]
-	return Div(Sub(x, Reshape(mean, 1, 1, 1, c)), Reshape(std, 1, 1, 1, c))
+	return Mul(Sub(x, Reshape(mean, 1, 1, 1, c)), Reshape(reciprocal(std), 1, 1, 1, c))
 }
+
+// reciprocal is 1/x, element by element.
+func reciprocal(x *Node) *Node { return Div(ScalarOne(x.Graph(), x.DType()), x) }
 
 // patches gathers the k x k windows of x [B,H,W,C] for a TF "SAME" op with the given stride,
 // returning [B*out*out*k*k, C] with taps in (row, column) order, padded with pad.
 func patches(x *Node, k, stride int, pad float64) *Node {
 	dims := x.Shape().Dimensions
-	batch, side, channels := dims[0], dims[1], dims[3]
-	rows := Reshape(x, batch*side*side, channels)
-	// One extra row holds the pad value, so padding is just an index.
-	padRow := BroadcastToDims(Scalar(x.Graph(), x.DType(), pad), 1, channels)
-	rows = Concatenate([]*Node{rows, padRow}, 0)
+	batch, side := dims[0], dims[1]
 	idx := patchIndices(batch, side, k, stride)
 	// Indices are [N,1]: Gather rejects indices of a rank above the operand's rank + 1.
-	return Gather(rows, Const(x.Graph(), idx))
+	return Gather(withPadRows(x, pad), Const(x.Graph(), idx))
+}
+
+// withPadRows returns the positions of x [B,H,W,C] as rows, [(B+1)·H·W, C], followed by rows
+// that hold pad: row B·H·W and the rest, so that padding is just an index for a Gather. The pad
+// rows are a whole image's, appended before the reshape: the Reshape then takes the
+// concatenation's buffer as it is, where a reshape of x itself, still in use elsewhere, would
+// copy it first (about 3% of a native step).
+func withPadRows(x *Node, pad float64) *Node {
+	d := x.Shape().Dimensions
+	padImage := BroadcastToDims(Scalar(x.Graph(), x.DType(), pad), 1, d[1], d[2], d[3])
+	return Reshape(Concatenate([]*Node{x, padImage}, 0), (d[0]+1)*d[1]*d[2], d[3])
 }
 
 // patchIndices returns, for every output position and tap, the row of the flattened input, or

@@ -570,7 +570,7 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 			bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
 			y := normalizeWith(a, mean, std)
 			// The normalisation's gradient with batch statistics: (g - mean(g) - y·mean(g·y)) / std.
-			dA := Div(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(std))
+			dA := Mul(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(std)))
 			grads := convBackward(m.cfg, w, k, x, a, dA, bounds, nil)
 			if k == 0 {
 				return grads
@@ -874,7 +874,7 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 		mean := func(sums *Node) *Node { return fold(sums, func(sum *Node) *Node { return Div(sum, rows) }) }
 		meanG, meanGY := mean(imageSums32(g)), mean(imageSums32(Mul(g, y)))
 		bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
-		dA := Div(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(stds[k]))
+		dA := Mul(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(stds[k])))
 		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds, fwd))
 		if k > 0 {
 			g = rest[0]

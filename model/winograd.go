@@ -9,10 +9,12 @@ package model
 // F(2×2, 3×3) does 16 for 4 (2.25× fewer than im2col), F(4×4, 3×3) 36 for 16 (4× fewer). On a
 // 7×7 map both cover 8×8 (4×4 tiles of 2, or 2×2 tiles of 4), so per channel pair an image costs
 // 441 products with im2col, 256 with F(2×2) and 144 with F(4×4). The transforms are linear maps
-// over the tile's positions, written as constant Kronecker matrices ([n²,n²] input, [n²,9] filter,
-// [m²,n²] output, n = m+2) applied with DotGeneral: its SIMD kernel is much faster in simplego
-// than strided gathers and element-wise adds, and it skips their zeros
-// (kernels/gemm_sparse_simd.go): F(4×4)'s input transform has 484 non-zero entries of 1,296.
+// over the tile's positions, applied with DotGeneral as constant Kronecker matrices ([n²,n²]
+// input, [n²,9] filter, [m²,n²] output, n = m+2), or in WebAssembly the input and output ones as
+// two products of their factors, one per side of a tile (separableTransforms): DotGeneral's SIMD
+// kernel is much faster in simplego than strided gathers and element-wise adds, and it skips
+// their zeros (kernels/gemm_sparse_simd.go): F(4×4)'s input transform has 484 non-zero entries of
+// 1,296, its factor Bᵀ 22 of 36.
 //
 // The model uses F(4×4, 3×3) (winograd): a wasm training step ran 18% faster than with
 // F(2×2, 3×3) (472, 447 and 500 images/s against 411, 372 and 424, alternating; BENCHMARKS.md),
@@ -30,6 +32,7 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -106,9 +109,6 @@ func (w *winogradScheme) n() int { return w.m + 2 }
 // positions is the number of positions of a tile, (m+2)²: the products per tile and channel pair.
 func (w *winogradScheme) positions() int { return w.n() * w.n() }
 
-// inputMatrix is Bᵀ⊗Bᵀ, [n²,n²]: row (a,b) of the transformed tile from position (i,j).
-func (w *winogradScheme) inputMatrix() *tensors.Tensor { return kron(w.bt) }
-
 // filterMatrix is G⊗G, [n²,9]: transformed filter position (a,b) from tap (u,v). If flipped, tap
 // (u,v) reads the filter's tap (2-u,2-v): the 180° rotation of the input gradient, which is G with
 // its columns reversed.
@@ -124,8 +124,52 @@ func (w *winogradScheme) filterMatrix(flipped bool) *tensors.Tensor {
 	return kron(g)
 }
 
-// outputMatrix is Aᵀ⊗Aᵀ, [m²,n²]: output (p,q) of a tile's m×m block from (a,b).
-func (w *winogradScheme) outputMatrix() *tensors.Tensor { return kron(w.at) }
+// transpose returns xᵀ for an r×c matrix x.
+func transpose(x [][]float32) [][]float32 {
+	t := make([][]float32, len(x[0]))
+	for j := range t {
+		t[j] = make([]float32, len(x))
+		for i, row := range x {
+			t[j][i] = row[j]
+		}
+	}
+	return t
+}
+
+// separableTransforms selects how transformTiles applies a transform: as two products of the
+// r×c matrix, one per side of the tiles, or as one product of its Kronecker square. Separately,
+// F(4×4, 3×3)'s input transform costs 264 multiply-adds a tile and channel instead of 484, and
+// its output transform 180 instead of 324, but reads and writes the tiles twice. In WebAssembly,
+// whose 4-lane products without FMA leave the transforms bound by arithmetic, separable steps
+// were 2–5% faster (a team of one 440, 459 images/s against 430, 450; one worker of two 684, 706
+// against 650, 684, alternating); natively, where 16-lane FMAs leave them bound by memory, 2–6%
+// slower (1,269, 1,316 against 1,353, 1,355). So WebAssembly uses them, and the native build does
+// not: its results differ from the browser's already (README.md, "the same numbers").
+var separableTransforms = runtime.GOARCH == "wasm"
+
+// transformTiles applies the r×c matrix t to both sides of every c×c tile of x [c², rest]
+// (position-major: row i*c+j is position (i,j) of every tile), t·X·tᵀ: [r², rest], row a*r+b.
+// That is (t⊗t)·x, one product, or where separableTransforms says so, two: the first contracts
+// the tiles' rows, a plain product; the second their columns, a product batched over the first's
+// rows, with t repeated once per batch. The sparse kernel skips t's zeros either way.
+func transformTiles(t [][]float32, x *Node) *Node {
+	g := x.Graph()
+	r, c := len(t), len(t[0])
+	rest := x.Shape().Size() / (c * c)
+	if !separableTransforms {
+		return DotGeneral(Const(g, kron(t)), []int{1}, nil, Reshape(x, c*c, rest), []int{0}, nil)
+	}
+	flat := make([]float32, 0, r*r*c)
+	for range r {
+		for _, row := range t {
+			flat = append(flat, row...)
+		}
+	}
+	rows := DotGeneral(Const(g, t), []int{1}, nil, Reshape(x, c, c*rest), []int{0}, nil) // [r, c·rest]: t·X
+	repeated := Const(g, tensors.FromFlatDataAndDimensions(flat, r, r, c))
+	both := DotGeneral(repeated, []int{2}, []int{0}, Reshape(rows, r, c, rest), []int{1}, []int{0}) // [r, r, rest]: (t·X)·tᵀ
+	return Reshape(both, r*r, rest)
+}
 
 // kron is x⊗x for an r×c matrix x, [r·r, c·c]: row (a,b), column (i,j) holds x[a][i]·x[b][j].
 func kron(x [][]float32) *tensors.Tensor {
@@ -146,7 +190,7 @@ func kron(x [][]float32) *tensors.Tensor {
 // tiles returns the side of the square grid of m×m output blocks that covers side.
 func (w *winogradScheme) tiles(side int) int { return (side + w.m - 1) / w.m }
 
-// tileIndices returns the rows of a flattened [batch*side*side (+1 pad row), C] input that make
+// tileIndices returns the rows of an input flattened with its pad rows (withPadRows) that make
 // the n×n input tiles, position-major: entry (i*n+j)*tiles + t is position (i,j) of tile t
 // (image, tile row, tile column), which starts one row and one column before its m×m outputs
 // (SAME's pad of 1). Positions outside the image read the pad row, batch*side*side. Shape [N,1].
@@ -172,14 +216,14 @@ func (w *winogradScheme) outputIndices(batch, side int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(idx, len(idx), 1)
 }
 
-// blockIndices returns the rows of a flattened [batch*side*side (+1 zero row), F] output that
+// blockIndices returns the rows of an output flattened with zero rows (withPadRows) that
 // make each tile's m×m block, position-major: entry (p*m+q)*tiles + t is position
 // (m·ty+p, m·tx+q) of tile t, or the zero row past the map's last row or column. Shape [N,1].
 func (w *winogradScheme) blockIndices(batch, side int) *tensors.Tensor {
 	return w.tileRows(batch, side, w.m, 0)
 }
 
-// tileRows returns the rows of a flattened [batch*side*side (+1 extra row), C] map at the k×k
+// tileRows returns the rows of a map flattened with its pad rows (withPadRows) at the k×k
 // positions of each tile t (image, tile row, tile column), position-major: entry (i*k+j)*tiles + t
 // is the row of (m·ty+i+off, m·tx+j+off), or the extra row, batch*side*side, where that lies
 // outside the map. Shape [N,1].
@@ -228,7 +272,7 @@ func winogradCorrelate(x, v, u *Node, contract int) *Node {
 	m := DotGeneral(v, []int{2}, []int{0}, u, []int{contract}, []int{0}) // [n², tiles, F]
 	filters := m.Shape().Dimensions[2]
 	// Aᵀ m A: each tile's m×m outputs, [m², tiles·F], gathered back into row order and cropped.
-	y := DotGeneral(Const(g, w.outputMatrix()), []int{1}, nil, Reshape(m, positions, tiles*filters), []int{0}, nil)
+	y := transformTiles(w.at, Reshape(m, positions, tiles*filters))
 	y = Gather(Reshape(y, w.m*w.m*tiles, filters), Const(g, w.outputIndices(batch, side)))
 	return Reshape(y, batch, side, side, filters)
 }
@@ -240,10 +284,9 @@ func winogradInput(x *Node) *Node {
 	dims := x.Shape().Dimensions
 	batch, side, channels := dims[0], dims[1], dims[3]
 	tiles := batch * w.tiles(side) * w.tiles(side)
-	// The tiles, [n², tiles·C]: one extra zero row is the padding, so padding is an index.
-	rows := Concatenate([]*Node{Reshape(x, batch*side*side, channels), BroadcastToDims(ScalarZero(g, x.DType()), 1, channels)}, 0)
-	d := Reshape(Gather(rows, Const(g, w.tileIndices(batch, side))), w.positions(), tiles*channels)
-	return Reshape(DotGeneral(Const(g, w.inputMatrix()), []int{1}, nil, d, []int{0}, nil), w.positions(), tiles, channels)
+	// The tiles, [n², tiles·C]: padding is an index, of a zero row.
+	d := Reshape(Gather(withPadRows(x, 0), Const(g, w.tileIndices(batch, side))), w.positions(), tiles*channels)
+	return Reshape(transformTiles(w.bt, d), w.positions(), tiles, channels)
 }
 
 // winogradFilterGradient is the gradient of the kernel [3,3,C,F] of a 3×3, stride-1, SAME
@@ -268,9 +311,8 @@ func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 		v = winogradInput(x) // [n², tiles, C]
 	}
 	// A dy Aᵀ of every tile's m×m block of dY (zero past the crop): [n², tiles, F].
-	rows := Concatenate([]*Node{Reshape(dY, batch*side*side, filters), BroadcastToDims(ScalarZero(g, dY.DType()), 1, filters)}, 0)
-	blocks := Reshape(Gather(rows, Const(g, w.blockIndices(batch, side))), w.m*w.m, tiles*filters)
-	z := Reshape(DotGeneral(Const(g, w.outputMatrix()), []int{0}, nil, blocks, []int{0}, nil), positions, tiles, filters)
+	blocks := Reshape(Gather(withPadRows(dY, 0), Const(g, w.blockIndices(batch, side))), w.m*w.m, tiles*filters)
+	z := Reshape(transformTiles(transpose(w.at), blocks), positions, tiles, filters)
 	// Σ_t V_t ⊙ Z_t per virtual shard: [n², V, C, F].
 	var parts []*Node
 	tb := scaled(bounds, perImage)

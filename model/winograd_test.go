@@ -54,7 +54,20 @@ func withScheme(w *winogradScheme, f func()) {
 // and on channel counts that fit no tile.
 func TestWinogradMatchesReference(t *testing.T) {
 	for _, sc := range winogradSchemes {
-		t.Run(sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradMatchesReference(t, sc.tol) }) })
+		forEachTransform(t, sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradMatchesReference(t, sc.tol) }) })
+	}
+}
+
+// forEachTransform runs f as subtests name/kron and name/separable, with separableTransforms
+// off and on: the build uses one of them (WebAssembly the separable one), the tests check both.
+func forEachTransform(t *testing.T, name string, f func(t *testing.T)) {
+	for _, sep := range []bool{false, true} {
+		t.Run(name+"/"+map[bool]string{false: "kron", true: "separable"}[sep], func(t *testing.T) {
+			was := separableTransforms
+			separableTransforms = sep
+			defer func() { separableTransforms = was }()
+			f(t)
+		})
 	}
 }
 
@@ -94,7 +107,7 @@ func testWinogradMatchesReference(t *testing.T, tol float64) {
 // formulation: a few steps of a team of one and of two, then the losses, to float tolerance.
 func TestWinogradTrainingMatchesIm2col(t *testing.T) {
 	for _, sc := range winogradSchemes {
-		t.Run(sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradTrainingMatchesIm2col(t) }) })
+		forEachTransform(t, sc.name, func(t *testing.T) { withScheme(sc.scheme, func() { testWinogradTrainingMatchesIm2col(t) }) })
 	}
 }
 

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/bench              # what `make bench` runs
 //	go run ./cmd/bench -steps 30    # more steps for steadier numbers
+//	go run ./cmd/bench -batches 64 -cpuprofile cpu.prof && go tool pprof -top cpu.prof
 //
 // Each training figure is the steady state: the first step, which compiles the graph, is timed
 // separately as first_step_seconds.
@@ -13,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +32,21 @@ func main() {
 	batches := flag.String("batches", "64,256", "training batch sizes to measure")
 	workers := flag.Int("workers", 2, "also measure batch 64 with this many replicas (model.TrainReplicas); 1 to skip")
 	inferBatch := flag.Int("infer-batch", 1000, "inference batch size")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*steps, *batches, *workers, *inferBatch); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
