@@ -2,12 +2,13 @@
 
 package kernels
 
-// Element-wise conversions and square roots, each element computed alone (so natively split
-// among goroutines like the binary ops: no split changes a bit). The conversions are Go's own,
-// the ones simplego's scalar loops use; the square root is IEEE's correctly rounded one both in
-// the vector instruction and in math.Sqrt (which simplego calls in float64 and rounds to float32:
-// a square root rounded twice that way is still the correctly rounded float32 one), so results
-// are bit-identical to simplego's.
+// Element-wise conversions, square roots, signs and maxima with a constant, each element computed
+// alone (so natively split among goroutines like the binary ops: no split changes a bit). The
+// conversions are Go's own, the ones simplego's scalar loops use; the square root is IEEE's
+// correctly rounded one both in the vector instruction and in math.Sqrt (which simplego calls in
+// float64 and rounds to float32: a square root rounded twice that way is still the correctly
+// rounded float32 one); signs and maxima are selections, never arithmetic. So results are
+// bit-identical to simplego's.
 
 import (
 	"math"
@@ -30,6 +31,55 @@ func BoolsToFloat[T float32 | float64](dst []T, src []bool, workers int) {
 		d := dst[lo:hi]
 		for i, b := range src[lo:hi] {
 			d[i] = T(b2u(b))
+		}
+	})
+}
+
+// MaxScalar32 sets dst[i] = max(src[i], c) as Go's max does (NaN where src[i] is NaN), for a c
+// that is neither NaN nor -0: the ReLU, max(x, 0). (Those two are left to the caller: Go's max
+// orders -0 below +0, which a comparison does not.) simplego's loop calls runtime.fmax32 for each
+// element in WebAssembly.
+func MaxScalar32(dst, src []float32, c float32, workers int) {
+	dst = dst[:len(src)]
+	parallelFor(workers, len(src), parallelGrain, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		l, i := Lanes(), 0
+		cv := simd.BroadcastFloat32s(c)
+		for ; i+l <= len(s); i += l {
+			x := simd.LoadFloat32s(s[i:])
+			// x where x > c or x is NaN, else c.
+			x.IfElse(x.Greater(cv).Or(x.NotEqual(x)), cv).Store(d[i:])
+		}
+		for ; i < len(s); i++ {
+			d[i] = max(s[i], c)
+		}
+	})
+}
+
+// Sign32 sets dst[i] to the sign of src[i] as simplego computes it: 1 above zero, -1 below, +0
+// for zeros and NaN. Of a ReLU's output, that is the ReLU's derivative (model.reluMask): one pass
+// where a comparison, then a conversion of its booleans, took two. simplego's loop branches on each
+// value, which on random signs mispredicts about half the time.
+func Sign32(dst, src []float32, workers int) {
+	dst = dst[:len(src)]
+	parallelFor(workers, len(src), parallelGrain, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		l, i := Lanes(), 0
+		zero, one, minusOne := simd.BroadcastFloat32s(0), simd.BroadcastFloat32s(1), simd.BroadcastFloat32s(-1)
+		for ; i+l <= len(s); i += l {
+			x := simd.LoadFloat32s(s[i:])
+			// +0 + +0 is +0: zeros and NaN give +0, as in simplego.
+			one.Masked(x.Greater(zero)).Add(minusOne.Masked(x.Less(zero))).Store(d[i:])
+		}
+		for ; i < len(s); i++ {
+			switch v := s[i]; {
+			case v < 0:
+				d[i] = -1
+			case v > 0:
+				d[i] = 1
+			default:
+				d[i] = 0
+			}
 		}
 	})
 }

@@ -64,9 +64,9 @@ type forward struct {
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
 	// ins are each conv's input; cols its im2col rows, or where the conv is Winograd's its
-	// transformed input tiles (winogradInput); masks its ReLU's 0/1 mask (not native): a team of
-	// one's backward pass (soloGraph) reuses them instead of building them again.
-	ins, cols, masks [3]*Node
+	// transformed input tiles (winogradInput) (not native): a team of one's backward pass
+	// (soloGraph) reuses them instead of building them again.
+	ins, cols [3]*Node
 	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
 	// can differentiate them (XLA), where they are much faster. See nativeOps.
 	native bool
@@ -114,9 +114,8 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 // convReLU applies conv layer l, the k-th, and its ReLU, and remembers the activation.
 func (f *forward) convReLU(k int, l layer, x *Node, w weights) *Node {
 	pre, cols := conv(x, w[l.name+".kernel"], w[l.name+".bias"], l.k, l.stride, f.native)
-	mask := reluMask(pre)
-	y := Mul(pre, StopGradient(mask)) // relu(pre), keeping its mask
-	f.activations[k], f.ins[k], f.cols[k], f.masks[k] = y, x, cols, mask
+	y := relu(pre)
+	f.activations[k], f.ins[k], f.cols[k] = y, x, cols
 	return y
 }
 
@@ -316,16 +315,25 @@ func crossEntropy(logits, labels *Node) *Node {
 	return Neg(ReduceAllMean(ReduceSum(Mul(oneHot, logProbs), -1)))
 }
 
-// relu is max(x, 0) as x times a constant 0/1 mask: one multiply backwards, where Max's gradient
-// builds several full-size comparisons. The comparison is with a scalar 0, not ZerosLike(x),
-// which would fill a full-size tensor of zeros every step. (Max forward with a hand-written
-// gradient of v·Sign(y) was measured slower in wasm: simplego's Max calls runtime.fmax32 per
-// element, and Sign is one more full-size op backwards.)
+// relu is max(x, 0): one pass forward (kernels.MaxScalar32), where x times its 0/1 mask took
+// three (a comparison, a conversion of its booleans, a product). Its gradient is written by hand,
+// as matMul's is, dY·reluMask(y): GoMLX's gradient of Max builds several full-size comparisons,
+// and gives 1 where x = 0, where TF gives 0. The generic gradient in between is built but unused,
+// so no backend runs it. The maximum is with a scalar 0, not ZerosLike(x), which would fill a
+// full-size tensor of zeros every step.
 func relu(x *Node) *Node {
-	return Mul(x, StopGradient(reluMask(x)))
+	var dY, y *Node
+	xID := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+		return Mul(dY, StopGradient(reluMask(y)))
+	})
+	y = Max(xID, ScalarZero(x.Graph(), x.DType()))
+	return IdentityWithCustomGradient(y, func(_, v *Node) *Node {
+		dY = v
+		return v
+	})
 }
 
-// reluMask is 1 where x > 0, else 0 (NaN included): ReLU's derivative, as TF's.
-func reluMask(x *Node) *Node {
-	return ConvertDType(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x.DType())
-}
+// reluMask is ReLU's derivative, as TF's, from its output y = relu(x): 1 where x > 0, else 0
+// (NaN included). That is y's sign (+0 for NaN in simplego, kernels.Sign32): one pass, where
+// comparing x with 0 and converting the booleans took two.
+func reluMask(y *Node) *Node { return Sign(y) }

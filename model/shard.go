@@ -694,19 +694,10 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 		}
 	}
 	matmul := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{0}, nil) }
-	// Forward, keeping each layer's input (hs[i]; hs[len(layers)] are the logits) and each ReLU's mask.
+	// Forward, keeping each layer's input (hs[i]; hs[len(layers)] are the logits).
 	hs := []*Node{Reshape(pooled, batch, layers[0].in)}
-	masks := make([]*Node, len(layers))
 	for i, l := range layers {
-		z := Add(matmul(hs[i], w[l.name+".kernel"]), InsertAxes(w[l.name+".bias"], 0))
-		switch l.act {
-		case reluAct:
-			masks[i] = StopGradient(reluMask(z))
-			z = Mul(z, masks[i]) // relu(z)
-		case sigmoidAct:
-			z = Sigmoid(z)
-		}
-		hs = append(hs, z)
+		hs = append(hs, l.act.apply(Add(matmul(hs[i], w[l.name+".kernel"]), InsertAxes(w[l.name+".bias"], 0))))
 	}
 	if layers[len(layers)-1].act != linear {
 		panic("the last dense layer gives the logits: it has no activation")
@@ -726,7 +717,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 		}
 		switch h := hs[i]; layers[i-1].act {
 		case reluAct:
-			dZ[i-1] = Mul(dIn, masks[i-1])
+			dZ[i-1] = Mul(dIn, reluMask(h))
 		case sigmoidAct:
 			dZ[i-1] = Mul(dIn, Mul(h, OneMinus(h)))
 		default:
@@ -752,15 +743,14 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 // winogradInputGradient).
 //
 // fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
-// im2col rows or transformed tiles, and ReLU masks are used as they are (the same values as those
-// built again).
+// im2col rows or transformed tiles are used as they are (the same values as those built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	seg := c.segments()[k]
 	l := seg[len(seg)-1] // the conv; max-pools before it
 	kernel := w[l.name+".kernel"]
-	var convIn, cols, mask *Node
+	var convIn, cols *Node
 	if fwd != nil {
-		convIn, cols, mask = fwd.ins[k], fwd.cols[k], fwd.masks[k]
+		convIn, cols = fwd.ins[k], fwd.cols[k]
 	} else {
 		convIn = x
 		if k == 0 {
@@ -769,12 +759,11 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 		for range seg[:len(seg)-1] {
 			convIn = maxPool(convIn, false)
 		}
-		mask = reluMask(a) // a > 0 exactly where the conv's output was
 	}
 	dims := a.Shape().Dimensions
 	filters := dims[3]
 	rows := scaled(bounds, dims[1]*dims[2])
-	dPre := Reshape(Mul(dA, StopGradient(mask)), -1, filters)
+	dPre := Reshape(Mul(dA, StopGradient(reluMask(a))), -1, filters)
 	if useWinograd(l.k, l.stride, false) {
 		dPre4 := Reshape(dPre, dims...)
 		// cols, if set, are the forward's transformed tiles.

@@ -23,6 +23,8 @@ var (
 	scatterSumCalls = kernels.Register("ScatterSum/f32 rows")
 	convertCalls    = kernels.Register("ConvertDType")
 	sqrtCalls       = kernels.Register("Sqrt")
+	maxCalls        = kernels.Register("Max/f32 scalar")
+	signCalls       = kernels.Register("Sign/f32")
 	copyCalls       = kernels.Register("Identity,Reshape copies")
 )
 
@@ -57,6 +59,8 @@ func init() {
 	set(backends.OpTypeScatterSum, execScatterSumSIMD)
 	set(backends.OpTypeConvertDType, execConvertDTypeSIMD)
 	set(backends.OpTypeSqrt, execSqrtSIMD)
+	set(backends.OpTypeMax, execMaxSIMD)
+	set(backends.OpTypeSign, execSignSIMD)
 	set(backends.OpTypeIdentity, copyingExecutor(execIdentity))
 	set(backends.OpTypeReshape, copyingExecutor(execReshape))
 }

@@ -4,10 +4,13 @@ package simplego
 
 // This file is not part of GoMLX: it belongs to github.com/mnist-trainer/mnist and joins package
 // simplego at build time (kernels/README.md). ConvertDType (bool, uint8, float32 and float64 to
-// float32 or float64), Sqrt (float32, float64), and the copies that Identity and Reshape make of an
-// input still in use run on kernels' loops, split among the backend's workers natively.
+// float32 or float64), Sqrt (float32, float64), Sign and Max with one value (float32), and the
+// copies that Identity and Reshape make of an input still in use run on kernels' loops, split
+// among the backend's workers natively.
 
 import (
+	"math"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/mnist-trainer/mnist/kernels"
 )
@@ -48,6 +51,45 @@ func convertTo[T float32 | float64](dst []T, src any, w int) {
 	case []float64:
 		kernels.Convert(dst, src, w)
 	}
+}
+
+// execMaxSIMD takes the float32 maximum of a tensor and one value that is neither NaN nor -0
+// (the ReLU, max(x, 0)), in place when the tensor is owned; other dtypes, shapes and values go to
+// simplego.
+func execMaxSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+	t, s := 0, 1
+	if inputs[0].shape.Size() == 1 && inputs[1].shape.Size() != 1 {
+		t, s = 1, 0
+	}
+	x, c := inputs[t], inputs[s]
+	if x.shape.DType != dtypes.Float32 || c.shape.Size() != 1 || x.shape.Size() != node.shape.Size() || !kernels.Enabled() {
+		return execMax(backend, node, inputs, owned)
+	}
+	cv := c.flat.([]float32)[0]
+	if cv != cv || (cv == 0 && math.Signbit(float64(cv))) {
+		return execMax(backend, node, inputs, owned)
+	}
+	output := x
+	if owned[t] {
+		inputs[t] = nil // taken over: each element is read before it is written
+	} else {
+		output = backend.getBufferForShape(node.shape)
+	}
+	output.shape = node.shape
+	kernels.MaxScalar32(output.flat.([]float32), x.flat.([]float32), cv, kernelWorkers(backend))
+	maxCalls.Add(1)
+	return output, nil
+}
+
+// execSignSIMD takes float32 signs, in place when the input is owned.
+func execSignSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
+	if inputs[0].shape.DType != dtypes.Float32 || !kernels.Enabled() {
+		return execSign(backend, node, inputs, owned)
+	}
+	input, output := unaryOperandAndOutput(backend, inputs, owned)
+	kernels.Sign32(output.flat.([]float32), input.flat.([]float32), kernelWorkers(backend))
+	signCalls.Add(1)
+	return output, nil
 }
 
 // execSqrtSIMD takes float32 and float64 square roots, in place when the input is owned.
