@@ -338,14 +338,19 @@ type shardGraphs struct {
 // normalisation with its per-image moments (imageMoments), and the last segment's
 // log-probabilities. Each compiles once per batch size (see maxForwardSizes).
 type forwardGraphs struct {
-	segment  [numSegments - 1]*context.Exec
-	logProbs *context.Exec
-	sizes    map[int]bool // the batch sizes they have been used for (Model.forwardFor)
+	segment [numSegments - 1]*context.Exec
+	// normalising are segment's graphs that also return their input normalised (segments k > 0),
+	// for training steps: their backward pass takes it as it is, where it normalised segment k's
+	// output twice again (shardGraphs), 4 full-size passes a normalisation. An evaluation keeps no
+	// such buffer.
+	normalising [numSegments - 1]*context.Exec
+	logProbs    *context.Exec
+	sizes       map[int]bool // the batch sizes they have been used for (Model.forwardFor)
 }
 
 // finalize frees the compiled graphs.
 func (g *forwardGraphs) finalize() {
-	for _, e := range append(g.segment[:], g.logProbs) {
+	for _, e := range append(append(g.segment[:], g.normalising[:]...), g.logProbs) {
 		e.Finalize()
 	}
 }
@@ -365,15 +370,21 @@ func (m *Model) newExec(fn func(ctx *context.Context, in []*Node) []*Node) *cont
 func (m *Model) newForwardGraphs() *forwardGraphs {
 	g := &forwardGraphs{sizes: make(map[int]bool)}
 	for k := range numSegments - 1 {
-		g.segment[k] = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
-			x := in[0]
-			if k > 0 {
-				x = normalizeWith(x, in[1], in[2])
-			}
-			a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
-			sums, m2 := imageMoments(a)
-			return []*Node{a, sums, m2}
-		})
+		build := func(normalised bool) *context.Exec {
+			return m.newExec(func(ctx *context.Context, in []*Node) []*Node {
+				x := in[0]
+				if k > 0 {
+					x = normalizeWith(x, in[1], in[2])
+				}
+				a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
+				sums, m2 := imageMoments(a)
+				if normalised && k > 0 {
+					return []*Node{a, sums, m2, x}
+				}
+				return []*Node{a, sums, m2}
+			})
+		}
+		g.segment[k], g.normalising[k] = build(false), build(true)
 	}
 	k := numSegments - 1
 	g.logProbs = m.newExec(func(ctx *context.Context, in []*Node) []*Node {
@@ -391,23 +402,31 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 // the fixed order of foldMoments whatever the chunks and the team. It returns each segment's
 // input per chunk (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
 // segment's output is freed once the next one is computed, and only inputs[0] and
-// inputs[numSegments-1] come back: what an evaluation needs.
+// inputs[numSegments-1] come back: what an evaluation needs. With keep true, normalised[k] is
+// inputs[k] normalised, per chunk, for 0 < k < numSegments-1: segment k computed it.
 func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce func([]float32, Combine) ([]float32, error),
-	globalBatch int, keep bool) (inputs [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
+	globalBatch int, keep bool) (inputs, normalised [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
 	inputs[0] = chunks
 	for k := range numSegments - 1 {
 		var sums, m2 []float32 // per image, in image order
+		exec := g.segment[k]
+		if keep {
+			exec = g.normalising[k]
+		}
 		for _, x := range inputs[k] {
 			args := []any{x}
 			if k > 0 {
 				args = append(args, stats[k-1].mean, stats[k-1].std)
 			}
-			out, err := g.segment[k].Exec(args...)
+			out, err := exec.Exec(args...)
 			if err != nil {
-				return inputs, stats, err
+				return inputs, normalised, stats, err
 			}
 			inputs[k+1] = append(inputs[k+1], out[0])
 			sums, m2 = append(sums, flat(out[1])...), append(m2, flat(out[2])...)
+			if len(out) > 3 {
+				normalised[k] = append(normalised[k], out[3])
+			}
 		}
 		if !keep && k > 0 {
 			for _, x := range inputs[k] {
@@ -419,12 +438,12 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 		c, rows := dims[3], globalBatch*dims[1]*dims[2]
 		moments, err := reduce(append(sums, m2...), foldMoments(c, dims[1]*dims[2], rows, m.cfg.Epsilon))
 		if err != nil {
-			return inputs, stats, err
+			return inputs, normalised, stats, err
 		}
 		stats[k] = batchStats{mean: tensors.FromFlatDataAndDimensions(moments[:c], c),
 			std: tensors.FromFlatDataAndDimensions(moments[c:], c), rows: rows}
 	}
-	return inputs, stats, nil
+	return inputs, normalised, stats, nil
 }
 
 // batchStats is one normalisation's statistics over the global batch.
@@ -461,13 +480,16 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 // the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
 	// Forward: segment by segment, with the batch statistics of each output.
-	chunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
+	chunks, normChunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
 	if err != nil {
 		return nil, err
 	}
-	var inputs [numSegments]*tensors.Tensor
+	var inputs, normalised [numSegments]*tensors.Tensor // each segment's input, and normalised (k > 0)
 	for k, c := range chunks {
 		inputs[k] = c[0]
+		if len(normChunks[k]) > 0 {
+			normalised[k] = normChunks[k][0]
+		}
 	}
 
 	// Backward: the last segment gives the loss; each segment hands the gradient of its normalised
@@ -480,7 +502,7 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	}
 	out = m.collectGrads(3, out, grads)
 	losses := flat(out[0])
-	out = out[1:]
+	normalised[3], out = out[4], out[1:4]
 	for k := numSegments - 2; k >= 0; k-- {
 		// out is [g, per-image Σg, per-image Σg·y] for segment k's output. One Reduce for both
 		// sums: every exchange is a barrier where the shards wait for the slowest.
@@ -491,13 +513,14 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		if err != nil {
 			return nil, err
 		}
-		args := []any{inputs[k]}
+		x := inputs[0]
 		if k > 0 {
-			args = append(args, stats[k-1].mean, stats[k-1].std)
+			x = normalised[k]
 		}
-		args = append(args, inputs[k+1], out[0], stats[k].mean, stats[k].std,
+		out, err = g.backward[k].Exec(x, inputs[k+1], normalised[k+1], out[0], stats[k].std,
 			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c))
-		if out, err = g.backward[k].Exec(args...); err != nil {
+		_ = normalised[k+1].FinalizeAll() // no later segment reads it
+		if err != nil {
 			return nil, err
 		}
 		out = m.collectGrads(k, out, grads)
@@ -545,30 +568,23 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 	newExec := m.newExec
 
 	// The last segment: inputs a, mean, std, labels, global batch; outputs the parameter
-	// gradients, each image's loss, then g = dLoss/dy for its normalised input y, and its
-	// per-image Σg and Σg·y.
+	// gradients, each image's loss, then g = dLoss/dy for its normalised input y, its per-image
+	// Σg and Σg·y, and y, which segment 2's backward pass takes.
 	g.backward[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 		w := m.graphWeights(in[0].Graph())
 		y := normalizeWith(in[0], in[1], in[2])
 		grads, losses, gy := denseBackward(m.cfg, w, y, in[3], in[4], bounds)
-		return append(grads, losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)))
+		return append(grads, losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)), y)
 	})
-	// Segments 2..0: inputs [a_in, mean_in, std_in] (segment 0: the images), then for its own
-	// output: a (from the forward pass), g, mean, std, and the batch's mean(g) and mean(g·y).
+	// Segments 2..0: inputs x (segment 0: the images; else the previous segment's output
+	// normalised, as the forward pass computed it), then for its own output: a (from the forward
+	// pass), a normalised (y), g, std, and the batch's mean(g) and mean(g·y).
 	for k := range numSegments - 1 {
 		g.backward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 			w := m.graphWeights(in[0].Graph())
-			x := in[0]
-			if k > 0 {
-				x = normalizeWith(x, in[1], in[2])
-				in = in[3:]
-			} else {
-				in = in[1:]
-			}
-			a, gOut, mean, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5]
+			x, a, y, gOut, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 			c := a.Shape().Dimensions[3]
 			bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
-			y := normalizeWith(a, mean, std)
 			// The normalisation's gradient with batch statistics: (g - mean(g) - y·mean(g·y)) / std.
 			dA := Mul(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(std)))
 			grads := convBackward(m.cfg, w, k, x, a, dA, bounds, nil)
