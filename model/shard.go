@@ -632,11 +632,9 @@ func imageSumsByRows(x *Node) *Node { return ReduceSum(ReduceSum(x, 2), 1) }
 // imageSums32 is the sum of x [B,H,W,C] over each image's positions, per channel: [B,C], in
 // float32 in one run over the positions: for the backward sums, over an image's at most 196
 // positions, where that loses nothing that matters. (imageSumsByRows' order would serve as well,
-// but would change every run's bits.)
-func imageSums32(x *Node) *Node {
-	d := x.Shape().Dimensions
-	return ReduceSum(Reshape(x, d[0], d[1]*d[2], d[3]), 1)
-}
+// but would change every run's bits.) One reduction over both axes, which the kernel runs as
+// one over H·W positions: a reshape to [B,H·W,C] first, of a gradient still in use, copied it.
+func imageSums32(x *Node) *Node { return ReduceSum(x, 1, 2) }
 
 // shardProducts is aᵀ·d for each virtual shard: a [R,I] and d [R,O] hold the rows of
 // consecutive virtual shards, shard v being rows rows[v] to rows[v+1]-1; the result is [V,I,O].
