@@ -63,9 +63,9 @@ type forward struct {
 	logits *Node
 	// activations are the post-ReLU outputs of conv1, conv2 and conv3: the feature maps shown to students.
 	activations [3]*Node
-	// ins are each conv's input; cols its im2col rows, or where the conv is Winograd's its
-	// transformed input tiles (winogradInput) (not native): a team of one's backward pass
-	// (soloGraph) reuses them instead of building them again.
+	// ins are each conv's input, and cols its im2col rows or, where the conv is Winograd's, its
+	// transformed input tiles (winogradInput); neither in native graphs. A team of one's backward
+	// pass (soloGraph) reuses them instead of building them again.
 	ins, cols [3]*Node
 	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
 	// can differentiate them (XLA), where they are much faster. See nativeOps.
@@ -233,6 +233,17 @@ func channelSum(x *Node) *Node {
 func normalizeWith(x, mean, std *Node) *Node {
 	c := x.Shape().Dimensions[3]
 	return Mul(Sub(x, Reshape(mean, 1, 1, 1, c)), Reshape(reciprocal(std), 1, 1, 1, c))
+}
+
+// normalizeGradient is the gradient of normalizeWith's input x [B,H,W,C] with the batch's own
+// statistics, from the gradient g of its output y: (g - mean(g) - y·mean(g·y)) / std, where
+// meanG and meanGY are the batch's per-channel means of g and g·y, multiplied by the reciprocals
+// as normalizeWith is. The team's sharded step and a team of one's single graph both call it, so
+// that they compute the same bits.
+func normalizeGradient(g, y, meanG, meanGY, std *Node) *Node {
+	c := g.Shape().Dimensions[3]
+	bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
+	return Mul(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(std)))
 }
 
 // reciprocal is 1/x, element by element.

@@ -583,11 +583,7 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 		g.backward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 			w := m.graphWeights(in[0].Graph())
 			x, a, y, gOut, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
-			c := a.Shape().Dimensions[3]
-			bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
-			// The normalisation's gradient with batch statistics: (g - mean(g) - y·mean(g·y)) / std.
-			dA := Mul(Sub(Sub(gOut, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(std)))
-			grads := convBackward(m.cfg, w, k, x, a, dA, bounds, nil)
+			grads := convBackward(m.cfg, w, k, x, a, normalizeGradient(gOut, y, meanG, meanGY, std), bounds, nil)
 			if k == 0 {
 				return grads
 			}
@@ -873,11 +869,10 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 	for k := numSegments - 2; k >= 0; k-- {
 		a, y := as[k], xs[k+1]
 		dims := a.Shape().Dimensions
-		c, rows := dims[3], f64(float64(batch*dims[1]*dims[2]))
+		rows := f64(float64(batch * dims[1] * dims[2]))
 		mean := func(sums *Node) *Node { return fold(sums, func(sum *Node) *Node { return Div(sum, rows) }) }
 		meanG, meanGY := mean(imageSums32(g)), mean(imageSums32(Mul(g, y)))
-		bcast := func(v *Node) *Node { return Reshape(v, 1, 1, 1, c) }
-		dA := Mul(Sub(Sub(g, bcast(meanG)), Mul(y, bcast(meanGY))), bcast(reciprocal(stds[k])))
+		dA := normalizeGradient(g, y, meanG, meanGY, stds[k])
 		rest := collect(k, convBackward(m.cfg, w, k, xs[k], a, dA, bounds, fwd))
 		if k > 0 {
 			g = rest[0]
