@@ -159,8 +159,9 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 // aRows returns the gemmMR rows of a's tile at row i0, steps [k0, k0+kc), each of length kc:
 // slices of a itself where its rows are contiguous and whole, else rows packed into dst (zero
 // past m). Reading A in place saves a copy of A per product, which in wasm cost as much as a
-// fifth of the narrow layers' products.
-func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) {
+// fifth of the narrow layers' products. It also returns the tile as one slice from its first
+// row on, with the stride between rows (for tile6x2).
+func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) (tile []float32, stride int) {
 	base := a.Offset + i0*a.RowStride + k0*a.ColStride
 	valid := min(gemmMR, m-i0)
 	if a.ColStride == 1 && valid == gemmMR {
@@ -168,7 +169,7 @@ func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) 
 			o := base + r*a.RowStride
 			rows[r] = a.Data[o : o+kc]
 		}
-		return
+		return a.Data[base:], a.RowStride
 	}
 	for r := range rows {
 		rows[r] = dst[r*kc : (r+1)*kc]
@@ -184,7 +185,7 @@ func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) 
 				rows[r][kk] = a.Data[col+r*a.RowStride]
 			}
 		}
-		return
+		return dst, kc
 	}
 	for r := range valid {
 		row, o := rows[r], base+r*a.RowStride
@@ -192,6 +193,7 @@ func aRows(rows *[gemmMR][]float32, dst []float32, a Matrix, i0, k0, kc, m int) 
 			row[kk] = a.Data[o+kk*a.ColStride]
 		}
 	}
+	return dst, kc
 }
 
 // gemmTiles computes the row tiles [lo, hi) of c.
@@ -215,9 +217,12 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				for j0 := 0; j0 < n; j0 += nr {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
-						if gemmMR == 4 {
+						switch {
+						case gemmMR == 4:
 							micro4x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
-						} else {
+						case tileAsm:
+							tile6x2(at, 1, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						default:
 							micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						}
 						continue
@@ -226,9 +231,12 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					for r := range gemmMR {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
-					if gemmMR == 4 {
+					switch {
+					case gemmMR == 4:
 						micro4x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
-					} else {
+					case tileAsm:
+						tile6x2(at, 1, a.ColStride, panel, kc, e, nr, accumulate)
+					default:
 						micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					}
 					for r := range gemmMR {
@@ -237,13 +245,16 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				}
 				continue
 			}
-			aRows(&rows, *pa, a, i0, k0, kc, m)
+			tile, rs := aRows(&rows, *pa, a, i0, k0, kc, m)
 			for j0 := 0; j0 < n; j0 += nr {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
-					if gemmMR == 4 {
+					switch {
+					case gemmMR == 4:
 						micro4x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
-					} else {
+					case tileAsm:
+						tile6x2(tile, rs, 1, panel, kc, c[i0*n+j0:], n, accumulate)
+					default:
 						micro6x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
 					}
 				} else {
@@ -252,9 +263,12 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					for r := range valid {
 						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
 					}
-					if gemmMR == 4 {
+					switch {
+					case gemmMR == 4:
 						micro4x2(&rows, panel, kc, e, nr, accumulate)
-					} else {
+					case tileAsm:
+						tile6x2(tile, rs, 1, panel, kc, e, nr, accumulate)
+					default:
 						micro6x2(&rows, panel, kc, e, nr, accumulate)
 					}
 					for r := range valid {
