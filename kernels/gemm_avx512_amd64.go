@@ -13,14 +13,18 @@ import "unsafe"
 // peak. tile6x2AVX512 is the same tile written as the instructions it needs, 20 a step:
 // accumulating in place (VFMADD231PS) and broadcasting A straight from memory.
 
-// tileAsm is whether MatMul's register tile is tile6x2AVX512: on amd64 with AVX-512, where the
-// portable simd package's vectors are 16 lanes and B's panels 32 columns wide.
-var tileAsm = Lanes() == 16
+// useAVX512Asm is whether the products run the assembly of this file's .s twins (the register
+// tile, tile6x2AVX512, and the sparse block, sparseBlockAVX512): on amd64 with AVX-512, where the
+// portable simd package's vectors are 16 lanes, B's panels 32 columns and a sparse block 128.
+var useAVX512Asm = Lanes() == 16
 
-// tile6x2AVX512 is in gemm_avx512_amd64.s.
+// tile6x2AVX512 is in gemm_avx512_amd64.s, sparseBlockAVX512 in gemm_sparse_avx512_amd64.s.
 //
 //go:noescape
 func tile6x2AVX512(a *float32, rs, cs int, pb *float32, kc int, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func sparseBlockAVX512(c *float32, ldc int, terms *sparseTerm, start *int32, m int, b *float32, ldb int)
 
 // tile6x2 computes what micro6x2 does, with the same bits, for A's element (r, kk) at
 // a[r*rs + kk*cs]: rs = row stride, cs = 1 for A by rows (micro6x2), rs = 1, cs = lda for A by
@@ -31,4 +35,18 @@ func tile6x2(a []float32, rs, cs int, pb []float32, kc int, c []float32, ldc int
 		panic("kernels: tile6x2 out of bounds")
 	}
 	tile6x2AVX512(unsafe.SliceData(a), rs, cs, unsafe.SliceData(pb), kc, unsafe.SliceData(c), ldc, accumulate)
+}
+
+// sparseBlockAsm computes what sparseBlock does, with the same bits, for an A with at least one
+// non-zero entry. It checks every bound the assembly relies on: sparsify builds the terms in
+// order, each k at most maxK.
+func sparseBlockAsm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
+	const w = 8 * 16
+	last := b.Offset + int(s.maxK)*b.RowStride + j0
+	if m < 1 || s.maxK < 0 || len(s.start) < m+1 || int(s.start[m]) > len(s.terms) ||
+		len(c) < (m-1)*ldc+w || b.Offset+j0 < 0 || len(b.Data) < last+w {
+		panic("kernels: sparseBlockAsm out of bounds")
+	}
+	sparseBlockAVX512(unsafe.SliceData(c), ldc, unsafe.SliceData(s.terms), unsafe.SliceData(s.start), m,
+		&b.Data[b.Offset+j0], b.RowStride)
 }

@@ -220,7 +220,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						switch {
 						case gemmMR == 4:
 							micro4x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
-						case tileAsm:
+						case useAVX512Asm:
 							tile6x2(at, 1, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						default:
 							micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
@@ -234,7 +234,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					switch {
 					case gemmMR == 4:
 						micro4x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
-					case tileAsm:
+					case useAVX512Asm:
 						tile6x2(at, 1, a.ColStride, panel, kc, e, nr, accumulate)
 					default:
 						micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
@@ -252,7 +252,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					switch {
 					case gemmMR == 4:
 						micro4x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
-					case tileAsm:
+					case useAVX512Asm:
 						tile6x2(tile, rs, 1, panel, kc, c[i0*n+j0:], n, accumulate)
 					default:
 						micro6x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
@@ -266,7 +266,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					switch {
 					case gemmMR == 4:
 						micro4x2(&rows, panel, kc, e, nr, accumulate)
-					case tileAsm:
+					case useAVX512Asm:
 						tile6x2(tile, rs, 1, panel, kc, e, nr, accumulate)
 					default:
 						micro6x2(&rows, panel, kc, e, nr, accumulate)

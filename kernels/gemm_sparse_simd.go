@@ -38,6 +38,8 @@ type sparseTerm struct {
 type sparseA struct {
 	terms []sparseTerm
 	start []int32
+	// maxK is the largest k of the terms, the last row of B they read; -1 if there are none.
+	maxK int32
 }
 
 // sparseDenseK is the depth up to which the sparse path takes even a dense A: packing B, which
@@ -67,12 +69,13 @@ func sparsify(a, b Matrix, m, k, n int) *sparseA {
 	if 8*nz > 5*m*k && k > sparseDenseK {
 		return nil
 	}
-	s := &sparseA{terms: make([]sparseTerm, 0, nz), start: make([]int32, m+1)}
+	s := &sparseA{terms: make([]sparseTerm, 0, nz), start: make([]int32, m+1), maxK: -1}
 	for i := range m {
 		s.start[i] = int32(len(s.terms))
 		for kk := range k {
 			if v := at(i, kk); v != 0 {
 				s.terms = append(s.terms, sparseTerm{int32(kk), v})
+				s.maxK = max(s.maxK, int32(kk))
 			}
 		}
 	}
@@ -113,7 +116,7 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	// The last columns, fewer than a block: through a zero-padded copy of them, with the same
 	// vector MulAdd, so that they get the same bits as the rest.
 	cols := hi - j
-	kmax := int(maxK(s, m)) + 1 // the rows of B that A's entries read
+	kmax := int(s.maxK) + 1 // the rows of B that A's entries read
 	pad := getScratch(kmax * w)
 	defer scratch.Put(pad)
 	rows := *pad
@@ -131,19 +134,14 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	}
 }
 
-// maxK returns the largest k of A's non-zero entries (−1 if none).
-func maxK(s *sparseA, m int) int32 {
-	k := int32(-1)
-	for _, t := range s.terms {
-		k = max(k, t.k)
-	}
-	return k
-}
-
 // sparseBlock sets the sparseVectors·L columns from j0 of each of the m rows of c (row i at
 // c[i*ldc:]) to Σ v·b[k, j0 : j0+sparseVectors·L] over row i's terms. One call does every row of
 // the block: in wasm a call per row cost a third as much as its work.
 func sparseBlock(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
+	if useAVX512Asm && s.maxK >= 0 {
+		sparseBlockAsm(c, ldc, s, m, b, j0)
+		return
+	}
 	l := Lanes()
 	for i := range m {
 		var c0, c1, c2, c3, c4, c5, c6, c7 simd.Float32s
