@@ -147,6 +147,65 @@ func TestBroadcastBinary(t *testing.T) {
 	})
 }
 
+// TestBroadcastRows holds binaryRows, the path for rows against one vector, to scalar Go on
+// every op, with the vector on either side, rows that do not fill a group of repeated vectors,
+// rows longer than the repeated copy, and the native splits; and BroadcastCopy's path for one
+// vector copied to every row.
+func TestBroadcastRows(t *testing.T) {
+	forEachSplit(t, func(t *testing.T, workers int) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		for _, n := range []int{2, 3, Lanes() + 1, 32, 1000, repFloats + 3} {
+			group := max(1, repFloats/n)
+			for _, rows := range []int{2, group - 1, group + 1, 3*group + 5} {
+				rows = max(rows, 2)
+				vec := oddFloats(rng, n)
+				copied := make([]float32, rows*n+1)
+				copied[rows*n] = 42
+				if !BroadcastCopy(copied[:rows*n], vec, []int{rows, n}, []int{1, n}, workers) {
+					t.Fatalf("copy [1 %d] to [%d %d]: not ok", n, rows, n)
+				}
+				for i, v := range copied[:rows*n] {
+					if !sameFloat(v, vec[i%n]) {
+						t.Fatalf("copy [1 %d] to [%d %d]: element %d is %v, want %v", n, rows, n, i, v, vec[i%n])
+					}
+				}
+				if copied[rows*n] != 42 {
+					t.Fatalf("copy [1 %d] to [%d %d]: wrote past the output", n, rows, n)
+				}
+				for op := range BinaryOp(4) {
+					for _, left := range []bool{false, true} {
+						out, vecDims := []int{rows, n}, []int{1, n}
+						aDims, bDims := out, vecDims
+						if left {
+							aDims, bDims = vecDims, out
+						}
+						a, b := oddFloats(rng, size(aDims)), oddFloats(rng, size(bDims))
+						if p, _ := planBroadcast(out, aDims, bDims); !p.rowBroadcast() {
+							t.Fatalf("a%v b%v: not planned as rows", aDims, bDims)
+						}
+						dst := make([]float32, rows*n+1)
+						dst[rows*n] = 42
+						if !BroadcastBinary(op, dst[:rows*n], a, b, out, aDims, bDims, workers) {
+							t.Fatalf("a%v b%v: not ok", aDims, bDims)
+						}
+						for r := range rows {
+							for j := range n {
+								x, y := a[broadcastIndex([]int{r, j}, aDims)], b[broadcastIndex([]int{r, j}, bDims)]
+								if want := scalarOp(op, x, y); !sameFloat(dst[r*n+j], want) {
+									t.Fatalf("op%d a%v b%v: at [%d %d] %v op %v = %v, want %v", op, aDims, bDims, r, j, x, y, dst[r*n+j], want)
+								}
+							}
+						}
+						if dst[rows*n] != 42 {
+							t.Fatalf("op%d a%v b%v: wrote past the output", op, aDims, bDims)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestBroadcastCopy proves that BroadcastCopy matches a per-element reference bit for bit in
 // float32 and float64 on random broadcasts, with runs of 0 and -0 among the values.
 func TestBroadcastCopy(t *testing.T) {
@@ -197,6 +256,34 @@ func TestBroadcastRejects(t *testing.T) {
 		ok = BroadcastCopy(dst[:size(c.out)], src, c.out, c.a, 2)
 		if ok != c.ok || !slices.Equal(dst, []float32{7, 7, 7, 7, 7, 7}) {
 			t.Errorf("copy out%v src%v: ok = %v, dst %v", c.out, c.a, ok, dst)
+		}
+	}
+}
+
+// BenchmarkBroadcastChannels measures the normalisation's broadcasts: an activation [rows, C]
+// op a per-channel vector [1, C], and the vector on the left, at the network's channel counts.
+func BenchmarkBroadcastChannels(b *testing.B) {
+	for _, s := range []struct{ rows, c int }{{6272, 32}, {6272, 64}, {1568, 128}} {
+		n := s.rows * s.c
+		x, v, dst := make([]float32, n), make([]float32, s.c), make([]float32, n)
+		for i := range x {
+			x[i] = float32(i%7) - 3
+		}
+		for i := range v {
+			v[i] = float32(i) + 0.5
+		}
+		out, vDims := []int{s.rows, s.c}, []int{1, s.c}
+		for _, left := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dx%d_vectorLeft%v", s.rows, s.c, left), func(b *testing.B) {
+				for b.Loop() {
+					if left {
+						BroadcastBinary(Sub, dst, v, x, out, vDims, out, 1)
+					} else {
+						BroadcastBinary(Mul, dst, x, v, out, out, vDims, 1)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+			})
 		}
 	}
 }
