@@ -124,6 +124,10 @@ type Model struct {
 	shards      *shardGraphs   // built on the first sharded step
 	soloExec    *mlctx.Exec    // a team of one's step (soloStep)
 	native      bool           // see nativeOps
+	// hostAdam applies Adam in this process, on the tensors themselves (adamState.applyOnHost),
+	// after the step's graphs, where the backend's buffers are this process's memory and the
+	// network is the im2col one (simplego); else in the step's graph (adamState.update).
+	hostAdam bool
 	// batchesOnDevice keeps the training set on the device and gathers each batch there: on a GPU,
 	// building batches on the host and copying them each step was the bottleneck (DESIGN.md).
 	// On simplego, whose "device" is this process's memory, it would only double the dataset.
@@ -159,6 +163,7 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 	m = &Model{cfg: cfg, backend: backend, ctx: mlctx.New(), vars: make(map[string]*mlctx.Variable),
 		native: nativeOps(backend)}
 	m.batchesOnDevice = m.native
+	m.hostAdam = !m.native && backend.HasSharedBuffers()
 	scope := m.ctx.In("model")
 	for _, p := range cfg.Params() {
 		v, ok := values[p.Name]
@@ -208,6 +213,12 @@ func (m *Model) paramNodes(w weights) []*Node {
 // applyGradients adds the Adam step for grads, in Config.Params order, to their graph.
 func (m *Model) applyGradients(grads []*Node) {
 	m.adam.update(m.vars, m.cfg.Params(), grads, m.cfg.LearningRate)
+}
+
+// applyGradientsOnHost applies the Adam step for grads, in Config.Params order, in this process
+// (Model.hostAdam).
+func (m *Model) applyGradientsOnHost(grads [][]float32) error {
+	return m.adam.applyOnHost(m.backend, m.vars, m.cfg.Params(), grads, m.cfg.LearningRate)
 }
 
 // trainStepOnDevice runs one optimisation step on the images and labels at indices [B] of the

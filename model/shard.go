@@ -330,7 +330,7 @@ func foldGradients(batch, count, size int) Combine {
 type shardGraphs struct {
 	span     [2]int                     // the virtual shards [v0, v1) they were built for
 	backward [numSegments]*context.Exec // segment k differentiated, gradients per virtual shard
-	apply    *context.Exec              // Adam update from the combined gradients
+	apply    *context.Exec              // Adam update from the combined gradients, unless Model.hostAdam
 }
 
 // forwardGraphs are the forward pass cut at the normalisations (segment), for shards of a
@@ -464,13 +464,22 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 	if err != nil {
 		return 0, err
 	}
-	var args []any
+	var grads [][]float32
 	offset := 0
 	for _, p := range m.cfg.Params() {
-		args = append(args, tensors.FromFlatDataAndDimensions(total[offset:offset+p.Size()], p.Shape...))
+		grads = append(grads, total[offset:offset+p.Size()])
 		offset += p.Size()
 	}
-	if _, err := g.apply.Exec(args...); err != nil {
+	if m.hostAdam {
+		err = m.applyGradientsOnHost(grads)
+	} else {
+		args := make([]any, len(grads))
+		for i, p := range m.cfg.Params() {
+			args[i] = tensors.FromFlatDataAndDimensions(grads[i], p.Shape...)
+		}
+		_, err = g.apply.Exec(args...)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return float64(total[len(total)-1]), nil
@@ -593,10 +602,12 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 	}
 
 	// The update takes the gradients in Config.Params order.
-	g.apply = newExec(func(ctx *context.Context, grads []*Node) []*Node {
-		m.applyGradients(grads)
-		return []*Node{ScalarZero(grads[0].Graph(), grads[0].DType())}
-	})
+	if !m.hostAdam {
+		g.apply = newExec(func(ctx *context.Context, grads []*Node) []*Node {
+			m.applyGradients(grads)
+			return []*Node{ScalarZero(grads[0].Graph(), grads[0].DType())}
+		})
+	}
 	m.shards = g
 	return g, nil
 }
@@ -807,7 +818,7 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 // the fixed order. TestSameBitsAnyTeam checks it against teams. Callers hold m.mu.
 func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
 	if m.soloExec == nil {
-		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) *Node {
+		exec, err := context.NewExec(m.backend, m.ctx, func(ctx *context.Context, images, labels *Node) []*Node {
 			return m.soloGraph(images, labels)
 		})
 		if err != nil {
@@ -819,12 +830,27 @@ func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return float64(scalar(out[0])), nil
+	loss := float64(scalar(out[0]))
+	if m.hostAdam {
+		// The gradients, read where the graph left them (the backend's buffers are this process's).
+		grads := make([][]float32, len(out)-1)
+		for i, t := range out[1:] {
+			if err := tensors.ConstFlatData(t, func(f []float32) { grads[i] = f }); err != nil {
+				return 0, err
+			}
+		}
+		err = m.applyGradientsOnHost(grads)
+		for _, t := range out[1:] {
+			_ = t.FinalizeAll()
+		}
+	}
+	return loss, err
 }
 
 // soloGraph builds soloStep's graph: forward with the batch statistics, backward by hand, the
-// gradients added over the virtual shards, and the Adam update. It returns the batch's loss.
-func (m *Model) soloGraph(images, labels *Node) *Node {
+// gradients added over the virtual shards, and the Adam update unless Model.hostAdam. It returns
+// the batch's loss, followed, with hostAdam, by the gradients in Config.Params order.
+func (m *Model) soloGraph(images, labels *Node) []*Node {
 	gr := images.Graph()
 	batch := images.Shape().Dimensions[0]
 	bounds := shardBounds(batch)
@@ -884,6 +910,10 @@ func (m *Model) soloGraph(images, labels *Node) *Node {
 	for _, p := range m.cfg.Params() {
 		total = append(total, ReduceSum(grads[p.Name], 0))
 	}
+	loss := fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
+	if m.hostAdam {
+		return append([]*Node{loss}, total...)
+	}
 	m.applyGradients(total)
-	return fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
+	return []*Node{loss}
 }
