@@ -34,7 +34,7 @@ func TestTileAsmSameBits(t *testing.T) {
 		for _, ldc := range []int{nr, nr + 5, 3 * nr} {
 			for _, accumulate := range []bool{false, true} {
 				lda := 6 + rng.IntN(4)
-				byRows := oddFloats(rng, 6*kc)     // (r, kk) at r*kc + kk
+				byRows := oddFloats(rng, 6*kc)    // (r, kk) at r*kc + kk
 				byCols := make([]float32, kc*lda) // (r, kk) at kk*lda + r
 				var rows [gemmMR][]float32
 				for r := range 6 {
