@@ -59,6 +59,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/mnist-trainer/mnist/kernels"
 	"github.com/mnist-trainer/mnist/mnist"
 )
 
@@ -312,9 +313,7 @@ func foldGradients(batch, count, size int) Combine {
 				return nil, fmt.Errorf("reduce: shard %d sent %d values, want %d", i, len(p), want)
 			}
 			for v := range v1 - v0 {
-				for j, x := range p[v*size : (v+1)*size] {
-					total[j] += x
-				}
+				kernels.AddTo32(total[:size], p[v*size:(v+1)*size])
 			}
 			for _, l := range p[(v1-v0)*size:] {
 				loss += float64(l)

@@ -43,3 +43,24 @@ func TestAdamStep32(t *testing.T) {
 	}
 	SetEnabled(true)
 }
+
+// TestAddTo32 holds AddTo32 to scalar Go on every length to three vectors and a half, with
+// special values, and checks it writes nothing past dst.
+func TestAddTo32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for n := range 3*Lanes() + Lanes()/2 + 1 {
+		dst, src := oddFloats(rng, n), oddFloats(rng, n+1)
+		want := append([]float32(nil), dst...)
+		addScalar(want, src)
+		got := append(dst, 42)
+		AddTo32(got[:n], src)
+		for i := range n {
+			if !sameFloat(got[i], want[i]) || !sameFloat(want[i], dst[i]+src[i]) {
+				t.Fatalf("n %d: [%d] = %v, scalar Go gives %v", n, i, got[i], dst[i]+src[i])
+			}
+		}
+		if got[n] != 42 {
+			t.Fatalf("n %d: wrote past dst", n)
+		}
+	}
+}

@@ -1,5 +1,9 @@
 package kernels
 
+// The kernels the model calls itself, on its own slices, rather than through simplego's
+// executors: a step's Adam update and the sum of the team's gradients. They exist with and
+// without GOEXPERIMENT=simd (host_simd.go, host_generic.go), and give the same bits either way.
+
 import "math"
 
 // AdamCoefficients are the float32 constants of one step of TF 1.x's Adam (model/adam.go):
@@ -22,5 +26,13 @@ func adamScalar(theta, m, v, g []float32, c AdamCoefficients) {
 		m[i], v[i] = mi, vi
 		root := float32(math.Sqrt(float64(vi))) // correctly rounded, as a float32 square root is
 		theta[i] -= float32(c.LR * float32(mi/float32(root+c.Eps)))
+	}
+}
+
+// addScalar is AddTo32 one element at a time.
+func addScalar(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
 	}
 }

@@ -33,3 +33,14 @@ func AdamStep32(theta, m, v, g []float32, c AdamCoefficients) {
 	}
 	adamScalar(theta[i:], m[i:], v[i:], g[i:], c)
 }
+
+// AddTo32 adds src to dst, element by element (len(src) >= len(dst)): the same float32 additions
+// as a scalar loop, a vector at a time.
+func AddTo32(dst, src []float32) {
+	if !Enabled() {
+		addScalar(dst, src)
+		return
+	}
+	Binary(Add, dst, dst, src[:len(dst)])
+	ClearUpper()
+}
