@@ -133,6 +133,10 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 	for p := 0; p*nr < n; p++ {
 		panel := dst[p*nr*k : (p+1)*nr*k]
 		j0, w := p*nr, min(nr, n-p*nr)
+		if b.RowStride == 1 && b.ColStride != 1 {
+			packColumns(panel, b, j0, w, k, nr)
+			continue
+		}
 		for kk := range k {
 			row := panel[kk*nr : kk*nr+nr]
 			src := b.Offset + kk*b.RowStride + j0*b.ColStride
@@ -152,6 +156,23 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 				}
 			}
 			clear(row[w:])
+		}
+	}
+}
+
+// packColumns is packB's panel of columns [j0, j0+w) for a B stored by columns (the Wᵀ of a
+// dense layer's input gradient, Winograd's transposed filters): each column is contiguous in k,
+// so it is read in one run and written down the panel. Reading a row across the columns instead
+// took a cache line per element: dense1's dY·Wᵀ ran at 43 GFLOP/s natively and 7.4 in wasm,
+// against 140 and 14 for products whose B is stored by rows.
+func packColumns(panel []float32, b Matrix, j0, w, k, nr int) {
+	if w < nr {
+		clear(panel)
+	}
+	for j := range w {
+		col := b.Data[b.Offset+(j0+j)*b.ColStride:][:k]
+		for kk, v := range col {
+			panel[kk*nr+j] = v
 		}
 	}
 }
