@@ -9,9 +9,9 @@ import "unsafe"
 // replaces a multiplicand (VFMADD213PS), so every accumulator changes register each step and the
 // loop ends in a dozen register moves; with the broadcasts that also needs, three accumulators
 // spill to the stack; and each broadcast of A is a scalar load plus a register broadcast. The
-// tile ran at 60 GFLOP/s on one core of the reference machine, a quarter of its two FMA units'
-// peak. tile6x2AVX512 is the same tile written as the instructions it needs, 20 a step:
-// accumulating in place (VFMADD231PS) and broadcasting A straight from memory.
+// tile ran at 60 GFLOP/s on one core of the reference machine, about a third of its two FMA
+// units' peak. tile6x2AVX512 is the same tile written as the instructions it needs, 20 a step:
+// accumulating in place (VFMADD231PS) and broadcasting A straight from memory (141 GFLOP/s).
 
 // useAVX512Asm is whether the products run the assembly of this file's .s twins (the register
 // tile, tile6x2AVX512, and the sparse block, sparseBlockAVX512): on amd64 with AVX-512, where the

@@ -238,13 +238,10 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				for j0 := 0; j0 < n; j0 += nr {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
-						switch {
-						case gemmMR == 4:
+						if gemmMR == 4 {
 							micro4x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
-						case useAVX512Asm:
-							tile6x2(at, 1, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
-						default:
-							micro6x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+						} else {
+							tile6T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						}
 						continue
 					}
@@ -252,13 +249,10 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					for r := range gemmMR {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
-					switch {
-					case gemmMR == 4:
+					if gemmMR == 4 {
 						micro4x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
-					case useAVX512Asm:
-						tile6x2(at, 1, a.ColStride, panel, kc, e, nr, accumulate)
-					default:
-						micro6x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+					} else {
+						tile6T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					}
 					for r := range gemmMR {
 						copy(c[(i0+r)*n+j0:(i0+r)*n+n], e[r*nr:])
@@ -270,13 +264,10 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 			for j0 := 0; j0 < n; j0 += nr {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
-					switch {
-					case gemmMR == 4:
+					if gemmMR == 4 {
 						micro4x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
-					case useAVX512Asm:
-						tile6x2(tile, rs, 1, panel, kc, c[i0*n+j0:], n, accumulate)
-					default:
-						micro6x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
+					} else {
+						tile6(&rows, tile, rs, panel, kc, c[i0*n+j0:], n, accumulate)
 					}
 				} else {
 					// Edge tile: compute the whole tile into a scratch tile, keep what fits.
@@ -284,13 +275,10 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					for r := range valid {
 						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
 					}
-					switch {
-					case gemmMR == 4:
+					if gemmMR == 4 {
 						micro4x2(&rows, panel, kc, e, nr, accumulate)
-					case useAVX512Asm:
-						tile6x2(tile, rs, 1, panel, kc, e, nr, accumulate)
-					default:
-						micro6x2(&rows, panel, kc, e, nr, accumulate)
+					} else {
+						tile6(&rows, tile, rs, panel, kc, e, nr, accumulate)
 					}
 					for r := range valid {
 						copy(c[(i0+r)*n+j0:(i0+r)*n+j0+cols], e[r*nr:])
@@ -393,6 +381,26 @@ func micro4x2T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int,
 	c21.Store(c[2*ldc+l:])
 	c30.Store(c[3*ldc:])
 	c31.Store(c[3*ldc+l:])
+}
+
+// tile6 is the native register tile for A's rows as aRows gives them (rows, or tile with
+// stride rs between rows): the AVX-512 assembly where useAVX512Asm, else micro6x2. Never in wasm,
+// whose 4-row tile gemmTiles calls directly.
+func tile6(rows *[gemmMR][]float32, tile []float32, rs int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	if useAVX512Asm {
+		tile6x2(tile, rs, 1, pb, kc, c, ldc, accumulate)
+		return
+	}
+	micro6x2(rows, pb, kc, c, ldc, accumulate)
+}
+
+// tile6T is tile6 for A stored by columns: the assembly, else micro6x2T.
+func tile6T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	if useAVX512Asm {
+		tile6x2(a, 1, lda, pb, kc, c, ldc, accumulate)
+		return
+	}
+	micro6x2T(a, lda, pb, kc, c, ldc, accumulate)
 }
 
 // micro6x2 is micro4x2 with 6 rows.

@@ -2,7 +2,7 @@
 
 package kernels
 
-// AdamStep32 applies one step of TF 1.x's Adam in place (see adam_simd.go), here one element at
+// AdamStep32 applies one step of TF 1.x's Adam in place (see host_simd.go), here one element at
 // a time: without GOEXPERIMENT=simd there are no vector kernels.
 func AdamStep32(theta, m, v, g []float32, c AdamCoefficients) { adamScalar(theta, m, v, g, c) }
 

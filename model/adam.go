@@ -131,11 +131,10 @@ func hostFlat(backend backends.Backend, v *mlctx.Variable) ([]float32, error) {
 		return nil, err
 	}
 	if !t.IsShared() {
-		var values []float32
-		if err := tensors.ConstFlatData(t, func(f []float32) { values = append([]float32(nil), f...) }); err != nil {
+		var shared *tensors.Tensor // FromFlatDataAndDimensions copies f
+		if err := tensors.ConstFlatData(t, func(f []float32) { shared = tensors.FromFlatDataAndDimensions(f, t.Shape().Dimensions...) }); err != nil {
 			return nil, err
 		}
-		shared := tensors.FromFlatDataAndDimensions(values, t.Shape().Dimensions...)
 		if err := shared.MaterializeOnDevice(backend, true, 0); err != nil {
 			return nil, err
 		}
