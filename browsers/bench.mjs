@@ -6,9 +6,9 @@
 // For each engine, a fresh browser per configuration, as on a first visit: the time until the
 // workers are ready and until MNIST is loaded, the images/s after 30 s of training with the team
 // the page picks (it measures which is fastest on the first Train, within those 30 s) and with
-// one worker, each worker's WebAssembly memory, and the quick run (10,240 images, the loss and the
-// test accuracy on 1,000) from the click on Train, measuring included, until the page says
-// Finished.
+// one worker, each worker's WebAssembly memory, and the quick run (its settings in
+// web/configuration.js: 6,400 images, the loss and the test accuracy on 1,000) from the click on
+// Train, measuring included, until the page says Finished.
 import os from 'node:os';
 import { FirefoxPage, WebKitPage } from './drivers.mjs';
 import { startServer } from './harness.mjs';

@@ -40,7 +40,9 @@ const sevenStroke = [[0.25, 0.2], [0.45, 0.2], [0.7, 0.2], [0.62, 0.4], [0.55, 0
  */
 export async function quickRun(page) {
   await page.click('#quick');
-  await page.poll(`document.querySelector('#estimate').textContent.includes('160 steps of 64')`, 10000, 'the quick-run settings');
+  const quick = await page.eval('window.__mnist.quick');
+  const steps = quick['train-images'] / quick.batch;
+  await page.poll(`document.querySelector('#estimate').textContent.includes('${steps} steps of ${quick.batch}')`, 10000, 'the quick-run settings');
   const start = Date.now();
   await page.click('#train');
   // The run is recorded as finished a moment after the status says so (its weights are kept).
@@ -51,7 +53,7 @@ export async function quickRun(page) {
     report: [...document.querySelectorAll('#report tbody tr')].map((tr) => tr.textContent),
     run: window.__mnist.runs[0], workers: window.__mnist.team.training, speed: document.querySelector('#stat-speed').textContent})`);
   const sha256 = r.run.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
-  return { ...r, sha256, ms, engine: page.engine };
+  return { ...r, sha256, ms, steps, engine: page.engine };
 }
 
 // keepForComparison writes a quick run's result where samebits.test.mjs compares the engines':
@@ -105,7 +107,7 @@ export function engineSuite(name, open) {
       const r = await quickRun(page);
       t.diagnostic(`${name}: the quick run took ${(r.ms / 1000).toFixed(0)} s at ${r.speed} with ${r.workers} workers: ${r.status}`);
       assert.match(r.status, /^Finished: 1 epoch\. Test accuracy/);
-      assert.equal(r.loss.length, 160, 'the chart should have the run’s 160 steps');
+      assert.equal(r.loss.length, r.steps, `the chart should have the run’s ${r.steps} steps`);
       assert.ok(r.report.length >= 10, `the report has ${r.report.length} rows, want one per digit and the averages`);
       assert.equal(r.run.status, 'finished');
       assert.ok(r.run.accuracy > 0.8, `test accuracy ${r.run.accuracy} after the quick run; it reaches about 0.91`);

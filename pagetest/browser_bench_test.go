@@ -97,17 +97,14 @@ func TestBrowserBench(t *testing.T) {
 		}
 		emit("browser_worker_wasm_memory_training_mb", wasmPeak("after training"), "MB", batch, workers)
 
-		// The trained model on the first 1,000 test images, evaluated in the page.
-		p.do(t, chromedp.SetValue(chromedp.CSS("#test-images"), "1000"))
-		p.click(t, "#evaluate")
-		p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Evaluated')`)
-		var acc float64
-		status := p.text(t, "#status")
-		if _, err := fmt.Sscanf(status, "Evaluated: test accuracy %f%%", &acc); err != nil {
-			t.Fatalf("status %q: %v", status, err)
-		}
-		emit("browser_accuracy_after_30s_pct", acc, "%", batch, workers)
+		// The trained model evaluated in the page: on the first 1,000 test images (the page's
+		// default, and this figure's set since it was first measured), then on all 10,000, as the
+		// notebook's report is. The first 1,000 are the harder ones: every 10 steps from 150 to 700
+		// of a native run, they scored 1.0 points below the whole set on average (from 0.3 above
+		// to 3.4 below; BENCHMARKS.md).
+		emit("browser_accuracy_after_30s_pct", evaluateIn(t, p, 1000), "%", batch, workers)
 		emit("browser_worker_wasm_memory_mb", wasmPeak("after the evaluation"), "MB", batch, workers)
+		emit("browser_accuracy_after_30s_all_test_pct", evaluateIn(t, p, 10000), "%", batch, workers)
 		if rss := rendererPeakRSS(t, p); rss > 0 {
 			emit("browser_renderer_peak_rss_mb", rss/1e6, "MB", batch, workers)
 		}
@@ -120,7 +117,7 @@ func TestBrowserBench(t *testing.T) {
 		p := openBrowser(t)
 		p.open(t, "")
 		p.click(t, "#quick")
-		p.poll(t, 10*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
+		p.poll(t, 10*time.Second, quickSettingsShown)
 		start := time.Now()
 		p.click(t, "#train")
 		p.poll(t, 5*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
@@ -133,6 +130,14 @@ func TestBrowserBench(t *testing.T) {
 		}
 		workers := eval[int](t, p, `window.__mnist.team.training`)
 		t.Logf("quick run on %d worker(s): %q after %.1f s", workers, status, elapsed)
+		// Where its time went: choosing the team (a first visit measures it), the first step,
+		// which compiles, then the other steps and the evaluations.
+		tm := eval[struct{ Train, Measured, Started, FirstProgress, Ended float64 }](t, p, `window.__mnist.timings`)
+		if tm.Measured > 0 {
+			emit("browser_team_measure_ms", tm.Measured-tm.Train, "ms", 64, workers)
+		}
+		t.Logf("quick run: the team chosen and started after %.1f s, its first step after %.1f s more, the rest %.1f s",
+			(tm.Started-tm.Train)/1e3, (tm.FirstProgress-tm.Started)/1e3, (tm.Ended-tm.FirstProgress)/1e3)
 		emit("browser_quick_run_seconds", elapsed, "s", 64, workers)
 		emit("browser_quick_run_accuracy_pct", acc, "%", 64, workers)
 		// A fresh browser's page, which measured its teams before the run: the tab a student's
@@ -202,7 +207,7 @@ func descendsFrom(dir string, ancestor int) bool {
 }
 
 // TestBrowserBenchExperiments times "Run the notebook's experiments" with the quick-run settings
-// (10,240 training images, the loss and the test on 1,000 images each): the three presets one
+// (web/configuration.js: 6,400 training images, the loss and the test on 1,000 images each): the three presets one
 // after the other, as a student presses it. With -screenshot it saves the comparison that opens
 // to docs/compare.png.
 func TestBrowserBenchExperiments(t *testing.T) {
@@ -214,7 +219,7 @@ func TestBrowserBenchExperiments(t *testing.T) {
 	p.open(t, "")
 	workers := eval[int](t, p, `window.__mnist.workers`)
 	p.click(t, "#quick")
-	p.poll(t, 10*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
+	p.poll(t, 10*time.Second, quickSettingsShown)
 	start := `[data-panel="runs"] [data-part="experiments-start"]`
 	p.poll(t, 10*time.Second, fmt.Sprintf(`!document.querySelector(%q).disabled`, start))
 	began := time.Now()
@@ -243,4 +248,19 @@ func TestBrowserBenchExperiments(t *testing.T) {
 		}
 		t.Logf("wrote docs/compare.png, %d KB", len(shot)/1024)
 	}
+}
+
+// evaluateIn evaluates the page's current model on its first n test images, with the page's
+// Evaluate button, and returns the test accuracy it shows, in percent.
+func evaluateIn(tb testing.TB, p *page, n int) float64 {
+	tb.Helper()
+	p.do(tb, chromedp.SetValue(chromedp.CSS("#test-images"), strconv.Itoa(n)))
+	p.click(tb, "#evaluate") // the status says "Evaluating…" until the evaluation ends
+	p.poll(tb, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Evaluated')`)
+	var acc float64
+	status := p.text(tb, "#status")
+	if _, err := fmt.Sscanf(status, "Evaluated: test accuracy %f%%", &acc); err != nil {
+		tb.Fatalf("status %q: %v", status, err)
+	}
+	return acc
 }

@@ -215,7 +215,7 @@ func TestBrowserEmbed(t *testing.T) {
 		p.click(t, `#embed-dialog [data-part="close"]`)
 		// The quick-run settings change the unlocked ones only.
 		p.click(t, "#quick")
-		p.poll(t, 5*time.Second, `document.querySelector('#f-train-images').value === '10240'`)
+		p.poll(t, 5*time.Second, quickSettingsShown)
 		if f := eval[string](t, p, `document.querySelector('#f-filters').value`); f != "16,32,64" {
 			t.Errorf("filters became %q", f)
 		}

@@ -173,6 +173,10 @@ func (p *page) poll(tb testing.TB, timeout time.Duration, expr string) {
 	}
 }
 
+// quickSettingsShown is true once the Train panel shows the quick run's settings, which the page
+// sets when Quick run settings is pressed (web/configuration.js).
+const quickSettingsShown = `['train-images', 'lr'].every((k) => document.querySelector('#f-' + k).value === window.__mnist.quick[k])`
+
 func (p *page) text(tb testing.TB, sel string) string {
 	tb.Helper()
 	return eval[string](tb, p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))

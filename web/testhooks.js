@@ -1,5 +1,6 @@
 // window.__mnist: a read-only view of the page for the browser tests and the benchmark
 // (serve/browser_*_test.go, browsers/*.mjs). Nothing on the page reads it.
+import { quickSettings } from './configuration.js';
 import { recordTest } from './store.js';
 
 /**
@@ -9,7 +10,10 @@ import { recordTest } from './store.js';
  *   worker's answer to this visit's snapshot ({ok, error}), once it has given one;
  * - wasmSection(name): the text of main.wasm's custom section name, or null (which main.wasm runs);
  * - timings: ms since the page started loading: ready, downloaded, loaded, train (the click),
- *   firstProgress; and cachedFiles, how many MNIST files came from Cache Storage;
+ *   measured (the team chosen, when the run measured it), started (the run under way on its
+ *   team), firstProgress, ended (its last step and evaluation done); and cachedFiles, how many
+ *   MNIST files came from Cache Storage;
+ * - quick: what Quick run settings sets (configuration.js, quickSettings), by URL key;
  * - workers: the team's size; team: {training, measured}, how many workers train and what was
  *   measured to choose them (null before); failure: how the team ended ({worker, message, others});
  * - memory(): each worker's WebAssembly memory in bytes; crashWorker(i, how): makes worker i
@@ -41,6 +45,7 @@ export function exposeTestHooks({ state, team, chart, recorder, library, offline
     get timings() {
       return { ...timings };
     },
+    quick: quickSettings,
     get workers() {
       return team.count;
     },

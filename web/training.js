@@ -41,6 +41,7 @@ export class Training extends EventTarget {
       state.say(`Training: measuring how many of the ${m.count} workers train fastest in this browser, once (a few seconds)…`, 'busy');
     });
     team.addEventListener('team', () => {
+      this.timings.measured = Math.round(performance.now());
       $('stat-speed').title = this.teamText();
       // The team may then start afresh (team.js, renew), which takes a second or so.
       state.say(`Training: ${team.active > 1 ? `${team.active} workers train` : 'one worker trains'} fastest in this browser; starting ${team.active > 1 ? 'them' : 'it'}…`, 'busy');
@@ -75,7 +76,7 @@ export class Training extends EventTarget {
       return null;
     }
     timings.train = Math.round(performance.now());
-    delete timings.firstProgress;
+    for (const k of ['measured', 'started', 'firstProgress', 'ended']) delete timings[k];
     const n = config.testImages();
     if (n < 0 || !(await config.configure(this.form.values(), false))) return null;
     const before = state.currentRunId; // current again if the run diverges
@@ -105,6 +106,7 @@ export class Training extends EventTarget {
       const r = await team.train({ testImages: n, digits }, () => {
         row.record.workers = team.active; // chosen by measurement before the first run
         started = performance.now();
+        timings.started = Math.round(started);
         if (!timings.firstProgress) state.say('Training: preparing the network (the first step takes longest)…', 'busy');
         state.set({ waiting: false });
       });
@@ -124,6 +126,7 @@ export class Training extends EventTarget {
       }
     } finally {
       this.flushProgress();
+      timings.ended = Math.round(performance.now());
       this.row = null;
       state.set({ training: false, paused: false, waiting: false, model: state.model + 1 });
     }
