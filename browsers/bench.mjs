@@ -46,6 +46,11 @@ async function measure(engine, open, origin, query, quick) {
       console.error(`${engine}, ${r.workers} workers: the quick run took ${(r.ms / 1000).toFixed(1)} s: ${r.status}`);
       emit(engine, 'browser_quick_run_seconds', r.ms / 1000, 's', 64, r.workers);
       emit(engine, 'browser_quick_run_accuracy_pct', accuracy, '%', 64, r.workers);
+      // Where its time went, as pagetest/browser_bench_test.go says it for Chromium.
+      const t = r.timings;
+      if (t.measured !== undefined) emit(engine, 'browser_team_measure_ms', t.measured - t.train, 'ms', 64, r.workers);
+      console.error(`${engine}, quick run: the team chosen and started after ${((t.started - t.train) / 1000).toFixed(1)} s, ` +
+        `its first step after ${((t.firstProgress - t.started) / 1000).toFixed(1)} s more, the rest ${((t.ended - t.firstProgress) / 1000).toFixed(1)} s`);
       return r.workers;
     }
     emit(engine, 'browser_workers_ready_ms', timings.ready, 'ms', 0, workers);

@@ -35,8 +35,8 @@ const sevenStroke = [[0.25, 0.2], [0.45, 0.2], [0.7, 0.2], [0.62, 0.4], [0.55, 0
 /**
  * quickRun presses Quick run settings, then Train, on a page that is ready, and resolves with what
  * the run showed: its status line, every step's loss, the loss after the epoch, the report's rows,
- * the Runs list's row, the SHA-256 of its weights file, the team's size, its speed and how long it
- * took.
+ * the Runs list's row, the SHA-256 of its weights file, the team's size, its speed, the page's
+ * timings (testhooks.js) and how long it took.
  */
 export async function quickRun(page) {
   await page.click('#quick');
@@ -51,7 +51,8 @@ export async function quickRun(page) {
   const ms = Date.now() - start;
   const r = await page.eval(`({status: ${status}, loss: window.__mnist.chart.loss, epochs: window.__mnist.chart.epochs,
     report: [...document.querySelectorAll('#report tbody tr')].map((tr) => tr.textContent),
-    run: window.__mnist.runs[0], workers: window.__mnist.team.training, speed: document.querySelector('#stat-speed').textContent})`);
+    run: window.__mnist.runs[0], workers: window.__mnist.team.training, speed: document.querySelector('#stat-speed').textContent,
+    timings: window.__mnist.timings})`);
   const sha256 = r.run.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
   return { ...r, sha256, ms, steps, engine: page.engine };
 }

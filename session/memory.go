@@ -22,19 +22,23 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 const memoryHeadroom = 8 << 20
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
-// the larger of the next run's network and the current one (twice, for the page's only worker),
-// plus memoryHeadroom. Callers hold s.mu (or own s, before it is shared).
+// the larger of the next run's network and the current one (one and a half times, for the page's
+// only worker), plus memoryHeadroom. Callers hold s.mu (or own s, before it is shared).
 //
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
 // in a team of two.
 //
-// The page's only worker gets the peak once more. simplego keeps a step's freed buffers for the
-// next step in a pool per size, about 1.7 times the peak in all, and every collection empties the
-// pools. With the limit at one peak, a worker alone collected 7–8 times a step and allocated
-// 83–96 MB a step afresh (Node, BenchmarkTrainStep at the same limit); with the room, it did
-// neither, and was faster in two runs of three (336 and 325 images/s against 254 and 257; 327
-// against 358 in the third), for 7–18 MB more WebAssembly memory in Chromium (BENCHMARKS.md).
+// The page's only worker gets half the peak more. simplego keeps a step's freed buffers for the
+// next step in a pool per size, and every collection empties the pools. With the limit at one
+// peak, a worker alone collected 7–8 times a step and allocated 83–96 MB a step afresh (Node,
+// BenchmarkTrainStep at the same limit), and trained about a quarter slower. With a whole peak
+// more it never collected, and its WebAssembly memory grew to that limit, 115–116 MB in Chromium
+// for the notebook network. With half a peak more it collects once in about 30 steps (Node, at the
+// limit plus the training images, which the test holds and a worker does not: 0.03 collections a
+// step, 484–486 images/s against 478 with the whole peak; a quarter of a peak: 3 a step, 450), and
+// in Chromium trained at the same speed in 97–99 MB (518.3 and 527.2 images/s, alternating with
+// 524.4 and 518.1 at 115–116 MB; BENCHMARKS.md).
 // The workers of a team cannot have that room too within a tab of 500 MB, even while one of them
 // trains alone (the page measuring its teams, web/team.js, or having chosen one): they collect.
 func (s *Session) memoryLimit() int64 {
@@ -46,7 +50,7 @@ func (s *Session) memoryLimit() int64 {
 	}
 	limit := mnistBytes + peak + memoryHeadroom
 	if s.peers == nil {
-		limit += peak
+		limit += peak / 2
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {
 		limit = math.MaxInt64 // no limit: the estimate is out of range
