@@ -228,15 +228,27 @@ export class Team extends EventTarget {
    * chooseTeam measures, once per browser, which of the teams it may use trains fastest: a worker
    * alone, two, and all of them. Messages between workers cost 40 times more in some engines than
    * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
-   * is only a guess. A few steps each, twice (a few seconds in all), on models the workers drop;
-   * the results are the same bits whatever the team (protocol.md). The choice is kept in
-   * localStorage for this browser and machine, and announced as 'team'. It resolves with false
-   * when the page stopped it, and true once the team is chosen.
+   * is only a guess. A few steps each, twice (two workers' second time only when it could change
+   * the choice; a few seconds in all), on models the workers drop; the results are the same bits
+   * whatever the team (protocol.md). The choice is kept in localStorage for this browser and
+   * machine, and announced as 'team'. It resolves with false when the page stopped it, and true
+   * once the team is chosen.
    */
   async chooseTeam() {
     if (this.chosen) return true;
     this.emit('measuring', { count: this.count });
     const speeds = {};
+    // fastest is the team chosen from speeds: two workers, unless another team measures at least
+    // 5% faster. A few steps overstate one worker's speed against a whole run's in Firefox and
+    // WebKit (one worker measured 214–284 images/s in Firefox and trained at 207–240 over 30 s, two
+    // measured 236–278 and trained at 269–272), and every engine tested trains fastest with two on
+    // two cores or more; a team of two fits a tab under 500 MB. A larger team must also be 5%
+    // faster, as it holds more memory.
+    const fastest = () => {
+      let team = speeds[2] ? 2 : 1;
+      for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * 1.05) team = Number(size);
+      return team;
+    };
     // measure times each team of sizes, keeping each one's better figure; false when Stop was
     // pressed (nothing is chosen, and the run does not start).
     const measure = async (sizes) => {
@@ -251,16 +263,15 @@ export class Team extends EventTarget {
     // A worker alone first, then the teams on fresh workers (renew): worker 0 keeps a worker
     // alone's memory, which the teams' workers then need no room beside. Each team twice, in one
     // order and then the other: the engine compiles the code better as it runs, so a single pass
-    // favoured whichever team came last.
+    // favoured whichever team came last. Two workers' second time comes last, and only when two
+    // are not chosen already: it can only raise their figure, so when two win with the first, made
+    // on the coldest code, it changes nothing (it took 0.47–0.63 s in Chromium and Firefox, a
+    // fifth of the measuring).
     const teams = [...new Set([2, this.count])];
-    if (!(await measure([1, 1])) || !(await this.renew()) || !(await measure([...teams, ...[...teams].reverse()]))) return false;
-    // Two workers, unless another team measures at least 5% faster. A few steps overstate one
-    // worker's speed against a whole run's in Firefox and WebKit (one worker measured 214–284
-    // images/s in Firefox and trained at 207–240 over 30 s, two measured 236–278 and trained at
-    // 269–272), and every engine tested trains fastest with two on two cores or more; a team of
-    // two fits a tab under 500 MB. A larger team must also be 5% faster, as it holds more memory.
-    let team = speeds[2] ? 2 : 1;
-    for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * 1.05) team = Number(size);
+    const again = [...teams].reverse().filter((size) => size !== 2);
+    if (!(await measure([1, 1])) || !(await this.renew()) || !(await measure([...teams, ...again]))) return false;
+    if (fastest() !== 2 && !(await measure([2]))) return false;
+    const team = fastest();
     this.measured = { team, speeds, at: new Date().toISOString() };
     try {
       localStorage.setItem(this.teamKey(), JSON.stringify(this.measured));
