@@ -2,8 +2,8 @@
 // it loads to ready; the quick run trains to its report; a drawn digit gets a prediction; the
 // run is kept across a reload; a reload with the server gone opens from the service worker; a bad
 // URL parameter is refused with a message; and the trainer works in a frame of another site. No
-// step may leave an uncaught error on the page. The quick run is the one long step (about 50 s
-// in Firefox, 110 s in WebKit on 2 cores); everything else is a few seconds.
+// step may leave an uncaught error on the page. The quick run is the one long step (about 20 s
+// in Firefox, 25 s in WebKit on 2 cores); everything else is a few seconds.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
