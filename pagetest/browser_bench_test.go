@@ -207,9 +207,9 @@ func descendsFrom(dir string, ancestor int) bool {
 }
 
 // TestBrowserBenchExperiments times "Run the notebook's experiments" with the quick-run settings
-// (web/configuration.js: 6,400 training images, the loss and the test on 1,000 images each): the three presets one
-// after the other, as a student presses it. With -screenshot it saves the comparison that opens
-// to docs/compare.png.
+// (web/configuration.js: 6,400 training images, the loss and the test on 1,000 images each): the
+// three presets one after the other, as a student presses it. With -screenshot it saves the
+// comparison that opens to docs/compare.png.
 func TestBrowserBenchExperiments(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
 		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./pagetest")
