@@ -85,7 +85,7 @@ type Shard struct {
 	// shard's vector in shard order. Every shard calls it the same number of times, in the same
 	// order, with the same combine; it blocks until all have contributed. combine is run once, by
 	// any one participant, and every shard gets its result, the same bits, so that the replicas
-	// stay identical.
+	// stay identical. It must not keep v once it returns: the caller reuses it.
 	Reduce func(v []float32, combine Combine) ([]float32, error)
 }
 
@@ -535,10 +535,13 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	}
 
 	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
-	// (for the notebook's network, 1.5 MB a virtual shard: copied once).
+	// (for the notebook's network, 1.5 MB a virtual shard: copied once), kept for the next step.
 	params := m.cfg.Params()
 	v0, v1 := s.span(globalBatch)
-	all := make([]float32, 0, (v1-v0)*m.cfg.NumParams()+len(losses))
+	if need := (v1-v0)*m.cfg.NumParams() + len(losses); cap(m.combined) < need {
+		m.combined = make([]float32, 0, need)
+	}
+	all := m.combined[:0]
 	for v := range v1 - v0 {
 		for _, p := range params {
 			tensors.MustConstFlatData(grads[p.Name], func(g []float32) { all = append(all, g[v*p.Size():(v+1)*p.Size()]...) })
