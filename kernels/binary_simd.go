@@ -62,6 +62,88 @@ func Binary(op BinaryOp, dst, a, b []float32) {
 	}
 }
 
+// BinaryInt32 sets dst[i] = a[i] op b[i] for Add, Sub and Mul of int32 values, wrapping on
+// overflow as Go does; a or b may hold a single value, which then stands for every element. The
+// model computes its max-pools' gather indices so (argmax·C + the windows' offsets), which
+// simplego's generic loop did at a fiftieth of this speed. It reports false, leaving dst alone,
+// for Div and for lengths that fit neither form.
+func BinaryInt32(op BinaryOp, dst, a, b []int32) bool {
+	n := len(dst)
+	fits := func(x []int32) bool { return len(x) == n || len(x) == 1 }
+	if op == Div || !fits(a) || !fits(b) {
+		return false
+	}
+	l := simd.Int32s{}.Len()
+	i := 0
+	switch {
+	case len(a) == n && len(b) == n:
+		for ; i+l <= n; i += l {
+			x, y := simd.LoadInt32s(a[i:]), simd.LoadInt32s(b[i:])
+			switch op {
+			case Add:
+				x = x.Add(y)
+			case Sub:
+				x = x.Sub(y)
+			default:
+				x = x.Mul(y)
+			}
+			x.Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = int32Op(op, a[i], b[i])
+		}
+	case len(b) == 1: // read before dst, which may be a's buffer, is written
+		s := b[0]
+		v := simd.BroadcastInt32s(s)
+		for ; i+l <= n; i += l {
+			x := simd.LoadInt32s(a[i:])
+			switch op {
+			case Add:
+				x = x.Add(v)
+			case Sub:
+				x = x.Sub(v)
+			default:
+				x = x.Mul(v)
+			}
+			x.Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = int32Op(op, a[i], s)
+		}
+	default: // a holds one value
+		s := a[0]
+		v := simd.BroadcastInt32s(s)
+		for ; i+l <= n; i += l {
+			y := simd.LoadInt32s(b[i:])
+			switch op {
+			case Add:
+				y = v.Add(y)
+			case Sub:
+				y = v.Sub(y)
+			default:
+				y = v.Mul(y)
+			}
+			y.Store(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = int32Op(op, s, b[i])
+		}
+	}
+	return true
+}
+
+// int32Op is x op y for BinaryInt32's ops, as scalar Go computes it.
+func int32Op(op BinaryOp, x, y int32) int32 {
+	switch op {
+	case Add:
+		return x + y
+	case Sub:
+		return x - y
+	default:
+		return x * y
+	}
+}
+
 // binaryScalar sets dst[i] = a[i] op s, or s op a[i] if scalarLeft.
 func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
 	n := len(dst)

@@ -28,6 +28,7 @@ import (
 const (
 	familyDot       = "DotGeneral/f32"
 	familyBinary    = "Add,Sub,Mul,Div/f32"
+	familyInt32     = "Add,Sub,Mul/i32"
 	familyBroadcast = "BroadcastInDim"
 	familyReduce    = "ReduceSum/f32,f64"
 	familyGather    = "Gather/rows"
@@ -222,7 +223,7 @@ func randF64Tensor(rng *rand.Rand, special bool, dims ...int) *tensors.Tensor {
 // tests count calls of, under the names they use.
 func TestFamiliesRegistered(t *testing.T) {
 	active := kernels.Active()
-	for _, f := range []string{familyDot, familyBinary, familyBroadcast, familyReduce, familyGather,
+	for _, f := range []string{familyDot, familyBinary, familyInt32, familyBroadcast, familyReduce, familyGather,
 		familyScatter, familySlice, familyArgMax, familyConvert, familySqrt, familyMax, familySign, familyCopy} {
 		if !slices.Contains(active, f) {
 			t.Errorf("kernel family %q is not registered (active: %v): run scripts/simd-vendor.sh", f, active)
@@ -395,6 +396,69 @@ func TestBinaryMatchesGeneric(t *testing.T) {
 	got, want := runBoth(t, backend, "Div/float64", familyBinary, false,
 		func(in []*graph.Node) *graph.Node { return graph.Div(in[0], in[1]) }, a, b)
 	requireExact(t, "Div/float64", got, want)
+}
+
+// TestBinaryInt32MatchesGeneric proves that int32 Add, Sub and Mul give simplego's results on
+// operands of equal shape and with a single value on either side (a rank-0 constant, as the
+// max-pool's index arithmetic has it, or a size-1 operand), wrapping on overflow as Go does, and
+// in place; and that Div and real broadcasts go to simplego.
+func TestBinaryInt32MatchesGeneric(t *testing.T) {
+	backend := defaultBackend(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	randInt32 := func(dims ...int) *tensors.Tensor {
+		v := make([]int32, size(dims))
+		for i := range v {
+			switch i % 5 {
+			case 0:
+				v[i] = math.MaxInt32 - int32(rng.IntN(3)) // overflows when added to or multiplied
+			case 1:
+				v[i] = math.MinInt32 + int32(rng.IntN(3))
+			default:
+				v[i] = int32(rng.IntN(2001)) - 1000
+			}
+		}
+		return tensors.FromFlatDataAndDimensions(v, dims...)
+	}
+	for _, op := range binaryOps {
+		fast := op.name != "Div"
+		for _, p := range []struct {
+			name     string
+			lhs, rhs []int
+			fast     bool
+		}{
+			{"same/257", []int{257}, []int{257}, true},
+			{"same/3x5x33", []int{3, 5, 33}, []int{3, 5, 33}, true},
+			{"scalar-input-left", nil, []int{7, 33}, true},
+			{"size1-right", []int{3, 5, 7}, []int{1, 1, 1}, true},
+			{"broadcast", []int{5, 1, 17}, []int{5, 7, 17}, false},
+		} {
+			name := "int32/" + op.name + "/" + p.name
+			a, b := randInt32(p.lhs...), randInt32(p.rhs...)
+			if op.name == "Div" { // no zero divisors
+				b = tensors.FromFlatDataAndDimensions(slices.Repeat([]int32{7}, size(p.rhs)), p.rhs...)
+			}
+			got, want := runBoth(t, backend, name, familyInt32, fast && p.fast,
+				func(in []*graph.Node) *graph.Node { return op.fn(in[0], in[1]) }, a, b)
+			requireExact(t, name, got, want)
+		}
+		for _, left := range []bool{false, true} {
+			name := fmt.Sprintf("int32/%s/const/left=%v", op.name, left)
+			got, want := runBoth(t, backend, name, familyInt32, fast, func(in []*graph.Node) *graph.Node {
+				k := graph.Const(in[0].Graph(), int32(37))
+				if left {
+					return op.fn(k, in[0])
+				}
+				return op.fn(in[0], k)
+			}, randInt32(49, 32))
+			requireExact(t, name, got, want)
+		}
+		// An operand whose buffer the op takes over for its output.
+		name := "int32/" + op.name + "/in-place"
+		got, want := runBoth(t, backend, name, familyInt32, fast, func(in []*graph.Node) *graph.Node {
+			return op.fn(graph.Neg(in[0]), in[1])
+		}, randInt32(5, 33), tensors.FromFlatDataAndDimensions(slices.Repeat([]int32{3}, 5*33), 5, 33))
+		requireExact(t, name, got, want)
+	}
 }
 
 // TestBroadcastInDimMatchesGeneric proves that BroadcastInDim gives simplego's results bit for

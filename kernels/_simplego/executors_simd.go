@@ -13,19 +13,20 @@ import (
 
 // The call counter of each kernel family, under the name it shows (kernels.Active).
 var (
-	dotGeneralCalls = kernels.Register("DotGeneral/f32")
-	binaryCalls     = kernels.Register("Add,Sub,Mul,Div/f32")
-	broadcastCalls  = kernels.Register("BroadcastInDim")
-	sliceCalls      = kernels.Register("Slice")
-	argMaxCalls     = kernels.Register("ArgMax/f32")
-	reduceSumCalls  = kernels.Register("ReduceSum/f32,f64")
-	gatherRowsCalls = kernels.Register("Gather/rows")
-	scatterSumCalls = kernels.Register("ScatterSum/f32 rows")
-	convertCalls    = kernels.Register("ConvertDType")
-	sqrtCalls       = kernels.Register("Sqrt")
-	maxCalls        = kernels.Register("Max/f32 scalar")
-	signCalls       = kernels.Register("Sign/f32")
-	copyCalls       = kernels.Register("Identity,Reshape copies")
+	dotGeneralCalls  = kernels.Register("DotGeneral/f32")
+	binaryCalls      = kernels.Register("Add,Sub,Mul,Div/f32")
+	binaryInt32Calls = kernels.Register("Add,Sub,Mul/i32")
+	broadcastCalls   = kernels.Register("BroadcastInDim")
+	sliceCalls       = kernels.Register("Slice")
+	argMaxCalls      = kernels.Register("ArgMax/f32")
+	reduceSumCalls   = kernels.Register("ReduceSum/f32,f64")
+	gatherRowsCalls  = kernels.Register("Gather/rows")
+	scatterSumCalls  = kernels.Register("ScatterSum/f32 rows")
+	convertCalls     = kernels.Register("ConvertDType")
+	sqrtCalls        = kernels.Register("Sqrt")
+	maxCalls         = kernels.Register("Max/f32 scalar")
+	signCalls        = kernels.Register("Sign/f32")
+	copyCalls        = kernels.Register("Identity,Reshape copies")
 )
 
 // init sets each executor ahead of simplego's own (priorityArch), by file: dotgeneral_simd.go,
