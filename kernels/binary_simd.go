@@ -78,69 +78,42 @@ func BinaryInt32(op BinaryOp, dst, a, b []int32) bool {
 	switch {
 	case len(a) == n && len(b) == n:
 		for ; i+l <= n; i += l {
-			x, y := simd.LoadInt32s(a[i:]), simd.LoadInt32s(b[i:])
-			switch op {
-			case Add:
-				x = x.Add(y)
-			case Sub:
-				x = x.Sub(y)
-			default:
-				x = x.Mul(y)
-			}
-			x.Store(dst[i:])
+			int32Vec(op, simd.LoadInt32s(a[i:]), simd.LoadInt32s(b[i:])).Store(dst[i:])
 		}
 		for ; i < n; i++ {
-			dst[i] = int32Op(op, a[i], b[i])
+			dst[i] = scalarOp(op, a[i], b[i])
 		}
 	case len(b) == 1: // read before dst, which may be a's buffer, is written
 		s := b[0]
 		v := simd.BroadcastInt32s(s)
 		for ; i+l <= n; i += l {
-			x := simd.LoadInt32s(a[i:])
-			switch op {
-			case Add:
-				x = x.Add(v)
-			case Sub:
-				x = x.Sub(v)
-			default:
-				x = x.Mul(v)
-			}
-			x.Store(dst[i:])
+			int32Vec(op, simd.LoadInt32s(a[i:]), v).Store(dst[i:])
 		}
 		for ; i < n; i++ {
-			dst[i] = int32Op(op, a[i], s)
+			dst[i] = scalarOp(op, a[i], s)
 		}
 	default: // a holds one value
 		s := a[0]
 		v := simd.BroadcastInt32s(s)
 		for ; i+l <= n; i += l {
-			y := simd.LoadInt32s(b[i:])
-			switch op {
-			case Add:
-				y = v.Add(y)
-			case Sub:
-				y = v.Sub(y)
-			default:
-				y = v.Mul(y)
-			}
-			y.Store(dst[i:])
+			int32Vec(op, v, simd.LoadInt32s(b[i:])).Store(dst[i:])
 		}
 		for ; i < n; i++ {
-			dst[i] = int32Op(op, s, b[i])
+			dst[i] = scalarOp(op, s, b[i])
 		}
 	}
 	return true
 }
 
-// int32Op is x op y for BinaryInt32's ops, as scalar Go computes it.
-func int32Op(op BinaryOp, x, y int32) int32 {
+// int32Vec is x op y, lane by lane, for BinaryInt32's ops.
+func int32Vec(op BinaryOp, x, y simd.Int32s) simd.Int32s {
 	switch op {
 	case Add:
-		return x + y
+		return x.Add(y)
 	case Sub:
-		return x - y
+		return x.Sub(y)
 	default:
-		return x * y
+		return x.Mul(y)
 	}
 }
 
@@ -198,8 +171,8 @@ func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
 }
 
 // scalarOp is x op y as scalar Go computes it: the value of a run where both operands broadcast,
-// and the reference that the tests hold the vector loops to.
-func scalarOp(op BinaryOp, x, y float32) float32 {
+// the tail of a vector loop, and the reference that the tests hold the vector loops to.
+func scalarOp[T float32 | int32](op BinaryOp, x, y T) T {
 	switch op {
 	case Add:
 		return x + y
