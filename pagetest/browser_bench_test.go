@@ -209,7 +209,8 @@ func descendsFrom(dir string, ancestor int) bool {
 // TestBrowserBenchExperiments times "Run the notebook's experiments" with the quick-run settings
 // (web/configuration.js: 6,400 training images, the loss and the test on 1,000 images each): the
 // three presets one after the other, as a student presses it. With -screenshot it saves the
-// comparison that opens to docs/compare.png.
+// comparison that opens to docs/compare.png, then the page with a digit drawn to
+// docs/screenshot.png.
 func TestBrowserBenchExperiments(t *testing.T) {
 	if os.Getenv("BENCH") == "" {
 		t.Skip("a benchmark, not a test: BENCH=1 go test -run TestBrowserBenchExperiments -v ./pagetest")
@@ -247,6 +248,12 @@ func TestBrowserBenchExperiments(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote docs/compare.png, %d KB", len(shot)/1024)
+		// The README's first picture: the page after the three runs, with a digit drawn.
+		p.click(t, `[data-panel="compare"] [data-part="close"]`)
+		_, before := p.probabilities(t)
+		p.drawSeven(t)
+		p.waitForPrediction(t, before)
+		saveScreenshot(t, p)
 	}
 }
 

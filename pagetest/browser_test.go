@@ -39,7 +39,7 @@ import (
 
 var pageURL = flag.String("page-url", "", "TestServedPage: the address of a page served by `make run` (.ci/run)")
 
-var screenshot = flag.Bool("screenshot", false, "save a screenshot of the page after a short training run to docs/screenshot.png")
+var screenshot = flag.Bool("screenshot", false, "TestBrowserBenchExperiments saves the comparison and the page after the notebook's experiments to docs/compare.png and docs/screenshot.png")
 
 // chromiumPath is where Debian's chromium package, which .ci/run installs, puts the browser.
 const chromiumPath = "/usr/bin/chromium"
@@ -557,10 +557,6 @@ func TestBrowser(t *testing.T) {
 		t.FailNow()
 	}
 
-	if *screenshot {
-		t.Run("screenshot", func(t *testing.T) { saveScreenshot(t, p) })
-	}
-
 	var exported []byte
 	t.Run("export then import gives the same predictions", func(t *testing.T) {
 		var file string
@@ -864,8 +860,8 @@ func relabelled(tb testing.TB, data []byte, preset string) []byte {
 	return buf.Bytes()
 }
 
-// saveScreenshot writes docs/screenshot.png: the page after the short training run, down to the
-// kernels (the feature maps below would double the file).
+// saveScreenshot writes docs/screenshot.png: the page as it is, down to the kernels (the feature
+// maps below would double the file).
 func saveScreenshot(tb testing.TB, p *page) {
 	tb.Helper()
 	p.do(tb, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
