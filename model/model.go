@@ -122,11 +122,11 @@ type Model struct {
 	featureExec *mlctx.Exec
 	forward     *forwardGraphs // the forward pass by segments, for shards and evaluations (forwardFor)
 	shards      *shardGraphs   // built on the first sharded step
+	soloExec    *mlctx.Exec    // a team of one's step (soloStep)
+	native      bool           // see nativeOps
 	// combined is a sharded step's vector for Shard.Reduce (its gradients and losses), reused from
 	// step to step: allocated afresh, its megabytes were zeroed and faulted in every step.
 	combined []float32
-	soloExec    *mlctx.Exec    // a team of one's step (soloStep)
-	native      bool           // see nativeOps
 	// hostAdam applies Adam in this process, on the tensors themselves (adamState.applyOnHost),
 	// after the step's graphs, where the backend's buffers are this process's memory and the
 	// network is the im2col one (simplego); else in the step's graph (adamState.update).
