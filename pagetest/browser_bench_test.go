@@ -8,6 +8,7 @@ package pagetest
 
 import (
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -244,10 +245,7 @@ func TestBrowserBenchExperiments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("../docs/compare.png", shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote docs/compare.png, %d KB", len(shot)/1024)
+		savePicture(t, "compare.png", shot, func(full image.Rectangle) image.Rectangle { return full })
 		// The README's first picture: the page after the three runs, with a digit drawn.
 		p.click(t, `[data-panel="compare"] [data-part="close"]`)
 		_, before := p.probabilities(t)
