@@ -66,11 +66,10 @@ func Binary(op BinaryOp, dst, a, b []float32) {
 // overflow as Go does; a or b may hold a single value, which then stands for every element. The
 // model computes its max-pools' gather indices so (argmax·C + the windows' offsets), which
 // simplego's generic loop did at a fiftieth of this speed. It reports false, leaving dst alone,
-// for Div and for lengths that fit neither form.
+// for Div and for lengths that fit neither form (BinaryInt32Fits).
 func BinaryInt32(op BinaryOp, dst, a, b []int32) bool {
 	n := len(dst)
-	fits := func(x []int32) bool { return len(x) == n || len(x) == 1 }
-	if op == Div || !fits(a) || !fits(b) {
+	if !BinaryInt32Fits(op, n, len(a), len(b)) {
 		return false
 	}
 	l := simd.Int32s{}.Len()
@@ -103,6 +102,12 @@ func BinaryInt32(op BinaryOp, dst, a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// BinaryInt32Fits reports whether BinaryInt32 computes op for n outputs from operands of la and
+// lb values: Add, Sub or Mul, each operand n values or a single one.
+func BinaryInt32Fits(op BinaryOp, n, la, lb int) bool {
+	return op != Div && (la == n || la == 1) && (lb == n || lb == 1)
 }
 
 // int32Vec is x op y, lane by lane, for BinaryInt32's ops.

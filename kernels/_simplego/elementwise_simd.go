@@ -41,9 +41,7 @@ func binaryExecutor(op kernels.BinaryOp, generic nodeExecutor) nodeExecutor {
 // binaryInt32 runs an int32 element-wise op on kernels.BinaryInt32 where each operand has the
 // output's size (hence its shape) or a single value, and hands the rest to generic.
 func binaryInt32(backend *Backend, op kernels.BinaryOp, node *Node, inputs []*Buffer, owned []bool, generic nodeExecutor) (*Buffer, error) {
-	n := node.shape.Size()
-	fits := func(b *Buffer) bool { return b.shape.Size() == n || b.shape.Size() == 1 }
-	if op == kernels.Div || !fits(inputs[0]) || !fits(inputs[1]) {
+	if !kernels.BinaryInt32Fits(op, node.shape.Size(), inputs[0].shape.Size(), inputs[1].shape.Size()) {
 		return generic(backend, node, inputs, owned)
 	}
 	lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, owned, node.shape)
