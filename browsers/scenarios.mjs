@@ -171,7 +171,7 @@ export function engineSuite(name, open) {
         assert.match(note, /frame of another site/, 'the Runs panel should say a frame’s storage is kept apart');
         // The DOM's click: WebKitWebDriver's element click did not reach a button in the frame.
         await frame.eval(`document.querySelector('#train').click()`);
-        await frame.poll(`/^Finished/.test(${status})`, 60000, 'the tiny run to finish');
+        await frame.poll(`/^Finished/.test(${status}) && window.__mnist.runs[0].status !== 'training'`, 60000, 'the tiny run to finish and be recorded');
         const [run] = await frame.eval('window.__mnist.runs');
         t.diagnostic(`${name} in a frame: run kept ${run.kept}${run.problem ? ` (${run.problem})` : ''}`);
         assert.ok(run.kept || run.problem, 'a run that is not kept should say why');

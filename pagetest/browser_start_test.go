@@ -189,6 +189,9 @@ func TestBrowserStart(t *testing.T) {
 			t.Errorf("the Runs panel says %q", msg)
 		}
 		p.trainTiny(t)
+		// The run's record ends after the page has said so: its weights are exported and offered
+		// to the store (which refuses them here) first.
+		p.poll(t, 10*time.Second, `window.__mnist.runs.length === 1 && window.__mnist.runs[0].status !== 'training'`)
 		runs := eval[[]struct {
 			Status string
 			Kept   bool
