@@ -62,66 +62,6 @@ func Binary(op BinaryOp, dst, a, b []float32) {
 	}
 }
 
-// BinaryInt32 sets dst[i] = a[i] op b[i] for Add, Sub and Mul of int32 values, wrapping on
-// overflow as Go does; a or b may hold a single value, which then stands for every element. The
-// model computes its max-pools' gather indices so (argmax·C + the windows' offsets), which
-// simplego's generic loop did at a fiftieth of this speed. It reports false, leaving dst alone,
-// for Div and for lengths that fit neither form (BinaryInt32Fits).
-func BinaryInt32(op BinaryOp, dst, a, b []int32) bool {
-	n := len(dst)
-	if !BinaryInt32Fits(op, n, len(a), len(b)) {
-		return false
-	}
-	l := simd.Int32s{}.Len()
-	i := 0
-	switch {
-	case len(a) == n && len(b) == n:
-		for ; i+l <= n; i += l {
-			int32Vec(op, simd.LoadInt32s(a[i:]), simd.LoadInt32s(b[i:])).Store(dst[i:])
-		}
-		for ; i < n; i++ {
-			dst[i] = scalarOp(op, a[i], b[i])
-		}
-	case len(b) == 1: // read before dst, which may be a's buffer, is written
-		s := b[0]
-		v := simd.BroadcastInt32s(s)
-		for ; i+l <= n; i += l {
-			int32Vec(op, simd.LoadInt32s(a[i:]), v).Store(dst[i:])
-		}
-		for ; i < n; i++ {
-			dst[i] = scalarOp(op, a[i], s)
-		}
-	default: // a holds one value
-		s := a[0]
-		v := simd.BroadcastInt32s(s)
-		for ; i+l <= n; i += l {
-			int32Vec(op, v, simd.LoadInt32s(b[i:])).Store(dst[i:])
-		}
-		for ; i < n; i++ {
-			dst[i] = scalarOp(op, s, b[i])
-		}
-	}
-	return true
-}
-
-// BinaryInt32Fits reports whether BinaryInt32 computes op for n outputs from operands of la and
-// lb values: Add, Sub or Mul, each operand n values or a single one.
-func BinaryInt32Fits(op BinaryOp, n, la, lb int) bool {
-	return op != Div && (la == n || la == 1) && (lb == n || lb == 1)
-}
-
-// int32Vec is x op y, lane by lane, for BinaryInt32's ops.
-func int32Vec(op BinaryOp, x, y simd.Int32s) simd.Int32s {
-	switch op {
-	case Add:
-		return x.Add(y)
-	case Sub:
-		return x.Sub(y)
-	default:
-		return x.Mul(y)
-	}
-}
-
 // binaryScalar sets dst[i] = a[i] op s, or s op a[i] if scalarLeft.
 func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
 	n := len(dst)
@@ -177,7 +117,7 @@ func binaryScalar(op BinaryOp, dst, a []float32, s float32, scalarLeft bool) {
 
 // scalarOp is x op y as scalar Go computes it: the value of a run where both operands broadcast,
 // the tail of a vector loop, and the reference that the tests hold the vector loops to.
-func scalarOp[T float32 | int32](op BinaryOp, x, y T) T {
+func scalarOp(op BinaryOp, x, y float32) float32 {
 	switch op {
 	case Add:
 		return x + y

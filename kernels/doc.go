@@ -8,7 +8,8 @@
 // and simplego's own executor for everything else.
 //
 // Everything SIMD is built only with GOEXPERIMENT=simd. Without it this package holds just the
-// registry below, nothing registers, and simplego runs as shipped.
+// registry below, nothing registers, and simplego runs its own executors (and
+// _simplego/selectandscatter.go's, the one op it lacks, which is not SIMD).
 package kernels
 
 import (

@@ -119,7 +119,7 @@ func AddRows32(dst []float32, dstRows int, src []float32, idx []int32, inner, wo
 
 // addRowsRange is AddRows32 for the rows of dst in [lo, hi).
 func addRowsRange(dst, src []float32, idx []int32, inner, lo, hi int) {
-	if inner == 1 { // the max-pool's gradient: single values
+	if inner == 1 { // rows of one value (a one-channel input's im2col)
 		src = src[:len(idx)]
 		for i, t := range idx {
 			if int(t) >= lo && int(t) < hi {
@@ -150,7 +150,7 @@ func addRowsRange(dst, src []float32, idx []int32, inner, lo, hi int) {
 // goroutines.
 func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner, workers int) {
 	parallelFor(workers, len(idx), max(1, parallelGrain/max(inner, 1)), func(lo, hi int) {
-		if inner == 1 { // the max-pool's gather of single values: no copy call per value
+		if inner == 1 { // rows of one value (conv1's im2col of the images): no copy call per value
 			d := dst[lo:hi]
 			for i, t := range idx[lo:hi] {
 				d[i] = src[min(max(int(t), 0), srcRows-1)]

@@ -70,52 +70,6 @@ func TestSumRows(t *testing.T) {
 	})
 }
 
-// TestArgMax32 proves that ArgMax32 returns, for every output element, the last NaN's index
-// along r if there is a NaN, else the first index of the maximum, on values full of ties.
-func TestArgMax32(t *testing.T) {
-	forEachSplit(t, func(t *testing.T, workers int) {
-		rng := rand.New(rand.NewPCG(33, 34))
-		for _, s := range rowShapes() {
-			outer, r, inner := s[0], s[1], s[2]
-			src := make([]float32, outer*r*inner)
-			for i := range src {
-				switch rng.IntN(12) {
-				case 0:
-					src[i] = float32(math.NaN())
-				case 1:
-					src[i] = float32(math.Inf(-1))
-				default:
-					src[i] = float32(rng.IntN(3))
-				}
-			}
-			dst := make([]int32, outer*inner)
-			ArgMax32(dst, src, outer, r, inner, workers)
-			for o := range outer {
-				for i := range inner {
-					col := func(j int) float32 { return src[(o*r+j)*inner+i] }
-					want := int32(-1)
-					for j := r - 1; j >= 0 && want < 0; j-- {
-						if v := col(j); v != v {
-							want = int32(j)
-						}
-					}
-					if want < 0 {
-						want = 0
-						for j := range r {
-							if col(j) > col(int(want)) {
-								want = int32(j)
-							}
-						}
-					}
-					if dst[o*inner+i] != want {
-						t.Fatalf("outer%d_r%d_inner%d: [%d,%d] = %d, want %d", outer, r, inner, o, i, dst[o*inner+i], want)
-					}
-				}
-			}
-		}
-	})
-}
-
 // TestGatherAddRows proves that GatherRows copies row clamp(idx[i], 0, rows-1) into row i, and
 // that AddRows32 adds row i into row idx[i] in order, skipping indices outside [0, rows), on
 // row widths around the vector width and with repeated indices.

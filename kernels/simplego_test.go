@@ -28,18 +28,17 @@ import (
 const (
 	familyDot       = "DotGeneral/f32"
 	familyBinary    = "Add,Sub,Mul,Div/f32"
-	familyInt32     = "Add,Sub,Mul/i32"
 	familyBroadcast = "BroadcastInDim"
 	familyReduce    = "ReduceSum/f32,f64"
 	familyGather    = "Gather/rows"
 	familyScatter   = "ScatterSum/f32 rows"
 	familySlice     = "Slice"
-	familyArgMax    = "ArgMax/f32"
 	familyConvert   = "ConvertDType"
 	familySqrt      = "Sqrt"
 	familyMax       = "Max/f32 scalar"
 	familySign      = "Sign/f32"
 	familyCopy      = "Identity,Reshape copies"
+	familyPool      = "MaxPool/f32"
 )
 
 // Two backends: the model's, whose DotGeneral splits rows among workers, and the model's
@@ -223,8 +222,8 @@ func randF64Tensor(rng *rand.Rand, special bool, dims ...int) *tensors.Tensor {
 // tests count calls of, under the names they use.
 func TestFamiliesRegistered(t *testing.T) {
 	active := kernels.Active()
-	for _, f := range []string{familyDot, familyBinary, familyInt32, familyBroadcast, familyReduce, familyGather,
-		familyScatter, familySlice, familyArgMax, familyConvert, familySqrt, familyMax, familySign, familyCopy} {
+	for _, f := range []string{familyDot, familyBinary, familyBroadcast, familyReduce, familyGather,
+		familyScatter, familySlice, familyConvert, familySqrt, familyMax, familySign, familyCopy, familyPool} {
 		if !slices.Contains(active, f) {
 			t.Errorf("kernel family %q is not registered (active: %v): run scripts/simd-vendor.sh", f, active)
 		}
@@ -396,69 +395,6 @@ func TestBinaryMatchesGeneric(t *testing.T) {
 	got, want := runBoth(t, backend, "Div/float64", familyBinary, false,
 		func(in []*graph.Node) *graph.Node { return graph.Div(in[0], in[1]) }, a, b)
 	requireExact(t, "Div/float64", got, want)
-}
-
-// TestBinaryInt32MatchesGeneric proves that int32 Add, Sub and Mul give simplego's results on
-// operands of equal shape and with a single value on either side (a rank-0 constant, as the
-// max-pool's index arithmetic has it, or a size-1 operand), wrapping on overflow as Go does, and
-// in place; and that Div and real broadcasts go to simplego.
-func TestBinaryInt32MatchesGeneric(t *testing.T) {
-	backend := defaultBackend(t)
-	rng := rand.New(rand.NewPCG(7, 8))
-	randInt32 := func(dims ...int) *tensors.Tensor {
-		v := make([]int32, size(dims))
-		for i := range v {
-			switch i % 5 {
-			case 0:
-				v[i] = math.MaxInt32 - int32(rng.IntN(3)) // overflows when added to or multiplied
-			case 1:
-				v[i] = math.MinInt32 + int32(rng.IntN(3))
-			default:
-				v[i] = int32(rng.IntN(2001)) - 1000
-			}
-		}
-		return tensors.FromFlatDataAndDimensions(v, dims...)
-	}
-	for _, op := range binaryOps {
-		fast := op.name != "Div"
-		for _, p := range []struct {
-			name     string
-			lhs, rhs []int
-			fast     bool
-		}{
-			{"same/257", []int{257}, []int{257}, true},
-			{"same/3x5x33", []int{3, 5, 33}, []int{3, 5, 33}, true},
-			{"scalar-input-left", nil, []int{7, 33}, true},
-			{"size1-right", []int{3, 5, 7}, []int{1, 1, 1}, true},
-			{"broadcast", []int{5, 1, 17}, []int{5, 7, 17}, false},
-		} {
-			name := "int32/" + op.name + "/" + p.name
-			a, b := randInt32(p.lhs...), randInt32(p.rhs...)
-			if op.name == "Div" { // no zero divisors
-				b = tensors.FromFlatDataAndDimensions(slices.Repeat([]int32{7}, size(p.rhs)), p.rhs...)
-			}
-			got, want := runBoth(t, backend, name, familyInt32, fast && p.fast,
-				func(in []*graph.Node) *graph.Node { return op.fn(in[0], in[1]) }, a, b)
-			requireExact(t, name, got, want)
-		}
-		for _, left := range []bool{false, true} {
-			name := fmt.Sprintf("int32/%s/const/left=%v", op.name, left)
-			got, want := runBoth(t, backend, name, familyInt32, fast, func(in []*graph.Node) *graph.Node {
-				k := graph.Const(in[0].Graph(), int32(37))
-				if left {
-					return op.fn(k, in[0])
-				}
-				return op.fn(in[0], k)
-			}, randInt32(49, 32))
-			requireExact(t, name, got, want)
-		}
-		// An operand whose buffer the op takes over for its output.
-		name := "int32/" + op.name + "/in-place"
-		got, want := runBoth(t, backend, name, familyInt32, fast, func(in []*graph.Node) *graph.Node {
-			return op.fn(graph.Neg(in[0]), in[1])
-		}, randInt32(5, 33), tensors.FromFlatDataAndDimensions(slices.Repeat([]int32{3}, 5*33), 5, 33))
-		requireExact(t, name, got, want)
-	}
 }
 
 // TestBroadcastInDimMatchesGeneric proves that BroadcastInDim gives simplego's results bit for
@@ -735,49 +671,6 @@ func TestSliceMatchesGeneric(t *testing.T) {
 			requireExact(t, name, got, want)
 		}
 	}
-}
-
-// TestArgMaxMatchesGeneric proves that float32 ArgMax to int32 gives simplego's indices over
-// the first, middle and last axis, with ties (small integer values: the first index wins), NaNs
-// (the last NaN wins) and infinities; and that other dtypes and ArgMin go to simplego.
-func TestArgMaxMatchesGeneric(t *testing.T) {
-	backend := defaultBackend(t)
-	rng := rand.New(rand.NewPCG(17, 18))
-	tiesAndNaNs := func(dims ...int) *tensors.Tensor {
-		v := make([]float32, size(dims))
-		for i := range v {
-			switch rng.IntN(16) {
-			case 0:
-				v[i] = float32(math.NaN())
-			case 1:
-				v[i] = float32(math.Inf(-1 + 2*rng.IntN(2)))
-			default:
-				v[i] = float32(rng.IntN(3))
-			}
-		}
-		return tensors.FromFlatDataAndDimensions(v, dims...)
-	}
-	for _, dims := range [][]int{{257}, {3, 33}, {33, 3}, {5, 7, 17}, {2, 3, 5, 33}, {7, 1, 65}} {
-		for axis := range dims {
-			for _, x := range []*tensors.Tensor{tiesAndNaNs(dims...), randF32Tensor(rng, false, dims...)} {
-				name := fmt.Sprintf("%v/axis%d", dims, axis)
-				got, want := runBoth(t, backend, name, familyArgMax, true,
-					func(in []*graph.Node) *graph.Node { return graph.ArgMax(in[0], axis, dtypes.Int32) }, x)
-				requireExact(t, name, got, want)
-			}
-		}
-	}
-	// int64 indices, float64 values and ArgMin are simplego's.
-	x := tiesAndNaNs(5, 17)
-	got, want := runBoth(t, backend, "int64", familyArgMax, false,
-		func(in []*graph.Node) *graph.Node { return graph.ArgMax(in[0], 0, dtypes.Int64) }, x)
-	requireExact(t, "int64", got, want)
-	got, want = runBoth(t, backend, "argmin", familyArgMax, false,
-		func(in []*graph.Node) *graph.Node { return graph.ArgMin(in[0], 1, dtypes.Int32) }, x)
-	requireExact(t, "argmin", got, want)
-	got, want = runBoth(t, backend, "float64", familyArgMax, false,
-		func(in []*graph.Node) *graph.Node { return graph.ArgMax(in[0], 1, dtypes.Int32) }, randF64Tensor(rng, true, 5, 17))
-	requireExact(t, "float64", got, want)
 }
 
 // TestConvertMatchesGeneric proves that ConvertDType gives simplego's values bit for bit from

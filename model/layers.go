@@ -216,7 +216,7 @@ func (l layer) apply(w weights, k int, x *Node, f *forward) *Node {
 	case convLayer:
 		return f.convReLU(k, l, x, w)
 	case poolLayer:
-		return maxPool(x, f.native)
+		return maxPool(x)
 	}
 	if x.Rank() != 2 {
 		x = Reshape(x, x.Shape().Dimensions[0], l.in)

@@ -7,19 +7,19 @@ package model
 //
 //   - conv: its im2col Gather [rows, k*k*C], with its input rows or its output beside it;
 //   - the normalisation after it: the activation, its centred copy and its squares;
-//   - max-pool: the 3x3 windows [n, 9, C] twice (measured: ArgMax reads a copy of them, made by
-//     the StopGradient before it), and the argmax indices;
+//   - max-pool: its input beside its output (it reads each window where it lies); going back,
+//     its input beside its gradient, of the same size;
 //   - training keeps, until the backward pass reaches each layer, the conv's im2col (for its
 //     kernel's gradient), the ReLU's mask and the normalisation's two centred copies (three
-//     activations), and each max-pool's argmax; going back, a conv's im2col gets a gradient of
+//     activations), and each max-pool's output; going back, a conv's im2col gets a gradient of
 //     the same size (dCols), and every weight a gradient;
 //   - Adam's update: the gradients and new values of the weights and of both moments.
 //
 // It counts 4 bytes per value (float32 and the graphs' int32 index tables) and leaves out what is
 // small: biases, scalars, the dense layers' activations beside a conv's. These moments were found
 // by counting simplego's live buffers op by op; against the heap in use (runtime.MemStats,
-// memory_test.go) the estimate was 0.77x to 1.01x on the three configurations measured (0.88x
-// to 0.91x on the largest), and the test holds it within 0.5x to 2x.
+// memory_test.go) the estimate was 1.08x to 1.17x on the three configurations measured (1.08x
+// on the largest), and the test holds it within 0.5x to 2x.
 //
 // A sharded step (shard.go) runs the same layers on a shard's part of the batch, one segment
 // graph at a time, so a shard needs no more than a whole-batch step at its own batch size: the
@@ -63,7 +63,7 @@ type MemoryEstimate struct {
 	Params int64 `json:"params"`
 	// Adam is the optimiser's state: a first and a second moment per weight.
 	Adam int64 `json:"adam"`
-	// Constants is the compiled graphs' index tables (im2col and max-pool gathers): the training
+	// Constants is the compiled graphs' index tables (the im2col and Winograd gathers): the training
 	// step's and two evaluation graphs'.
 	Constants int64 `json:"constants"`
 	// Train is a training step's buffers at their peak, at BatchSize images: activations kept
@@ -186,7 +186,6 @@ type layerSize struct {
 	cols     int64 // conv: its im2col, or Winograd's tiles and products
 	winograd bool  // conv: whether it is Winograd's
 	out      int64 // its output: a conv's activations, a max-pool's pooled output
-	windows  int64 // max-pool: its windows
 }
 
 // sizes are the sizes of the big tensors of a batch of b images, for each of layers.
@@ -215,7 +214,6 @@ func (c Config) sizes(b int64) sizes {
 			}
 		case poolLayer:
 			z.out = rows * int64(l.out)
-			z.windows = int64(l.k*l.k) * z.out
 		case denseLayer:
 			if denseIn {
 				s.dense, denseIn = b*int64(l.in), false
@@ -282,9 +280,9 @@ func (p parts) out(i int, n int64) memPart {
 	return memPart{p.layers[i].name + what, n * p.s.layers[i].out, p.keys(keysAct)}
 }
 
-// windows is n units of max-pool layer i's windows.
-func (p parts) windows(i int, n int64) memPart {
-	return memPart{p.layers[i].name + "'s windows", n * p.s.layers[i].windows, p.keys(keysAct)}
+// inGrad is the gradient of max-pool layer i's input, whose size is in's.
+func (p parts) inGrad(i int, in memPart) memPart {
+	return memPart{p.layers[i].name + "'s input gradient", in.units, in.keys}
 }
 
 func (p parts) images() memPart { return memPart{partImages, 2 * p.s.in, nil} }
@@ -297,8 +295,7 @@ func (p parts) dense() memPart { return memPart{partDense, 2 * p.s.dense, p.keys
 //   - a conv: its im2col beside its input (the images as float32 and as padded rows, or the layer
 //     before's output), then beside its output; the ReLU (output and mask) and the normalisation
 //     (the activation, its centred copy, its squares);
-//   - a max-pool: its windows beside its input, then twice (StopGradient copies them for ArgMax)
-//     with the argmax indices;
+//   - a max-pool: its input beside its output;
 //   - the dense layers, all together.
 func (c Config) evalMoments(b int64) []moment {
 	p := c.parts(b, false)
@@ -309,7 +306,7 @@ func (c Config) evalMoments(b int64) []moment {
 		case convLayer:
 			ms = append(ms, moment{p.cols(i, 1), in}, moment{p.cols(i, 1), p.out(i, 1)}, moment{p.out(i, 3)})
 		case poolLayer:
-			ms = append(ms, moment{in, p.windows(i, 1)}, moment{p.windows(i, 2), p.out(i, 1)})
+			ms = append(ms, moment{in, p.out(i, 1)})
 		case denseLayer:
 			return append(ms, moment{p.dense()})
 		}
@@ -341,12 +338,11 @@ func (c Config) segmentOutputs(b int64) int64 {
 //
 // The forward pass keeps, for the backward pass, each conv's im2col and three of its activations
 // (the ReLU's mask and the normalisation's two centred copies), and the output of each max-pool
-// before a conv (with its argmax: two units until the conv's im2col is built). Its moments are
-// evalMoments' on top of that; a normalisation also keeps the ReLU's mask and its first centred
-// copy, five activations. Going back, a conv's im2col gets a gradient of the same size (dCols),
-// except the first conv's, and a max-pool before a conv sends its gradient into its windows, then
-// its input rows; the max-pools before the dense layers are differentiated within the dense
-// layers' moment. Every weight has a gradient from the dense layers' backward pass on.
+// before a conv. Its moments are evalMoments' on top of that; a normalisation also keeps the
+// ReLU's mask and its first centred copy, five activations. Going back, a conv's im2col gets a
+// gradient of the same size (dCols), except the first conv's, and a max-pool before a conv sends
+// its gradient to its input, beside it; the max-pools before the dense layers are differentiated
+// within the dense layers' moment. Every weight has a gradient from the dense layers' backward pass on.
 func (c Config) trainMoments(b int64) []moment {
 	p := c.parts(b, true)
 	grads := memPart{partWeights, int64(c.NumParams()), keysWeights}
@@ -369,14 +365,11 @@ func (c Config) trainMoments(b int64) []moment {
 			backward = append([]moment{back}, backward...)
 			in, beside = p.out(i, 1), nil
 		case poolLayer:
+			forward = append(forward, on(in, p.out(i, 1)))
 			if p.layers[i+1].kind == convLayer {
-				forward = append(forward, on(in, p.windows(i, 1)), on(p.windows(i, 2), p.out(i, 2)))
-				backward = append([]moment{on(p.out(i, 1), p.windows(i, 1), in, grads)}, backward...)
-				in, beside = p.out(i, 2), moment{p.out(i, 1)}
-			} else {
-				forward = append(forward, on(in, p.windows(i, 1)), on(p.windows(i, 2), p.out(i, 1)))
-				in, beside = p.out(i, 1), moment{p.out(i, 1)}
+				backward = append([]moment{on(p.out(i, 1), in, p.inGrad(i, in), grads)}, backward...)
 			}
+			in, beside = p.out(i, 1), moment{p.out(i, 1)}
 		case denseLayer:
 			forward = append(forward, on(append(slices.Clone(beside), p.dense())...))
 			return append(append(forward, backward...), moment{{partWeights, 4 * int64(c.NumParams()), keysWeights}})
@@ -385,17 +378,13 @@ func (c Config) trainMoments(b int64) []moment {
 	panic("the network has no dense layer")
 }
 
-// indexUnits is the int32 index tables of a graph of b images: the im2col and window gathers'
-// indices (patchIndices) and max-pool's window bases (windowBases).
+// indexUnits is the int32 index tables of a graph of b images: the im2col gathers' indices
+// (patchIndices), counted for every conv.
 func (c Config) indexUnits(b int64) int64 {
 	var units int64
 	for _, l := range c.layers() {
-		rows := b * int64(l.side*l.side)
-		switch l.kind {
-		case convLayer:
-			units += rows * int64(l.k*l.k)
-		case poolLayer:
-			units += rows*int64(l.k*l.k) + rows*int64(l.out)
+		if l.kind == convLayer {
+			units += b * int64(l.side*l.side) * int64(l.k*l.k)
 		}
 	}
 	return units

@@ -146,7 +146,7 @@ func TestMemoryCheckRefusesIssueExample(t *testing.T) {
 		t.Errorf("Peak %d is not the sum of its parts %+v", est.Peak, est)
 	}
 	err = cfg.CheckMemory(BrowserMemoryLimit, "a browser tab can give it")
-	const want = "filters: this network needs about 5.37 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
+	const want = "filters: this network needs about 5.29 GB of memory at its peak, more than the 1.5 GB a browser tab can give it; " +
 		"the largest part is conv3's im2col at batch 64 (filters, kernel, stride). " +
 		"Fewer filters, a smaller kernel or a larger stride would need less"
 	if err == nil || err.Error() != want {
@@ -167,7 +167,7 @@ func TestMemoryEstimateDriver(t *testing.T) {
 	for _, c := range []struct{ query, driver string }{
 		{"", conv3 + " at batch 64 (batch, filters, kernel, stride)"},
 		{"batch=1024", conv3 + " at batch 1024 (batch)"},
-		{"filters=128,128,128&kernel=1&stride=1&batch=16", "pool1's windows at the evaluation chunk of 50 (filters, stride)"},
+		{"filters=128,128,128&kernel=1&stride=1&batch=16", "conv1's activations at the evaluation chunk of 50 (filters, stride)"},
 		{"filters=8,8,64&stride=1&dense=2048,1024", "the weights and Adam's state (8,538,338 parameters; filters, dense, stride)"},
 	} {
 		cfg, err := FromQuery(parseQuery(t, c.query))

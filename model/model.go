@@ -162,6 +162,11 @@ func newWithValues(backend backends.Backend, cfg Config, values map[string][]flo
 	if backend == nil {
 		return nil, fmt.Errorf("model: no backend")
 	}
+	if !backend.Capabilities().Operations[backends.OpTypeSelectAndScatterMax] {
+		// GoMLX's simplego as shipped: this project's files add the op (maxPool).
+		return nil, fmt.Errorf("model: backend %s cannot differentiate MaxPool (no SelectAndScatterMax): "+
+			"build with make, whose scripts/simd-vendor.sh adds it to simplego", backend.Name())
+	}
 	defer recoverError(&err, "creating the model")
 	m = &Model{cfg: cfg, backend: backend, ctx: mlctx.New(), vars: make(map[string]*mlctx.Variable),
 		native: nativeOps(backend)}

@@ -143,7 +143,7 @@ func TestConvAndPoolMatchReference(t *testing.T) {
 		kernel, bias := randn(rng, tc.k*tc.k*in*out), randn(rng, out)
 		exec := MustNewExec(mustBackend(t), func(x, kernel, bias *Node) (*Node, *Node) {
 			y, _ := conv(x, kernel, bias, tc.k, tc.stride, tc.native)
-			return y, maxPool(x, tc.native)
+			return y, maxPool(x)
 		})
 		res := exec.MustExec(
 			tensors.FromFlatDataAndDimensions(x, batch, side, side, in),
@@ -187,7 +187,7 @@ func TestMaxPoolGradientFirstMaximum(t *testing.T) {
 	}
 	w := randn(rng, batch*outSide*outSide*ch)
 	exec := MustNewExec(mustBackend(t), func(x, w *Node) *Node {
-		return Gradient(ReduceAllSum(Mul(maxPool(x, false), w)), x)[0]
+		return Gradient(ReduceAllSum(Mul(maxPool(x), w)), x)[0]
 	})
 	got := flat(exec.MustExec(
 		tensors.FromFlatDataAndDimensions(x, batch, side, side, ch),

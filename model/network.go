@@ -23,10 +23,6 @@ import (
 // poolWindow and poolStride are the max-pool geometry of the notebook (3x3, stride 2, SAME).
 const poolWindow, poolStride = 3, 2
 
-// poolPad is what max-pool pads with: below any activation, and finite, so that no arithmetic
-// on a window (ArgMax, gradients) can meet -Inf.
-const poolPad = -1e30
-
 // ParamSpec describes one trainable tensor of the network.
 type ParamSpec struct {
 	// Name is "<block>.kernel" or "<block>.bias", as stored in weight files.
@@ -67,16 +63,16 @@ type forward struct {
 	// transformed input tiles (winogradInput); neither in native graphs. A team of one's backward
 	// pass (soloGraph) reuses them instead of building them again.
 	ins, cols [3]*Node
-	// native selects GoMLX's Convolve and MaxPool over the im2col formulation: for backends that
-	// can differentiate them (XLA), where they are much faster. See nativeOps.
+	// native selects GoMLX's Convolve over the im2col and Winograd formulations: for backends that
+	// can differentiate it (XLA), where it is much faster. See nativeOps.
 	native bool
 }
 
-// nativeOps reports whether backend can differentiate Convolve (its gradient needs Reverse and
-// Pad) and MaxPool (SelectAndScatterMax). simplego cannot, so it gets the im2col formulation.
+// nativeOps reports whether backend can differentiate Convolve: its gradient needs Reverse and
+// Pad. simplego cannot, so it gets the im2col and Winograd formulations.
 func nativeOps(backend backends.Backend) bool {
 	ops := backend.Capabilities().Operations
-	return ops[backends.OpTypeReverse] && ops[backends.OpTypePad] && ops[backends.OpTypeSelectAndScatterMax]
+	return ops[backends.OpTypeReverse] && ops[backends.OpTypePad]
 }
 
 // numSegments is how many pieces the batch-statistics normalisations cut the network into.
@@ -153,49 +149,21 @@ func conv(x, kernel, bias *Node, k, stride int, native bool) (y, cols *Node) {
 func convCols(x *Node, k, stride int) *Node {
 	dims := x.Shape().Dimensions
 	batch, outSide := dims[0], sameOut(dims[1], stride)
-	return Reshape(patches(x, k, stride, 0), batch*outSide*outSide, k*k*dims[3])
+	return Reshape(patches(x, k, stride), batch*outSide*outSide, k*k*dims[3])
 }
 
-// maxPool is TF's max_pool(3x3, stride 2, SAME) of x [B,H,W,C].
-//
-// ReduceMax's gradient would go to every tied maximum, and ties are common here: blank
-// background gives identical activations. Like TF, the gradient goes to the first maximum only:
-// the value is gathered from each window at its argmax, and Gather's gradient (ScatterSum) sends
-// it back to that one element. (A one-hot mask of the argmax times the window, summed, computes
-// the same numbers with five full-window ops more: Iota, Equal, ConvertDType, Mul, ReduceSum.)
-//
-// If native, it is GoMLX's MaxPool, whose gradient (SelectAndScatterMax) also picks one maximum.
-func maxPool(x *Node, native bool) *Node {
-	dims := x.Shape().Dimensions
-	batch, side, channels := dims[0], dims[1], dims[3]
-	outSide := sameOut(side, poolStride)
-	if native {
-		before, after := samePads(side, poolWindow, poolStride)
-		return MaxPool(x).Window(poolWindow).Strides(poolStride).
-			PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
-	}
-	n, taps := batch*outSide*outSide, poolWindow*poolWindow
-	windows := Reshape(patches(x, poolWindow, poolStride, poolPad), n, taps, channels)
-	// [n, C]: the tap of each first maximum. The gradient stops at these indices, not at the
-	// windows: StopGradient is an identity op, and one of the windows, which the Gather below
-	// still reads, was a full copy (2.3% of a native step).
-	first := StopGradient(ArgMax(windows, 1, dtypes.Int32))
-	// Flat index into windows of window w's element (first, c): (w*taps + first)*C + c.
-	idx := Add(MulScalar(first, channels), Const(x.Graph(), windowBases(n, taps, channels)))
-	pooled := Gather(Reshape(windows, n*taps*channels, 1), Reshape(idx, n*channels, 1))
-	return Reshape(pooled, batch, outSide, outSide, channels)
-}
-
-// windowBases returns the [n, c] int32 tensor of w*taps*c + ch: where window w's channel ch
-// starts in a flattened [n, taps, c] tensor.
-func windowBases(n, taps, c int) *tensors.Tensor {
-	base := make([]int32, n*c)
-	for w := range n {
-		for ch := range c {
-			base[w*c+ch] = int32(w*taps*c + ch)
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(base, n, c)
+// maxPool is TF's max_pool(3x3, stride 2, SAME) of x [B,H,W,C]: GoMLX's MaxPool, on every
+// backend. Its gradient (SelectAndScatterMax) goes to the first maximum of each window, as TF's
+// does, where ReduceMax's would go to every tied maximum, and ties are common here (blank
+// background gives identical activations). simplego lacks that gradient; this project's
+// executors add it (kernels/_simplego/selectandscatter.go), and run both directions on the
+// kernels, reading each window where it lies. (Until then the model gathered every window into a
+// tensor of its own, took its ArgMax and gathered the values there, and the gathers' gradients
+// scattered into zeroed copies of both: about 17% of a native step, and the pools' index tables.)
+func maxPool(x *Node) *Node {
+	before, after := samePads(x.Shape().Dimensions[1], poolWindow, poolStride)
+	return MaxPool(x).Window(poolWindow).Strides(poolStride).
+		PaddingPerDim([][2]int{{before, after}, {before, after}}).Done()
 }
 
 // normalize is the notebook's batch-statistics normalisation: tf.nn.moments over (batch, h, w),
@@ -250,23 +218,23 @@ func normalizeGradient(g, y, meanG, meanGY, std *Node) *Node {
 func reciprocal(x *Node) *Node { return Div(ScalarOne(x.Graph(), x.DType()), x) }
 
 // patches gathers the k x k windows of x [B,H,W,C] for a TF "SAME" op with the given stride,
-// returning [B*out*out*k*k, C] with taps in (row, column) order, padded with pad.
-func patches(x *Node, k, stride int, pad float64) *Node {
+// returning [B*out*out*k*k, C] with taps in (row, column) order, padded with zeros.
+func patches(x *Node, k, stride int) *Node {
 	dims := x.Shape().Dimensions
 	batch, side := dims[0], dims[1]
 	idx := patchIndices(batch, side, k, stride)
 	// Indices are [N,1]: Gather rejects indices of a rank above the operand's rank + 1.
-	return Gather(withPadRows(x, pad), Const(x.Graph(), idx))
+	return Gather(withPadRows(x), Const(x.Graph(), idx))
 }
 
 // withPadRows returns the positions of x [B,H,W,C] as rows, [(B+1)·H·W, C], followed by rows
-// that hold pad: row B·H·W and the rest, so that padding is just an index for a Gather. The pad
+// of zeros: row B·H·W and the rest, so that padding is just an index for a Gather. The pad
 // rows are a whole image's, appended before the reshape: the Reshape then takes the
 // concatenation's buffer as it is, where a reshape of x itself, still in use elsewhere, would
 // copy it first (about 3% of a native step).
-func withPadRows(x *Node, pad float64) *Node {
+func withPadRows(x *Node) *Node {
 	d := x.Shape().Dimensions
-	padImage := BroadcastToDims(Scalar(x.Graph(), x.DType(), pad), 1, d[1], d[2], d[3])
+	padImage := BroadcastToDims(ScalarZero(x.Graph(), x.DType()), 1, d[1], d[2], d[3])
 	return Reshape(Concatenate([]*Node{x, padImage}, 0), (d[0]+1)*d[1]*d[2], d[3])
 }
 

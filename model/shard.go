@@ -711,7 +711,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	var layers []layer // the dense layers
 	for _, l := range c.segments()[numSegments-1] {
 		if l.kind == poolLayer {
-			pooled = maxPool(pooled, false)
+			pooled = maxPool(pooled)
 		} else {
 			layers = append(layers, l)
 		}
@@ -780,7 +780,7 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 			convIn = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
 		}
 		for range seg[:len(seg)-1] {
-			convIn = maxPool(convIn, false)
+			convIn = maxPool(convIn)
 		}
 	}
 	dims := a.Shape().Dimensions

@@ -285,7 +285,7 @@ func winogradInput(x *Node) *Node {
 	batch, side, channels := dims[0], dims[1], dims[3]
 	tiles := batch * w.tiles(side) * w.tiles(side)
 	// The tiles, [n², tiles·C]: padding is an index, of a zero row.
-	d := Reshape(Gather(withPadRows(x, 0), Const(g, w.tileIndices(batch, side))), w.positions(), tiles*channels)
+	d := Reshape(Gather(withPadRows(x), Const(g, w.tileIndices(batch, side))), w.positions(), tiles*channels)
 	return Reshape(transformTiles(w.bt, d), w.positions(), tiles, channels)
 }
 
@@ -311,7 +311,7 @@ func winogradFilterGradient(x, v, dY *Node, bounds []int) *Node {
 		v = winogradInput(x) // [n², tiles, C]
 	}
 	// A dy Aᵀ of every tile's m×m block of dY (zero past the crop): [n², tiles, F].
-	blocks := Reshape(Gather(withPadRows(dY, 0), Const(g, w.blockIndices(batch, side))), w.m*w.m, tiles*filters)
+	blocks := Reshape(Gather(withPadRows(dY), Const(g, w.blockIndices(batch, side))), w.m*w.m, tiles*filters)
 	z := Reshape(transformTiles(transpose(w.at), blocks), positions, tiles, filters)
 	// Σ_t V_t ⊙ Z_t per virtual shard: [n², V, C, F].
 	var parts []*Node

@@ -39,7 +39,7 @@ func TestTrainPrintsMemoryEstimate(t *testing.T) {
 }
 
 // TestMemoryRefusedOnlyBeyondTheMachine: natively there is no 4 GB cap, so the example
-// (about 5.37 GB, which the page refuses) trains where the machine has the memory, and is refused
+// (about 5.29 GB, which the page refuses) trains where the machine has the memory, and is refused
 // with the estimate and what to change where it has not; a batch of 4096 of it (hundreds of GB)
 // is refused against the machine's own memory.
 func TestMemoryRefusedOnlyBeyondTheMachine(t *testing.T) {
@@ -49,7 +49,7 @@ func TestMemoryRefusedOnlyBeyondTheMachine(t *testing.T) {
 		t.Errorf("with 8 GB: %v", err)
 	}
 	_, err := parseWithLimit(t, 4_000_000_000, example...)
-	const want = "filters: this network needs about 5.37 GB of memory at its peak, more than the 4 GB allowed here; " +
+	const want = "filters: this network needs about 5.29 GB of memory at its peak, more than the 4 GB allowed here; " +
 		"the largest part is conv3's im2col at batch 64 (filters, kernel, stride). Fewer filters, a smaller kernel or a larger stride would need less"
 	if err == nil || err.Error() != want {
 		t.Errorf("with 4 GB:\n\t%v\nwant:\n\t%s", err, want)

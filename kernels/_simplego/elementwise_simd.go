@@ -11,13 +11,10 @@ import (
 	"github.com/mnist-trainer/mnist/kernels"
 )
 
-// binaryExecutor returns the executor of a float32 element-wise op, or an int32 one on operands
-// of the output's shape or single values, handing other dtypes and shapes to generic.
+// binaryExecutor returns the executor of a float32 element-wise op, handing other dtypes and
+// shapes to generic.
 func binaryExecutor(op kernels.BinaryOp, generic nodeExecutor) nodeExecutor {
 	return func(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
-		if node.shape.DType == dtypes.Int32 && kernels.Enabled() {
-			return binaryInt32(backend, op, node, inputs, owned, generic)
-		}
 		if node.shape.DType != dtypes.Float32 || !kernels.Enabled() {
 			return generic(backend, node, inputs, owned)
 		}
@@ -36,18 +33,6 @@ func binaryExecutor(op kernels.BinaryOp, generic nodeExecutor) nodeExecutor {
 		binaryCalls.Add(1)
 		return output, nil
 	}
-}
-
-// binaryInt32 runs an int32 element-wise op on kernels.BinaryInt32 where each operand has the
-// output's size (hence its shape) or a single value, and hands the rest to generic.
-func binaryInt32(backend *Backend, op kernels.BinaryOp, node *Node, inputs []*Buffer, owned []bool, generic nodeExecutor) (*Buffer, error) {
-	if !kernels.BinaryInt32Fits(op, node.shape.Size(), inputs[0].shape.Size(), inputs[1].shape.Size()) {
-		return generic(backend, node, inputs, owned)
-	}
-	lhs, rhs, output, _, _ := binaryOperandsAndOutput(backend, inputs, owned, node.shape)
-	kernels.BinaryInt32(op, output.flat.([]int32), lhs.flat.([]int32), rhs.flat.([]int32))
-	binaryInt32Calls.Add(1)
-	return output, nil
 }
 
 // asRank returns buf's dimensions at the given rank: its own, or all ones for a single value

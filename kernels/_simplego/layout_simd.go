@@ -4,12 +4,9 @@ package simplego
 
 // This file is not part of GoMLX: it belongs to github.com/mnist-trainer/mnist and joins package
 // simplego at build time (kernels/README.md). Slice copies contiguous runs instead of one
-// element at a time, and float32 ArgMax compares a vector of lanes at a time.
+// element at a time.
 
-import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/mnist-trainer/mnist/kernels"
-)
+import "github.com/mnist-trainer/mnist/kernels"
 
 // execSliceRuns copies a unit-stride Slice, of any dtype, as runs of bytes: the innermost axes
 // that are taken whole merge with the first one that is not into one run.
@@ -64,27 +61,5 @@ func execSliceRuns(backend *Backend, node *Node, inputs []*Buffer, owned []bool)
 		}
 	}
 	sliceCalls.Add(1)
-	return output, nil
-}
-
-// execArgMaxSIMD runs float32 ArgMax with an int32 result.
-func execArgMaxSIMD(backend *Backend, node *Node, inputs []*Buffer, owned []bool) (*Buffer, error) {
-	operand := inputs[0]
-	p := node.data.(*argMinMaxNode)
-	if p.isMin || operand.shape.DType != dtypes.Float32 || node.shape.DType != dtypes.Int32 || !kernels.Enabled() {
-		return execArgMinMax(backend, node, inputs, owned)
-	}
-	dims := operand.shape.Dimensions
-	outer, inner := 1, 1
-	for axis, d := range dims {
-		if axis < p.axis {
-			outer *= d
-		} else if axis > p.axis {
-			inner *= d
-		}
-	}
-	output := backend.getBufferForShape(node.shape)
-	kernels.ArgMax32(output.flat.([]int32), operand.flat.([]float32), outer, dims[p.axis], inner, kernelWorkers(backend))
-	argMaxCalls.Add(1)
 	return output, nil
 }
