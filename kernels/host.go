@@ -29,10 +29,13 @@ func adamScalar(theta, m, v, g []float32, c AdamCoefficients) {
 	}
 }
 
-// addScalar is AddTo32 one element at a time.
-func addScalar(dst, src []float32) {
-	src = src[:len(dst)]
+// sumScalar is SumVectors32 one element at a time.
+func sumScalar(dst []float32, srcs [][]float32) {
 	for i := range dst {
-		dst[i] += src[i]
+		var acc float32 // +0
+		for _, s := range srcs {
+			acc += s[i]
+		}
+		dst[i] = acc
 	}
 }

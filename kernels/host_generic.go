@@ -6,5 +6,6 @@ package kernels
 // a time: without GOEXPERIMENT=simd there are no vector kernels.
 func AdamStep32(theta, m, v, g []float32, c AdamCoefficients) { adamScalar(theta, m, v, g, c) }
 
-// AddTo32 adds src to dst, element by element (len(src) >= len(dst)), one at a time.
-func AddTo32(dst, src []float32) { addScalar(dst, src) }
+// SumVectors32 sets dst[i] to the vectors of srcs added left to right from +0 (see
+// host_simd.go), one element at a time, on one goroutine.
+func SumVectors32(dst []float32, srcs [][]float32, workers int) { sumScalar(dst, srcs) }

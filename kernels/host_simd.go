@@ -34,13 +34,36 @@ func AdamStep32(theta, m, v, g []float32, c AdamCoefficients) {
 	adamScalar(theta[i:], m[i:], v[i:], g[i:], c)
 }
 
-// AddTo32 adds src to dst, element by element (len(src) >= len(dst)): the same float32 additions
-// as a scalar loop, a vector at a time.
-func AddTo32(dst, src []float32) {
+// SumVectors32 sets dst[i] to (((+0 + srcs[0][i]) + srcs[1][i]) + …), the vectors added left to
+// right (each at least len(dst) long), as a scalar loop from +0 adds them, in one pass over
+// them: the team's gradients, where adding each vector into dst in turn read and wrote dst once
+// a vector. workers > 1 splits dst among goroutines natively (each element is one goroutine's);
+// a negative workers means one per core.
+func SumVectors32(dst []float32, srcs [][]float32, workers int) {
 	if !Enabled() {
-		addScalar(dst, src)
+		sumScalar(dst, srcs)
 		return
 	}
-	Binary(Add, dst, dst, src[:len(dst)])
-	ClearUpper()
+	parallelFor(workers, len(dst), parallelGrain/max(1, len(srcs)), func(lo, hi int) {
+		l := Lanes()
+		i := lo
+		for ; i+l <= hi; i += l {
+			acc := simd.Float32s{} // +0
+			for _, s := range srcs {
+				acc = acc.Add(simd.LoadFloat32s(s[i:]))
+			}
+			acc.Store(dst[i:])
+		}
+		sumScalar(dst[i:hi], shifted(srcs, i))
+		ClearUpper()
+	})
+}
+
+// shifted returns srcs, each from offset i.
+func shifted(srcs [][]float32, i int) [][]float32 {
+	out := make([][]float32, len(srcs))
+	for k, s := range srcs {
+		out[k] = s[i:]
+	}
+	return out
 }

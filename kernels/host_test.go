@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -44,23 +45,45 @@ func TestAdamStep32(t *testing.T) {
 	SetEnabled(true)
 }
 
-// TestAddTo32 holds AddTo32 to scalar Go on every length to three vectors and a half, with
-// special values, and checks it writes nothing past dst.
-func TestAddTo32(t *testing.T) {
+// TestSumVectors32 holds SumVectors32 to scalar Go, bit for bit, on every length to three
+// vectors and a half and one to four vectors, with special values (all -0 sums to +0, as the
+// adds from +0 do), split into chunks of 5 among goroutines and on one, and checks it writes
+// nothing past dst.
+func TestSumVectors32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(29, 30))
-	for n := range 3*Lanes() + Lanes()/2 + 1 {
-		dst, src := oddFloats(rng, n), oddFloats(rng, n+1)
-		want := append([]float32(nil), dst...)
-		addScalar(want, src)
-		got := append(dst, 42)
-		AddTo32(got[:n], src)
-		for i := range n {
-			if !sameFloat(got[i], want[i]) || !sameFloat(want[i], dst[i]+src[i]) {
-				t.Fatalf("n %d: [%d] = %v, scalar Go gives %v", n, i, got[i], dst[i]+src[i])
+	restore := SetParallelGrain(5)
+	defer restore()
+	negZero := float32(math.Copysign(0, -1))
+	for k := 1; k <= 4; k++ {
+		for n := range 3*Lanes() + Lanes()/2 + 1 {
+			srcs := make([][]float32, k)
+			for j := range srcs {
+				srcs[j] = oddFloats(rng, n+1)
+				if n > 0 {
+					srcs[j][0] = negZero
+				}
 			}
-		}
-		if got[n] != 42 {
-			t.Fatalf("n %d: wrote past dst", n)
+			want := make([]float32, n)
+			for i := range want {
+				var acc float32
+				for _, s := range srcs {
+					acc += s[i]
+				}
+				want[i] = acc
+			}
+			for _, workers := range []int{1, 4} {
+				got := make([]float32, n+1)
+				got[n] = 42
+				SumVectors32(got[:n], srcs, workers)
+				for i := range n {
+					if !sameFloat(got[i], want[i]) {
+						t.Fatalf("%d vectors, n %d, %d workers: [%d] = %v, scalar Go gives %v", k, n, workers, i, got[i], want[i])
+					}
+				}
+				if got[n] != 42 {
+					t.Fatalf("%d vectors, n %d: wrote past dst", k, n)
+				}
+			}
 		}
 	}
 }

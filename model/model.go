@@ -127,6 +127,8 @@ type Model struct {
 	// combined is a sharded step's vector for Shard.Reduce (its gradients and losses), reused from
 	// step to step: allocated afresh, its megabytes were zeroed and faulted in every step.
 	combined []float32
+	// folded is the team's sum of a step's gradients and its loss (foldGradients), reused too.
+	folded []float32
 	// hostAdam applies Adam in this process, on the tensors themselves (adamState.applyOnHost),
 	// after the step's graphs, where the backend's buffers are this process's memory and the
 	// network is the im2col one (simplego); else in the step's graph (adamState.update).

@@ -297,13 +297,16 @@ func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 // foldGradients returns the Combine of a step's gradients, for a batch of batch images, a team of
 // count and size gradient values: each shard sends, for each of its virtual shards in order, that
 // shard's gradients (size values), then the loss of each of its images. The result is the
-// virtual shards' gradients added left to right, ((g1+g2)+g3)+g4, then the batch's mean loss.
-func foldGradients(batch, count, size int) Combine {
+// virtual shards' gradients added left to right from +0, ((g1+g2)+g3)+g4, then the batch's mean
+// loss, in *total (grown when short): a step's result is read before the next step's combine
+// runs, since every shard reads it before it sends its next gradients. Natively the sum uses
+// every core: the other shards wait for it.
+func foldGradients(batch, count, size int, total *[]float32) Combine {
 	return func(parts [][]float32) ([]float32, error) {
 		if len(parts) != count {
 			return nil, fmt.Errorf("reduce: %d shards sent gradients, want %d", len(parts), count)
 		}
-		total := make([]float32, size+1)
+		var grads [][]float32 // each virtual shard's, in order
 		var loss float64
 		for i, p := range parts {
 			s := Shard{Index: i, Count: count}
@@ -313,14 +316,19 @@ func foldGradients(batch, count, size int) Combine {
 				return nil, fmt.Errorf("reduce: shard %d sent %d values, want %d", i, len(p), want)
 			}
 			for v := range v1 - v0 {
-				kernels.AddTo32(total[:size], p[v*size:(v+1)*size])
+				grads = append(grads, p[v*size:(v+1)*size])
 			}
 			for _, l := range p[(v1-v0)*size:] {
 				loss += float64(l)
 			}
 		}
-		total[size] = float32(loss / float64(batch))
-		return total, nil
+		if cap(*total) < size+1 {
+			*total = make([]float32, size+1)
+		}
+		t := (*total)[:size+1]
+		kernels.SumVectors32(t[:size], grads, -1)
+		t[size] = float32(loss / float64(batch))
+		return t, nil
 	}
 }
 
@@ -550,7 +558,7 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	for _, t := range grads {
 		_ = t.FinalizeAll()
 	}
-	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams()))
+	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams(), &m.folded))
 }
 
 // collectGrads moves the parameter gradients of segment k (the first outputs of its backward
