@@ -268,7 +268,7 @@ func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
 		chunks[i] = imageTensor(images[bounds[i]*pixels : bounds[i+1]*pixels])
 	}
 	g := m.forwardFor(bounds[1]-bounds[0], bounds[len(bounds)-1]-bounds[len(bounds)-2])
-	inputs, _, stats, err := m.forwardStats(g, chunks, soloShard().Reduce, n, false)
+	inputs, _, _, stats, err := m.forwardStats(g, chunks, soloShard().Reduce, n, false)
 	for _, c := range chunks {
 		_ = c.FinalizeAll()
 	}

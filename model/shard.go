@@ -346,9 +346,12 @@ type shardGraphs struct {
 // log-probabilities. Each compiles once per batch size (see maxForwardSizes).
 type forwardGraphs struct {
 	segment [numSegments - 1]*context.Exec
-	// normalising are segment's graphs that also return their input normalised (segments k > 0),
-	// for training steps: their backward pass takes it as it is, where it normalised segment k's
-	// output twice again (shardGraphs), 4 full-size passes a normalisation. An evaluation keeps no
+	// normalising are segment's graphs for training steps, which also return their input
+	// normalised (segments k > 0) and, on the im2col and Winograd formulations (not native), their
+	// conv's im2col rows or transformed input tiles (forward.cols): the backward pass takes both as
+	// they are, where it normalised segment k's output twice again (4 full-size passes a
+	// normalisation), and pooled, gathered and transformed the conv's input again (4% of a native
+	// step; the tiles are 2 MB for 32 images of the notebook's network). An evaluation keeps no
 	// such buffer.
 	normalising [numSegments - 1]*context.Exec
 	logProbs    *context.Exec
@@ -383,12 +386,17 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 				if k > 0 {
 					x = normalizeWith(x, in[1], in[2])
 				}
-				a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, &forward{native: m.native})
+				f := &forward{native: m.native}
+				a := segment(m.cfg, m.graphWeights(x.Graph()), k, x, f)
 				sums, m2 := imageMoments(a)
+				out := []*Node{a, sums, m2}
 				if normalised && k > 0 {
-					return []*Node{a, sums, m2, x}
+					out = append(out, x)
 				}
-				return []*Node{a, sums, m2}
+				if normalised && f.cols[k] != nil {
+					out = append(out, f.cols[k])
+				}
+				return out
 			})
 		}
 		g.segment[k], g.normalising[k] = build(false), build(true)
@@ -410,9 +418,10 @@ func (m *Model) newForwardGraphs() *forwardGraphs {
 // input per chunk (inputs[0] are the chunks) and the three normalisations' statistics. With keep false, each
 // segment's output is freed once the next one is computed, and only inputs[0] and
 // inputs[numSegments-1] come back: what an evaluation needs. With keep true, normalised[k] is
-// inputs[k] normalised, per chunk, for 0 < k < numSegments-1: segment k computed it.
+// inputs[k] normalised, per chunk, for 0 < k < numSegments-1: segment k computed it; and cols[k]
+// is conv k's im2col rows or Winograd tiles per chunk, unless the conv is native.
 func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce func([]float32, Combine) ([]float32, error),
-	globalBatch int, keep bool) (inputs, normalised [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
+	globalBatch int, keep bool) (inputs, normalised, cols [numSegments][]*tensors.Tensor, stats [numSegments - 1]batchStats, err error) {
 	inputs[0] = chunks
 	for k := range numSegments - 1 {
 		var sums, m2 []float32 // per image, in image order
@@ -427,12 +436,17 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 			}
 			out, err := exec.Exec(args...)
 			if err != nil {
-				return inputs, normalised, stats, err
+				return inputs, normalised, cols, stats, err
 			}
 			inputs[k+1] = append(inputs[k+1], out[0])
 			sums, m2 = append(sums, flat(out[1])...), append(m2, flat(out[2])...)
-			if len(out) > 3 {
-				normalised[k] = append(normalised[k], out[3])
+			if rest := out[3:]; keep {
+				if k > 0 {
+					normalised[k], rest = append(normalised[k], rest[0]), rest[1:]
+				}
+				if len(rest) > 0 {
+					cols[k] = append(cols[k], rest[0])
+				}
 			}
 		}
 		if !keep && k > 0 {
@@ -445,12 +459,12 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 		c, rows := dims[3], globalBatch*dims[1]*dims[2]
 		moments, err := reduce(append(sums, m2...), foldMoments(c, dims[1]*dims[2], rows, m.cfg.Epsilon))
 		if err != nil {
-			return inputs, normalised, stats, err
+			return inputs, normalised, cols, stats, err
 		}
 		stats[k] = batchStats{mean: tensors.FromFlatDataAndDimensions(moments[:c], c),
 			std: tensors.FromFlatDataAndDimensions(moments[c:], c), rows: rows}
 	}
-	return inputs, normalised, stats, nil
+	return inputs, normalised, cols, stats, nil
 }
 
 // batchStats is one normalisation's statistics over the global batch.
@@ -496,7 +510,7 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 // the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
 	// Forward: segment by segment, with the batch statistics of each output.
-	chunks, normChunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
+	chunks, normChunks, colChunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
 	if err != nil {
 		return nil, err
 	}
@@ -533,9 +547,16 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		if k > 0 {
 			x = normalised[k]
 		}
-		out, err = g.backward[k].Exec(x, inputs[k+1], normalised[k+1], out[0], stats[k].std,
-			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c))
+		args := []any{x, inputs[k+1], normalised[k+1], out[0], stats[k].std,
+			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c)}
+		if len(colChunks[k]) > 0 {
+			args = append(args, colChunks[k][0])
+		}
+		out, err = g.backward[k].Exec(args...)
 		_ = normalised[k+1].FinalizeAll() // no later segment reads it
+		for _, t := range colChunks[k] {
+			_ = t.FinalizeAll()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -597,12 +618,19 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 	})
 	// Segments 2..0: inputs x (segment 0: the images; else the previous segment's output
 	// normalised, as the forward pass computed it), then for its own output: a (from the forward
-	// pass), a normalised (y), g, std, and the batch's mean(g) and mean(g·y).
+	// pass), a normalised (y), g, std, and the batch's mean(g) and mean(g·y); then, unless the
+	// conv is native, its im2col rows or Winograd tiles from the forward pass
+	// (forwardGraphs.normalising).
 	for k := range numSegments - 1 {
 		g.backward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 			w := m.graphWeights(in[0].Graph())
 			x, a, y, gOut, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
-			grads := convBackward(m.cfg, w, k, x, a, normalizeGradient(gOut, y, meanG, meanGY, std), bounds, nil)
+			var fwd *forward
+			if len(in) > 7 {
+				fwd = &forward{}
+				fwd.ins[k], fwd.cols[k] = convInput(m.cfg, k, x), in[7]
+			}
+			grads := convBackward(m.cfg, w, k, x, a, normalizeGradient(gOut, y, meanG, meanGY, std), bounds, fwd)
 			if k == 0 {
 				return grads
 			}
@@ -763,18 +791,32 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	return grads, losses, gy
 }
 
+// convInput builds conv k's input from its segment's input x (segment 0: the images, which it
+// scales to [0,1]; else the normalised output of segment k-1): x through the segment's max-pools.
+func convInput(c Config, k int, x *Node) *Node {
+	if k == 0 {
+		x = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
+	}
+	seg := c.segments()[k]
+	for range seg[:len(seg)-1] {
+		x = maxPool(x)
+	}
+	return x
+}
+
 // convBackward differentiates conv segment k (see segment) by hand, from its input x (segment 0:
 // the images; else the normalised output of segment k-1), its output a = ReLU(conv) and the
 // gradient dA of the loss with respect to a. It returns the gradients of the conv's kernel and
 // bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
-// k > 0, the gradient of x. Only the im2col gather of the conv's input (with Winograd: its
-// transformed tiles) is rebuilt, after the segment's max-pools: the forward matrix product is
-// not, since the ReLU's mask is a > 0 and the conv is linear. With Winograd (useWinograd), both
-// the kernel's gradient and x's are Winograd's too (winogradFilterGradient,
+// k > 0, the gradient of x. The forward matrix product is not rebuilt, since the ReLU's mask is
+// a > 0 and the conv is linear; the im2col gather of the conv's input (with Winograd: its
+// transformed tiles), after the segment's max-pools, is, unless fwd gives it. With Winograd
+// (useWinograd), both the kernel's gradient and x's are Winograd's too (winogradFilterGradient,
 // winogradInputGradient).
 //
-// fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
-// im2col rows or transformed tiles are used as they are (the same values as those built again).
+// fwd, when set, holds conv k's input as a function of x (convInput, or the forward pass's in
+// the same graph) and its im2col rows or transformed tiles (forward.cols, from the same graph or
+// kept by the forward pass's): they are used as they are (the same values as those built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
 	seg := c.segments()[k]
 	l := seg[len(seg)-1] // the conv; max-pools before it
@@ -783,13 +825,7 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 	if fwd != nil {
 		convIn, cols = fwd.ins[k], fwd.cols[k]
 	} else {
-		convIn = x
-		if k == 0 {
-			convIn = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
-		}
-		for range seg[:len(seg)-1] {
-			convIn = maxPool(convIn)
-		}
+		convIn = convInput(c, k, x)
 	}
 	dims := a.Shape().Dimensions
 	filters := dims[3]
@@ -817,7 +853,9 @@ func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd 
 		return grads
 	}
 	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
-	return append(grads, Gradient(ReduceAllSum(Mul(cols, StopGradient(dCols))), x)[0])
+	// The gradient goes back through a gather built here from x, whose values nothing reads (so
+	// the graph never computes them; kept cols are an input, which x's gradient cannot reach).
+	return append(grads, Gradient(ReduceAllSum(Mul(convCols(convIn, l.k, l.stride), StopGradient(dCols))), x)[0])
 }
 
 // soloStep runs one training step of a team of one on a whole batch and returns its loss. It
