@@ -67,8 +67,8 @@ func BenchmarkShardStep(b *testing.B) {
 // echoShard is shard 0 of two whose Reduce combines its own vector twice, as if the other shard
 // had sent the same.
 func echoShard() *Shard {
-	return &Shard{Index: 0, Count: 2, Reduce: func(v []float32, combine Combine) ([]float32, error) {
-		return combine(slices.Repeat([][]float32{v}, 2))
+	return &Shard{Index: 0, Count: 2, Start: func(v []float32, combine Combine) func() ([]float32, error) {
+		return func() ([]float32, error) { return combine(slices.Repeat([][]float32{v}, 2)) }
 	}}
 }
 

@@ -14,7 +14,10 @@ package model
 //	                             dx = (g - mean(g) - y·mean(g·y)) / std
 //	at the end:                  the parameter gradients and the loss
 //
-// Seven exchanges a step, each a barrier where the team waits for its slowest. The forward one
+// Seven exchanges a step, each a barrier where the team waits for its slowest. Going back, a
+// shard starts each exchange (Shard.Start) as soon as it has its sums, and computes the
+// segment's parameter gradients, which need nothing from it, before it waits: the messages
+// travel, and a shard that arrived early works, in the meantime. The forward one
 // sends each image's sum and its sum of squares around its own mean (meanᵢ), and the fold
 // combines them as Chan et al.'s parallel variance (foldMoments): the batch's mean from the sums,
 // then M2 = Σᵢ (M2ᵢ + n·(meanᵢ - mean)²) over the images in order, n being an image's positions.
@@ -42,12 +45,12 @@ package model
 // get the result. Evaluation is cut into fixed batches (EvalBatchBounds) that stay whole, and
 // their losses are added in batch order, so it too is the same for any team.
 //
-// The backward pieces of the three conv segments take the segment's output from the forward pass
-// and differentiate the conv by hand (dW = colsᵀ·dPre, dCols = dPre·Wᵀ, with the ReLU's mask read
-// off the output), so they redo only the cheap im2col gather, never the conv's matrix product.
-// (Where the conv is Winograd's, winograd.go, the same holds with its tile gather and transform.)
-// The dense segment's backward piece redoes its forward (a few percent of the work) and
-// differentiates its three layers by hand.
+// The backward pieces of the three conv segments take the segment's output, and the conv's im2col
+// rows (or Winograd's transformed tiles, winograd.go), from the forward pass and differentiate
+// the conv by hand (dW = colsᵀ·dPre, dCols = dPre·Wᵀ, with the ReLU's mask read off the output),
+// so they redo neither the conv's matrix product nor its gather. The dense segment's backward
+// piece redoes its forward (a few percent of the work) and differentiates its three layers by
+// hand.
 
 import (
 	"fmt"
@@ -81,13 +84,19 @@ type Combine func(parts [][]float32) ([]float32, error)
 type Shard struct {
 	// Index is this shard's position, 0 ≤ Index < Count.
 	Index, Count int
-	// Reduce gives v, this shard's vector, to the team, and returns combine applied to every
-	// shard's vector in shard order. Every shard calls it the same number of times, in the same
-	// order, with the same combine; it blocks until all have contributed. combine is run once, by
-	// any one participant, and every shard gets its result, the same bits, so that the replicas
-	// stay identical. It must not keep v once it returns: the caller reuses it.
-	Reduce func(v []float32, combine Combine) ([]float32, error)
+	// Start gives v, this shard's vector, to the team, and returns wait, which blocks until all
+	// have contributed and returns combine applied to every shard's vector in shard order. Every
+	// shard calls Start the same number of times, in the same order, with the same combine, and
+	// calls wait before its next Start; in between it may compute what does not need the result,
+	// while the team exchanges (a step's weight gradients, in the backward pass). combine is run
+	// once, by any one participant, and every shard gets its result, the same bits, so that the
+	// replicas stay identical. v must stay as it is until wait returns, and is not kept after: the
+	// caller reuses it.
+	Start func(v []float32, combine Combine) (wait func() ([]float32, error))
 }
+
+// Reduce is Start and its wait at once: the result of combine over every shard's vector.
+func (s *Shard) Reduce(v []float32, combine Combine) ([]float32, error) { return s.Start(v, combine)() }
 
 // virtualShards returns how many virtual shards a batch is cut into: VirtualShards, or the batch
 // size if that is smaller.
@@ -112,7 +121,7 @@ func (s *Shard) part(batch int) (lo, hi int) {
 }
 
 func (s *Shard) validate(batch int) error {
-	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count || s.Reduce == nil {
+	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count || s.Start == nil {
 		return fmt.Errorf("shard %d of %d: invalid", s.Index, s.Count)
 	}
 	if s.Count > VirtualShards {
@@ -125,21 +134,24 @@ func (s *Shard) validate(batch int) error {
 	return nil
 }
 
-// soloShard is a team of one: its Reduce combines its own vector.
+// soloShard is a team of one: its Start combines its own vector.
 func soloShard() *Shard {
-	return &Shard{Count: 1, Reduce: func(v []float32, combine Combine) ([]float32, error) { return combine([][]float32{v}) }}
+	return &Shard{Count: 1, Start: func(v []float32, combine Combine) func() ([]float32, error) {
+		total, err := combine([][]float32{v})
+		return func() ([]float32, error) { return total, err }
+	}}
 }
 
-// LocalShards returns n shards whose Reduce combines in memory, for n goroutines of one process,
-// and a function that makes every pending and later Reduce fail with err: a shard that stops must
+// LocalShards returns n shards whose Start combines in memory, for n goroutines of one process,
+// and a function that makes every pending and later wait fail with err: a shard that stops must
 // call it, or the others wait for it forever.
 func LocalShards(n int) ([]Shard, func(err error)) {
 	r := &localReducer{n: n, parts: make([][]float32, n)}
 	r.cond = sync.NewCond(&r.mu)
 	shards := make([]Shard, n)
 	for i := range shards {
-		shards[i] = Shard{Index: i, Count: n, Reduce: func(v []float32, combine Combine) ([]float32, error) {
-			return r.reduce(i, v, combine)
+		shards[i] = Shard{Index: i, Count: n, Start: func(v []float32, combine Combine) func() ([]float32, error) {
+			return r.start(i, v, combine)
 		}}
 	}
 	return shards, r.abort
@@ -157,11 +169,15 @@ type localReducer struct {
 	aborted    error // set by abort: every reduce fails from then on
 }
 
-func (r *localReducer) reduce(i int, v []float32, combine Combine) ([]float32, error) {
+// start is shard i's Start: the last to arrive combines, at once, and the others' waits return
+// its result. (The next combine cannot overwrite it before every shard has read it: each starts
+// the next exchange only after its wait.)
+func (r *localReducer) start(i int, v []float32, combine Combine) func() ([]float32, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.aborted != nil {
-		return nil, r.aborted
+		err := r.aborted
+		return func() ([]float32, error) { return nil, err }
 	}
 	gen := r.generation
 	r.parts[i] = v
@@ -171,15 +187,18 @@ func (r *localReducer) reduce(i int, v []float32, combine Combine) ([]float32, e
 		r.arrived = 0
 		r.generation++
 		r.cond.Broadcast()
-	} else {
+	}
+	return func() ([]float32, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		for gen == r.generation && r.aborted == nil {
 			r.cond.Wait()
 		}
 		if r.aborted != nil {
 			return nil, r.aborted
 		}
+		return r.total, r.err
 	}
-	return r.total, r.err
 }
 
 func (r *localReducer) abort(err error) {
@@ -335,9 +354,13 @@ func foldGradients(batch, count, size int, total *[]float32) Combine {
 // shardGraphs are the compiled pieces of a sharded step for one run of virtual shards, built on
 // first use.
 type shardGraphs struct {
-	span     [2]int                     // the virtual shards [v0, v1) they were built for
-	backward [numSegments]*context.Exec // segment k differentiated, gradients per virtual shard
-	apply    *context.Exec              // Adam update from the combined gradients, unless Model.hostAdam
+	span [2]int // the virtual shards [v0, v1) they were built for
+	// backIn[k] differentiates segment k as far as what the team's next exchange needs: the
+	// gradient of its input (k > 0) with its per-image sums, and what backW[k] takes; backW[k]
+	// gives its parameters' gradients per virtual shard from that, while the exchange is under
+	// way (Shard.Start).
+	backIn, backW [numSegments]*context.Exec
+	apply         *context.Exec // Adam update from the combined gradients, unless Model.hostAdam
 }
 
 // forwardGraphs are the forward pass cut at the normalisations (segment), for shards of a
@@ -523,44 +546,61 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	}
 
 	// Backward: the last segment gives the loss; each segment hands the gradient of its normalised
-	// input, with its two per-image sums, to the one before.
+	// input, with its two per-image sums, to the one before, whose batch means the team then
+	// exchanges (one exchange for both sums: every exchange is a barrier where the shards wait for
+	// the slowest). Meanwhile each shard computes the segment's parameter gradients (backW), which
+	// need nothing from the exchange.
 	grads := make(map[string]*tensors.Tensor) // per parameter: its gradient of each of this shard's virtual shards
 	labelsT := tensors.FromFlatDataAndDimensions(labels, len(labels))
-	out, err := g.backward[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
+	out, err := g.backIn[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
 	if err != nil {
 		return nil, err
 	}
-	out = m.collectGrads(3, out, grads)
+	// out: each image's loss, g = dLoss/dy for the normalised input y, its per-image Σg and Σg·y,
+	// y, then what backW[3] takes.
 	losses := flat(out[0])
-	normalised[3], out = out[4], out[1:4]
+	gOut := out[1]
+	normalised[3] = out[4]
+	wait := m.startMeans(s, stats[2], out[2], out[3])
+	err = m.weightGradients(g, 3, out[5:], grads)
+	for _, t := range out[5:] {
+		_ = t.FinalizeAll()
+	}
+	if err != nil {
+		return nil, err
+	}
 	for k := numSegments - 2; k >= 0; k-- {
-		// out is [g, per-image Σg, per-image Σg·y] for segment k's output. One Reduce for both
-		// sums: every exchange is a barrier where the shards wait for the slowest.
-		c, rows := stats[k].mean.Shape().Dimensions[0], stats[k].rows
-		means, err := s.Reduce(append(flat(out[1]), flat(out[2])...), foldImages(2, c, func(sum float64) float32 {
-			return float32(sum / float64(rows))
-		}))
+		means, err := wait()
 		if err != nil {
 			return nil, err
 		}
+		c := stats[k].mean.Shape().Dimensions[0]
 		x := inputs[0]
 		if k > 0 {
 			x = normalised[k]
 		}
-		args := []any{x, inputs[k+1], normalised[k+1], out[0], stats[k].std,
-			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c)}
-		if len(colChunks[k]) > 0 {
-			args = append(args, colChunks[k][0])
-		}
-		out, err = g.backward[k].Exec(args...)
+		out, err = g.backIn[k].Exec(x, inputs[k+1], normalised[k+1], gOut, stats[k].std,
+			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c))
 		_ = normalised[k+1].FinalizeAll() // no later segment reads it
-		for _, t := range colChunks[k] {
+		_ = gOut.FinalizeAll()
+		if err != nil {
+			return nil, err
+		}
+		// out: the gradient of the conv's output before its ReLU, then for k > 0 the gradient of
+		// x and its per-image Σ and Σ·x.
+		if k > 0 {
+			gOut = out[1]
+			wait = m.startMeans(s, stats[k-1], out[2], out[3])
+		}
+		in := []*tensors.Tensor{out[0], x}
+		in = append(in, colChunks[k]...)
+		err = m.weightGradients(g, k, in, grads)
+		for _, t := range append(colChunks[k], out[0]) {
 			_ = t.FinalizeAll()
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = m.collectGrads(k, out, grads)
 	}
 
 	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
@@ -580,6 +620,30 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		_ = t.FinalizeAll()
 	}
 	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams(), &m.folded))
+}
+
+// startMeans starts the team's exchange of a normalisation's two per-image sums, sums and
+// sumsY [images, C], for the batch's means of the gradient g and of g·y (foldImages), over the
+// rows of stats.
+func (m *Model) startMeans(s *Shard, stats batchStats, sums, sumsY *tensors.Tensor) func() ([]float32, error) {
+	c, rows := stats.mean.Shape().Dimensions[0], stats.rows
+	return s.Start(append(flat(sums), flat(sumsY)...), foldImages(2, c, func(sum float64) float32 {
+		return float32(sum / float64(rows))
+	}))
+}
+
+// weightGradients runs backW[k] on in and moves segment k's parameter gradients into grads.
+func (m *Model) weightGradients(g *shardGraphs, k int, in []*tensors.Tensor, grads map[string]*tensors.Tensor) error {
+	args := make([]any, len(in))
+	for i, t := range in {
+		args[i] = t
+	}
+	out, err := g.backW[k].Exec(args...)
+	if err != nil {
+		return err
+	}
+	m.collectGrads(k, out, grads)
+	return nil
 }
 
 // collectGrads moves the parameter gradients of segment k (the first outputs of its backward
@@ -607,35 +671,43 @@ func (m *Model) shardGraphs(s *Shard, batch int) (*shardGraphs, error) {
 	g := &shardGraphs{span: [2]int{v0, v1}}
 	newExec := m.newExec
 
-	// The last segment: inputs a, mean, std, labels, global batch; outputs the parameter
-	// gradients, each image's loss, then g = dLoss/dy for its normalised input y, its per-image
-	// Σg and Σg·y, and y, which segment 2's backward pass takes.
-	g.backward[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
+	// The last segment: inputs a, mean, std, labels, global batch; outputs each image's loss,
+	// then g = dLoss/dy for its normalised input y, its per-image Σg and Σg·y, and y, which
+	// segment 2's backward pass takes; then each dense layer's input and the gradient of its
+	// output before its activation, from which backW[3] gives the parameters' gradients.
+	g.backIn[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 		w := m.graphWeights(in[0].Graph())
 		y := normalizeWith(in[0], in[1], in[2])
-		grads, losses, gy := denseBackward(m.cfg, w, y, in[3], in[4], bounds)
-		return append(grads, losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)), y)
+		hs, dZ, losses, gy := denseForwardBackward(m.cfg, w, y, in[3], in[4])
+		return append(append([]*Node{losses, gy, imageSums32(gy), imageSums32(Mul(gy, y)), y}, hs...), dZ...)
+	})
+	g.backW[3] = newExec(func(ctx *context.Context, in []*Node) []*Node {
+		return denseWeightGradients(in[:len(in)/2], in[len(in)/2:], bounds)
 	})
 	// Segments 2..0: inputs x (segment 0: the images; else the previous segment's output
 	// normalised, as the forward pass computed it), then for its own output: a (from the forward
-	// pass), a normalised (y), g, std, and the batch's mean(g) and mean(g·y); then, unless the
-	// conv is native, its im2col rows or Winograd tiles from the forward pass
-	// (forwardGraphs.normalising).
+	// pass), a normalised (y), g, std, and the batch's mean(g) and mean(g·y); outputs the
+	// gradient of the conv's output before its ReLU, dPre, then for k > 0 that of x with its
+	// per-image Σ and Σ·x. backW[k] takes dPre, x and, unless the conv is native, its im2col rows
+	// or Winograd tiles from the forward pass (forwardGraphs.normalising).
 	for k := range numSegments - 1 {
-		g.backward[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
+		g.backIn[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
 			w := m.graphWeights(in[0].Graph())
 			x, a, y, gOut, std, meanG, meanGY := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
-			var fwd *forward
-			if len(in) > 7 {
-				fwd = &forward{}
-				fwd.ins[k], fwd.cols[k] = convInput(m.cfg, k, x), in[7]
-			}
-			grads := convBackward(m.cfg, w, k, x, a, normalizeGradient(gOut, y, meanG, meanGY, std), bounds, fwd)
+			dPre := convPreGradient(a, normalizeGradient(gOut, y, meanG, meanGY, std))
 			if k == 0 {
-				return grads
+				return []*Node{dPre}
 			}
-			gx := grads[len(grads)-1]
-			return append(grads, imageSums32(gx), imageSums32(Mul(gx, x)))
+			gx := convInputGradient(m.cfg, w, k, x, convInput(m.cfg, k, x), dPre, a.Shape().Dimensions)
+			return []*Node{dPre, gx, imageSums32(gx), imageSums32(Mul(gx, x))}
+		})
+		g.backW[k] = newExec(func(ctx *context.Context, in []*Node) []*Node {
+			dPre, x := in[0], in[1]
+			var cols *Node
+			if len(in) > 2 {
+				cols = in[2]
+			}
+			return convWeightGradients(m.cfg, k, convInput(m.cfg, k, x), cols, dPre, convOutDims(m.cfg, k, x.Shape().Dimensions[0]), bounds)
 		})
 	}
 
@@ -742,6 +814,14 @@ func scaled(bounds []int, rows int) []int {
 // size (float32 scalar): the loss is the batch's mean. bounds are the image bounds of the virtual
 // shards.
 func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads []*Node, losses, gy *Node) {
+	hs, dZ, losses, gy := denseForwardBackward(c, w, y, labels, n)
+	return denseWeightGradients(hs, dZ, bounds), losses, gy
+}
+
+// denseForwardBackward is denseBackward but for the parameters' gradients: it returns each dense
+// layer's input hs[i] and the gradient dZ[i] of its output before its activation, from which
+// denseWeightGradients gives them.
+func denseForwardBackward(c Config, w weights, y, labels, n *Node) (hs, dZ []*Node, losses, gy *Node) {
 	batch := y.Shape().Dimensions[0]
 	pooled := y
 	var layers []layer // the dense layers
@@ -754,7 +834,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	}
 	matmul := func(x, k *Node) *Node { return DotGeneral(x, []int{1}, nil, k, []int{0}, nil) }
 	// Forward, keeping each layer's input (hs[i]; hs[len(layers)] are the logits).
-	hs := []*Node{Reshape(pooled, batch, layers[0].in)}
+	hs = []*Node{Reshape(pooled, batch, layers[0].in)}
 	for i, l := range layers {
 		hs = append(hs, l.act.apply(Add(matmul(hs[i], w[l.name+".kernel"]), InsertAxes(w[l.name+".bias"], 0))))
 	}
@@ -766,7 +846,7 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 	losses = Neg(ReduceSum(Mul(oneHot, logProbs), -1))
 	// Backwards, layer by layer, from d(mean loss)/d logits = (softmax - one-hot) / n: dZ[i] is the
 	// gradient of layer i before its activation, dIn that of its input.
-	dZ := make([]*Node, len(layers))
+	dZ = make([]*Node, len(layers))
 	dZ[len(layers)-1] = Div(Sub(Exp(logProbs), oneHot), n)
 	var dIn *Node
 	for i := len(layers) - 1; i >= 0; i-- {
@@ -783,12 +863,19 @@ func denseBackward(c Config, w weights, y, labels, n *Node, bounds []int) (grads
 			dZ[i-1] = dIn
 		}
 	}
-	for i := range layers {
+	// Through the max-pools: their gradient sends each window's gradient to its first maximum.
+	gy = Gradient(ReduceAllSum(Mul(pooled, StopGradient(Reshape(dIn, pooled.Shape().Dimensions...)))), y)[0]
+	return hs[:len(layers)], dZ, losses, gy
+}
+
+// denseWeightGradients returns the dense layers' parameter gradients per virtual shard
+// (segmentParams order, each [V, shape...]) from each layer's input hs[i] and the gradient dZ[i]
+// of its output before its activation; bounds are the image bounds of the virtual shards.
+func denseWeightGradients(hs, dZ []*Node, bounds []int) (grads []*Node) {
+	for i := range dZ {
 		grads = append(grads, shardProducts(hs[i], dZ[i], bounds), shardColumnSums(dZ[i], bounds))
 	}
-	// Through the max-pools: Gather's gradient sends each window's gradient to its first maximum.
-	gy = Gradient(ReduceAllSum(Mul(pooled, StopGradient(Reshape(dIn, pooled.Shape().Dimensions...)))), y)[0]
-	return grads, losses, gy
+	return grads
 }
 
 // convInput builds conv k's input from its segment's input x (segment 0: the images, which it
@@ -808,54 +895,73 @@ func convInput(c Config, k int, x *Node) *Node {
 // the images; else the normalised output of segment k-1), its output a = ReLU(conv) and the
 // gradient dA of the loss with respect to a. It returns the gradients of the conv's kernel and
 // bias per virtual shard ([V, shape...]; bounds are the virtual shards' image bounds), then, for
-// k > 0, the gradient of x. The forward matrix product is not rebuilt, since the ReLU's mask is
-// a > 0 and the conv is linear; the im2col gather of the conv's input (with Winograd: its
-// transformed tiles), after the segment's max-pools, is, unless fwd gives it. With Winograd
-// (useWinograd), both the kernel's gradient and x's are Winograd's too (winogradFilterGradient,
-// winogradInputGradient).
+// k > 0, the gradient of x (convWeightGradients, convInputGradient). The forward matrix product
+// is not rebuilt, since the ReLU's mask is a > 0 and the conv is linear.
 //
-// fwd, when set, holds conv k's input as a function of x (convInput, or the forward pass's in
-// the same graph) and its im2col rows or transformed tiles (forward.cols, from the same graph or
-// kept by the forward pass's): they are used as they are (the same values as those built again).
+// fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
+// im2col rows or transformed tiles are used as they are (the same values as those built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
-	seg := c.segments()[k]
-	l := seg[len(seg)-1] // the conv; max-pools before it
-	kernel := w[l.name+".kernel"]
-	var convIn, cols *Node
+	convIn, cols := convInput(c, k, x), (*Node)(nil)
 	if fwd != nil {
 		convIn, cols = fwd.ins[k], fwd.cols[k]
-	} else {
-		convIn = convInput(c, k, x)
 	}
+	dPre := convPreGradient(a, dA)
 	dims := a.Shape().Dimensions
-	filters := dims[3]
+	grads := convWeightGradients(c, k, convIn, cols, dPre, dims, bounds)
+	if k == 0 {
+		return grads
+	}
+	return append(grads, convInputGradient(c, w, k, x, convIn, dPre, dims))
+}
+
+// convOutDims are the dimensions of conv k's output for batch images, [B,H,W,F].
+func convOutDims(c Config, k, batch int) []int {
+	seg := c.segments()[k]
+	l := seg[len(seg)-1]
+	return []int{batch, l.side, l.side, l.out}
+}
+
+// convPreGradient is the gradient of a conv's output before its ReLU, [rows, F], from dA, that of
+// its output a = ReLU(conv) [B,H,W,F].
+func convPreGradient(a, dA *Node) *Node {
+	return Reshape(Mul(dA, StopGradient(reluMask(a))), -1, a.Shape().Dimensions[3])
+}
+
+// convWeightGradients returns the gradients of conv k's kernel and bias per virtual shard from
+// dPre (convPreGradient) and the conv's input convIn (convInput); dims are the conv's output's.
+// cols, when set, are the conv's im2col rows or Winograd tiles of convIn (the forward pass's);
+// else they are built from convIn.
+func convWeightGradients(c Config, k int, convIn, cols, dPre *Node, dims, bounds []int) []*Node {
+	seg := c.segments()[k]
+	l := seg[len(seg)-1]
 	rows := scaled(bounds, dims[1]*dims[2])
-	dPre := Reshape(Mul(dA, StopGradient(reluMask(a))), -1, filters)
 	if useWinograd(l.k, l.stride, false) {
-		dPre4 := Reshape(dPre, dims...)
-		// cols, if set, are the forward's transformed tiles.
-		grads := []*Node{winogradFilterGradient(convIn, cols, dPre4, bounds), shardColumnSums(dPre, rows)}
-		if k == 0 {
-			return grads
-		}
-		dIn := winogradInputGradient(dPre4, kernel)
-		if len(seg) == 1 { // the conv's input is x itself
-			return append(grads, dIn)
-		}
-		return append(grads, Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0])
+		return []*Node{winogradFilterGradient(convIn, cols, Reshape(dPre, dims...), bounds), shardColumnSums(dPre, rows)}
 	}
 	if cols == nil {
 		cols = convCols(convIn, l.k, l.stride) // [rows, K*K*C]
 	}
-	dKernel := Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernel.Shape().Dimensions...)...)
-	grads := []*Node{dKernel, shardColumnSums(dPre, rows)}
-	if k == 0 {
-		return grads
+	kernelDims := []int{l.k, l.k, l.in, l.out}
+	return []*Node{Reshape(shardProducts(cols, dPre, rows), append([]int{len(bounds) - 1}, kernelDims...)...), shardColumnSums(dPre, rows)}
+}
+
+// convInputGradient returns the gradient of conv segment k's input x (k > 0), through the conv
+// and the segment's max-pools, from dPre (convPreGradient); convIn is the conv's input built from
+// x (convInput) in the same graph, dims the conv's output's. The gradient goes back through ops
+// built here from x, whose values nothing reads (so the graph never computes them).
+func convInputGradient(c Config, w weights, k int, x, convIn, dPre *Node, dims []int) *Node {
+	seg := c.segments()[k]
+	l := seg[len(seg)-1]
+	kernel := w[l.name+".kernel"]
+	if useWinograd(l.k, l.stride, false) {
+		dIn := winogradInputGradient(Reshape(dPre, dims...), kernel)
+		if len(seg) == 1 { // the conv's input is x itself
+			return dIn
+		}
+		return Gradient(ReduceAllSum(Mul(convIn, StopGradient(dIn))), x)[0]
 	}
-	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, filters), []int{1}, nil)
-	// The gradient goes back through a gather built here from x, whose values nothing reads (so
-	// the graph never computes them; kept cols are an input, which x's gradient cannot reach).
-	return append(grads, Gradient(ReduceAllSum(Mul(convCols(convIn, l.k, l.stride), StopGradient(dCols))), x)[0])
+	dCols := DotGeneral(dPre, []int{1}, nil, Reshape(kernel, -1, dims[3]), []int{1}, nil)
+	return Gradient(ReduceAllSum(Mul(convCols(convIn, l.k, l.stride), StopGradient(dCols))), x)[0]
 }
 
 // soloStep runs one training step of a team of one on a whole batch and returns its loss. It

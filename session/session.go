@@ -50,8 +50,8 @@ type Peers interface {
 	Index() int
 	Count() int
 	// Shard returns this worker's model.Shard for training run run, trained by the first team
-	// (≥ 2) workers. Its Reduce must fail with ctx's cause once ctx is done, so that a stopped or
-	// aborted run never waits for a worker that has gone.
+	// (≥ 2) workers. Its exchanges' waits must fail with ctx's cause once ctx is done, so that a
+	// stopped or aborted run never waits for a worker that has gone.
 	Shard(ctx context.Context, run, team int) *model.Shard
 	// Close stops listening.
 	Close()
@@ -287,7 +287,7 @@ func (s *Session) Join(index, count int, connect func() (Peers, error)) error {
 }
 
 // Abort ends training run runID, and any before it, with the reason msg (another worker failed),
-// so that Train fails with code "aborted": a Reduce waiting for that worker fails at once. It also
+// so that Train fails with code "aborted": an exchange waiting for that worker fails at once. It also
 // refuses those runs if they have not started here yet.
 func (s *Session) Abort(runID int, msg string) {
 	cause := Coded(CodeAborted, "", errors.New(msg))

@@ -4,10 +4,12 @@ package main
 
 // This file connects the workers of a data-parallel training run (model.Shard; web/protocol.md,
 // "Several workers"). The page gives worker 0 one MessagePort to each other worker. For every
-// Reduce, each worker i > 0 sends its vector to worker 0; worker 0 combines them in shard order
-// (its own first), with the combine the model passes (the same on every worker: the model's fixed
-// order of sums, model/shard.go), and sends the result back to all. The vectors travel as
-// ArrayBuffers of float32, transferred, not copied, wherever a buffer has one receiver.
+// exchange (model.Shard's Start), each worker i > 0 sends its vector to worker 0 at once;
+// worker 0, when the model waits for the result, combines them in shard order (its own first),
+// with the combine the model passes (the same on every worker: the model's fixed order of sums,
+// model/shard.go), and sends the result back to all. Between Start and its wait the model
+// computes what does not need the result, so the messages travel meanwhile. The vectors travel
+// as ArrayBuffers of float32, transferred, not copied, wherever a buffer has one receiver.
 
 import (
 	"context"
@@ -47,8 +49,8 @@ type peers struct {
 // spareMin is the size from which a vector travels in its port's spare buffer (peers.spare).
 const spareMin = 64 << 10
 
-// peerMessage is one vector of a Reduce: {run, seq, v: ArrayBuffer, n}, the vector being the
-// first n float32 of v. run is the page's number of the training run, seq counts the Reduce calls
+// peerMessage is one vector of an exchange: {run, seq, v: ArrayBuffer, n}, the vector being the
+// first n float32 of v. run is the page's number of the training run, seq counts the exchanges
 // of the run from 1.
 type peerMessage struct {
 	run, seq, n int
@@ -135,23 +137,28 @@ func (p *peers) Count() int { return p.count }
 
 // Shard returns this worker's model.Shard for training run run, trained by the team's first team
 // workers (the page may leave the others idle: team.js measures which team is fastest). Its
-// Reduce fails with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
+// waits fail with ctx's cause once ctx is done, so that a stopped or aborted run never waits for
 // a worker that has gone. A team of one has no shard.
 func (p *peers) Shard(ctx context.Context, run, team int) *model.Shard {
 	if team < 2 {
 		return nil // alone: the same bits as any team (model.Shard), with no exchanges
 	}
 	seq := 0
-	return &model.Shard{Index: p.index, Count: team, Reduce: func(v []float32, combine model.Combine) ([]float32, error) {
+	return &model.Shard{Index: p.index, Count: team, Start: func(v []float32, combine model.Combine) func() ([]float32, error) {
 		seq++
+		seq := seq
 		if p.index == 0 {
-			return p.gather(ctx, run, seq, team, v, combine)
+			// Worker 0 gathers when its caller waits: the others' vectors queue meanwhile.
+			return func() ([]float32, error) { return p.gather(ctx, run, seq, team, v, combine) }
 		}
-		return p.exchange(ctx, run, seq, v)
+		if err := p.send(0, run, seq, v); err != nil {
+			return func() ([]float32, error) { return nil, fmt.Errorf("reduce: sending to worker 0: %v", err) }
+		}
+		return func() ([]float32, error) { return p.receive0(ctx, run, seq) }
 	}}
 }
 
-// gather is worker 0's Reduce: it waits for the vector of every other worker of the run's team,
+// gather is worker 0's wait: it waits for the vector of every other worker of the run's team,
 // combines them in shard order and sends the result back to each.
 func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, combine model.Combine) ([]float32, error) {
 	parts := make([][]float32, team)
@@ -241,11 +248,9 @@ func (p *peers) send(i, run, seq int, v []float32) error {
 	return err
 }
 
-// exchange is the Reduce of worker i > 0: it sends v to worker 0 and waits for the total.
-func (p *peers) exchange(ctx context.Context, run, seq int, v []float32) ([]float32, error) {
-	if err := p.send(0, run, seq, v); err != nil {
-		return nil, fmt.Errorf("reduce: sending to worker 0: %v", err)
-	}
+// receive0 is the wait of worker i > 0, which sent its vector to worker 0: the total of the seq-th
+// exchange of run, from worker 0.
+func (p *peers) receive0(ctx context.Context, run, seq int) ([]float32, error) {
 	m, err := p.next(ctx, 0, run, seq)
 	if err != nil {
 		return nil, err
@@ -274,7 +279,7 @@ func (p *peers) next(ctx context.Context, i, run, seq int) (peerMessage, error) 
 		case bad != nil:
 			return peerMessage{}, bad
 		case found && m.seq != seq:
-			// Every worker calls Reduce the same number of times in the same order (model.Shard).
+			// Every worker starts the same exchanges in the same order (model.Shard).
 			return peerMessage{}, fmt.Errorf("reduce: the workers are out of step (vector %d of run %d, expected %d)", m.seq, run, seq)
 		case found:
 			return m, nil
