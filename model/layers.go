@@ -209,7 +209,7 @@ func (c Config) MACsPerImage() int {
 }
 
 // apply builds the layer on x, the output of the layer before it (segment k's input for its
-// first layer), with GoMLX's Convolve and MaxPool if f.native. A conv layer applies its ReLU and
+// first layer), with GoMLX's Convolve if f.native. A conv layer applies its ReLU and
 // is remembered in f as conv k; the normalisation after it is its segment's caller's.
 func (l layer) apply(w weights, k int, x *Node, f *forward) *Node {
 	switch l.kind {

@@ -79,7 +79,7 @@ func nativeOps(backend backends.Backend) bool {
 const numSegments = 4
 
 // buildForward builds the network on images, uint8 [B,28,28,1] as stored in MNIST, with GoMLX's
-// Convolve and MaxPool if native, else with im2col.
+// Convolve if native, else with im2col and Winograd's convolutions.
 func buildForward(c Config, w weights, images *Node, native bool) forward {
 	out := forward{native: native}
 	x := segment(c, w, 0, images, &out)
