@@ -97,8 +97,7 @@ func buildForward(c Config, w weights, images *Node, native bool) forward {
 func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 	batch := x.Shape().Dimensions[0]
 	if k == 0 {
-		// Pixels to [0,1], as the notebook's pixel/255.
-		x = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
+		x = unitPixels(x)
 	}
 	for _, l := range c.segments()[k] {
 		x = l.apply(w, k, x, out)
@@ -106,6 +105,9 @@ func segment(c Config, w weights, k int, x *Node, out *forward) *Node {
 	}
 	return x
 }
+
+// unitPixels is the images' pixels (uint8) in [0,1], float32, as the notebook's pixel/255.
+func unitPixels(images *Node) *Node { return DivScalar(ConvertDType(images, dtypes.Float32), 255.0) }
 
 // convReLU applies conv layer l, the k-th, and its ReLU, and remembers the activation.
 func (f *forward) convReLU(k int, l layer, x *Node, w weights) *Node {

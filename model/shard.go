@@ -632,7 +632,8 @@ func (m *Model) startMeans(s *Shard, stats batchStats, sums, sumsY *tensors.Tens
 	}))
 }
 
-// weightGradients runs backW[k] on in and moves segment k's parameter gradients into grads.
+// weightGradients runs backW[k] on in and puts segment k's parameter gradients (its outputs, in
+// segmentParams order, each [virtual shards, shape...]) into grads.
 func (m *Model) weightGradients(g *shardGraphs, k int, in []*tensors.Tensor, grads map[string]*tensors.Tensor) error {
 	args := make([]any, len(in))
 	for i, t := range in {
@@ -642,19 +643,10 @@ func (m *Model) weightGradients(g *shardGraphs, k int, in []*tensors.Tensor, gra
 	if err != nil {
 		return err
 	}
-	m.collectGrads(k, out, grads)
-	return nil
-}
-
-// collectGrads moves the parameter gradients of segment k (the first outputs of its backward
-// graph, in segmentParams order, each [virtual shards, shape...]) into grads and returns the
-// remaining outputs.
-func (m *Model) collectGrads(k int, out []*tensors.Tensor, grads map[string]*tensors.Tensor) []*tensors.Tensor {
-	params := m.cfg.segmentParams(k)
-	for i, p := range params {
+	for i, p := range m.cfg.segmentParams(k) {
 		grads[p.Name] = out[i]
 	}
-	return out[len(params):]
+	return nil
 }
 
 // shardGraphs builds the graphs of a sharded step for s's virtual shards of a batch, once.
@@ -882,7 +874,7 @@ func denseWeightGradients(hs, dZ []*Node, bounds []int) (grads []*Node) {
 // scales to [0,1]; else the normalised output of segment k-1): x through the segment's max-pools.
 func convInput(c Config, k int, x *Node) *Node {
 	if k == 0 {
-		x = DivScalar(ConvertDType(x, dtypes.Float32), 255.0)
+		x = unitPixels(x)
 	}
 	seg := c.segments()[k]
 	for range seg[:len(seg)-1] {
@@ -901,9 +893,11 @@ func convInput(c Config, k int, x *Node) *Node {
 // fwd, when set, is the forward pass that computed x and a in the same graph: its conv inputs,
 // im2col rows or transformed tiles are used as they are (the same values as those built again).
 func convBackward(c Config, w weights, k int, x, a, dA *Node, bounds []int, fwd *forward) []*Node {
-	convIn, cols := convInput(c, k, x), (*Node)(nil)
+	var convIn, cols *Node
 	if fwd != nil {
 		convIn, cols = fwd.ins[k], fwd.cols[k]
+	} else {
+		convIn = convInput(c, k, x)
 	}
 	dPre := convPreGradient(a, dA)
 	dims := a.Shape().Dimensions
