@@ -553,6 +553,7 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	grads := make(map[string]*tensors.Tensor) // per parameter: its gradient of each of this shard's virtual shards
 	labelsT := tensors.FromFlatDataAndDimensions(labels, len(labels))
 	out, err := g.backIn[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
+	_ = labelsT.FinalizeAll()
 	if err != nil {
 		return nil, err
 	}
@@ -579,10 +580,15 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		if k > 0 {
 			x = normalised[k]
 		}
-		out, err = g.backIn[k].Exec(x, inputs[k+1], normalised[k+1], gOut, stats[k].std,
-			tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c))
-		_ = normalised[k+1].FinalizeAll() // no later segment reads it
-		_ = gOut.FinalizeAll()
+		meanG, meanGY := tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c)
+		out, err = g.backIn[k].Exec(x, inputs[k+1], normalised[k+1], gOut, stats[k].std, meanG, meanGY)
+		// No later segment reads these: their buffers go back to the backend's pools now, where
+		// the collector would take them later and the next step would allocate afresh (in a
+		// browser's team worker, whose memory limit leaves little room, 2 MB a step that made
+		// the collector run several times a step).
+		for _, t := range []*tensors.Tensor{inputs[k+1], normalised[k+1], gOut, meanG, meanGY, stats[k].mean, stats[k].std} {
+			_ = t.FinalizeAll()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -602,6 +608,8 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 			return nil, err
 		}
 	}
+
+	_ = inputs[0].FinalizeAll() // the images
 
 	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
 	// (for the notebook's network, 1.5 MB a virtual shard: copied once), kept for the next step.

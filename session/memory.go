@@ -22,16 +22,17 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 const memoryHeadroom = 8 << 20
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
-// the larger of the next run's network and the current one (one and a half times, for the page's
-// only worker), plus memoryHeadroom. Callers hold s.mu (or own s, before it is shared).
+// the larger of the next run's network and the current one (one and a half times, for a worker
+// that trains alone or in a team of two or more), plus memoryHeadroom. Callers hold s.mu (or own
+// s, before it is shared).
 //
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
 // the team of the latest run (model.Config.ReplicaMemoryEstimate), about half the whole batch's
 // in a team of two.
 //
-// The page's only worker gets half the peak more. simplego keeps a step's freed buffers for the
-// next step in a pool per size, and every collection empties the pools. With the limit at one
-// peak, a worker alone collected 7–8 times a step and allocated 83–96 MB a step afresh (Node,
+// Half the peak more is room for simplego's pools: it keeps a step's freed buffers for the next
+// step in a pool per size, and every collection empties the pools. With the limit at one peak, a
+// worker alone collected 7–8 times a step and allocated 83–96 MB a step afresh (Node,
 // BenchmarkTrainStep at the same limit), and trained about a quarter slower. With a whole peak
 // more it never collected, and its WebAssembly memory grew to that limit, 115–116 MB in Chromium
 // for the notebook network. With half a peak more it collects once in about 30 steps (Node, at the
@@ -39,8 +40,15 @@ const memoryHeadroom = 8 << 20
 // step, 484–486 images/s against 478 with the whole peak; a quarter of a peak: 3 a step, 450), and
 // in Chromium trained at the same speed in 97–99 MB (518.3 and 527.2 images/s, alternating with
 // 524.4 and 518.1 at 115–116 MB; BENCHMARKS.md).
-// The workers of a team cannot have that room too within a tab of 500 MB, even while one of them
-// trains alone (the page measuring its teams, web/team.js, or having chosen one): they collect.
+//
+// The workers of a team of two had no such room, to keep a tab under 500 MB: each collected 15
+// times a step in every engine and allocated 50 MB a step afresh, and a quarter of its time went
+// to the collector (Chromium: 3,128 collections in 20 s on worker 0, 4.8 s of its CPU). With the
+// room, and the step's buffers all going back to the pools (model's TestShardStepReusesBuffers),
+// a team of two trained 25–31% faster in Chromium, Firefox and WebKit, each worker's
+// WebAssembly memory grew 3–4 MB (73 and 68 MB) and the tab's peak 10 MB (481 MB; BENCHMARKS.md).
+// A worker of a team that measures alone (web/team.js) gets none: those steps are few, and the
+// page starts fresh workers afterwards only when the team it chooses needs them.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
@@ -49,7 +57,7 @@ func (s *Session) memoryLimit() int64 {
 		peak = max(peak, estimate(s.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
-	if s.peers == nil {
+	if s.peers == nil || s.team > 1 {
 		limit += peak / 2
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {

@@ -282,7 +282,7 @@ func (s *Session) Join(index, count int, connect func() (Peers, error)) error {
 		}
 		s.peers = p
 	}
-	s.limitMemory() // one of several: no room for pools (memoryLimit)
+	s.limitMemory() // one of several (memoryLimit)
 	return nil
 }
 
