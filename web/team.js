@@ -228,8 +228,8 @@ export class Team extends EventTarget {
    * chooseTeam measures, once per browser, which of the teams it may use trains fastest: a worker
    * alone, two, and all of them. Messages between workers cost 40 times more in some engines than
    * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
-   * is only a guess. A few steps each, twice (two workers' second time only when it could change
-   * the choice; a few seconds in all), on models the workers drop; the results are the same bits
+   * is only a guess. A few steps each, twice (a team's second time only when it could change the
+   * choice; a few seconds in all), on models the workers drop; the results are the same bits
    * whatever the team (protocol.md). The choice is kept in localStorage for this browser and
    * machine, and announced as 'team'. It resolves with false when the page stopped it, and true
    * once the team is chosen.
@@ -238,15 +238,18 @@ export class Team extends EventTarget {
     if (this.chosen) return true;
     this.emit('measuring', { count: this.count });
     const speeds = {};
-    // fastest is the team chosen from speeds: two workers, unless another team measures at least
-    // 5% faster. A few steps overstate one worker's speed against a whole run's in Firefox and
-    // WebKit (one worker measured 214–284 images/s in Firefox and trained at 207–240 over 30 s, two
-    // measured 236–278 and trained at 269–272), and every engine tested trains fastest with two on
-    // two cores or more; a team of two fits a tab under 500 MB. A larger team must also be 5%
-    // faster, as it holds more memory.
+    // fastest is the team chosen from speeds: two workers, unless a worker alone measures at least
+    // 15% faster, or a larger team at least 5%. A few steps overstate one worker's speed against a
+    // whole run's in Firefox and WebKit (one worker measured 214–284 images/s in Firefox and
+    // trained at 207–240 over 30 s, two measured 236–278 and trained at 269–272), and understate
+    // two's, whose second worker starts cold: WebKit measured two at 345, 407 and 433 images/s in
+    // runs where they then trained at about 600, against 416–466 for one, and with a 5% margin
+    // chose one worker once (460 images/s). Every engine tested trains fastest with two on two
+    // cores or more; a team of two fits a tab under 500 MB. A larger team must be 5% faster, as it
+    // holds more memory.
     const fastest = () => {
       let team = speeds[2] ? 2 : 1;
-      for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * 1.05) team = Number(size);
+      for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * (size === '1' ? 1.15 : 1.05)) team = Number(size);
       return team;
     };
     // measure times each team of sizes, keeping each one's better figure; false when Stop was
@@ -260,16 +263,24 @@ export class Team extends EventTarget {
       }
       return true;
     };
-    // A worker alone first, then the teams on fresh workers (renew): worker 0 keeps a worker
-    // alone's memory, which the teams' workers then need no room beside. Each team twice, in one
-    // order and then the other: the engine compiles the code better as it runs, so a single pass
-    // favoured whichever team came last. Two workers' second time comes last, and only when two
-    // are not chosen already: it can only raise their figure, so when two win with the first, made
-    // on the coldest code, it changes nothing (it took 0.47–0.63 s in Chromium and Firefox, a
-    // fifth of the measuring).
+    // The teams first, on the workers started with the page, then a worker alone, which leaves
+    // worker 0 with a worker alone's memory: the run then starts on fresh workers (renew), which
+    // need no room beside it (without, a tab with two workers peaked at 506 MB). Measured right
+    // after a renew, as they were, the teams ran slow in WebKit, whose fresh workers compile the
+    // code again while they run, for seconds: two workers' steps took 200–300 ms for about 3 s,
+    // then 100–105. Each team twice, in one order and then the other: the engine compiles the
+    // code better as it runs, so a single pass favoured whichever team came last. A larger team's
+    // second time only when its first came within a third of the best (second times rose by up to
+    // a third; WebKit, which reports 4 cores on any machine with fewer than 8, measured three
+    // workers at 204–430 images/s on two cores, against 420–600 for one or two, and their second
+    // time took 1.0–1.2 s). Two workers' second time comes last, on the warmest code, and only
+    // when two are not chosen already: it can only raise their figure, so when two win with the
+    // first it changes nothing.
     const teams = [...new Set([2, this.count])];
-    const again = [...teams].reverse().filter((size) => size !== 2);
-    if (!(await measure([1, 1])) || !(await this.renew()) || !(await measure([...teams, ...again]))) return false;
+    if (!(await measure(teams))) return false;
+    const best = Math.max(...Object.values(speeds));
+    const again = teams.filter((size) => size !== 2 && speeds[size] * 4 / 3 > best).reverse();
+    if (!(await measure([...again, 1, 1]))) return false;
     if (fastest() !== 2 && !(await measure([2]))) return false;
     const team = fastest();
     this.measured = { team, speeds, at: new Date().toISOString() };
@@ -278,19 +289,18 @@ export class Team extends EventTarget {
     } catch {} // no storage: measured again next time
     this.chosen = team;
     this.emit('team', this.measured);
-    // A worker keeps the memory of the largest share it trained: unless every team measured last
-    // is the one chosen, the run starts on fresh workers, unless Stop was pressed meanwhile.
-    return teams.every((size) => size === team) || this.renew();
+    // A worker keeps the memory of the largest share it trained: the run starts on fresh workers,
+    // unless Stop was pressed meanwhile.
+    return this.renew();
   }
 
   /**
    * renew replaces the workers with fresh ones, given the same settings and data. WebAssembly
    * memory never shrinks, so a worker keeps the memory of the largest share of a batch it ever
-   * trained: about 120 MB for a worker alone at batch 64, where a worker of two needs about 80.
-   * chooseTeam renews the team after measuring a worker alone, and after measuring the teams
-   * unless the team chosen is the one measured (a tab with two workers peaked at 513–521 MiB
-   * when all were measured on one team). The compiled main.wasm is kept, so this takes a second
-   * or less. It resolves with false when Stop was pressed meanwhile (no run is under way then
+   * trained: about 95 MB for a worker alone at batch 64, where a worker of two needs about 75.
+   * chooseTeam renews the team once it has measured the teams and then a worker alone. The
+   * compiled main.wasm is kept, so this takes a second or less (but WebKit compiles the code
+   * again in each fresh worker while it runs: its steps run slow for about 3 s). It resolves with false when Stop was pressed meanwhile (no run is under way then
    * for it to stop).
    */
   async renew() {
