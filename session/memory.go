@@ -45,8 +45,9 @@ const memoryHeadroom = 8 << 20
 // times a step in every engine and allocated 50 MB a step afresh, and a quarter of its time went
 // to the collector (Chromium: 3,128 collections in 20 s on worker 0, 4.8 s of its CPU). With the
 // room, and the step's buffers all going back to the pools (model's TestShardStepReusesBuffers),
-// a team of two trained 25–31% faster in Chromium, Firefox and WebKit, each worker's
-// WebAssembly memory grew 3–4 MB (73 and 68 MB) and the tab's peak 10 MB (481 MB; BENCHMARKS.md).
+// a team of two trained 14–18% faster in Chromium, Firefox and WebKit (alternating builds),
+// worker 0's WebAssembly memory grew to 73–78 MB (was 70) and the tab's peak by 10 MB (480–482
+// MB; BENCHMARKS.md).
 // A worker of a team that measures alone (web/team.js) gets none: those steps are few, and the
 // page starts fresh workers afterwards only when the team it chooses needs them.
 func (s *Session) memoryLimit() int64 {
