@@ -22,8 +22,8 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 const memoryHeadroom = 8 << 20
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
-// the larger of the next run's network and the current one (one and a half times, for a worker
-// that trains alone or in a team of two or more), plus memoryHeadroom. Callers hold s.mu (or own
+// the larger of the next run's network and the current one (one and a half times, but for a
+// worker of several measuring alone), plus memoryHeadroom. Callers hold s.mu (or own
 // s, before it is shared).
 //
 // In a team, a worker trains on its share of each batch only: the estimate is one replica's of
@@ -48,8 +48,10 @@ const memoryHeadroom = 8 << 20
 // a team of two trained 14–18% faster in Chromium, Firefox and WebKit (alternating builds),
 // worker 0's WebAssembly memory grew to 73–78 MB (was 70) and the tab's peak by 10 MB (480–482
 // MB; BENCHMARKS.md).
-// A worker of a team that measures alone (web/team.js) gets none: those steps are few, and the
-// page starts fresh workers afterwards only when the team it chooses needs them.
+// A worker of a team that measures alone (web/team.js) gets none: those steps are few, and with
+// it, beside the other workers, which hold a team's memory by then, a fresh page's quick run
+// peaked at 504 MB. The page then starts the run on fresh workers, so a worker that trains alone
+// beside idle ones gets the room.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
@@ -58,7 +60,7 @@ func (s *Session) memoryLimit() int64 {
 		peak = max(peak, estimate(s.current.Config()))
 	}
 	limit := mnistBytes + peak + memoryHeadroom
-	if s.peers == nil || s.team > 1 {
+	if s.peers == nil || s.team > 1 || !s.measuring {
 		limit += peak / 2
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {

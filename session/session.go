@@ -67,6 +67,7 @@ type Session struct {
 	train, test *mnist.Dataset    // nil until SetData
 	images      mnist.ImageSource // where train's images are
 	team        int               // how many workers trained the latest run (limitMemory)
+	measuring   bool              // the latest run was a measurement (limitMemory)
 	cfg         model.Config      // the configuration of the next training run
 	current     *model.Model      // what predictions, kernels, feature maps and exports use
 	run         *run              // the training run in progress, or nil
@@ -347,11 +348,11 @@ func (s *Session) endRun(r *run) {
 	close(r.finished)
 }
 
-// begin readies this worker for run runID (a training run or a measurement) in a team of the
-// size asked (0, every joined worker): it checks that nothing else runs and sets the memory limit
-// for that team, and returns the team's size. Unless it returns an error or idle (this worker is not in the team), it returns
-// with s.mu held.
-func (s *Session) begin(runID, team int) (size int, idle bool, err error) {
+// begin readies this worker for run runID (a training run, or a measurement when measuring) in a
+// team of the size asked (0, every joined worker): it checks that nothing else runs and sets the
+// memory limit for that team, and returns the team's size. Unless it returns an error or idle
+// (this worker is not in the team), it returns with s.mu held.
+func (s *Session) begin(runID, team int, measuring bool) (size int, idle bool, err error) {
 	size, idle, err = s.runTeam(team)
 	if err != nil || idle {
 		return size, idle, err
@@ -361,7 +362,7 @@ func (s *Session) begin(runID, team int) (size int, idle bool, err error) {
 		s.mu.Unlock()
 		return 0, false, err
 	}
-	s.team = size
+	s.team, s.measuring = size, measuring
 	s.limitMemory()
 	return size, false, nil
 }

@@ -126,7 +126,7 @@ func newTestResult(ev *model.Evaluation) *TestResult {
 // A stopped run ends with Stopped; an aborted one (Abort) fails with code "aborted". A run whose
 // loss diverges fails with code "diverged", and the model from before the run comes back.
 func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, error) {
-	team, idle, err := s.begin(opts.Run, opts.Team)
+	team, idle, err := s.begin(opts.Run, opts.Team, false)
 	if err != nil || idle {
 		return TrainResult{Idle: idle}, err
 	}
@@ -275,7 +275,7 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	if steps < 1 || steps > 100 {
 		return MeasureResult{}, fmt.Errorf("measure: steps must be 1 to 100 (%d)", steps)
 	}
-	team, idle, err := s.begin(opts.Run, opts.Team)
+	team, idle, err := s.begin(opts.Run, opts.Team, true)
 	if err != nil || idle {
 		return MeasureResult{Idle: idle}, err
 	}

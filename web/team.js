@@ -225,8 +225,8 @@ export class Team extends EventTarget {
   }
 
   /**
-   * chooseTeam measures, once per browser, which of the teams it may use trains fastest: a worker
-   * alone, two, and all of them. Messages between workers cost 40 times more in some engines than
+   * chooseTeam measures, once per browser, which of the teams it may use trains fastest: two
+   * workers, all of them, and a worker alone. Messages between workers cost 40 times more in some engines than
    * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
    * is only a guess. A few steps each, twice (a team's second time only when it could change the
    * choice; a few seconds in all), on models the workers drop; the results are the same bits
@@ -300,8 +300,8 @@ export class Team extends EventTarget {
    * trained: about 95 MB for a worker alone at batch 64, where a worker of two needs about 75.
    * chooseTeam renews the team once it has measured the teams and then a worker alone. The
    * compiled main.wasm is kept, so this takes a second or less (but WebKit compiles the code
-   * again in each fresh worker while it runs: its steps run slow for about 3 s). It resolves with false when Stop was pressed meanwhile (no run is under way then
-   * for it to stop).
+   * again in each fresh worker while it runs: its steps run slow for about 3 s). It resolves
+   * with false when Stop was pressed meanwhile (no run is under way then for it to stop).
    */
   async renew() {
     const { measured, chosen, given } = this;
