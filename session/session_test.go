@@ -401,3 +401,32 @@ func TestTeam(t *testing.T) {
 		t.Errorf("alone: %+v, %v, %d events", res, err, events)
 	}
 }
+
+// TestMemoryLimitRoom: every worker that trains, alone or in a team, has half its estimated peak
+// of room above it for simplego's buffer pools, and measures with it too, but for a worker of
+// several measuring alone, whose room would come beside the others' memory (memory.go).
+func TestMemoryLimitRoom(t *testing.T) {
+	cfg := model.DefaultConfig()
+	peak1 := cfg.ReplicaMemoryEstimate(1).Peak
+	peak2 := cfg.ReplicaMemoryEstimate(2).Peak / 2
+	base := int64(mnistBytes + memoryHeadroom)
+	for _, c := range []struct {
+		name      string
+		peers     Peers
+		team      int
+		measuring bool
+		want      int64
+	}{
+		{"the page's only worker", nil, 1, false, base + peak1 + peak1/2},
+		{"the page's only worker, measuring", nil, 1, true, base + peak1 + peak1/2},
+		{"a worker of two, training", &fakePeers{count: 2}, 2, false, base + peak2 + peak2/2},
+		{"a worker of two, measuring", &fakePeers{count: 2}, 2, true, base + peak2 + peak2/2},
+		{"a worker of two, training alone", &fakePeers{count: 2}, 1, false, base + peak1 + peak1/2},
+		{"a worker of two, measuring alone", &fakePeers{count: 2}, 1, true, base + peak1},
+	} {
+		s := &Session{cfg: cfg, peers: c.peers, team: c.team, measuring: c.measuring}
+		if got := s.memoryLimit(); got != c.want {
+			t.Errorf("%s: limit %d, want %d", c.name, got, c.want)
+		}
+	}
+}
