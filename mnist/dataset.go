@@ -63,12 +63,19 @@ func (d *Dataset) Len() int {
 }
 
 // Image returns the Rows*Cols pixels of example i as a view into d.Images
-// (no copy), or nil when i is out of range or d is a RemoteDataset. The
-// view's capacity is capped so appending to it cannot overwrite the next
-// image.
+// (no copy), or for a RemoteDataset a copy its ImageSource wrote; nil when i
+// is out of range or the source fails. The view's capacity is capped so
+// appending to it cannot overwrite the next image.
 func (d *Dataset) Image(i int) []byte {
-	if i < 0 || i >= d.Len() || d.remote != nil {
+	if i < 0 || i >= d.Len() {
 		return nil
+	}
+	if d.remote != nil {
+		img := make([]byte, d.Rows*d.Cols)
+		if d.Gather([]int32{int32(i)}, img) != nil {
+			return nil
+		}
+		return img
 	}
 	sz := d.Rows * d.Cols
 	return d.Images[i*sz : (i+1)*sz : (i+1)*sz]

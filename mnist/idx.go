@@ -97,6 +97,28 @@ func LoadDataset(images, labels io.Reader) (*Dataset, error) {
 	return &Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
 }
 
+// LoadDatasetRuns is LoadDataset keeping the images as runs (ParseImageRuns), about a quarter of
+// their pixels' room: a browser worker's test images, whose room in its heap is room the
+// collector does not have (session/memory.go). Gather and Image decode the images they return.
+func LoadDatasetRuns(images, labels io.Reader) (*Dataset, error) {
+	runs, n, err := ParseImageRuns(images)
+	if err != nil {
+		return nil, err
+	}
+	labs, err := ParseLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(labs) != n {
+		return nil, fmt.Errorf("mnist: %d images but %d labels: are the two files from the same set (train vs t10k)?", n, len(labs))
+	}
+	src, err := newRunsSource(runs, n)
+	if err != nil {
+		return nil, err
+	}
+	return RemoteDataset(labs, src), nil
+}
+
 // readIDX reads a uint8 IDX file with ndims dimensions. size validates the
 // header's dimensions and returns the payload length; it runs before the
 // payload buffer is allocated, so a lying header costs nothing. payload reads

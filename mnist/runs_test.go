@@ -72,3 +72,58 @@ func TestImageRunsMNIST(t *testing.T) {
 	}
 	t.Logf("%.1f MB for %.1f MB of pixels", float64(len(runs))/1e6, float64(len(train.Images))/1e6)
 }
+
+// TestLoadDatasetRuns: the real test set kept as runs gives the same images as LoadDataset's, by
+// Gather, Image and Slice, and runs that do not hold their images whole are refused.
+func TestLoadDatasetRuns(t *testing.T) {
+	_, test := mnisttest.Sets(t)
+	images, labels := mnisttest.ReadFile(t, TestImagesFile), mnisttest.ReadFile(t, TestLabelsFile)
+	d, err := LoadDatasetRuns(bytes.NewReader(images), bytes.NewReader(labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != test.Len() || !bytes.Equal(d.Labels, test.Labels) {
+		t.Fatalf("%d images, labels equal %v; want %d", d.Len(), bytes.Equal(d.Labels, test.Labels), test.Len())
+	}
+	all := make([]int32, d.Len())
+	for i := range all {
+		all[i] = int32(len(all) - 1 - i) // backwards: each image found by its own index
+	}
+	got, want := make([]byte, len(test.Images)), make([]byte, len(test.Images))
+	if err := d.Gather(all, got); err != nil {
+		t.Fatal(err)
+	}
+	_ = test.Gather(all, want)
+	if !bytes.Equal(got, want) {
+		t.Error("Gather's images differ from LoadDataset's")
+	}
+	for _, i := range []int{0, 1, 4_999, 9_999} {
+		if !bytes.Equal(d.Image(i), test.Image(i)) {
+			t.Errorf("Image(%d) differs from LoadDataset's", i)
+		}
+	}
+	if s := d.Slice(100, 200); s.Len() != 100 || !bytes.Equal(s.Image(5), test.Image(105)) {
+		t.Errorf("Slice(100, 200): %d images, its image 5 not image 105", s.Len())
+	}
+	if d.Image(-1) != nil || d.Image(d.Len()) != nil {
+		t.Error("an index out of range gives an image")
+	}
+	runs, n, err := ParseImageRuns(bytes.NewReader(images))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		runs []byte
+		n    int
+		want string
+	}{
+		{"one image short", runs, n + 1, "hold 10000 images, want 10001"},
+		{"cut in an image", runs[:len(runs)-3], n, "runs end early"},
+		{"a count past the image", append([]byte{200, 200}, runs...), n, "cover more than"},
+	} {
+		if _, err := NewRunsSource(c.runs, c.n); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error saying %q", c.name, err, c.want)
+		}
+	}
+}

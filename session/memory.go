@@ -3,14 +3,14 @@ package session
 import (
 	"math"
 
-	"github.com/mnist-trainer/mnist/mnist"
 	"github.com/mnist-trainer/mnist/model"
 )
 
-// mnistBytes is what a worker holds of MNIST once it is loaded: the 10,000 test images of 28×28
-// grey levels, and the labels of those and of the 60,000 training images, whose pixels the page
-// keeps (wasm/trainset_js.go).
-const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
+// mnistBytes is what a worker holds of MNIST once it is loaded: the 10,000 test images as runs
+// (mnist.LoadDatasetRuns: 2.04 MB for their 7.84 MB of pixels, with an index of 40 KB), and the
+// labels of those and of the 60,000 training images, whose pixels the page keeps
+// (wasm/trainset_js.go).
+const mnistBytes = 2_100_000 + 10_000*4 + 70_000
 
 // memoryHeadroom is what limitMemory allows beyond MNIST and the network's estimate: the gzipped
 // files while they are parsed (1.7 MB; worker 0 also unpacks the training images for the page
@@ -18,8 +18,11 @@ const mnistBytes = 10_000*mnist.ImageSize*mnist.ImageSize + 70_000
 // buffers simplego keeps in its pools between steps for reuse. 8 MB against 16 took a tab with two
 // workers from 482–484 MiB to 465–468 at its peak, at the same speed in Chromium (356–414 images/s
 // against 362–381) and in Firefox (294–327 against 272–328), in alternating runs; 4 MB saved little
-// more and cost Firefox 11%.
-const memoryHeadroom = 8 << 20
+// more and cost Firefox 11%. The test images, kept as runs since, left 5.8 MB of the limit free:
+// it stays in it, as room for the pools, since a team's workers still collected several times a
+// step (memoryLimit), and 7 MB less held took a team of two in Chromium from 866–885 images/s to
+// 958–991 (BENCHMARKS.md).
+const memoryHeadroom = 8<<20 + 5_800_000
 
 // memoryLimit is the soft memory limit a worker's work needs: MNIST, plus the estimated peak of
 // the larger of the next run's network and the current one (one and a half times, but for a

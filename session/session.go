@@ -182,7 +182,7 @@ func ParseData(files map[string][]byte, count int) (*Data, error) {
 	if count != len(labels) {
 		return nil, fmt.Errorf("mnist: the page holds %d training images, but there are %d training labels", count, len(labels))
 	}
-	test, err := mnist.LoadDataset(bytes.NewReader(files[mnist.TestImagesFile]), bytes.NewReader(files[mnist.TestLabelsFile]))
+	test, err := mnist.LoadDatasetRuns(bytes.NewReader(files[mnist.TestImagesFile]), bytes.NewReader(files[mnist.TestLabelsFile]))
 	if err != nil {
 		return nil, err
 	}
