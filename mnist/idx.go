@@ -87,6 +87,15 @@ func LoadDataset(images, labels io.Reader) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	labs, err := labelsOf(labels, n)
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
+}
+
+// labelsOf parses a labels file that must hold n labels, one per image of its images file.
+func labelsOf(labels io.Reader, n int) ([]byte, error) {
 	labs, err := ParseLabels(labels)
 	if err != nil {
 		return nil, err
@@ -94,7 +103,7 @@ func LoadDataset(images, labels io.Reader) (*Dataset, error) {
 	if len(labs) != n {
 		return nil, fmt.Errorf("mnist: %d images but %d labels: are the two files from the same set (train vs t10k)?", n, len(labs))
 	}
-	return &Dataset{Images: pix, Labels: labs, Rows: rows, Cols: cols}, nil
+	return labs, nil
 }
 
 // LoadDatasetRuns is LoadDataset keeping the images as runs (ParseImageRuns), about a quarter of
@@ -105,12 +114,9 @@ func LoadDatasetRuns(images, labels io.Reader) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	labs, err := ParseLabels(labels)
+	labs, err := labelsOf(labels, n)
 	if err != nil {
 		return nil, err
-	}
-	if len(labs) != n {
-		return nil, fmt.Errorf("mnist: %d images but %d labels: are the two files from the same set (train vs t10k)?", n, len(labs))
 	}
 	src, err := newRunsSource(runs, n)
 	if err != nil {
