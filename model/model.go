@@ -275,6 +275,11 @@ func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		for _, st := range stats {
+			st.free()
+		}
+	}()
 	lp := make([]float32, 0, n*mnist.NumClasses)
 	for _, a := range inputs[numSegments-1] {
 		out, err := g.logProbs.Exec(a, stats[numSegments-2].mean, stats[numSegments-2].std)

@@ -496,6 +496,12 @@ type batchStats struct {
 	rows      int             // global number of rows (images × height × width) averaged over
 }
 
+// free gives the statistics' buffers back to the backend once no graph reads them.
+func (b batchStats) free() {
+	_ = b.mean.FinalizeAll()
+	_ = b.std.FinalizeAll()
+}
+
 // shardStep runs one training step on this shard's images and labels (its part of a global batch
 // of globalBatch images) and applies the combined update. It returns the loss of the whole batch.
 // Callers hold m.mu.
@@ -586,9 +592,10 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		// the collector would take them later and the next step would allocate afresh (in a
 		// browser's team worker, whose memory limit leaves little room, 2 MB a step that made
 		// the collector run several times a step).
-		for _, t := range []*tensors.Tensor{inputs[k+1], normalised[k+1], gOut, meanG, meanGY, stats[k].mean, stats[k].std} {
+		for _, t := range []*tensors.Tensor{inputs[k+1], normalised[k+1], gOut, meanG, meanGY} {
 			_ = t.FinalizeAll()
 		}
+		stats[k].free()
 		if err != nil {
 			return nil, err
 		}
