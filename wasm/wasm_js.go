@@ -6,7 +6,7 @@
 // and locks, summaries, the evaluation schedule, weights): each function below converts its
 // arguments from JS values, calls the session, and converts its result (trainer_js.go,
 // digits_js.go). What only a browser has stays here: Promises and errors (bridge_js.go), the
-// MessagePorts between workers (peers_js.go, the session's Peers) and to the page's training
+// ports between workers (peers_js.go, the session's Peers) and to the page's training
 // images (trainset_js.go, an mnist.ImageSource).
 //
 // On start it calls globalThis.goReady({api, info}), or goReady({error}) if it cannot run, and then
@@ -24,12 +24,13 @@
 // loop after every step and every evaluation batch so that the calls below arrive while it runs.
 //
 // The page may run several workers that train together, each on its share of every batch
-// (model.Shard): join connects them, and the sums between them travel over MessagePorts
+// (model.Shard): join connects them, and the sums between them travel through the page
 // (peers_js.go). Worker 0 alone reports a run's events.
 //
 //	join({index, count}, ports)              -> {}
-//	    Makes this worker number index of count (1 to model.VirtualShards). ports (MessagePorts):
-//	    on worker 0, one to each other worker in order; on the others, one to worker 0.
+//	    Makes this worker number index of count (1 to model.VirtualShards). ports: one to each
+//	    other worker, in order, each with postMessage, onmessage and close as a MessagePort has
+//	    (worker.js makes them: the page passes each message on).
 //	unpackImages(Uint8Array)                 -> Uint8Array         the training images' pixels, as runs
 //	    Checks the training images file (size, SHA-256) and unpacks it for the page, which keeps the
 //	    pixels once for all its workers: 47 MB that each worker's memory held before. They come as

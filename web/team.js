@@ -79,15 +79,10 @@ export class Team extends EventTarget {
       },
     });
     this.workers = workers;
-    // join: worker 0 gets a MessagePort to each other worker, for the sums of every step (model.Shard).
+    // join: each worker learns its place in the team; the sums of every step (model.Shard) travel
+    // between worker 0 and each other one through the page (workers.js, relay).
     if (count > 1) {
-      const ports = [];
-      for (let i = 1; i < count; i++) {
-        const { port1, port2 } = new MessageChannel();
-        ports.push(port1);
-        workers.ask(i, 'join', [{ index: i, count }, [port2]], [port2]).catch((err) => workers.fail(i, err.message));
-      }
-      workers.ask(0, 'join', [{ index: 0, count }, ports], ports).catch((err) => workers.fail(0, err.message));
+      for (let i = 0; i < count; i++) workers.ask(i, 'join', [{ index: i, count }]).catch((err) => workers.fail(i, err.message));
     }
     this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
     this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;

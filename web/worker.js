@@ -81,6 +81,46 @@ async function start(module) {
   post({ event: 'ready', info: result.info });
 }
 
+// relays are this worker's ports to the others of its team, by worker number, once it has joined
+// (relayPorts).
+const relays = new Map();
+
+// relayPorts gives Go (join) this worker's ports to the others of its team, index of count, one
+// to each other worker in order. They act as MessagePorts (postMessage, onmessage, close) but go
+// through the page, which passes each sum on to its worker (protocol.md, "Sums between workers"):
+// a MessagePort between two workers took 6.5 ms to carry a step's gradients there and back in
+// Firefox 153 (it copies them, twice), where the page passes them on in 0.1 ms; a team of two
+// then trained 15% faster in Firefox, 5% faster in WebKit, and as fast in Chromium.
+function relayPorts({ index, count }) {
+  relays.clear();
+  const peers = Array.from({ length: count }, (_, i) => i).filter((i) => i !== index);
+  return peers.map((peer) => {
+    let handler = null;
+    const queued = []; // sums that came before Go listened, as a MessagePort keeps them
+    const port = {
+      postMessage(sum, transfer) {
+        post({ peer, sum }, transfer);
+      },
+      get onmessage() {
+        return handler;
+      },
+      set onmessage(f) {
+        handler = f;
+        while (handler && queued.length) handler({ data: queued.shift() });
+      },
+      close() {
+        relays.delete(peer);
+      },
+      deliver(sum) {
+        if (handler) handler({ data: sum });
+        else queued.push(sum);
+      },
+    };
+    relays.set(peer, port);
+    return port;
+  });
+}
+
 async function handle(op, args) {
   switch (op) {
     case 'memory': // how much memory Go's heap has taken: WebAssembly memory never shrinks
@@ -100,6 +140,8 @@ async function handle(op, args) {
       return api.train(args[0] || {}, (event) => post({ event: event.type, ...event }));
     case 'crash':
       return api.crash(args[1], args[0]);
+    case 'join':
+      return api.join(args[0], relayPorts(args[0] || {}));
     default:
       if (typeof api[op] !== 'function') throw coded('failed', `Unknown operation ${op}.`);
       return api[op](...args);
@@ -114,6 +156,11 @@ const started = new Promise((resolve) => {
 }).then(start).catch(fatal);
 
 self.onmessage = async (e) => {
+  if (e.data.peer !== undefined) {
+    // A sum from another worker of the team, which the page passed on: at once, in order.
+    relays.get(e.data.peer)?.deliver(e.data.sum);
+    return;
+  }
   if (e.data.module) {
     startWith(e.data.module);
     return;

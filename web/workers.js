@@ -60,6 +60,10 @@ export class Workers {
   }
 
   receive(i, m) {
+    if (m.peer !== undefined) {
+      this.relay(i, m.peer, m.sum);
+      return;
+    }
     if (m.id !== undefined) {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -82,6 +86,18 @@ export class Workers {
         return;
     }
     if (i === 0) this.on.event(m);
+  }
+
+  // relay passes a sum of worker i on to worker j, moving its vector (protocol.md, "Sums between
+  // workers"): worker to worker through the page, which is faster than a MessagePort between them
+  // in Firefox and WebKit (worker.js, relayPorts).
+  relay(i, j, sum) {
+    if (!Number.isInteger(j) || j < 0 || j >= this.count || j === i) {
+      this.fail(i, `it sent a sum to worker ${j}, which is not another worker of its team`);
+      return;
+    }
+    if (this.dead) return; // the team has ended: the sum is of a run that has too
+    this.workers[j].postMessage({ peer: i, sum }, sum && sum.v instanceof ArrayBuffer ? [sum.v] : []);
   }
 
   // ask sends the request op(args) to worker i and returns a Promise of its value; transfer lists
