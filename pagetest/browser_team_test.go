@@ -89,9 +89,9 @@ func TestBrowserTeamChosen(t *testing.T) {
 	if again.Measured == nil || again.Measured.At != m.At || again.Training != m.Team {
 		t.Errorf("after a reload: %+v; want the team measured before (%d, at %s)", again, m.Team, m.At)
 	}
-	// WebAssembly memory never shrinks, and measuring trained each worker in a team, worker 0
-	// alone: the team chosen by measurement starts afresh, so that its workers hold no more than
-	// those of a team that did not measure (the same run after the reload). The same run leaves
+	// WebAssembly memory never shrinks, and measuring trained each worker in a team, the last
+	// alone: that one starts afresh, so that the team's workers hold no more than those of a team
+	// that did not measure (the same run after the reload). The same run leaves
 	// fresh workers a few MB apart (60.3 and 60.8 MB after measuring, 68.7 and 58.7 kept); workers
 	// that were not renewed held 20–35 MB more (82.8 and 60.8 against 79.2 and 25.2 when one
 	// worker was chosen; a worker alone's 83 against a team's 60).

@@ -343,11 +343,12 @@ func (s *Session) endRun(r *run) {
 }
 
 // begin readies this worker for run runID (a training run, or a measurement when measuring) in a
-// team of the size asked (0, every joined worker): it checks that nothing else runs and sets the
-// memory limit for that team, and returns the team's size. Unless it returns an error or idle
-// (this worker is not in the team), it returns with s.mu held.
-func (s *Session) begin(runID, team int, measuring bool) (size int, idle bool, err error) {
-	size, idle, err = s.runTeam(team)
+// team of the size asked (0, every joined worker; alone, for a team of one, the worker that trains):
+// it checks that nothing else runs and sets the memory limit for that team, and returns the team's
+// size. Unless it returns an error or idle (this worker is not in the team), it returns with s.mu
+// held.
+func (s *Session) begin(runID, team, alone int, measuring bool) (size int, idle bool, err error) {
+	size, idle, err = s.runTeam(team, alone)
 	if err != nil || idle {
 		return size, idle, err
 	}
@@ -362,9 +363,9 @@ func (s *Session) begin(runID, team int, measuring bool) (size int, idle bool, e
 }
 
 // runTeam checks a run's team: how many of the joined workers take part, the first ones (0: all
-// of them). A team of one trains alone, with the same bits as any team. idle is true on a worker
-// the run leaves out, which answers at once.
-func (s *Session) runTeam(team int) (size int, idle bool, err error) {
+// of them), or for a team of one, worker alone. A team of one trains alone, with the same bits as
+// any team. idle is true on a worker the run leaves out, which answers at once.
+func (s *Session) runTeam(team, alone int) (size int, idle bool, err error) {
 	s.mu.Lock()
 	peers := s.peers
 	s.mu.Unlock()
@@ -377,6 +378,12 @@ func (s *Session) runTeam(team int) (size int, idle bool, err error) {
 	}
 	if team < 1 || team > count {
 		return 0, false, fmt.Errorf("team: %d workers of the %d that joined", team, count)
+	}
+	if alone != 0 && (team != 1 || alone < 0 || alone >= count) {
+		return 0, false, fmt.Errorf("worker: %d cannot train alone in a team of %d of the %d workers that joined", alone, team, count)
+	}
+	if team == 1 {
+		return 1, index != alone, nil
 	}
 	return team, index >= team, nil
 }

@@ -380,6 +380,16 @@ func TestTeam(t *testing.T) {
 	if m, err := s.Measure(MeasureOptions{Run: 1, Team: 1, Steps: 3}); err != nil || !m.Idle {
 		t.Errorf("measure on worker 1 in a team of 1: %+v, %v; want idle", m, err)
 	}
+	// The page measures a worker alone on its last worker: here worker 1 measures, alone.
+	if m, err := s.Measure(MeasureOptions{Run: 1, Team: 1, Steps: 2, Worker: 1}); err != nil || m.Idle || m.Team != 1 || !(m.ImagesPerSec > 0) {
+		t.Errorf("measure alone on worker 1: %+v, %v; want a worker alone's speed", m, err)
+	}
+	for _, o := range []MeasureOptions{{Team: 2, Worker: 1}, {Team: 1, Worker: 2}, {Team: 1, Worker: -1}} {
+		o.Run, o.Steps = 1, 3
+		if _, err := s.Measure(o); err == nil || !strings.Contains(err.Error(), "cannot train alone") {
+			t.Errorf("measure %+v: %v; want an error that says who cannot train alone", o, err)
+		}
+	}
 	if _, err := s.Train(TrainOptions{Run: 1, Team: 3}, nil); err == nil || err.Error() != "team: 3 workers of the 2 that joined" {
 		t.Errorf("a team of 3 of 2: %v", err)
 	}

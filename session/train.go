@@ -126,7 +126,7 @@ func newTestResult(ev *model.Evaluation) *TestResult {
 // A stopped run ends with Stopped; an aborted one (Abort) fails with code "aborted". A run whose
 // loss diverges fails with code "diverged", and the model from before the run comes back.
 func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, error) {
-	team, idle, err := s.begin(opts.Run, opts.Team, false)
+	team, idle, err := s.begin(opts.Run, opts.Team, 0, false)
 	if err != nil || idle {
 		return TrainResult{Idle: idle}, err
 	}
@@ -242,9 +242,11 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 }
 
 // MeasureOptions are Measure's: the run's number and team, as TrainOptions', and how many steps
-// to time (1 to 100).
+// to time (1 to 100). With a team of one, Worker is the worker that measures alone (by default
+// the first): the page measures a worker alone on its last, the one it then replaces, since a
+// worker keeps the memory of a lone worker's share of the batch for good.
 type MeasureOptions struct {
-	Run, Team, Steps int
+	Run, Team, Steps, Worker int
 }
 
 // MeasureResult is a speed measurement: this worker was idle (not in the team), the page stopped
@@ -275,7 +277,7 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	if steps < 1 || steps > 100 {
 		return MeasureResult{}, fmt.Errorf("measure: steps must be 1 to 100 (%d)", steps)
 	}
-	team, idle, err := s.begin(opts.Run, opts.Team, true)
+	team, idle, err := s.begin(opts.Run, opts.Team, opts.Worker, true)
 	if err != nil || idle {
 		return MeasureResult{Idle: idle}, err
 	}

@@ -142,7 +142,7 @@ func (t *trainer) jsTrain(args []safejs.Value) (any, error) {
 	})
 }
 
-// jsMeasure times a team's training steps: {run, team, steps} (session.Session.Measure).
+// jsMeasure times a team's training steps: {run, team, steps, worker} (session.Session.Measure).
 func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 	opts := arg(args, 0)
 	var o session.MeasureOptions
@@ -154,6 +154,9 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 		return nil, fmt.Errorf("measure: steps must be 1 to 100 (%v)", err)
 	}
 	if o.Team, err = intField(opts, "team", 0); err != nil {
+		return nil, err
+	}
+	if o.Worker, err = intField(opts, "worker", 0); err != nil {
 		return nil, err
 	}
 	return t.s.Measure(o)

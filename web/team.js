@@ -29,6 +29,9 @@ const keepTeamFor = 30 * 24 * 3600 * 1000;
 // teams on the same cores would each run at a fraction of the speed.
 const trainingLock = 'mnist-trainer.training';
 
+// firsts lists the first n worker numbers: a team of n.
+const firsts = (n) => Array.from({ length: n }, (_, i) => i);
+
 // readKept returns the team measured before under key, or null.
 function readKept(key) {
   try {
@@ -152,15 +155,21 @@ export class Team extends EventTarget {
    * (trainset.js, TrainingImages). → {train, test}: the image counts
    */
   loadData(files, images) {
-    this.given.ports.forEach((p) => p.close()); // those of workers that have ended
+    this.given.ports.forEach((p) => p?.close()); // those of workers that have ended
     this.given.ports = [];
     this.given.data = { files, images };
-    return this.each('loadData', () => {
-      const { port1, port2 } = new MessageChannel();
-      serveImages(port1, images);
-      this.given.ports.push(port1);
-      return [[files, { images: port2, count: images.count }], [port2]];
-    });
+    return this.each('loadData', (i) => this.dataFor(i));
+  }
+
+  // dataFor is loadData's arguments for worker i, with a port of its own to the training images,
+  // which replaces the one its predecessor had.
+  dataFor(i) {
+    const { files, images } = this.given.data;
+    const { port1, port2 } = new MessageChannel();
+    serveImages(port1, images);
+    this.given.ports[i]?.close();
+    this.given.ports[i] = port1;
+    return [[files, { images: port2, count: images.count }], [port2]];
   }
 
   // ---- Runs ------------------------------------------------------------------------------------
@@ -176,7 +185,7 @@ export class Team extends EventTarget {
     const run = async () => {
       if (!(await this.chooseTeam())) return { stopped: true, epochs: 0 };
       onStart();
-      return this.runAll('train', { ...options, team: this.chosen });
+      return this.runAll('train', { ...options, team: this.chosen }, firsts(this.chosen));
     };
     const now = await withLock(trainingLock, async (lock) => (lock ? { value: await run() } : null), { ifAvailable: true });
     if (now) return now.value;
@@ -214,20 +223,23 @@ export class Team extends EventTarget {
       this.waiting.abort(); // it had not started: it ends now
       return Promise.resolve({});
     }
+    // Every worker: the run under way may be a worker alone's, on the last (chooseTeam). The
+    // answer is the first worker's that had a run, or else worker 0's error (no-run).
     const replies = Array.from({ length: this.count }, (_, i) => this.ask(i, 'stop'));
-    replies.slice(1).forEach((p) => p.catch(() => {}));
-    return replies[0] ?? this.ask(0, 'stop');
+    if (!replies.length) return this.ask(0, 'stop');
+    return Promise.any(replies).catch((err) => {
+      throw err.errors[0];
+    });
   }
 
   /**
    * chooseTeam measures, once per browser, which of the teams it may use trains fastest: two
    * workers, all of them, and a worker alone. Messages between workers cost 40 times more in some engines than
    * in others, and WebKit reports 4 cores on any machine with fewer than 8, so the number of cores
-   * is only a guess. A few steps each, twice (a team's second time only when it could change the
-   * choice; a few seconds in all), on models the workers drop; the results are the same bits
-   * whatever the team (protocol.md). The choice is kept in localStorage for this browser and
-   * machine, and announced as 'team'. It resolves with false when the page stopped it, and true
-   * once the team is chosen.
+   * is only a guess. A few steps each (a second time only when it could change the choice; a few
+   * seconds in all), on models the workers drop; the results are the same bits whatever the team
+   * (protocol.md). The choice is kept in localStorage for this browser and machine, and announced
+   * as 'team'. It resolves with false when the page stopped it, and true once the team is chosen.
    */
   async chooseTeam() {
     if (this.chosen) return true;
@@ -242,41 +254,49 @@ export class Team extends EventTarget {
     // chose one worker once (460 images/s). Every engine tested trains fastest with two on two
     // cores or more; a team of two fits a tab under 500 MB. A larger team must be 5% faster, as it
     // holds more memory.
+    const margin = (size) => (size === 1 ? 1.15 : size === 2 ? 1 : 1.05);
     const fastest = () => {
       let team = speeds[2] ? 2 : 1;
-      for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * (size === '1' ? 1.15 : 1.05)) team = Number(size);
+      for (const [size, speed] of Object.entries(speeds)) if (speed > speeds[team] * margin(Number(size))) team = Number(size);
       return team;
     };
+    // alone is the worker that measures alone: the last, which is then replaced.
+    const alone = this.count - 1;
     // measure times each team of sizes, keeping each one's better figure; false when Stop was
     // pressed (nothing is chosen, and the run does not start).
+    const times = {}; // how many times each team was measured
     const measure = async (sizes) => {
       for (const size of sizes) {
-        // measure: steps training steps by the first size workers, on a model they then drop.
-        const r = await this.runAll('measure', { team: size, steps: measureSteps });
+        // measure: steps training steps by the first size workers (or alone), on a model they then drop.
+        const r = await this.runAll('measure', { team: size, steps: measureSteps, worker: size === 1 ? alone : 0 }, size === 1 ? [alone] : firsts(size));
         if (r.stopped) return false;
         speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
+        times[size] = (times[size] ?? 0) + 1;
       }
       return true;
     };
-    // The teams first, on the workers started with the page, then a worker alone, which leaves
-    // worker 0 with a worker alone's memory: the run then starts on fresh workers (renew), which
-    // need no room beside it (without, a tab with two workers peaked at 506 MB). Measured right
-    // after a renew, as they were, the teams ran slow in WebKit, whose fresh workers compile the
-    // code again while they run, for seconds: two workers' steps took 200–300 ms for about 3 s,
-    // then 100–105. Each team twice, in one order and then the other: the engine compiles the
-    // code better as it runs, so a single pass favoured whichever team came last. A larger team's
-    // second time only when its first came within a third of the best (second times rose by up to
-    // a third; WebKit, which reports 4 cores on any machine with fewer than 8, measured three
-    // workers at 204–430 images/s on two cores, against 420–600 for one or two, and their second
-    // time took 1.0–1.2 s). Two workers' second time comes last, on the warmest code, and only
-    // when two are not chosen already: it can only raise their figure, so when two win with the
-    // first it changes nothing.
+    // again is the teams of sizes worth a second time: those whose first came within a third of
+    // what they must beat (second times rose by up to a third, as the engine compiles the code
+    // better while it runs), the other teams' best, with its margin.
+    const again = (sizes) => sizes.filter((size) => {
+      const others = Object.entries(speeds).filter(([other]) => Number(other) !== size).map(([, speed]) => speed);
+      return times[size] === 1 && speeds[size] * 4 / 3 > Math.max(...others) * margin(size);
+    });
+    // two is two workers' second time, on the warmest code, when another team would be chosen: it
+    // can only raise their figure.
+    const two = () => fastest() === 2 || times[2] > 1 || measure([2]);
+    // The teams first, on the workers started with the page, then a worker alone, on the last
+    // worker, which alone then starts afresh (renew): WebAssembly memory never shrinks, and a
+    // worker alone's share of the batch is the largest (without, a tab with two workers peaked at
+    // 506 MB). The others keep their code warm: WebKit compiles the code again in every fresh
+    // worker while it runs, for seconds (two workers' steps took 200–300 ms for about 3 s, then
+    // 100–105), so two workers, measured first, measure low there (WebKit: 230 images/s, 571
+    // the second time), and the others' second times are weighed against two's own. WebKit,
+    // which reports 4 cores on any machine with fewer than 8, measured three workers at 142–430
+    // images/s on two cores, against 420–600 for one or two, each time in 1.0–1.8 s.
     const teams = [...new Set([2, this.count])];
-    if (!(await measure(teams))) return false;
-    const best = Math.max(...Object.values(speeds));
-    const again = teams.filter((size) => size !== 2 && speeds[size] * 4 / 3 > best).reverse();
-    if (!(await measure([...again, 1, 1]))) return false;
-    if (fastest() !== 2 && !(await measure([2]))) return false;
+    if (!(await measure([...teams, 1])) || !(await two())) return false;
+    if (!(await measure(again([...teams.filter((size) => size !== 2).reverse(), 1]))) || !(await two())) return false;
     const team = fastest();
     this.measured = { team, speeds, at: new Date().toISOString() };
     try {
@@ -284,32 +304,34 @@ export class Team extends EventTarget {
     } catch {} // no storage: measured again next time
     this.chosen = team;
     this.emit('team', this.measured);
-    // A worker keeps the memory of the largest share it trained: the run starts on fresh workers,
-    // unless Stop was pressed meanwhile.
-    return this.renew();
+    // The worker that measured alone keeps a worker alone's memory: it starts afresh, and the run
+    // waits for it only if it trains (unless Stop was pressed meanwhile).
+    const renewed = this.renew(alone);
+    if (alone < team) return renewed;
+    renewed.catch(() => {}); // a failure ends the team, which says so ('failed')
+    return true;
   }
 
   /**
-   * renew replaces the workers with fresh ones, given the same settings and data. WebAssembly
-   * memory never shrinks, so a worker keeps the memory of the largest share of a batch it ever
-   * trained: about 95 MB for a worker alone at batch 64, where a worker of two needs about 75.
-   * chooseTeam renews the team once it has measured the teams and then a worker alone. The
-   * compiled main.wasm is kept, so this takes a second or less (but WebKit compiles the code
-   * again in each fresh worker while it runs: its steps run slow for about 3 s). It resolves
-   * with false when Stop was pressed meanwhile (no run is under way then for it to stop).
+   * renew replaces worker i with a fresh one, given the same place in the team, settings and
+   * data. WebAssembly memory never shrinks, so a worker keeps the memory of the largest share of
+   * a batch it ever trained: about 95 MB for a worker alone at batch 64, where a worker of two
+   * needs about 75. chooseTeam renews the worker that measured alone. The compiled main.wasm is
+   * kept, so this takes a second or less (but WebKit compiles the code again in a fresh worker
+   * while it runs: its steps run slow for about 3 s). It resolves with false when Stop was
+   * pressed meanwhile (no run is under way then for it to stop).
    */
-  async renew() {
-    const { measured, chosen, given } = this;
-    this.workers.terminate('The workers were replaced by a fresh team.');
+  async renew(i) {
+    const { given } = this;
     const renewing = { stopped: false };
     const ready = new Promise((resolve, reject) => Object.assign(renewing, { resolve, reject }));
     this.renewing = renewing;
     try {
-      this.start(this.count);
-      Object.assign(this, { measured, chosen });
+      this.workers.replace(i);
       await ready;
-      if (given.settings !== null) await this.configure(given.settings);
-      if (given.data) await this.loadData(given.data.files, given.data.images);
+      await this.ask(i, 'join', [{ index: i, count: this.count }]);
+      if (given.settings !== null) await this.ask(i, 'configure', [given.settings]);
+      if (given.data) await this.ask(i, 'loadData', ...this.dataFor(i));
     } finally {
       this.renewing = null;
     }
@@ -321,13 +343,14 @@ export class Team extends EventTarget {
     return `mnist-trainer.team:${this.count}:${navigator.hardwareConcurrency}:${navigator.userAgent}`;
   }
 
-  // runAll runs op (train or measure) as a numbered run on every worker and answers with worker
-  // 0's reply once all have ended. If one fails, the others would wait for its sums forever: they
-  // are aborted, and the first error is the answer.
-  async runAll(op, options) {
+  // runAll runs op (train or measure) as a numbered run on the team's workers, a list of worker
+  // numbers (the others would only answer idle), and answers with the first one's reply once all
+  // have ended. If one fails, the others would wait for its sums forever: they are aborted, and
+  // the first error is the answer.
+  async runAll(op, options, team) {
     const run = ++this.runNumber;
     let first = null;
-    const replies = Array.from({ length: this.count }, (_, i) => {
+    const replies = team.map((i) => {
       const reply = this.ask(i, op, [{ ...options, run }]);
       const entry = { worker: i, settled: reply.then(() => 'resolved', (err) => `rejected: ${err.message}`) };
       this.runs.add(entry);

@@ -43,7 +43,7 @@ export class Training extends EventTarget {
     team.addEventListener('team', () => {
       this.timings.measured = Math.round(performance.now());
       $('stat-speed').title = this.teamText();
-      // The team may then start afresh (team.js, renew), which takes a second or so.
+      // The worker that measured alone then starts afresh (team.js, renew): the run waits for it if it trains.
       state.say(`Training: ${team.active > 1 ? `${team.active} workers train` : 'one worker trains'} fastest in this browser; starting ${team.active > 1 ? 'them' : 'it'}…`, 'busy');
     });
     team.addEventListener('waiting', () => {

@@ -27,29 +27,41 @@ export class Workers {
     this.readyCount = 0;
     this.isReady = new Array(count).fill(false);
     this.startTimer = 0;
+    this.module = module;
     this.workers = [];
     for (let i = 0; i < count; i++) {
-      let w;
       try {
-        // A URL of its own for each worker: WebKit (2.50) fetches a script that several workers
-        // share once, and only the first worker is then controlled by the service worker, so
-        // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
-        w = new Worker(`worker.js?n=${i + 1}`, { name: `worker ${i + 1} of ${count}` });
+        this.workers.push(this.spawn(i));
       } catch (err) {
         this.workers.forEach((w) => w.terminate());
         throw new Error(`The trainer’s workers could not start: ${err.message}`);
       }
-      w.onmessage = (e) => this.receive(i, e.data);
-      // A script that cannot be fetched fires an error without a message.
-      w.onerror = (e) => {
-        e.preventDefault();
-        this.fail(i, e.message || 'its script (worker.js) could not be loaded or run');
-      };
-      this.workers.push(w);
     }
-    module.then(
+    this.boot(this.workers);
+  }
+
+  // spawn starts worker i.
+  spawn(i) {
+    // A URL of its own for each worker: WebKit (2.50) fetches a script that several workers
+    // share once, and only the first worker is then controlled by the service worker, so
+    // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
+    const w = new Worker(`worker.js?n=${i + 1}`, { name: `worker ${i + 1} of ${this.count}` });
+    w.onmessage = (e) => this.receive(i, e.data);
+    // A script that cannot be fetched fires an error without a message.
+    w.onerror = (e) => {
+      e.preventDefault();
+      this.fail(i, e.message || 'its script (worker.js) could not be loaded or run');
+    };
+    return w;
+  }
+
+  // boot hands workers main.wasm, once compiled, and gives them startWait to say ready.
+  boot(workers) {
+    this.module.then(
       (m) => {
-        this.workers.forEach((w) => w.postMessage({ module: m }));
+        if (this.dead) return;
+        workers.forEach((w) => w.postMessage({ module: m }));
+        clearTimeout(this.startTimer);
         this.startTimer = setTimeout(() => {
           const i = this.isReady.indexOf(false);
           if (i >= 0) this.fail(i, `it did not start within ${startWait / 1000} s of main.wasm being compiled`);
@@ -57,6 +69,25 @@ export class Workers {
       },
       (err) => this.fail(0, `main.wasm could not be loaded: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}`),
     );
+  }
+
+  /**
+   * replace ends worker i and starts a fresh one in its place; its requests still pending fail.
+   * on.event's 'ready' comes again once it is ready. The others and their runs are untouched: the
+   * sums between workers go through the page (relay), which passes them on to the new one.
+   */
+  replace(i) {
+    this.workers[i].terminate();
+    for (const [id, p] of this.pending) {
+      if (p.worker === i) {
+        this.pending.delete(id);
+        p.reject(new CodedError('worker-failed', `Worker ${i + 1} was replaced by a fresh one.`));
+      }
+    }
+    if (this.isReady[i]) this.readyCount--;
+    this.isReady[i] = false;
+    this.workers[i] = this.spawn(i);
+    this.boot([this.workers[i]]);
   }
 
   receive(i, m) {
