@@ -53,8 +53,8 @@ const memoryHeadroom = 8<<20 + 5_800_000
 // MB; BENCHMARKS.md).
 // A worker of a team that measures alone (web/team.js) gets none: those steps are few, and with
 // it, beside the other workers, which hold a team's memory by then, a fresh page's quick run
-// peaked at 504 MB. The page then starts the run on fresh workers, so a worker that trains alone
-// beside idle ones gets the room.
+// peaked at 504 MB. The page then replaces that worker with a fresh one; a worker that trains
+// alone beside idle ones gets the room.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
 	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
