@@ -41,8 +41,8 @@ package model
 //     an op. (simplego's own DotGeneral, without the SIMD kernels, picks its path by M·N: see
 //     kernels/README.md for when that matters.)
 //
-// The folds run on what every shard sent (Shard.Reduce's combine), on one participant or on each
-// (the browser's workers each fold the same vectors in the same order), and all get the same bits. Evaluation is cut into fixed batches (EvalBatchBounds) that stay whole, and
+// The folds run on one participant, on what every shard sent (Shard.Reduce's combine), and all
+// get the result. Evaluation is cut into fixed batches (EvalBatchBounds) that stay whole, and
 // their losses are added in batch order, so it too is the same for any team.
 //
 // The backward pieces of the three conv segments take the segment's output, and the conv's im2col
@@ -89,8 +89,8 @@ type Shard struct {
 	// shard calls Start the same number of times, in the same order, with the same combine, and
 	// calls wait before its next Start; in between it may compute what does not need the result,
 	// while the team exchanges (a step's weight gradients, in the backward pass). combine is run
-	// once, by any one participant, or by each on the same vectors in the same order: every shard
-	// gets the same bits, so that the replicas stay identical. combine does not change the parts. v must stay as it is until wait returns, and is not kept after: the
+	// once, by any one participant, and every shard gets its result, the same bits, so that the
+	// replicas stay identical. v must stay as it is until wait returns, and is not kept after: the
 	// caller reuses it.
 	Start func(v []float32, combine Combine) (wait func() ([]float32, error))
 }

@@ -242,7 +242,7 @@ func Describe(settings url.Values) (ConfigResult, error) {
 }
 
 // JoinPorts checks that worker index of count can exist, and says how many ports to the others
-// it needs: one to each other worker (none alone).
+// it needs: on worker 0 one to each other worker, on the others one to worker 0 (none alone).
 func JoinPorts(index, count int) (int, error) {
 	if count < 1 || index < 0 || index >= count {
 		return 0, fmt.Errorf("join: worker %d of %d does not exist", index, count)
@@ -251,7 +251,13 @@ func JoinPorts(index, count int) (int, error) {
 		// Each worker takes one virtual shard of every batch at least (the page's limit too).
 		return 0, fmt.Errorf("join: %d workers; a team has at most %d", count, model.VirtualShards)
 	}
-	return count - 1, nil
+	switch {
+	case count == 1:
+		return 0, nil
+	case index == 0:
+		return count - 1, nil
+	}
+	return 1, nil
 }
 
 // Join makes this session worker index of count, which train together (model.Shard). connect

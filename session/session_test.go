@@ -353,7 +353,7 @@ func (p *fakePeers) Close() { p.closed = true }
 // replaces.
 func TestTeam(t *testing.T) {
 	s := loaded(t, small+"&train-images=320&epochs=1")
-	for _, c := range []struct{ index, count, ports int }{{0, 1, 0}, {0, 3, 2}, {2, 3, 2}} {
+	for _, c := range []struct{ index, count, ports int }{{0, 1, 0}, {0, 3, 2}, {2, 3, 1}} {
 		if n, err := JoinPorts(c.index, c.count); err != nil || n != c.ports {
 			t.Errorf("JoinPorts(%d, %d) = %d, %v; want %d", c.index, c.count, n, err, c.ports)
 		}

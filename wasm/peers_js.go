@@ -3,14 +3,19 @@
 package main
 
 // This file connects the workers of a data-parallel training run (model.Shard; web/protocol.md,
-// "Sums between workers"). Each worker has a port to every other worker (worker.js, relayPorts:
-// the page passes each message on). For every exchange (model.Shard's Start), each worker of the
-// run's team sends its vector to each of the others at once; when the model waits for the result,
-// it combines every worker's vector in worker order, with the combine the model passes (the same
-// on every worker: the model's fixed order of sums, model/shard.go), so that every worker computes
-// the same result, bit for bit, and no result travels back. Between Start and its wait the model
-// computes what does not need the result, so the messages travel meanwhile. The vectors travel as
-// ArrayBuffers of float32, transferred, not copied.
+// "Sums between workers"). Worker 0 has a port to each other worker, and each other worker one to
+// worker 0 (worker.js, relayPorts: the page passes each message on). For every exchange
+// (model.Shard's Start), each worker i > 0 sends its vector to worker 0 at once; worker 0, when
+// the model waits for the result, combines them in shard order (its own first), with the combine
+// the model passes (the same on every worker: the model's fixed order of sums, model/shard.go),
+// and sends the result back to all. Between Start and its wait the model computes what does not
+// need the result, so the messages travel meanwhile. The vectors travel as ArrayBuffers of
+// float32, transferred, not copied, wherever a buffer has one receiver.
+//
+// Worker 0 alone combines: a step's gradients are larger than their total (a worker of two sends
+// its two virtual shards' gradients and gets back their sum), and every worker combining all of
+// them (each sending its vector to each other worker) held 7-15 MB more WebAssembly memory on
+// worker 1, for no speed measured (Chromium, Firefox and WebKit, a team of two, alternating).
 
 import (
 	"context"
@@ -28,12 +33,12 @@ import (
 // session's Peers.
 type peers struct {
 	index, count int
-	// ports[k] leads to worker k if k < index, else to worker k+1: one to each other worker.
+	// ports: on worker 0, ports[i-1] leads to worker i; on worker i > 0, ports[0] leads to worker 0.
 	ports []safejs.Value
 	funcs []safejs.Func // the ports' onmessage handlers, released by close
 
 	// spare, per port, is the ArrayBuffer of the last large vector (a step's gradients) that came
-	// from there, once read: the next large vector sent there goes in it. One buffer then
+	// from there, once read: the next large vector sent there goes back in it. One buffer then
 	// travels to and fro, and no step leaves megabytes of ArrayBuffers for the JS collector, which
 	// frees them late: the tab's memory grew by about 100 MB over a run with two workers. Small
 	// vectors (a normalisation's sums, a few kilobytes) travel in buffers of their own, never in
@@ -148,44 +153,41 @@ func (p *peers) Shard(ctx context.Context, run, team int) *model.Shard {
 	return &model.Shard{Index: p.index, Count: team, Start: func(v []float32, combine model.Combine) func() ([]float32, error) {
 		seq++
 		seq := seq
-		for j := range team {
-			if j == p.index {
-				continue
-			}
-			if err := p.send(p.port(j), run, seq, v); err != nil {
-				return func() ([]float32, error) { return nil, fmt.Errorf("reduce: sending to worker %d: %v", j, err) }
-			}
+		if p.index == 0 {
+			// Worker 0 gathers when its caller waits: the others' vectors queue meanwhile.
+			return func() ([]float32, error) { return p.gather(ctx, run, seq, team, v, combine) }
 		}
-		return func() ([]float32, error) { return p.combine(ctx, run, seq, team, v, combine) }
+		if err := p.send(0, run, seq, v); err != nil {
+			return func() ([]float32, error) { return nil, fmt.Errorf("reduce: sending to worker 0: %v", err) }
+		}
+		return func() ([]float32, error) { return p.receive0(ctx, run, seq) }
 	}}
 }
 
-// port is the number of this worker's port to worker j.
-func (p *peers) port(j int) int {
-	if j > p.index {
-		return j - 1
-	}
-	return j
-}
-
-// combine is a worker's wait in an exchange: it waits for the vector of every other worker of the
-// run's team and combines them all, its own v among them, in worker order.
-func (p *peers) combine(ctx context.Context, run, seq, team int, v []float32, combine model.Combine) ([]float32, error) {
+// gather is worker 0's wait: it waits for the vector of every other worker of the run's team,
+// combines them in shard order and sends the result back to each.
+func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, combine model.Combine) ([]float32, error) {
 	parts := make([][]float32, team)
-	for j := range team {
-		if j == p.index {
-			parts[j] = v
-			continue
-		}
-		m, err := p.next(ctx, p.port(j), run, seq)
+	parts[0] = v
+	for i := 1; i < team; i++ {
+		m, err := p.next(ctx, i-1, run, seq)
 		if err != nil {
 			return nil, err
 		}
-		if parts[j], err = p.read(p.port(j), m); err != nil {
-			return nil, fmt.Errorf("reduce: worker %d: %v", j, err)
+		if parts[i], err = p.read(i-1, m); err != nil {
+			return nil, fmt.Errorf("reduce: worker %d: %v", i, err)
 		}
 	}
-	return combine(parts)
+	total, err := combine(parts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range team - 1 {
+		if err := p.send(i, run, seq, total); err != nil {
+			return nil, fmt.Errorf("reduce: sending the total to worker %d: %v", i+1, err)
+		}
+	}
+	return total, nil
 }
 
 // read copies the vector of m, which came from port i, into Go, and keeps its buffer for the
@@ -250,6 +252,16 @@ func (p *peers) send(i, run, seq int, v []float32) error {
 		_, err = p.ports[i].Call("postMessage", msg, []any{buf})
 	}
 	return err
+}
+
+// receive0 is the wait of worker i > 0, which sent its vector to worker 0: the total of the seq-th
+// exchange of run, from worker 0.
+func (p *peers) receive0(ctx context.Context, run, seq int) ([]float32, error) {
+	m, err := p.next(ctx, 0, run, seq)
+	if err != nil {
+		return nil, err
+	}
+	return p.read(0, m)
 }
 
 // next waits for the next message of run on port i, which must be the seq-th. Messages of earlier

@@ -163,7 +163,7 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 }
 
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,
-// with a port to each other worker, in order (worker.js, relayPorts).
+// with a port to worker 0, or on worker 0 to each other worker in order (worker.js, relayPorts).
 func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
 	nums := numbers{obj: arg(args, 0)}
 	index, count := nums.get("index", -1), nums.get("count", 0)
@@ -179,7 +179,7 @@ func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
 		list := arg(args, 1)
 		n, err := list.Length()
 		if err != nil || n != want {
-			return nil, fmt.Errorf("join: worker %d of %d needs %d ports, one to each other worker", index, count, want)
+			return nil, fmt.Errorf("join: worker %d of %d needs %d ports", index, count, want)
 		}
 		for i := range n {
 			port, err := list.Index(i)

@@ -28,9 +28,10 @@
 // (peers_js.go). Worker 0 alone reports a run's events.
 //
 //	join({index, count}, ports)              -> {}
-//	    Makes this worker number index of count (1 to model.VirtualShards). ports: one to each
-//	    other worker, in order, each with postMessage, onmessage and close as a MessagePort has
-//	    (worker.js makes them: the page passes each message on).
+//	    Makes this worker number index of count (1 to model.VirtualShards). ports: on worker 0,
+//	    one to each other worker in order; on the others, one to worker 0. Each has postMessage,
+//	    onmessage and close, as a MessagePort has (worker.js makes them: the page passes each
+//	    message on).
 //	unpackImages(Uint8Array)                 -> Uint8Array         the training images' pixels, as runs
 //	    Checks the training images file (size, SHA-256) and unpacks it for the page, which keeps the
 //	    pixels once for all its workers: 47 MB that each worker's memory held before. They come as
