@@ -282,9 +282,15 @@ export class Team extends EventTarget {
       const others = Object.entries(speeds).filter(([other]) => Number(other) !== size).map(([, speed]) => speed);
       return times[size] === 1 && speeds[size] * 4 / 3 > Math.max(...others) * margin(size);
     });
-    // two is two workers' second time, on the warmest code, when another team would be chosen: it
-    // can only raise their figure.
-    const two = () => fastest() === 2 || times[2] > 1 || measure([2]);
+    // two measures two workers again, on the warmest code, while another team would be chosen and
+    // two have not been measured more times than it (their first time is the page's first, on the
+    // coldest code): it can only raise their figure. In WebKit, two measured right after a worker
+    // alone (whose code the engine then compiles further, on the same cores) once measured at most
+    // 291 images/s in two tries, against 455 alone, where two then train at about 620.
+    const two = async () => {
+      while (fastest() !== 2 && times[2] <= times[fastest()]) if (!(await measure([2]))) return false;
+      return true;
+    };
     // The teams first, on the workers started with the page, then a worker alone, on the last
     // worker, which alone then starts afresh (renew): WebAssembly memory never shrinks, and a
     // worker alone's share of the batch is the largest (without, a tab with two workers peaked at
