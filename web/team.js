@@ -224,7 +224,7 @@ export class Team extends EventTarget {
       return Promise.resolve({});
     }
     // Every worker: the run under way may be a worker alone's, on the last (chooseTeam). The
-    // answer is the first worker's that had a run, or else worker 0's error (no-run).
+    // answer is that of a worker that had a run, or else worker 0's error (no-run).
     const replies = Array.from({ length: this.count }, (_, i) => this.ask(i, 'stop'));
     if (!replies.length) return this.ask(0, 'stop');
     return Promise.any(replies).catch((err) => {

@@ -86,11 +86,12 @@ async function start(module) {
 const relays = new Map();
 
 // relayPorts gives Go (join) this worker's ports to the others of its team, index of count: on
-// worker 0 one to each other worker, on the others one to worker 0. They act as MessagePorts (postMessage, onmessage, close) but go
-// through the page, which passes each sum on to its worker (protocol.md, "Sums between workers"):
-// a MessagePort between two workers took 6.5 ms to carry a step's gradients there and back in
-// Firefox 153 (it copies them, twice), where the page passes them on in 0.1 ms; a team of two
-// then trained 15% faster in Firefox, 5% faster in WebKit, and as fast in Chromium.
+// worker 0 one to each other worker, on the others one to worker 0. They act as MessagePorts
+// (postMessage, onmessage, close) but go through the page, which passes each sum on to its worker
+// (protocol.md, "Sums between workers"): a MessagePort between two workers took 6.5 ms to carry a
+// step's gradients there and back in Firefox 153 (it copies them, twice), where the page passes
+// them on in 0.1 ms. A team of two then trained 15% faster in Firefox and 4% faster in WebKit;
+// 3% slower in Chromium, whose MessagePorts are the fastest way (BENCHMARKS.md).
 function relayPorts({ index, count }) {
   relays.clear();
   const peers = index === 0 ? Array.from({ length: count - 1 }, (_, i) => i + 1) : [0];
