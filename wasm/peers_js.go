@@ -4,13 +4,13 @@ package main
 
 // This file connects the workers of a data-parallel training run (model.Shard; web/protocol.md,
 // "Sums between workers"). Worker 0 has a port to each other worker, and each other worker one to
-// worker 0 (worker.js, relayPorts: the page passes each message on). For every exchange
-// (model.Shard's Start), each worker i > 0 sends its vector to worker 0 at once; worker 0, when
-// the model waits for the result, combines them in shard order (its own first), with the combine
-// the model passes (the same on every worker: the model's fixed order of sums, model/shard.go),
-// and sends the result back to all. Between Start and its wait the model computes what does not
-// need the result, so the messages travel meanwhile. The vectors travel as ArrayBuffers of
-// float32, transferred, not copied, wherever a buffer has one receiver.
+// worker 0 (worker.js, relayPorts: MessagePorts, but a step's gradients go through the page). For
+// every exchange (model.Shard's Start), each worker i > 0 sends its vector to worker 0 at once;
+// worker 0, when the model waits for the result, combines them in shard order (its own first),
+// with the combine the model passes (the same on every worker: the model's fixed order of sums,
+// model/shard.go), and sends the result back to all. Between Start and its wait the model
+// computes what does not need the result, so the messages travel meanwhile. The vectors travel
+// as ArrayBuffers of float32, transferred, not copied, wherever a buffer has one receiver.
 //
 // Worker 0 alone combines: a step's gradients are larger than their total (a worker of two sends
 // its two virtual shards' gradients and gets back their sum), and every worker combining all of

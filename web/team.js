@@ -82,13 +82,29 @@ export class Team extends EventTarget {
       },
     });
     this.workers = workers;
-    // join: each worker learns its place in the team; the sums of every step (model.Shard) travel
-    // between worker 0 and each other one through the page (workers.js, relay).
-    if (count > 1) {
-      for (let i = 0; i < count; i++) workers.ask(i, 'join', [{ index: i, count }]).catch((err) => workers.fail(i, err.message));
-    }
+    if (count > 1) this.join().forEach((p) => p.catch(() => {}));
     this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
     this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
+  }
+
+  // join gives each worker its place in the team, and ports for the sums of every step
+  // (model.Shard): worker 0 a MessagePort to each other worker, each other worker one to worker 0
+  // (a step's gradients go through the page instead: worker.js, relayPorts). It answers with each
+  // worker's reply, in order; a worker that cannot join fails the team.
+  join() {
+    const { workers, count } = this;
+    const ports = [];
+    const replies = [];
+    for (let i = 1; i < count; i++) {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1);
+      replies[i] = workers.ask(i, 'join', [{ index: i, count }, [port2]], [port2]);
+    }
+    replies[0] = workers.ask(0, 'join', [{ index: 0, count }, ports], ports);
+    return replies.map((reply, i) => reply.catch((err) => {
+      workers.fail(i, err.message);
+      throw err;
+    }));
   }
 
   /** count is the number of workers started (0 before start). */
@@ -312,10 +328,7 @@ export class Team extends EventTarget {
     this.emit('team', this.measured);
     // The worker that measured alone keeps a worker alone's memory: it starts afresh, and the run
     // waits for it only if it trains (unless Stop was pressed meanwhile).
-    const renewed = this.renew(alone);
-    if (alone < team) return renewed;
-    renewed.catch(() => {}); // a failure ends the team, which says so ('failed')
-    return true;
+    return this.renew(alone, alone < team);
   }
 
   /**
@@ -324,23 +337,31 @@ export class Team extends EventTarget {
    * a batch it ever trained: about 95 MB for a worker alone at batch 64, where a worker of two
    * needs about 75. chooseTeam renews the worker that measured alone. The compiled main.wasm is
    * kept, so this takes a second or less (but WebKit compiles the code again in a fresh worker
-   * while it runs: its steps run slow for about 3 s). It resolves with false when Stop was
-   * pressed meanwhile (no run is under way then for it to stop).
+   * while it runs: its steps run slow for about 3 s). Every worker joins again, with fresh ports
+   * (the old ones led to the worker replaced); with wait, it resolves once the fresh worker is
+   * ready too, else once the others have joined (a worker the run leaves idle need not be ready
+   * for it). It resolves with false when Stop was pressed meanwhile (no run is under way then for
+   * it to stop).
    */
-  async renew(i) {
+  async renew(i, wait) {
     const { given } = this;
     const renewing = { stopped: false };
     const ready = new Promise((resolve, reject) => Object.assign(renewing, { resolve, reject }));
     this.renewing = renewing;
-    try {
-      this.workers.replace(i);
-      await ready;
-      await this.ask(i, 'join', [{ index: i, count: this.count }]);
-      if (given.settings !== null) await this.ask(i, 'configure', [given.settings]);
-      if (given.data) await this.ask(i, 'loadData', ...this.dataFor(i));
-    } finally {
-      this.renewing = null;
-    }
+    this.workers.replace(i);
+    const joined = this.join();
+    const fresh = (async () => {
+      try {
+        await ready;
+        await joined[i];
+        if (given.settings !== null) await this.ask(i, 'configure', [given.settings]);
+        if (given.data) await this.ask(i, 'loadData', ...this.dataFor(i));
+      } finally {
+        this.renewing = null;
+      }
+    })();
+    if (!wait) fresh.catch(() => {}); // a failure ends the team, which says so ('failed')
+    await Promise.all(wait ? [...joined, fresh] : joined.filter((_, j) => j !== i));
     return !renewing.stopped;
   }
 

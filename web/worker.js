@@ -85,22 +85,34 @@ async function start(module) {
 // (relayPorts).
 const relays = new Map();
 
+// viaPage is the size in bytes from which a sum goes through the page: Go sends vectors that
+// large in a buffer kept for them (peers_js.go, spareMin), a step's gradients.
+const viaPage = 64 << 10;
+
 // relayPorts gives Go (join) this worker's ports to the others of its team, index of count: on
-// worker 0 one to each other worker, on the others one to worker 0. They act as MessagePorts
-// (postMessage, onmessage, close) but go through the page, which passes each sum on to its worker
-// (protocol.md, "Sums between workers"): a MessagePort between two workers took 6.5 ms to carry a
-// step's gradients there and back in Firefox 153 (it copies them, twice), where the page passes
-// them on in 0.1 ms. A team of two then trained 15% faster in Firefox and 4% faster in WebKit;
-// 3% slower in Chromium, whose MessagePorts are the fastest way (BENCHMARKS.md).
-function relayPorts({ index, count }) {
-  relays.clear();
+// worker 0 one to each other worker, on the others one to worker 0, each over channels[k], a
+// MessagePort from the page. They act as MessagePorts (postMessage, onmessage, close), but a step's
+// gradients go through the page, which passes them on to their worker (protocol.md, "Sums between
+// workers"): a MessagePort between two workers took 6.5 ms to carry them there and back in
+// Firefox 153 (it copies them, twice), where the page passes them on in 0.1 ms, and a team of two
+// trained 15% faster there. The small sums, six a step, stay on the MessagePort: passing each
+// on took Chromium's main thread from 1.2–2.2% of a core to 3.5% during training.
+function relayPorts({ index, count }, channels) {
+  [...relays.values()].forEach((p) => p.close());
   const peers = index === 0 ? Array.from({ length: count - 1 }, (_, i) => i + 1) : [0];
-  return peers.map((peer) => {
+  return peers.map((peer, k) => {
+    const channel = channels[k];
     let handler = null;
     const queued = []; // sums that came before Go listened, as a MessagePort keeps them
+    const deliver = (sum) => {
+      if (handler) handler({ data: sum });
+      else queued.push(sum);
+    };
+    channel.onmessage = (e) => deliver(e.data);
     const port = {
       postMessage(sum, transfer) {
-        post({ peer, sum }, transfer);
+        if (transfer && transfer[0] && transfer[0].byteLength >= viaPage) post({ peer, sum }, transfer);
+        else channel.postMessage(sum, transfer);
       },
       get onmessage() {
         return handler;
@@ -110,12 +122,10 @@ function relayPorts({ index, count }) {
         while (handler && queued.length) handler({ data: queued.shift() });
       },
       close() {
-        relays.delete(peer);
+        if (relays.get(peer) === port) relays.delete(peer);
+        channel.close();
       },
-      deliver(sum) {
-        if (handler) handler({ data: sum });
-        else queued.push(sum);
-      },
+      deliver,
     };
     relays.set(peer, port);
     return port;
@@ -142,7 +152,7 @@ async function handle(op, args) {
     case 'crash':
       return api.crash(args[1], args[0]);
     case 'join':
-      return api.join(args[0], relayPorts(args[0] || {}));
+      return api.join(args[0], relayPorts(args[0] || {}, args[1] || []));
     default:
       if (typeof api[op] !== 'function') throw coded('failed', `Unknown operation ${op}.`);
       return api[op](...args);

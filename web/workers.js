@@ -73,8 +73,8 @@ export class Workers {
 
   /**
    * replace ends worker i and starts a fresh one in its place; its requests still pending fail.
-   * on.event's 'ready' comes again once it is ready. The others and their runs are untouched: the
-   * sums between workers go through the page (relay), which passes them on to the new one.
+   * on.event's 'ready' comes again once it is ready. The team must join again (Team.renew): the
+   * others' MessagePorts led to the worker replaced.
    */
   replace(i) {
     this.workers[i].terminate();
@@ -120,8 +120,8 @@ export class Workers {
   }
 
   // relay passes a sum of worker i on to worker j, moving its vector (protocol.md, "Sums between
-  // workers"): worker to worker through the page, which is faster than a MessagePort between them
-  // in Firefox and WebKit (worker.js, relayPorts).
+  // workers"): a step's gradients go through the page, which is faster than a MessagePort between
+  // two workers in Firefox (worker.js, relayPorts).
   relay(i, j, sum) {
     if (!Number.isInteger(j) || j < 0 || j >= this.count || j === i) {
       this.fail(i, `it sent a sum to worker ${j}, which is not another worker of its team`);
