@@ -284,7 +284,8 @@ export class Team extends EventTarget {
     const measure = async (sizes) => {
       for (const size of sizes) {
         // measure: steps training steps by the first size workers (or alone), on a model they then drop.
-        const r = await this.runAll('measure', { team: size, steps: measureSteps, worker: size === 1 ? alone : 0 }, size === 1 ? [alone] : firsts(size));
+        const members = size === 1 ? [alone] : firsts(size);
+        const r = await this.runAll('measure', { team: size, steps: measureSteps, worker: members[0] }, members);
         if (r.stopped) return false;
         speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
         times[size] = (times[size] ?? 0) + 1;

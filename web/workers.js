@@ -78,12 +78,7 @@ export class Workers {
    */
   replace(i) {
     this.workers[i].terminate();
-    for (const [id, p] of this.pending) {
-      if (p.worker === i) {
-        this.pending.delete(id);
-        p.reject(new CodedError('worker-failed', `Worker ${i + 1} was replaced by a fresh one.`));
-      }
-    }
+    this.rejectPending(i, `Worker ${i + 1} was replaced by a fresh one.`);
     if (this.isReady[i]) this.readyCount--;
     this.isReady[i] = false;
     this.workers[i] = this.spawn(i);
@@ -150,16 +145,21 @@ export class Workers {
     if (this.failing || this.dead) return;
     this.failing = true;
     const message = this.count > 1 ? `Worker ${i + 1} of ${this.count} failed: ${reason}` : `The trainer failed: ${reason}`;
+    this.rejectPending(i, message);
+    const others = await this.on.failing(i, message);
+    this.failure = { worker: i, message, others };
+    this.terminate(message);
+    this.on.failed(message);
+  }
+
+  // rejectPending fails worker i's requests still pending with message (code worker-failed).
+  rejectPending(i, message) {
     for (const [id, p] of this.pending) {
       if (p.worker === i) {
         this.pending.delete(id);
         p.reject(new CodedError('worker-failed', message));
       }
     }
-    const others = await this.on.failing(i, message);
-    this.failure = { worker: i, message, others };
-    this.terminate(message);
-    this.on.failed(message);
   }
 
   // terminate ends every worker; requests still pending fail with message.
