@@ -38,8 +38,10 @@ type ImageSource interface {
 	// Images writes the images at indices, in that order, into dst
 	// (len(indices)*ImageSize*ImageSize bytes).
 	Images(indices []int32, dst []byte) error
-	// Prefetch says that a later Images call will ask for indices, so that
-	// a source that fetches from elsewhere can start now. It may do nothing.
+	// Prefetch says that later Images calls will ask for indices, in one
+	// call or in several that take consecutive pieces of them from the
+	// first, so that a source that fetches from elsewhere can start now,
+	// and fetch several batches at once. It may do nothing.
 	Prefetch(indices []int32)
 }
 
@@ -95,8 +97,8 @@ func (d *Dataset) Gather(indices []int32, dst []byte) error {
 	return nil
 }
 
-// Prefetch says that a Gather of indices (of d) comes next, so that the ImageSource of a
-// RemoteDataset can start fetching them now. It does nothing for a Dataset of its own or for no
+// Prefetch says that Gathers of indices (of d) come next, in one or in consecutive pieces of them
+// (ImageSource.Prefetch), so that the ImageSource of a RemoteDataset can start fetching them now. It does nothing for a Dataset of its own or for no
 // indices.
 func (d *Dataset) Prefetch(indices []int32) {
 	if d.remote != nil && len(indices) > 0 {

@@ -84,7 +84,8 @@ func (s *trainSource) batch(epoch int, indices []int32, images []byte, labels []
 	return nil
 }
 
-// prefetch tells a remote training set which of its images the next batch takes.
+// prefetch tells a remote training set which of its images the next batches take (indices: their
+// parts one after another, in the epoch's numbering); batch then gathers them in consecutive pieces.
 func (s *trainSource) prefetch(indices []int32) {
 	if !s.mixed() {
 		s.d.Prefetch(indices)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hack-pad/safejs"
 
@@ -264,10 +265,20 @@ func logError(msg string) {
 // loop while any goroutine can run (golang/go#39620), so without this, messages from the page
 // (pause, stop, predict) would wait until training ends. yield posts a message to a
 // MessageChannel and blocks until its handler runs: every task queued meanwhile runs first.
+//
+// A worker of a team gets that turn anyway: it waits for the other workers' sums several times
+// a step, and Go then returns to the event loop, which runs the tasks queued so far before the
+// sum's (eventTurns). yield then returns at once: in WebKit a MessageChannel's message wakes the
+// page's main thread several times, even within a worker, and took about 1 ms.
 type yielder struct {
 	port safejs.Value
 	wake chan struct{}
+	seen atomic.Uint64 // eventTurns when yield last returned
 }
+
+// eventTurns counts the messages from the event loop that Go has handled during training (a sum
+// from another worker, training images from the page): each came in a turn of the event loop.
+var eventTurns atomic.Uint64
 
 func newYielder() (*yielder, error) {
 	class, err := safejs.Global().Get("MessageChannel")
@@ -303,11 +314,16 @@ func newYielder() (*yielder, error) {
 	return y, nil
 }
 
-// yield returns after the JS event loop has run the tasks queued so far.
+// yield returns after the JS event loop has run the tasks queued so far, or at once if it has
+// had a turn since the last yield.
 func (y *yielder) yield() {
+	if t := eventTurns.Load(); y.seen.Swap(t) != t {
+		return
+	}
 	if _, err := y.port.Call("postMessage", nil); err != nil {
 		logError("yield: " + err.Error())
 		return
 	}
 	<-y.wake
+	y.seen.Store(eventTurns.Load())
 }

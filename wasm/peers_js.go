@@ -4,7 +4,8 @@ package main
 
 // This file connects the workers of a data-parallel training run (model.Shard; web/protocol.md,
 // "Sums between workers"). Worker 0 has a port to each other worker, and each other worker one to
-// worker 0 (worker.js, relayPorts: MessagePorts, but a step's gradients go through the page). For
+// worker 0 (worker.js, teamPorts: they act as MessagePorts, over the postMessage of the workers
+// worker 0 starts and of worker 0 itself, without the page). For
 // every exchange (model.Shard's Start), each worker i > 0 sends its vector to worker 0 at once;
 // worker 0, when the model waits for the result, combines them in shard order (its own first),
 // with the combine the model passes (the same on every worker: the model's fixed order of sums,
@@ -99,6 +100,7 @@ func (p *peers) Close() {
 
 // receive queues a message from port i. It runs as an event handler, so it must not block.
 func (p *peers) receive(i int, event safejs.Value) {
+	eventTurns.Add(1)
 	m, err := parsePeerMessage(event)
 	p.mu.Lock()
 	if err != nil {

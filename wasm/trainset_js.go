@@ -7,8 +7,10 @@ package main
 // worker, they were most of its memory and were counted once per worker in the tab's. So one
 // worker unpacks them for the page (unpackImages), and every worker asks the page for its part of
 // each batch over a MessagePort of its own: {seq, indices: Int32Array} out, {seq, pixels:
-// Uint8Array} or {seq, error} back, in order. Each request for a step goes out while the step
-// before trains (mnist.ImageSource's Prefetch), so the answer is waiting when it is needed.
+// Uint8Array} or {seq, error} back, in order. A request asks for the images of several steps
+// (mnist.ImageSource's Prefetch, model's prefetchSteps) while a step trains, so the answer is
+// waiting when it is needed, and each answer serves those steps' Images calls one piece at a time:
+// every message wakes the page's main thread.
 
 import (
 	"fmt"
@@ -16,6 +18,8 @@ import (
 	"sync"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/mnist-trainer/mnist/mnist"
 )
 
 // pageImages is an mnist.ImageSource over the page's port.
@@ -25,7 +29,7 @@ type pageImages struct {
 
 	mu         sync.Mutex
 	seq        int               // the last request's number
-	prefetched []request         // requests Prefetch sent, not yet taken by Images, oldest first
+	prefetched []request         // requests Prefetch sent, not yet wholly taken by Images, oldest first
 	wanted     map[int]bool      // requests whose answers are still wanted
 	replies    map[int]imageData // answers, by request
 	bad        error             // a malformed message: every later Images fails with it
@@ -35,6 +39,7 @@ type pageImages struct {
 type request struct {
 	seq     int
 	indices []int32
+	taken   int // how many of indices Images has taken, from the first
 }
 
 type imageData struct {
@@ -71,6 +76,7 @@ func (p *pageImages) Close() error {
 
 // receive stores an answer. It runs as an event handler, so it must not block.
 func (p *pageImages) receive(event safejs.Value) {
+	eventTurns.Add(1)
 	seq, d, err := parseImagesMessage(event)
 	p.mu.Lock()
 	switch {
@@ -141,25 +147,29 @@ func (p *pageImages) Prefetch(indices []int32) {
 		return
 	}
 	p.mu.Lock()
-	p.prefetched = append(p.prefetched, request{seq, slices.Clone(indices)})
+	p.prefetched = append(p.prefetched, request{seq: seq, indices: slices.Clone(indices)})
 	p.mu.Unlock()
 }
 
-// Images writes the images at indices into dst, with the answer to the request Prefetch sent for
-// them, or to a new one. Requests sent for other indices (a run stopped before it used them) are
-// dropped, and so are their answers.
+// Images writes the images at indices into dst, from the answer to the request Prefetch sent for
+// them (the next piece of it), or to a new one. Requests whose next piece is not indices (a run
+// stopped before it used them) are dropped, and so are their answers.
 func (p *pageImages) Images(indices []int32, dst []byte) error {
-	seq := 0
+	seq, from, total, last := 0, 0, len(indices), true
 	p.mu.Lock()
 	for len(p.prefetched) > 0 && seq == 0 {
-		r := p.prefetched[0]
-		p.prefetched = p.prefetched[1:]
-		if slices.Equal(r.indices, indices) {
-			seq = r.seq
-		} else {
-			delete(p.wanted, r.seq)
-			delete(p.replies, r.seq)
+		r := &p.prefetched[0]
+		if rest := r.indices[r.taken:]; len(indices) > 0 && len(rest) >= len(indices) && slices.Equal(rest[:len(indices)], indices) {
+			seq, from, total = r.seq, r.taken, len(r.indices)
+			r.taken += len(indices)
+			if last = r.taken == len(r.indices); last {
+				p.prefetched = p.prefetched[1:]
+			}
+			break
 		}
+		delete(p.wanted, r.seq)
+		delete(p.replies, r.seq)
+		p.prefetched = p.prefetched[1:]
 	}
 	p.mu.Unlock()
 	if seq == 0 {
@@ -172,14 +182,14 @@ func (p *pageImages) Images(indices []int32, dst []byte) error {
 		p.mu.Lock()
 		d, ok := p.replies[seq]
 		bad := p.bad
-		if ok {
+		if ok && last {
 			delete(p.replies, seq)
 			delete(p.wanted, seq)
 		}
 		p.mu.Unlock()
 		switch {
 		case ok:
-			return copyPixels(d, dst)
+			return copyPixels(d, total*imageBytes, from*imageBytes, dst)
 		case bad != nil:
 			return bad
 		}
@@ -187,14 +197,24 @@ func (p *pageImages) Images(indices []int32, dst []byte) error {
 	}
 }
 
-func copyPixels(d imageData, dst []byte) error {
+// imageBytes is the size of one training image.
+const imageBytes = mnist.ImageSize * mnist.ImageSize
+
+// copyPixels copies len(dst) bytes from byte at of an answer, which must be size bytes, into dst.
+func copyPixels(d imageData, size, at int, dst []byte) error {
 	if d.err != nil {
 		return d.err
 	}
 	n, err := d.pixels.Length()
-	if err != nil || n != len(dst) {
-		return fmt.Errorf("the page gave %d bytes of training images, want %d", n, len(dst))
+	if err != nil || n != size {
+		return fmt.Errorf("the page gave %d bytes of training images, want %d", n, size)
 	}
-	_, err = safejs.CopyBytesToGo(dst, d.pixels)
+	piece := d.pixels
+	if len(dst) < n {
+		if piece, err = d.pixels.Call("subarray", at, at+len(dst)); err != nil {
+			return err
+		}
+	}
+	_, err = safejs.CopyBytesToGo(dst, piece)
 	return err
 }

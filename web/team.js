@@ -87,21 +87,12 @@ export class Team extends EventTarget {
     this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
   }
 
-  // join gives each worker its place in the team, and ports for the sums of every step
-  // (model.Shard): worker 0 a MessagePort to each other worker, each other worker one to worker 0
-  // (a step's gradients go through the page instead: worker.js, relayPorts). It answers with each
-  // worker's reply, in order; a worker that cannot join fails the team.
+  // join gives each worker its place in the team, for the sums of every step (model.Shard), which
+  // go between worker 0 and each other worker straight (worker.js, teamPorts). It answers with
+  // each worker's reply, in order; a worker that cannot join fails the team.
   join() {
     const { workers, count } = this;
-    const ports = [];
-    const replies = [];
-    for (let i = 1; i < count; i++) {
-      const { port1, port2 } = new MessageChannel();
-      ports.push(port1);
-      replies[i] = workers.ask(i, 'join', [{ index: i, count }, [port2]], [port2]);
-    }
-    replies[0] = workers.ask(0, 'join', [{ index: 0, count }, ports], ports);
-    return replies.map((reply, i) => reply.catch((err) => {
+    return Array.from({ length: count }, (_, i) => workers.ask(i, 'join', [{ index: i, count }]).catch((err) => {
       workers.fail(i, err.message);
       throw err;
     }));
@@ -338,8 +329,8 @@ export class Team extends EventTarget {
    * a batch it ever trained: about 95 MB for a worker alone at batch 64, where a worker of two
    * needs about 75. chooseTeam renews the worker that measured alone. The compiled main.wasm is
    * kept, so this takes a second or less (but WebKit compiles the code again in a fresh worker
-   * while it runs: its steps run slow for about 3 s). Every worker joins again, with fresh ports
-   * (the old ones led to the worker replaced); with wait, it resolves once the fresh worker is
+   * while it runs: its steps run slow for about 3 s). Every worker joins again (worker 0's sums
+   * from the worker replaced are dropped with its old ports); with wait, it resolves once the fresh worker is
    * ready too, else once the others have joined (a worker the run leaves idle need not be ready
    * for it). It resolves with false when Stop was pressed meanwhile (no run is under way then for
    * it to stop).

@@ -10,7 +10,7 @@ import { sentence } from './util.js';
 const $ = (id) => document.getElementById(id);
 
 // A run's figures and its loss chart show at most once a second, in one frame: the workers send
-// up to ten progress events a second, and each drawing costs the page's main thread a frame
+// up to four progress events a second, and each drawing costs the page's main thread a frame
 // (style, layout, paint, and a hit test under the mouse pointer).
 const showEvery = 1000;
 

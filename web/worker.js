@@ -1,7 +1,7 @@
 // A worker of the page's team: it runs main.wasm (the Go code in wasm/) off the page's main thread
-// and relays between the page and Go. The page starts one or several (workers.js); the messages
-// are specified in protocol.md: keep the two in step. An error goes back with its code and key
-// (protocol.md, "Errors"), as Go gave them.
+// and relays between the page and Go. The page starts worker 0 (workers.js), which starts the
+// others of the team (spawn); the messages are specified in protocol.md: keep the two in step. An
+// error goes back with its code and key (protocol.md, "Errors"), as Go gave them.
 'use strict';
 
 // loadGo loads wasm_exec.js, which defines Go, and keeps the end of what Go writes; if it cannot
@@ -54,7 +54,7 @@ const goReady = new Promise((resolve) => {
 const coded = (code, message) => Object.assign(new Error(message), { code });
 
 function post(message, transfer) {
-  self.postMessage(message, transfer || []);
+  page.postMessage(message, transfer || []);
 }
 
 function fatal(error) {
@@ -81,54 +81,97 @@ async function start(module) {
   post({ event: 'ready', info: result.info });
 }
 
-// relays are this worker's ports to the others of its team, by worker number, once it has joined
-// (relayPorts).
-const relays = new Map();
+// The team: the page starts worker 0, and worker 0 starts the others as workers of its own
+// (nested workers), so that a step's sums go straight from worker to worker. Between workers the
+// page started, they could only take a MessagePort or go through the page: WebKit wakes the
+// page's main thread several times for every MessagePort message, even between two workers (28%
+// of a core for 27,000 wake-ups a second, where a nested worker's messages did not wake it), and
+// Firefox copies a moved buffer on a MessagePort twice (6.5 ms to carry a step's gradients there
+// and back, 0.04 ms to a nested worker). Each worker worker 0 starts talks to the page over a
+// MessagePort of its own (the page's requests, its replies and events), and to worker 0 over
+// its own postMessage (the sums).
 
-// viaPage is the size in bytes from which a sum goes through the page: Go sends vectors that
-// large in a buffer kept for them (peers_js.go, spareMin), a step's gradients.
-const viaPage = 64 << 10;
+// page is where this worker's replies and events go: the page itself for worker 0, a MessagePort
+// to it for the others (their first message gives it).
+let page = self;
 
-// relayPorts gives Go (join) this worker's ports to the others of its team, index of count: on
-// worker 0 one to each other worker, on the others one to worker 0, each over channels[k], a
-// MessagePort from the page. They act as MessagePorts (postMessage, onmessage, close), but a step's
-// gradients go through the page, which passes them on to their worker (protocol.md, "Sums between
-// workers"): a MessagePort between two workers took 6.5 ms to carry them there and back in
-// Firefox 153 (it copies them, twice), where the page passes them on in 0.1 ms, and a team of two
-// trained 15% faster there. The small sums, six a step, stay on the MessagePort: passing each
-// on took Chromium's main thread from 1.2–2.2% of a core to 3.5% during training.
-function relayPorts({ index, count }, channels) {
-  [...relays.values()].forEach((p) => p.close());
-  const peers = index === 0 ? Array.from({ length: count - 1 }, (_, i) => i + 1) : [0];
-  return peers.map((peer, k) => {
-    const channel = channels[k];
-    let handler = null;
-    const queued = []; // sums that came before Go listened, as a MessagePort keeps them
-    const deliver = (sum) => {
+// children are the workers worker 0 started, by worker number (the page's spawn).
+const children = new Map();
+
+// links are this worker's ports to the others of its team, by worker number: they act as
+// MessagePorts for Go (join: postMessage, onmessage, close), over a child's Worker on worker 0 and
+// over this worker's own postMessage on the others. A sum that comes before Go listens waits, as
+// on a MessagePort, until it does (or is dropped when Go closes the port).
+const links = new Map();
+
+function link(peer) {
+  if (links.has(peer)) return links.get(peer);
+  let handler = null;
+  let queued = [];
+  const l = {
+    postMessage(sum, transfer) {
+      if (peer === 0) self.postMessage(sum, transfer);
+      else children.get(peer)?.postMessage(sum, transfer);
+    },
+    get onmessage() {
+      return handler;
+    },
+    set onmessage(f) {
+      handler = f;
+      while (handler && queued.length) handler({ data: queued.shift() });
+    },
+    close() {
+      handler = null;
+      queued = [];
+    },
+    deliver(sum) {
       if (handler) handler({ data: sum });
       else queued.push(sum);
-    };
-    channel.onmessage = (e) => deliver(e.data);
-    const port = {
-      postMessage(sum, transfer) {
-        if (transfer && transfer[0] && transfer[0].byteLength >= viaPage) post({ peer, sum }, transfer);
-        else channel.postMessage(sum, transfer);
-      },
-      get onmessage() {
-        return handler;
-      },
-      set onmessage(f) {
-        handler = f;
-        while (handler && queued.length) handler({ data: queued.shift() });
-      },
-      close() {
-        if (relays.get(peer) === port) relays.delete(peer);
-        channel.close();
-      },
-      deliver,
-    };
-    relays.set(peer, port);
-    return port;
+    },
+  };
+  links.set(peer, l);
+  return l;
+}
+
+// teamPorts gives Go (join) this worker's ports to the others of its team, index of count: on
+// worker 0 one to each other worker, on the others one to worker 0.
+function teamPorts({ index, count }) {
+  return index === 0 ? Array.from({ length: count - 1 }, (_, i) => link(i + 1)) : [link(0)];
+}
+
+// moduleGiven resolves with main.wasm, compiled once by the page: worker 0 gives it to the workers
+// it starts.
+let giveModule;
+const moduleGiven = new Promise((resolve) => {
+  giveModule = resolve;
+});
+
+// spawn starts worker i for the page (worker 0 alone does): name names it, port leads to the page.
+// A script that cannot be fetched or an error the worker does not catch is the page's to hear,
+// as {event: 'child-error', worker, message}: the page fails the team.
+function spawn(i, name, port) {
+  const replaced = children.get(i);
+  let w;
+  try {
+    // A URL of its own for each worker, as the page gives worker 0 (workers.js, spawn).
+    w = new Worker(`worker.js?n=${i + 1}`, { name });
+  } catch (err) {
+    // Nested workers came last in Safari, in 15.5, before the SIMD128 the page needs (16.4).
+    post({ event: 'child-error', worker: i, message: `worker 1 could not start it (${err.message}): this browser cannot start a worker from a worker` });
+    return;
+  }
+  w.onmessage = (e) => link(i).deliver(e.data);
+  w.onerror = (e) => {
+    e.preventDefault();
+    if (children.get(i) === w) post({ event: 'child-error', worker: i, message: e.message || 'its script (worker.js) could not be loaded or run' });
+  };
+  children.set(i, w);
+  // The worker replaced ends after the fresh one has started: Firefox 153 left a worker blocked
+  // for good in `new Worker` when it came soon after that worker had ended one (in 1 of 3 to 40
+  // starts, in a loop), as the page's renew would do.
+  replaced?.terminate();
+  moduleGiven.then((module) => {
+    if (children.get(i) === w) w.postMessage({ module, page: port }, [port]);
   });
 }
 
@@ -152,32 +195,43 @@ async function handle(op, args) {
     case 'crash':
       return api.crash(args[1], args[0]);
     case 'join':
-      return api.join(args[0], relayPorts(args[0] || {}, args[1] || []));
+      return api.join(args[0], teamPorts(args[0] || {}));
     default:
       if (typeof api[op] !== 'function') throw coded('failed', `Unknown operation ${op}.`);
       return api[op](...args);
   }
 }
 
-// The page's first message is {module}. Requests may come before it: each waits until Go is
-// ready (or has failed to start), and they are handled in the order they came.
+// Worker 0's first message from the page is {module}; a worker worker 0 starts gets {module,
+// page: MessagePort} from it, and then only sums, the page's requests coming over that port.
+// Requests may come before the module: each waits until Go is ready (or has failed to start),
+// and they are handled in the order they came.
 let startWith;
 const started = new Promise((resolve) => {
   startWith = resolve;
 }).then(start).catch(fatal);
 
-self.onmessage = async (e) => {
-  if (e.data.peer !== undefined) {
-    // A sum from another worker of the team, which the page passed on: at once, in order.
-    relays.get(e.data.peer)?.deliver(e.data.sum);
-    return;
+self.onmessage = (e) => {
+  const m = e.data;
+  if (m.module) {
+    if (m.page) {
+      page = m.page;
+      page.onmessage = (r) => request(r.data);
+    }
+    giveModule(m.module);
+    startWith(m.module);
+  } else if (page !== self) {
+    link(0).deliver(m); // a sum from worker 0
+  } else if (m.spawn !== undefined) {
+    spawn(m.spawn, m.name, m.page);
+  } else {
+    request(m);
   }
-  if (e.data.module) {
-    startWith(e.data.module);
-    return;
-  }
+};
+
+// request handles a request of the page, {id, op, args}, and replies.
+async function request({ id, op, args }) {
   await started;
-  const { id, op, args } = e.data;
   try {
     const value = await handle(op, args || []);
     if (value instanceof Error) throw value; // Go answers with an Error only if it could not make a Promise
@@ -186,4 +240,4 @@ self.onmessage = async (e) => {
   } catch (err) {
     post({ id, ok: false, error: err && err.message ? err.message : String(err), code: (err && err.code) || 'failed', key: (err && err.key) || '' });
   }
-};
+}

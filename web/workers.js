@@ -1,7 +1,7 @@
 // The team's Web Workers (worker.js) and the messages to and from them: the envelope of
 // protocol.md ("Requests and replies"), but none of the operations, which team.js alone knows. It
-// starts the workers and hands them main.wasm, numbers each request and settles it with its reply,
-// passes the workers' events on, and ends them all when one fails.
+// starts worker 0, which starts the others, and hands it main.wasm; numbers each request and
+// settles it with its reply, passes the workers' events on, and ends them all when one fails.
 import { CodedError } from './errors.js';
 
 // ms a worker gets to say ready once main.wasm is compiled (WebKit on 2 cores takes 3 s); one
@@ -37,15 +37,26 @@ export class Workers {
         throw new Error(`The trainer’s workers could not start: ${err.message}`);
       }
     }
-    this.boot(this.workers);
+    this.moduleGiven = false; // worker 0 has main.wasm
+    this.boot();
   }
 
-  // spawn starts worker i.
+  // spawn starts worker i: the page starts worker 0, and worker 0 the others (worker.js, spawn),
+  // each with a MessagePort to the page for the page's requests, its replies and its events. It
+  // returns what the page posts to it and ends it with: {postMessage, terminate}.
   spawn(i) {
+    const name = `worker ${i + 1} of ${this.count}`;
+    if (i > 0) {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = (e) => this.receive(i, e.data);
+      this.workers[0].postMessage({ spawn: i, name, page: port2 }, [port2]);
+      // It ends with worker 0 (terminate), or when worker 0 starts another in its place (replace).
+      return { postMessage: (m, transfer) => port1.postMessage(m, transfer), terminate: () => port1.close() };
+    }
     // A URL of its own for each worker: WebKit (2.50) fetches a script that several workers
     // share once, and only the first worker is then controlled by the service worker, so
     // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
-    const w = new Worker(`worker.js?n=${i + 1}`, { name: `worker ${i + 1} of ${this.count}` });
+    const w = new Worker(`worker.js?n=${i + 1}`, { name });
     w.onmessage = (e) => this.receive(i, e.data);
     // A script that cannot be fetched fires an error without a message.
     w.onerror = (e) => {
@@ -55,12 +66,14 @@ export class Workers {
     return w;
   }
 
-  // boot hands workers main.wasm, once compiled, and gives them startWait to say ready.
-  boot(workers) {
+  // boot hands worker 0 main.wasm, once compiled (it hands it on to the others), and gives the
+  // workers started startWait to say ready.
+  boot() {
     this.module.then(
       (m) => {
         if (this.dead) return;
-        workers.forEach((w) => w.postMessage({ module: m }));
+        if (!this.moduleGiven) this.workers[0].postMessage({ module: m });
+        this.moduleGiven = true;
         clearTimeout(this.startTimer);
         this.startTimer = setTimeout(() => {
           const i = this.isReady.indexOf(false);
@@ -72,24 +85,21 @@ export class Workers {
   }
 
   /**
-   * replace ends worker i and starts a fresh one in its place; its requests still pending fail.
-   * on.event's 'ready' comes again once it is ready. The team must join again (Team.renew): the
-   * others' MessagePorts led to the worker replaced.
+   * replace starts a fresh worker i in the place of the one there (not worker 0, which started
+   * it), which worker 0 then ends; its requests still pending fail. on.event's 'ready' comes again
+   * once it is ready. The team must join again (Team.renew).
    */
   replace(i) {
+    if (i < 1) throw new Error('worker 0 cannot be replaced: it started the others');
     this.workers[i].terminate();
     this.rejectPending(i, `Worker ${i + 1} was replaced by a fresh one.`);
     if (this.isReady[i]) this.readyCount--;
     this.isReady[i] = false;
     this.workers[i] = this.spawn(i);
-    this.boot([this.workers[i]]);
+    this.boot();
   }
 
   receive(i, m) {
-    if (m.peer !== undefined) {
-      this.relay(i, m.peer, m.sum);
-      return;
-    }
     if (m.id !== undefined) {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -102,6 +112,9 @@ export class Workers {
       case 'fatal':
         this.fail(i, m.error);
         return;
+      case 'child-error': // from worker 0: a worker it started
+        this.fail(m.worker, m.message);
+        return;
       case 'ready':
         if (i === 0) this.info = m.info;
         this.isReady[i] = true;
@@ -112,18 +125,6 @@ export class Workers {
         return;
     }
     if (i === 0) this.on.event(m);
-  }
-
-  // relay passes a sum of worker i on to worker j, moving its vector (protocol.md, "Sums between
-  // workers"): a step's gradients go through the page, which is faster than a MessagePort between
-  // two workers in Firefox (worker.js, relayPorts).
-  relay(i, j, sum) {
-    if (!Number.isInteger(j) || j < 0 || j >= this.count || j === i) {
-      this.fail(i, `it sent a sum to worker ${j}, which is not another worker of its team`);
-      return;
-    }
-    if (this.dead) return; // the team has ended: the sum is of a run that has too
-    this.workers[j].postMessage({ peer: i, sum }, sum && sum.v instanceof ArrayBuffer ? [sum.v] : []);
   }
 
   // ask sends the request op(args) to worker i and returns a Promise of its value; transfer lists
@@ -166,7 +167,7 @@ export class Workers {
   terminate(message) {
     this.dead = message;
     clearTimeout(this.startTimer);
-    this.workers.forEach((w) => w.terminate());
+    this.workers.forEach((w) => w.terminate()); // worker 0's ends every worker it started
     for (const p of this.pending.values()) p.reject(new CodedError('worker-failed', message));
     this.pending.clear();
   }
