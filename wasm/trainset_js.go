@@ -157,9 +157,10 @@ func (p *pageImages) Prefetch(indices []int32) {
 func (p *pageImages) Images(indices []int32, dst []byte) error {
 	seq, from, total, last := 0, 0, len(indices), true
 	p.mu.Lock()
-	for len(p.prefetched) > 0 && seq == 0 {
+	for len(p.prefetched) > 0 {
 		r := &p.prefetched[0]
-		if rest := r.indices[r.taken:]; len(indices) > 0 && len(rest) >= len(indices) && slices.Equal(rest[:len(indices)], indices) {
+		rest := r.indices[r.taken:]
+		if len(indices) > 0 && len(rest) >= len(indices) && slices.Equal(rest[:len(indices)], indices) {
 			seq, from, total = r.seq, r.taken, len(r.indices)
 			r.taken += len(indices)
 			if last = r.taken == len(r.indices); last {

@@ -243,9 +243,9 @@ export class Team extends EventTarget {
    * chooseTeam measures, once per browser, which of the teams it may use trains fastest: two
    * workers, all of them, and a worker alone. What a second worker gains depends on the engine
    * and the cores, and WebKit reports 4 cores on any machine with fewer than 8, so the number of
-   * cores is only a guess. A few steps each (a second time only when it could change the choice; a few
-   * seconds in all), on models the workers drop; the results are the same bits whatever the team
-   * (protocol.md). The choice is kept in localStorage for this browser and machine, and announced
+   * cores is only a guess. A few steps each (a second time only when it could change the
+   * choice; a few seconds in all), on models the workers drop; the results are the same bits
+   * whatever the team (protocol.md). The choice is kept in localStorage for this browser and machine, and announced
    * as 'team'. It resolves with false when the page stopped it, and true once the team is chosen.
    */
   async chooseTeam() {
@@ -329,11 +329,10 @@ export class Team extends EventTarget {
    * a batch it ever trained: about 95 MB for a worker alone at batch 64, where a worker of two
    * needs about 75. chooseTeam renews the worker that measured alone. The compiled main.wasm is
    * kept, so this takes a second or less (but WebKit compiles the code again in a fresh worker
-   * while it runs: its steps run slow for about 3 s). Every worker joins again (worker 0's sums
-   * from the worker replaced are dropped with its old ports); with wait, it resolves once the fresh worker is
-   * ready too, else once the others have joined (a worker the run leaves idle need not be ready
-   * for it). It resolves with false when Stop was pressed meanwhile (no run is under way then for
-   * it to stop).
+   * while it runs: its steps run slow for about 3 s). Every worker joins again (Go drops what the
+   * worker replaced had sent); with wait, it resolves once the fresh worker is ready too, else
+   * once the others have joined (a worker the run leaves idle need not be ready for it). It
+   * resolves with false when Stop was pressed meanwhile (no run is under way then for it to stop).
    */
   async renew(i, wait) {
     const { given } = this;

@@ -28,6 +28,7 @@ export class Workers {
     this.isReady = new Array(count).fill(false);
     this.startTimer = 0;
     this.module = module;
+    this.moduleGiven = false; // worker 0 has main.wasm
     this.workers = [];
     for (let i = 0; i < count; i++) {
       try {
@@ -37,7 +38,6 @@ export class Workers {
         throw new Error(`The trainer’s workers could not start: ${err.message}`);
       }
     }
-    this.moduleGiven = false; // worker 0 has main.wasm
     this.boot();
   }
 
