@@ -51,8 +51,8 @@ export async function quickRun(page) {
   const ms = Date.now() - start;
   const r = await page.eval(`({status: ${status}, loss: window.__mnist.chart.loss, epochs: window.__mnist.chart.epochs,
     report: [...document.querySelectorAll('#report tbody tr')].map((tr) => tr.textContent),
-    run: window.__mnist.runs[0], workers: window.__mnist.team.training, speed: document.querySelector('#stat-speed').textContent,
-    timings: window.__mnist.timings})`);
+    run: window.__mnist.runs[0], workers: window.__mnist.team.training, running: window.__mnist.workers,
+    speed: document.querySelector('#stat-speed').textContent, timings: window.__mnist.timings})`);
   const sha256 = r.run.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
   return { ...r, sha256, ms, steps, engine: page.engine };
 }
@@ -113,6 +113,8 @@ export function engineSuite(name, open) {
       assert.equal(r.run.status, 'finished');
       assert.ok(r.run.accuracy > 0.8, `test accuracy ${r.run.accuracy} after the quick run; it reaches about 0.91`);
       assert.ok(r.run.kept, `the run is not kept: ${r.run.problem}`);
+      // The workers the chosen team leaves idle have ended (WebKit starts three on two cores).
+      assert.equal(r.running, r.workers, `${r.running} workers still run, where ${r.workers} train`);
       runId = r.run.id;
       keepForComparison(r);
       await noErrors(page);
@@ -135,6 +137,9 @@ export function engineSuite(name, open) {
       await page.reload();
       await waitReady(page);
       await page.poll(`window.__mnist.runs.some((r) => r.id === ${JSON.stringify(runId)} && r.status === 'finished' && r.kept)`, 10000, 'the quick run in the Runs list');
+      // The team measured before is kept, and only its workers start.
+      const team = await page.eval(`({running: window.__mnist.workers, kept: window.__mnist.team.measured && window.__mnist.team.measured.team})`);
+      assert.equal(team.running, team.kept, `${team.running} workers started after a reload, where the team measured before is ${team.kept}`);
       await noErrors(page);
     });
 

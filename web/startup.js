@@ -35,7 +35,7 @@ export class Startup extends EventTarget {
     $('restart').addEventListener('click', () => {
       $('restart').hidden = true;
       state.say('Restarting the trainer…', 'busy');
-      team.start(team.count, this.measure);
+      team.start(team.slots, this.measure);
     });
   }
 
@@ -170,7 +170,7 @@ export class Startup extends EventTarget {
       this.mnist = { files, images };
       state.set({ loaded: true, trainImages: r.train });
       timings.loaded = Math.round(performance.now());
-      const workers = team.count === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :
+      const workers = team.slots === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :
         ` Training uses up to ${team.count} workers: how many train fastest in this browser is measured before the first run.`;
       const problem = state.refusal?.message || state.urlProblem;
       if (problem) {

@@ -50,6 +50,7 @@ export class Team extends EventTarget {
     super();
     this.module = module;
     this.workers = null;
+    this.slots = 0; // how many workers the team may have: start's count (count: how many run)
     this.runNumber = 0; // the number of the latest run (train or measure), from 1
     this.runs = new Set(); // the train and measure requests in flight: {worker, settled}
     this.waiting = null; // while a run waits for the training lock: what stop aborts
@@ -66,12 +67,17 @@ export class Team extends EventTarget {
   }
 
   /**
-   * start starts count workers, replacing a team that has failed. With measure, how many of them
-   * train is chosen by measurement before the first run (chooseTeam); otherwise all of them.
+   * start starts a team of up to count workers (slots), replacing a team that has failed. With
+   * measure, how many train is chosen by measurement before the first run (chooseTeam), and only
+   * those are started when this browser measured before; otherwise all of them.
    */
   start(count, measure = false) {
     this.runNumber = 0;
     this.runs.clear();
+    this.slots = count;
+    this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
+    this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
+    if (this.chosen) count = Math.min(count, this.chosen);
     const workers = new Workers(count, this.module(), {
       // A renewed team's ready is renew's, not the page's: the page configured this team already.
       event: (m) => (m.event === 'ready' && this.renewing ? this.renewing.resolve() : this.emit(m.event, m)),
@@ -83,8 +89,6 @@ export class Team extends EventTarget {
     });
     this.workers = workers;
     if (count > 1) this.join().forEach((p) => p.catch(() => {}));
-    this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
-    this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
   }
 
   // join gives each worker its place in the team, for the sums of every step (model.Shard), which
@@ -98,7 +102,7 @@ export class Team extends EventTarget {
     }));
   }
 
-  /** count is the number of workers started (0 before start). */
+  /** count is the number of workers running (0 before start). */
   get count() {
     return this.workers ? this.workers.count : 0;
   }
@@ -318,9 +322,24 @@ export class Team extends EventTarget {
     } catch {} // no storage: measured again next time
     this.chosen = team;
     this.emit('team', this.measured);
-    // The worker that measured alone keeps a worker alone's memory: it starts afresh, and the run
-    // waits for it only if it trains (unless Stop was pressed meanwhile).
-    return this.renew(alone, alone < team);
+    // The workers the team leaves idle, the one that measured alone among them, end. Otherwise
+    // that one, which keeps a worker alone's memory, starts afresh, and the run waits for it.
+    if (team < this.count) return this.shrink(team);
+    return this.renew(alone, true);
+  }
+
+  /**
+   * shrink ends the workers from n on, which the chosen team leaves idle: each would hold its
+   * memory for the page's life (WebKit, which reports 4 cores on any machine with fewer than 8,
+   * starts three on two cores, and the third held 20 MB of WebAssembly memory). The others join a
+   * team of n. It resolves with true (a run may start).
+   */
+  async shrink(n) {
+    this.workers.shrink(n);
+    this.given.ports.slice(n).forEach((p) => p?.close());
+    this.given.ports.length = Math.min(this.given.ports.length, n);
+    await Promise.all(this.join());
+    return true;
   }
 
   /**
@@ -356,9 +375,10 @@ export class Team extends EventTarget {
     return !renewing.stopped;
   }
 
-  // teamKey is where localStorage keeps the team chosen for this browser, machine and team size.
+  // teamKey is where localStorage keeps the team chosen for this browser, machine and team size
+  // (slots).
   teamKey() {
-    return `mnist-trainer.team:${this.count}:${navigator.hardwareConcurrency}:${navigator.userAgent}`;
+    return `mnist-trainer.team:${this.slots}:${navigator.hardwareConcurrency}:${navigator.userAgent}`;
   }
 
   // runAll runs op (train or measure) as a numbered run on the team's workers, a list of worker

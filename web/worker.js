@@ -139,6 +139,15 @@ function teamPorts({ index, count }) {
   return index === 0 ? Array.from({ length: count - 1 }, (_, i) => link(i + 1)) : [link(0)];
 }
 
+// end ends worker i, which worker 0 started, when the team the page chose leaves it idle; worker
+// 0 starts none after that (spawn).
+function end(i) {
+  children.get(i)?.terminate();
+  children.delete(i);
+  links.get(i)?.close();
+  links.delete(i);
+}
+
 // moduleGiven resolves with main.wasm, compiled once by the page: worker 0 gives it to the workers
 // it starts.
 let giveModule;
@@ -224,6 +233,8 @@ self.onmessage = (e) => {
     link(0).deliver(m); // a sum from worker 0
   } else if (m.spawn !== undefined) {
     spawn(m.spawn, m.name, m.page);
+  } else if (m.end !== undefined) {
+    end(m.end);
   } else {
     request(m);
   }

@@ -99,6 +99,22 @@ export class Workers {
     this.boot();
   }
 
+  /**
+   * shrink ends the workers from n on (n ≥ 1), which worker 0 started; their requests still
+   * pending fail. The team must join again (Team.shrink).
+   */
+  shrink(n) {
+    for (let i = n; i < this.count; i++) {
+      this.workers[i].terminate();
+      this.workers[0].postMessage({ end: i });
+      this.rejectPending(i, `Worker ${i + 1} was ended: the team chosen leaves it idle.`);
+    }
+    this.workers.length = Math.min(this.workers.length, n);
+    this.isReady.length = Math.min(this.isReady.length, n);
+    this.readyCount = this.isReady.filter(Boolean).length;
+    this.count = Math.min(this.count, n);
+  }
+
   receive(i, m) {
     if (m.id !== undefined) {
       const p = this.pending.get(m.id);
