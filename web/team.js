@@ -59,7 +59,8 @@ export class Team extends EventTarget {
     // What the workers were given, for a fresh team to get the same (renew): the settings
     // configure last accepted, loadData's files and images, and the ports serving the images.
     this.given = { settings: null, data: null, ports: [] };
-    this.renewing = null; // while renew starts a fresh team: {resolve, reject} of its ready, and stopped
+    // While renew or shrink changes the team: {resolve, reject} of a fresh worker's ready, and stopped.
+    this.renewing = null;
   }
 
   emit(type, detail) {
@@ -332,14 +333,20 @@ export class Team extends EventTarget {
    * shrink ends the workers from n on, which the chosen team leaves idle: each would hold its
    * memory for the page's life (WebKit, which reports 4 cores on any machine with fewer than 8,
    * starts three on two cores, and the third held 20 MB of WebAssembly memory). The others join a
-   * team of n. It resolves with true (a run may start).
+   * team of n. It resolves with false when Stop was pressed meanwhile, as renew does.
    */
   async shrink(n) {
-    this.workers.shrink(n);
-    this.given.ports.slice(n).forEach((p) => p?.close());
-    this.given.ports.length = Math.min(this.given.ports.length, n);
-    await Promise.all(this.join());
-    return true;
+    const shrinking = { stopped: false, resolve() {}, reject() {} }; // no worker is to be ready
+    this.renewing = shrinking;
+    try {
+      this.workers.shrink(n);
+      this.given.ports.slice(n).forEach((p) => p?.close());
+      this.given.ports.length = Math.min(this.given.ports.length, n);
+      await Promise.all(this.join());
+    } finally {
+      this.renewing = null;
+    }
+    return !shrinking.stopped;
   }
 
   /**
