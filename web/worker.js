@@ -84,7 +84,7 @@ async function start(module) {
 // The team: the page starts worker 0, and worker 0 starts the others as workers of its own
 // (nested workers), so that a step's sums go straight from worker to worker. Between workers the
 // page started, they could only take a MessagePort or go through the page: WebKit wakes the
-// page's main thread several times for every MessagePort message, even between two workers (28%
+// page's main thread several times for every MessagePort message, even between two workers (32%
 // of a core for 27,000 wake-ups a second, where a nested worker's messages did not wake it), and
 // Firefox copies a moved buffer on a MessagePort twice (6.5 ms to carry a step's gradients there
 // and back, 0.04 ms to a nested worker). Each worker worker 0 starts talks to the page over a
