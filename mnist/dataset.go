@@ -98,8 +98,8 @@ func (d *Dataset) Gather(indices []int32, dst []byte) error {
 }
 
 // Prefetch says that Gathers of indices (of d) come next, in one or in consecutive pieces of them
-// (ImageSource.Prefetch), so that the ImageSource of a RemoteDataset can start fetching them now. It does nothing for a Dataset of its own or for no
-// indices.
+// (ImageSource.Prefetch), so that the ImageSource of a RemoteDataset can start fetching them now.
+// It does nothing for a Dataset of its own or for no indices.
 func (d *Dataset) Prefetch(indices []int32) {
 	if d.remote != nil && len(indices) > 0 {
 		d.remote.Prefetch(d.shift(indices))

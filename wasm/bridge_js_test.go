@@ -161,3 +161,47 @@ func TestPanicRejectsAsInternal(t *testing.T) {
 		t.Errorf("the Promise rejected with code %q (%s), want %q", s, m, session.CodeInternal)
 	}
 }
+
+// TestYieldAfterTurns: yield gives the event loop turns (a message queued before it is handled,
+// if not at once: Node, unlike the browsers, handles up to a thousand messages of one
+// MessagePort, the yield's, before another's), unless Go has handled a message from the event
+// loop since the last yield.
+func TestYieldAfterTurns(t *testing.T) {
+	y, err := newYielder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel := jsNew(t, "MessageChannel")
+	in, _ := channel.Get("port1")
+	out, _ := channel.Get("port2")
+	handled := 0
+	fn, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+		handled++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Release()
+	if err := in.Set("onmessage", fn); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Call("close")
+	y.yield() // the first since the turns counted so far
+	if _, err := out.Call("postMessage", 0); err != nil {
+		t.Fatal(err)
+	}
+	eventTurns.Add(1) // as a sum from another worker does
+	y.yield()
+	if handled != 0 {
+		t.Fatalf("a yield right after a turn of the event loop gave it another: %d handled", handled)
+	}
+	yields := 0
+	for ; yields < 5000 && handled == 0; yields++ {
+		y.yield()
+	}
+	if handled != 1 {
+		t.Fatalf("%d yields did not give the event loop a turn: %d handled, want 1", yields, handled)
+	}
+	t.Logf("handled after %d yields", yields)
+}

@@ -163,7 +163,7 @@ func (t *trainer) jsMeasure(args []safejs.Value) (any, error) {
 }
 
 // jsJoin makes this worker one of several that train together (model.Shard): index of count,
-// with a port to worker 0, or on worker 0 to each other worker in order (worker.js, relayPorts).
+// with a port to worker 0, or on worker 0 to each other worker in order (worker.js, teamPorts).
 func (t *trainer) jsJoin(args []safejs.Value) (any, error) {
 	nums := numbers{obj: arg(args, 0)}
 	index, count := nums.get("index", -1), nums.get("count", 0)

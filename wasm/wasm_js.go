@@ -24,14 +24,14 @@
 // loop after every step and every evaluation batch so that the calls below arrive while it runs.
 //
 // The page may run several workers that train together, each on its share of every batch
-// (model.Shard): join connects them, and the sums between them travel over MessagePorts, a step's
-// gradients through the page (peers_js.go). Worker 0 alone reports a run's events.
+// (model.Shard): join connects them, and the sums between them go from worker to worker, worker 0
+// having started the others (peers_js.go). Worker 0 alone reports a run's events.
 //
 //	join({index, count}, ports)              -> {}
 //	    Makes this worker number index of count (1 to model.VirtualShards). ports: on worker 0,
 //	    one to each other worker in order; on the others, one to worker 0. Each has postMessage,
-//	    onmessage and close, as a MessagePort has (worker.js makes them over the page's
-//	    MessagePorts, and sends a step's gradients through the page).
+//	    onmessage and close, as a MessagePort has (worker.js, teamPorts, makes them over the
+//	    workers' own postMessage).
 //	unpackImages(Uint8Array)                 -> Uint8Array         the training images' pixels, as runs
 //	    Checks the training images file (size, SHA-256) and unpacks it for the page, which keeps the
 //	    pixels once for all its workers: 47 MB that each worker's memory held before. They come as

@@ -250,8 +250,9 @@ export class Team extends EventTarget {
    * and the cores, and WebKit reports 4 cores on any machine with fewer than 8, so the number of
    * cores is only a guess. A few steps each (a second time only when it could change the
    * choice; a few seconds in all), on models the workers drop; the results are the same bits
-   * whatever the team (protocol.md). The choice is kept in localStorage for this browser and machine, and announced
-   * as 'team'. It resolves with false when the page stopped it, and true once the team is chosen.
+   * whatever the team (protocol.md). The choice is kept in localStorage for this browser and
+   * machine, and announced as 'team'. It resolves with false when the page stopped it, and true
+   * once the team is chosen.
    */
   async chooseTeam() {
     if (this.chosen) return true;
