@@ -87,10 +87,10 @@ export function engineSuite(name, open) {
       const start = Date.now();
       await page.goto(`${proxy.origin}/`);
       await waitReady(page);
-      const r = await page.eval(`({timings: window.__mnist.timings, workers: window.__mnist.workers, language: navigator.language,
+      const r = await page.eval(`({timings: window.__mnist.timings, workers: window.__mnist.workers, relaunched: window.__mnist.team.relaunched, language: navigator.language,
         fallback: window.mnistBoot.localeFallback, limits: document.querySelector('#limits').textContent,
         storage: document.querySelector('[data-part="storage"]').textContent})`);
-      t.diagnostic(`${name}: workers ready at ${r.timings.ready} ms, MNIST loaded at ${r.timings.loaded} ms (${r.workers} workers; ${Date.now() - start} ms in all)`);
+      t.diagnostic(`${name}: workers ready at ${r.timings.ready} ms, MNIST loaded at ${r.timings.loaded} ms (${r.workers} workers, started again ${r.relaunched} times; ${Date.now() - start} ms in all)`);
       t.diagnostic(`${name}: ${r.limits || 'nothing missing'} Runs: ${r.storage}`);
       if (page.engine === 'webkit') {
         // Run in a C locale, where WebKit says "C"; the charts read en-US instead.

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,6 +146,42 @@ func TestBrowserStart(t *testing.T) {
 			if !strings.HasPrefix(status, c.prefix) || !strings.Contains(status, c.want) {
 				t.Errorf("%s: status %q, want it to start %q and contain %q", c.name, status, c.prefix, c.want)
 			}
+		}
+	})
+
+	t.Run("a team whose worker does not start is started again, and trains", func(t *testing.T) {
+		script := string(readFile(t, "../web/worker.js"))
+		for _, c := range []struct {
+			name     string
+			n        string // the worker.js?n= whose first copy is broken
+			old, new string // what changes in it
+		}{
+			// Firefox 153 now and then blocks worker 0 for good in `new Worker`.
+			{name: "worker 1 never returns from starting worker 2", n: "1", old: "w = new Worker(", new: "for (;;); w = new Worker("},
+			{name: "worker 2's script never runs", n: "2", old: "'use strict';\n", new: "'use strict';\nfor (;;);\n"},
+		} {
+			if !strings.Contains(script, c.old) {
+				t.Fatalf("%s: worker.js has no %q to break", c.name, c.old)
+			}
+			var served atomic.Int32
+			s := brokenServer(t, p.base, map[string]http.HandlerFunc{"/worker.js": func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("n") == c.n && served.Add(1) == 1 {
+					serveText("text/javascript", strings.Replace(script, c.old, c.new, 1))(w, r)
+					return
+				}
+				serveText("text/javascript", script)(w, r)
+			}})
+			p.do(t, chromedp.Navigate(s.URL+"/?"+tinyRun+"&panels=train,loss"))
+			p.poll(t, time.Minute, `window.__mnist && window.__mnist.timings.loaded !== undefined || document.querySelector('#status.error') !== null`)
+			if status := p.text(t, "#status"); !strings.HasPrefix(status, "Ready") {
+				t.Fatalf("%s: status %q, want Ready", c.name, status)
+			}
+			r := eval[struct{ Workers, Relaunched int }](t, p, `({Workers: window.__mnist.workers, Relaunched: window.__mnist.team.relaunched})`)
+			t.Logf("%s: %d workers ready after %d relaunch", c.name, r.Workers, r.Relaunched)
+			if r.Workers != 2 || r.Relaunched != 1 || served.Load() < 2 {
+				t.Errorf("%s: %d workers after %d relaunches (worker.js?n=%s served %d times), want 2 after 1", c.name, r.Workers, r.Relaunched, c.n, served.Load())
+			}
+			p.trainTiny(t)
 		}
 	})
 

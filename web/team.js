@@ -113,6 +113,11 @@ export class Team extends EventTarget {
     return this.chosen || this.count;
   }
 
+  /** relaunched is how many times the workers were started again because one did not start (workers.js). */
+  get relaunched() {
+    return this.workers ? this.workers.relaunched : 0;
+  }
+
   /** failing is true once a worker has failed and the team is ending. */
   get failing() {
     return Boolean(this.workers && this.workers.failing);

@@ -169,7 +169,8 @@ function spawn(i, name, port) {
     post({ event: 'child-error', worker: i, message: `worker 1 could not start it (${err.message}): this browser cannot start a worker from a worker` });
     return;
   }
-  w.onmessage = (e) => link(i).deliver(e.data);
+  // Its first message says it is alive, which it tells the page itself, over its port.
+  w.onmessage = (e) => (e.data.event === 'alive' ? undefined : link(i).deliver(e.data));
   w.onerror = (e) => {
     e.preventDefault();
     if (children.get(i) === w) post({ event: 'child-error', worker: i, message: e.message || 'its script (worker.js) could not be loaded or run' });
@@ -179,8 +180,11 @@ function spawn(i, name, port) {
   // for good in `new Worker` when it came soon after that worker had ended one (in 1 of 3 to 40
   // starts, in a loop), as the page's renew would do.
   replaced?.terminate();
+  // Its port to the page now, so that it says alive over it while this worker is busy starting
+  // Go; main.wasm once compiled.
+  w.postMessage({ page: port }, [port]);
   moduleGiven.then((module) => {
-    if (children.get(i) === w) w.postMessage({ module, page: port }, [port]);
+    if (children.get(i) === w) w.postMessage({ module });
   });
 }
 
@@ -211,28 +215,33 @@ async function handle(op, args) {
   }
 }
 
-// Worker 0's first message from the page is {module}; a worker worker 0 starts gets {module,
-// page: MessagePort} from it, and then only sums, the page's requests coming over that port.
-// Requests may come before the module: each waits until Go is ready (or has failed to start),
-// and they are handled in the order they came.
+// Worker 0's first message from the page is {module}; a worker worker 0 starts gets {page:
+// MessagePort} from it, then {module}, and then only sums, the page's requests coming over that
+// port. Requests may come before the module: each waits until Go is ready (or has failed to
+// start), and they are handled in the order they came.
 let startWith;
 const started = new Promise((resolve) => {
   startWith = resolve;
 }).then(start).catch(fatal);
 
+// Each worker says alive as soon as it can take messages, before Go starts: the page starts the
+// team again when one does not (workers.js, aliveWait). Worker 0 says it to the page here; the
+// others say it here to worker 0, which drops it, and to the page over their port once it comes.
+self.postMessage({ event: 'alive' });
+
 self.onmessage = (e) => {
   const m = e.data;
-  if (m.module) {
-    if (m.page) {
-      page = m.page;
-      page.onmessage = (r) => request(r.data);
-    }
+  if (m.spawn !== undefined) {
+    spawn(m.spawn, m.name, m.page);
+  } else if (m.page) {
+    page = m.page;
+    page.onmessage = (r) => request(r.data);
+    post({ event: 'alive' });
+  } else if (m.module) {
     giveModule(m.module);
     startWith(m.module);
   } else if (page !== self) {
     link(0).deliver(m); // a sum from worker 0
-  } else if (m.spawn !== undefined) {
-    spawn(m.spawn, m.name, m.page);
   } else if (m.end !== undefined) {
     end(m.end);
   } else {

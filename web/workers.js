@@ -8,6 +8,15 @@ import { CodedError } from './errors.js';
 // that says nothing by then (its script hangs, or Go does not start) fails the team.
 const startWait = 60000;
 
+// ms each worker that worker 0 starts gets to say alive (its script runs; Go has not started)
+// once worker 0 has: `new Worker` returns at once, and a script's first line runs within a second
+// even in WebKit on a busy machine. Firefox 153 now and then blocks a worker for good in `new
+// Worker` (worker 0 in 2 of 40 reloads of the page, in a loop) or never runs a nested worker's
+// script; a fresh team, started at once, starts. So a team not alive by then is started again,
+// up to relaunches times before it is first ready; the last try has startWait.
+const aliveWait = 5000;
+const relaunches = 2;
+
 export class Workers {
   /**
    * count: how many. module: a Promise of the compiled main.wasm, which every worker instantiates.
@@ -22,15 +31,25 @@ export class Workers {
     this.dead = ''; // why the workers cannot go on, once they cannot
     this.failing = false;
     this.failure = null; // {worker, message, others}
-    this.pending = new Map(); // request id -> {resolve, reject, worker}
+    this.pending = new Map(); // request id -> {resolve, reject, worker, moved}
+    this.asked = []; // the requests before the team was first ready, {i, id, op, args}, for relaunch
     this.nextId = 1;
     this.readyCount = 0;
     this.isReady = new Array(count).fill(false);
+    this.wasReady = false; // every worker has been ready once
+    this.isAlive = new Array(count).fill(false);
+    this.relaunched = 0; // how many times the team was started again (aliveWait)
     this.startTimer = 0;
+    this.aliveTimer = 0;
     this.module = module;
+    this.launch();
+  }
+
+  // launch starts the workers and hands worker 0 main.wasm once compiled.
+  launch() {
     this.moduleGiven = false; // worker 0 has main.wasm
     this.workers = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < this.count; i++) {
       try {
         this.workers.push(this.spawn(i));
       } catch (err) {
@@ -39,6 +58,47 @@ export class Workers {
       }
     }
     this.boot();
+  }
+
+  // relaunch ends the workers and starts fresh ones, before the team was first ready (watch), and
+  // asks them what the others were asked, in order (Team's join): the answers to requests
+  // answered already are dropped. Requests still pending that moved buffers fail.
+  relaunch(why) {
+    console.warn(`${why}: the trainer’s workers start again`);
+    this.relaunched++;
+    clearTimeout(this.startTimer);
+    this.workers.forEach((w) => w.terminate());
+    this.isReady.fill(false);
+    this.isAlive.fill(false);
+    this.readyCount = 0;
+    try {
+      this.launch();
+    } catch (err) {
+      this.fail(0, err.message);
+      return;
+    }
+    for (const [id, p] of this.pending) {
+      if (p.moved) {
+        this.pending.delete(id);
+        p.reject(new CodedError('worker-failed', `The trainer’s workers started again (${why}).`));
+      }
+    }
+    for (const { i, id, op, args } of this.asked) this.workers[i].postMessage({ id, op, args });
+  }
+
+  // watch gives the workers that worker 0 starts aliveWait to say alive (see aliveWait). Before
+  // the team was first ready, one that does not gets the team started again, up to relaunches
+  // times; after, when a worker was replaced, it fails the team.
+  watch() {
+    clearTimeout(this.aliveTimer);
+    this.aliveTimer = setTimeout(() => {
+      const i = this.isAlive.indexOf(false);
+      if (i < 0 || this.dead || this.failing) return;
+      const why = `worker ${i + 1} of ${this.count} did not start within ${aliveWait / 1000} s`;
+      if (this.wasReady) this.fail(i, `it did not start within ${aliveWait / 1000} s`);
+      else if (this.relaunched < relaunches) this.relaunch(why);
+      // The last try waits for startWait, as a team of one does.
+    }, aliveWait);
   }
 
   // spawn starts worker i: the page starts worker 0, and worker 0 the others (worker.js, spawn),
@@ -95,7 +155,9 @@ export class Workers {
     this.rejectPending(i, `Worker ${i + 1} was replaced by a fresh one.`);
     if (this.isReady[i]) this.readyCount--;
     this.isReady[i] = false;
+    this.isAlive[i] = false;
     this.workers[i] = this.spawn(i);
+    this.watch();
     this.boot();
   }
 
@@ -111,6 +173,7 @@ export class Workers {
     }
     this.workers.length = Math.min(this.workers.length, n);
     this.isReady.length = Math.min(this.isReady.length, n);
+    this.isAlive.length = Math.min(this.isAlive.length, n);
     this.readyCount = this.isReady.filter(Boolean).length;
     this.count = Math.min(this.count, n);
   }
@@ -131,10 +194,16 @@ export class Workers {
       case 'child-error': // from worker 0: a worker it started
         this.fail(m.worker, m.message);
         return;
+      case 'alive':
+        this.isAlive[i] = true;
+        if (i === 0 && this.count > 1) this.watch();
+        return;
       case 'ready':
         if (i === 0) this.info = m.info;
         this.isReady[i] = true;
         if (++this.readyCount === this.count) {
+          this.wasReady = true;
+          this.asked = [];
           clearTimeout(this.startTimer);
           this.on.event({ event: 'ready', info: this.info });
         }
@@ -149,8 +218,10 @@ export class Workers {
     if (this.dead) return Promise.reject(new CodedError('worker-failed', this.dead));
     const id = this.nextId++;
     const promise = new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker: i });
+      this.pending.set(id, { resolve, reject, worker: i, moved: transfer.length > 0 });
     });
+    // What moved cannot be asked again (relaunch).
+    if (!this.wasReady && !transfer.length) this.asked.push({ i, id, op, args });
     this.workers[i].postMessage({ id, op, args }, transfer);
     return promise;
   }
@@ -183,6 +254,7 @@ export class Workers {
   terminate(message) {
     this.dead = message;
     clearTimeout(this.startTimer);
+    clearTimeout(this.aliveTimer);
     this.workers.forEach((w) => w.terminate()); // worker 0's ends every worker it started
     for (const p of this.pending.values()) p.reject(new CodedError('worker-failed', message));
     this.pending.clear();
