@@ -1,6 +1,7 @@
 package pagetest
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,10 +19,11 @@ func TestBrowserTeamChosen(t *testing.T) {
 	if n := eval[int](t, p, `window.__mnist.workers`); n < 2 {
 		t.Skipf("the page starts %d worker on this machine: there is no team to choose", n)
 	}
-	if status := p.text(t, "#status"); !strings.Contains(status, "measured before the first run") {
-		t.Errorf("ready before measuring: status %q, want it to say the team is measured before the first run", status)
+	if status := p.text(t, "#status"); !strings.Contains(status, "is being measured") {
+		t.Errorf("ready before measuring: status %q, want it to say the team is being measured", status)
 	}
-	// Stop while the page measures: nothing is chosen, and no run trains.
+	// The page measures as soon as MNIST is loaded (team.prepare): a Train then waits for it, and
+	// a Stop meanwhile ends both: nothing is chosen, and no run trains.
 	p.click(t, "#train")
 	p.poll(t, time.Minute, `document.querySelector('#status').textContent.includes('measuring')`)
 	p.click(t, "#stop")
@@ -80,7 +82,7 @@ func TestBrowserTeamChosen(t *testing.T) {
 
 	// A reload keeps the choice: the next run trains at once, with the same team.
 	p.open(t, run)
-	if status := p.text(t, "#status"); strings.Contains(status, "measured before") {
+	if status := p.text(t, "#status"); strings.Contains(status, "being measured") {
 		t.Errorf("after a reload: status %q; the team was measured already", status)
 	}
 	p.click(t, "#train")
@@ -96,10 +98,43 @@ func TestBrowserTeamChosen(t *testing.T) {
 	// that were not renewed held 20–35 MB more (82.8 and 60.8 against 79.2 and 25.2 when one
 	// worker was chosen; a worker alone's 83 against a team's 60).
 	keptMB := eval[[]float64](t, p, memory)
+	if measured := eval[bool](t, p, `window.__mnist.timings.measured !== undefined`); measured {
+		t.Errorf("after a reload the run measured the team again")
+	}
 	t.Logf("WebAssembly memory per worker, MB: %.1f after measuring and the run, %.1f after the same run by the kept team", measuredMB, keptMB)
 	for i := range keptMB {
 		if measuredMB[i] > keptMB[i]+10 {
 			t.Errorf("worker %d holds %.1f MB after measuring and the run, %.1f after the same run without measuring: the team that measured was not started afresh", i+1, measuredMB[i], keptMB[i])
 		}
 	}
+
+	// A fresh visit chooses its team before any Train, and says so once it has; the first run
+	// then starts at once.
+	forget := `Object.keys(localStorage).filter((k) => k.startsWith('mnist-trainer.team:')).forEach((k) => localStorage.removeItem(k))`
+	eval[any](t, p, forget)
+	p.open(t, run)
+	p.poll(t, time.Minute, `window.__mnist.team.measured !== null && !document.querySelector('#status').textContent.includes('being measured')`)
+	want := "Training uses one worker."
+	if n := eval[int](t, p, `window.__mnist.team.training`); n > 1 {
+		want = fmt.Sprintf("Training uses %d workers.", n)
+	}
+	if status := p.text(t, "#status"); !strings.Contains(status, want) {
+		t.Errorf("once the team is chosen before any Train, the status says %q; want it to say %q", status, want)
+	}
+	p.click(t, "#train")
+	p.poll(t, 2*time.Minute, `document.querySelector('#status').textContent.startsWith('Finished')`)
+	if measured := eval[bool](t, p, `window.__mnist.timings.measured !== undefined`); measured {
+		t.Errorf("the team was chosen before Train, but the run measured it again")
+	}
+
+	// An evaluation while the page measures stops the measurement (a worker that measures refuses
+	// it) and is answered; the first Train measures then.
+	eval[any](t, p, forget)
+	p.open(t, run)
+	p.click(t, "#evaluate")
+	p.poll(t, time.Minute, `/^(Evaluated|Could not)/.test(document.querySelector('#status').textContent) || document.querySelector('#status').classList.contains('error')`)
+	if status := p.text(t, "#status"); !strings.HasPrefix(status, "Evaluated: test accuracy") {
+		t.Errorf("an evaluation right after Ready: status %q", status)
+	}
+	t.Logf("the evaluation came while the team was being measured: %v", eval[bool](t, p, `window.__mnist.team.measured === null`))
 }

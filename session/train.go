@@ -270,8 +270,9 @@ func (r MeasureResult) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]any{"imagesPerSec": r.ImagesPerSec, "team": r.Team})
 }
 
-// Measure times opts.Steps training steps of the configured network, after one that compiles, on
-// a model of its own that it then drops, by the run's team: the page measures, once per browser,
+// Measure times opts.Steps training steps of the notebook's network at batch 64
+// (model.DefaultConfig), after one that compiles, on a model of its own that it then drops, by
+// the run's team: the page measures, once per browser,
 // which team trains fastest (web/team.js), since messages between workers cost 40 times more in
 // some engines than in others. Stop stops it, as it stops a run.
 func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
@@ -283,8 +284,11 @@ func (s *Session) Measure(opts MeasureOptions) (MeasureResult, error) {
 	if err != nil || idle {
 		return MeasureResult{Idle: idle}, err
 	}
-	cfg, train, peers := s.cfg, s.train, s.peers
-	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough, whatever the run's settings
+	// The notebook's network, whatever the settings: the team chosen is kept for this browser and
+	// every network, and the page measures as soon as MNIST is loaded (web/team.js, prepare), while
+	// the student may change the settings between two measurements.
+	cfg, train, peers := model.DefaultConfig(), s.train, s.peers
+	cfg.TrainImages, cfg.Epochs = 0, 1 // steps enough
 	m, r, ctx, err := s.startRun(opts.Run, cfg, nil)
 	if err != nil {
 		return MeasureResult{}, err

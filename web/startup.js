@@ -29,8 +29,14 @@ export class Startup extends EventTarget {
     // MNIST once loaded, kept for a restart: the training images (TrainingImages), which the workers ask
     // for a batch at a time (trainset.js), and the other three files, name -> bytes.
     this.mnist = null;
+    this.readyText = ''; // the Ready status last said, and MNIST's counts in it (sayReady)
+    this.readyCounts = null;
     team.addEventListener('ready', ({ detail }) => this.ready(detail.info));
     team.addEventListener('failed', ({ detail }) => this.die(detail.message));
+    // Once the team is chosen before any Train (team.prepare), Ready says which, if it still shows.
+    team.addEventListener('team', () => {
+      if (this.readyText && state.status.text === this.readyText) this.sayReady(this.readyCounts);
+    });
     $('retry').addEventListener('click', () => this.loadData(true));
     $('restart').addEventListener('click', () => {
       $('restart').hidden = true;
@@ -117,6 +123,16 @@ export class Startup extends EventTarget {
     this.loadData(false);
   }
 
+  // sayReady says the page is ready, with MNIST's counts r ({train, test}) and the team that trains.
+  sayReady(r) {
+    const { team } = this;
+    const workers = team.slots === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :
+      ` Training uses up to ${team.count} workers: how many train fastest in this browser is being measured (a few seconds).`;
+    this.readyText = `Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`;
+    this.readyCounts = r;
+    this.state.say(this.readyText);
+  }
+
   // die shows why the team ended, and offers to start a new one.
   die(message) {
     this.state.set({ training: false, ready: false, loaded: false });
@@ -170,14 +186,14 @@ export class Startup extends EventTarget {
       this.mnist = { files, images };
       state.set({ loaded: true, trainImages: r.train });
       timings.loaded = Math.round(performance.now());
-      const workers = team.slots === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :
-        ` Training uses up to ${team.count} workers: how many train fastest in this browser is measured before the first run.`;
       const problem = state.refusal?.message || state.urlProblem;
       if (problem) {
         state.say(`Check the settings: ${problem}`, 'error'); // the URL's, still to fix
       } else {
-        state.say(`Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`);
+        this.sayReady(r);
       }
+      // Which team trains fastest is measured now, while the student reads, not at the first Train.
+      team.prepare();
       this.emit('loaded', r);
       window.mnistBoot?.ready(); // from now on the page says itself what goes wrong (boot.js)
       this.offline.keep();

@@ -9,7 +9,8 @@
 // The team is an EventTarget of CustomEvents named as the workers' (protocol.md: ready, progress,
 // evaluating, epoch), with the message as detail; and failed {message} once a worker has failed
 // and the team has ended, waiting while a run waits for another page's team, and measuring
-// {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam).
+// {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam,
+// also before any Train: prepare).
 import { CodedError } from './errors.js';
 import { withLock } from './locks.js';
 import { serveImages } from './trainset.js';
@@ -61,6 +62,10 @@ export class Team extends EventTarget {
     this.given = { settings: null, data: null, ports: [] };
     // While renew or shrink changes the team: {resolve, reject} of a fresh worker's ready, and stopped.
     this.renewing = null;
+    // While chooseTeam measures: {stopped}, which stop sets, so that no measurement starts after.
+    this.measuring = null;
+    // While prepare chooses the team before any Train: the Promise of chooseTeam's answer.
+    this.choosing = null;
   }
 
   emit(type, detail) {
@@ -199,6 +204,14 @@ export class Team extends EventTarget {
    * → {stopped, epochs}; a run stopped before it started answers {stopped: true, epochs: 0}.
    */
   async train(options, onStart) {
+    if (this.choosing) {
+      // The team is being chosen already (prepare): the run waits for it, and a Stop meanwhile
+      // ends both.
+      const early = this.measuring;
+      this.emit('measuring', { count: this.count });
+      await this.choosing;
+      if (early?.stopped && !this.chosen) return { stopped: true, epochs: 0 };
+    }
     const run = async () => {
       if (!(await this.chooseTeam())) return { stopped: true, epochs: 0 };
       onStart();
@@ -236,6 +249,7 @@ export class Team extends EventTarget {
   /** stop ends the run after its step under way, or a run still waiting for the lock. → {} */
   stop() {
     if (this.renewing) this.renewing.stopped = true; // no run is under way yet: none will start
+    if (this.measuring) this.measuring.stopped = true; // nor another measurement
     if (this.waiting) {
       this.waiting.abort(); // it had not started: it ends now
       return Promise.resolve({});
@@ -261,6 +275,17 @@ export class Team extends EventTarget {
    */
   async chooseTeam() {
     if (this.chosen) return true;
+    const measuring = { stopped: false };
+    this.measuring = measuring;
+    try {
+      return await this.measureTeams(measuring);
+    } finally {
+      if (this.measuring === measuring) this.measuring = null;
+    }
+  }
+
+  // measureTeams is chooseTeam's measurement, until measuring.stopped.
+  async measureTeams(measuring) {
     this.emit('measuring', { count: this.count });
     const speeds = {};
     // fastest is the team chosen from speeds: two workers, unless a worker alone measures at least
@@ -287,6 +312,7 @@ export class Team extends EventTarget {
       for (const size of sizes) {
         // measure: steps training steps by the first size workers (or alone), on a model they then drop.
         const members = size === 1 ? [alone] : firsts(size);
+        if (measuring.stopped) return false;
         const r = await this.runAll('measure', { team: size, steps: measureSteps, worker: members[0] }, members);
         if (r.stopped) return false;
         speeds[size] = Math.max(speeds[size] ?? 0, r.imagesPerSec);
@@ -333,6 +359,30 @@ export class Team extends EventTarget {
     // that one, which keeps a worker alone's memory, starts afresh, and the run waits for it.
     if (team < this.count) return this.shrink(team);
     return this.renew(alone, true);
+  }
+
+  /**
+   * prepare chooses the team (chooseTeam) once MNIST is loaded, before any Train, while the
+   * student reads the page: the first run then starts at once (it took 1 to 6 s, WebKit's
+   * longest). It holds the browser's training lock meanwhile, if it is free; if not, or if the
+   * choice is stopped (settle), the first Train chooses.
+   */
+  prepare() {
+    if (this.chosen || this.choosing || !this.workers) return;
+    const choosing = withLock(trainingLock, (lock) => (lock ? this.chooseTeam() : false), { ifAvailable: true })
+      .catch(() => false) // a worker that fails ends the team, which says so ('failed')
+      .finally(() => {
+        if (this.choosing === choosing) this.choosing = null;
+      });
+    this.choosing = choosing;
+  }
+
+  // settle stops prepare's choice, if under way, and waits for it to end: a worker that measures
+  // refuses what needs it idle (evaluate, importWeights).
+  async settle() {
+    if (!this.choosing) return;
+    this.stop().catch(() => {}); // between two measurements no worker has a run: no-run
+    await this.choosing;
   }
 
   /**
@@ -439,7 +489,8 @@ export class Team extends EventTarget {
   // ---- The current model (worker 0) ---------------------------------------------------------
 
   /** evaluate evaluates the current model on the first testImages test images (0: all). → TestResult */
-  evaluate(testImages) {
+  async evaluate(testImages) {
+    await this.settle();
     return this.ask(0, 'evaluate', [{ testImages }]);
   }
 
@@ -478,7 +529,8 @@ export class Team extends EventTarget {
   }
 
   /** importWeights makes the weights file bytes (moved) the current model, unless its network differs in a locked setting ({key: text}). → {values, summary} */
-  importWeights(bytes, locked) {
+  async importWeights(bytes, locked) {
+    await this.settle();
     return this.ask(0, 'importWeights', [bytes, { locked }], [bytes.buffer]);
   }
 

@@ -37,12 +37,16 @@ export class Training extends EventTarget {
       $('stop').disabled = !s.training;
       document.body.classList.toggle('training', s.training);
     });
+    // The team may be chosen before any Train (team.js, prepare): the page says so only to a run
+    // that waits for it.
     team.addEventListener('measuring', ({ detail: m }) => {
+      if (!state.training) return;
       state.say(`Training: measuring how many of the ${m.count} workers train fastest in this browser, once (a few seconds)…`, 'busy');
     });
     team.addEventListener('team', () => {
-      this.timings.measured = Math.round(performance.now());
       $('stat-speed').title = this.teamText();
+      if (!state.training) return;
+      this.timings.measured = Math.round(performance.now());
       // The worker that measured alone then starts afresh (team.js, renew): the run waits for it if it trains.
       state.say(`Training: ${team.active > 1 ? `${team.active} workers train` : 'one worker trains'} fastest in this browser; starting ${team.active > 1 ? 'them' : 'it'}…`, 'busy');
     });
@@ -233,7 +237,7 @@ export class Training extends EventTarget {
     const n = team.active;
     const m = team.measured;
     const who = n > 1 ? `Training uses ${n} workers, each on its share of every batch` : 'Training uses one worker';
-    if (!m) return team.chosen ? who : `${who} (to be measured before the first run)`;
+    if (!m) return team.chosen ? who : `${who} (to be measured in this browser)`;
     const speeds = Object.entries(m.speeds).map(([size, v]) => `${plural(Number(size), 'worker')} ${Math.round(v)} img/s`).join(', ');
     return `${who}, the fastest measured in this browser (${speeds})`;
   }
