@@ -185,6 +185,37 @@ func TestBrowserStart(t *testing.T) {
 		}
 	})
 
+	t.Run("a worker that renew starts and does not start gets a new team at once, which trains", func(t *testing.T) {
+		script := string(readFile(t, "../web/worker.js"))
+		// The second copy of worker 2's script never runs: the first is the team's, the second the
+		// fresh worker 2 that starts once the page has measured its team (it measured alone).
+		var served atomic.Int32
+		s := brokenServer(t, p.base, map[string]http.HandlerFunc{"/worker.js": func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("n") == "2" && served.Add(1) == 2 {
+				serveText("text/javascript", strings.Replace(script, "'use strict';\n", "'use strict';\nfor (;;);\n", 1))(w, r)
+				return
+			}
+			serveText("text/javascript", script)(w, r)
+		}})
+		p.do(t, chromedp.Navigate(s.URL+"/?train-images=64&batch=32&epochs=1&loss-images=32&test-images=50&panels=train,loss"))
+		for deadline := time.Now().Add(time.Minute); served.Load() < 3; time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker.js?n=2 served %d times in a minute, want 3 (the team's, the broken fresh one, the new team's); status %q", served.Load(), p.text(t, "#status"))
+			}
+			if eval[int](t, p, `window.__mnist && window.__mnist.team.measured ? window.__mnist.team.training : 0`) == 1 {
+				t.Skip("this browser measured one worker the fastest: no worker is started afresh")
+			}
+		}
+		p.poll(t, time.Minute, `/^Ready/.test(document.querySelector('#status').textContent) || document.querySelector('#status.error') !== null`)
+		if status := p.text(t, "#status"); !strings.HasPrefix(status, "Ready") || !eval[bool](t, p, `document.querySelector('#restart').hidden`) {
+			t.Fatalf("after the fresh worker did not start: status %q, want Ready without Restart", status)
+		}
+		if n := eval[int](t, p, `window.__mnist.workers`); n != 2 {
+			t.Errorf("the new team has %d workers, want the 2 measured", n)
+		}
+		p.trainTiny(t)
+	})
+
 	t.Run("a language tag no Intl constructor takes (WebKitGTK's C) leaves the page working, in en-US", func(t *testing.T) {
 		defer p.withInitScript(t, `Object.defineProperty(Navigator.prototype, 'language', { get: () => 'C', configurable: true });`)()
 		p.open(t, "?"+tinyRun+"&panels=train,loss")

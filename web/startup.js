@@ -29,10 +29,11 @@ export class Startup extends EventTarget {
     // MNIST once loaded, kept for a restart: the training images (TrainingImages), which the workers ask
     // for a batch at a time (trainset.js), and the other three files, name -> bytes.
     this.mnist = null;
+    this.restartedAlone = false; // die started a new team by itself
     this.readyText = ''; // the Ready status last said, and MNIST's counts in it (sayReady)
     this.readyCounts = null;
     team.addEventListener('ready', ({ detail }) => this.ready(detail.info));
-    team.addEventListener('failed', ({ detail }) => this.die(detail.message));
+    team.addEventListener('failed', ({ detail }) => this.die(detail));
     // Once the team is chosen before any Train (team.prepare), Ready says which, if it still shows.
     team.addEventListener('team', () => {
       if (this.readyText && state.status.text === this.readyText) this.sayReady(this.readyCounts);
@@ -133,9 +134,17 @@ export class Startup extends EventTarget {
     this.state.say(this.readyText);
   }
 
-  // die shows why the team ended, and offers to start a new one.
-  die(message) {
+  // die shows why the team ended ({message, unstarted}: Team's failed), and offers to start a new
+  // one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a worker for
+  // good as it starts one, workers.js), a new team starts at once, once a page.
+  die({ message, unstarted }) {
     this.state.set({ training: false, ready: false, loaded: false });
+    if (unstarted && !this.restartedAlone) {
+      this.restartedAlone = true;
+      this.state.say(`${sentence(message)} The trainer starts again…`, 'busy');
+      this.team.start(this.team.slots, this.measure);
+      return;
+    }
     this.state.say(`${sentence(message)} Press Restart to start the trainer again.`, 'error');
     $('restart').hidden = false;
   }

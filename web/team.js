@@ -7,8 +7,8 @@
 //
 // Every method returns a Promise, which rejects with a CodedError (errors.js): code, key, message.
 // The team is an EventTarget of CustomEvents named as the workers' (protocol.md: ready, progress,
-// evaluating, epoch), with the message as detail; and failed {message} once a worker has failed
-// and the team has ended, waiting while a run waits for another page's team, and measuring
+// evaluating, epoch), with the message as detail; and failed {message, unstarted} once a worker
+// has failed and the team has ended (unstarted: a fresh worker did not start, workers.js), waiting while a run waits for another page's team, and measuring
 // {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam,
 // also before any Train: prepare).
 import { CodedError } from './errors.js';
@@ -88,9 +88,9 @@ export class Team extends EventTarget {
       // A renewed team's ready is renew's, not the page's: the page configured this team already.
       event: (m) => (m.event === 'ready' && this.renewing ? this.renewing.resolve() : this.emit(m.event, m)),
       failing: (i, message) => this.endRuns(i, message),
-      failed: (message) => {
+      failed: (message, unstarted) => {
         this.renewing?.reject(new CodedError('worker-failed', message));
-        this.emit('failed', { message });
+        this.emit('failed', { message, unstarted });
       },
     });
     this.workers = workers;

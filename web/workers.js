@@ -23,7 +23,8 @@ export class Workers {
    * on.event(message): worker 0's events (protocol.md), and 'ready' once every worker is.
    * on.failing(i, message): worker i has failed; it resolves, before the workers are terminated,
    *   with how the others' runs ended (failure.others, for the tests).
-   * on.failed(message): once, when a worker has failed and every worker has been terminated.
+   * on.failed(message, unstarted): once, when a worker has failed and every worker has been
+   *   terminated; unstarted when a fresh worker did not start (watch), which a fresh team may.
    */
   constructor(count, module, on) {
     this.count = count;
@@ -95,7 +96,7 @@ export class Workers {
       const i = this.isAlive.indexOf(false);
       if (i < 0 || this.dead || this.failing) return;
       const why = `worker ${i + 1} of ${this.count} did not start within ${aliveWait / 1000} s`;
-      if (this.wasReady) this.fail(i, `it did not start within ${aliveWait / 1000} s`);
+      if (this.wasReady) this.fail(i, `it did not start within ${aliveWait / 1000} s`, true);
       else if (this.relaunched < relaunches) this.relaunch(why);
       // The last try waits for startWait, as a team of one does.
     }, aliveWait);
@@ -229,7 +230,7 @@ export class Workers {
   // fail ends the workers after worker i failed (its script threw, or Go exited): the team cannot
   // go on without it. Its requests fail at once; the others' runs are first ended (on.failing),
   // so that none is left waiting in a sum, and then every worker is terminated.
-  async fail(i, reason) {
+  async fail(i, reason, unstarted = false) {
     if (this.failing || this.dead) return;
     this.failing = true;
     const message = this.count > 1 ? `Worker ${i + 1} of ${this.count} failed: ${reason}` : `The trainer failed: ${reason}`;
@@ -237,7 +238,7 @@ export class Workers {
     const others = await this.on.failing(i, message);
     this.failure = { worker: i, message, others };
     this.terminate(message);
-    this.on.failed(message);
+    this.on.failed(message, unstarted);
   }
 
   // rejectPending fails worker i's requests still pending with message (code worker-failed).
