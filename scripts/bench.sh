@@ -2,7 +2,8 @@
 # make bench: every speed figure as one JSON line — native (cmd/bench), then the page in headless
 # Chromium (pagetest/browser_bench_test.go), then in Firefox and WebKit (browsers/bench.mjs), each
 # against the real server on 127.0.0.1; browser figures name their engine. Last, the same network
-# in TensorFlow.js's wasm backend in headless Chromium and in WebKit (browsers/tfjs-bench.mjs).
+# in TensorFlow.js's wasm backend in headless Chromium and in WebKit (browsers/tfjs-bench.mjs), and
+# the kernels' own benchmarks in each engine's worker (browsers/kernelbench.mjs).
 # The figures and what they mean are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +19,13 @@ fi
 grep '^{' "$log"
 scripts/browsers.sh install >&2
 serve=$(mktemp)
-trap 'rm -f "$log" "$serve"' EXIT
+kernels=$(mktemp)
+trap 'rm -f "$log" "$serve" "$kernels"' EXIT
 go build -o "$serve" ./serve
 MNIST_SERVE="$serve" xvfb-run -a node browsers/bench.mjs
 # The same network in TensorFlow.js's wasm backend, side by side (BENCHMARKS.md); its packages
 # are pinned in package-lock.json.
 [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || npm ci --no-audit --no-fund --loglevel=error >&2
 xvfb-run -a node browsers/tfjs-bench.mjs
+GOOS=js GOARCH=wasm go test -c -o "$kernels" ./kernels
+KERNELS_TEST="$kernels" xvfb-run -a node browsers/kernelbench.mjs
