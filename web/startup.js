@@ -124,7 +124,8 @@ export class Startup extends EventTarget {
     this.loadData(false);
   }
 
-  // sayReady says the page is ready, with MNIST's counts r ({train, test}) and the team that trains.
+  // sayReady says the page is ready, with MNIST's counts r ({train, test}) and the team that
+  // trains.
   sayReady(r) {
     const { team } = this;
     const workers = team.slots === 1 ? '' : team.chosen ? ` Training uses ${team.chosen > 1 ? `${team.chosen} workers` : 'one worker'}.` :

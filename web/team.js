@@ -7,10 +7,10 @@
 //
 // Every method returns a Promise, which rejects with a CodedError (errors.js): code, key, message.
 // The team is an EventTarget of CustomEvents named as the workers' (protocol.md: ready, progress,
-// evaluating, epoch), with the message as detail; and failed {message, unstarted} once a worker
-// has failed and the team has ended (unstarted: a fresh worker did not start, workers.js), waiting while a run waits for another page's team, and measuring
-// {count}, then team {team, speeds, at}, while it chooses how many workers train (chooseTeam,
-// also before any Train: prepare).
+// evaluating, epoch), with the message as detail; and failed {message, unstarted} once a worker has
+// failed and the team has ended (unstarted: a fresh worker did not start, workers.js), waiting
+// while a run waits for another page's team, and measuring {count}, then team {team, speeds, at},
+// while it chooses how many workers train (chooseTeam, also before any Train: prepare).
 import { CodedError } from './errors.js';
 import { withLock } from './locks.js';
 import { serveImages } from './trainset.js';
@@ -64,8 +64,10 @@ export class Team extends EventTarget {
     this.renewing = null;
     // While chooseTeam measures: {stopped}, which stop sets, so that no measurement starts after.
     this.measuring = null;
-    // While prepare chooses the team before any Train: the Promise of chooseTeam's answer.
+    // While prepare chooses the team before any Train: the Promise of chooseTeam's answer; and
+    // while a Train waits for it, {stopped}, which stop sets.
     this.choosing = null;
+    this.choiceWait = null;
   }
 
   emit(type, detail) {
@@ -118,7 +120,7 @@ export class Team extends EventTarget {
     return this.chosen || this.count;
   }
 
-  /** relaunched is how many times the workers were started again because one did not start (workers.js). */
+  /** relaunched is how many times the workers started again, one of them not starting (workers.js). */
   get relaunched() {
     return this.workers ? this.workers.relaunched : 0;
   }
@@ -207,10 +209,15 @@ export class Team extends EventTarget {
     if (this.choosing) {
       // The team is being chosen already (prepare): the run waits for it, and a Stop meanwhile
       // ends both.
-      const early = this.measuring;
+      const wait = { stopped: false };
+      this.choiceWait = wait;
       this.emit('measuring', { count: this.count });
-      await this.choosing;
-      if (early?.stopped && !this.chosen) return { stopped: true, epochs: 0 };
+      try {
+        await this.choosing;
+      } finally {
+        this.choiceWait = null;
+      }
+      if (wait.stopped) return { stopped: true, epochs: 0 };
     }
     const run = async () => {
       if (!(await this.chooseTeam())) return { stopped: true, epochs: 0 };
@@ -250,6 +257,7 @@ export class Team extends EventTarget {
   stop() {
     if (this.renewing) this.renewing.stopped = true; // no run is under way yet: none will start
     if (this.measuring) this.measuring.stopped = true; // nor another measurement
+    if (this.choiceWait) this.choiceWait.stopped = true; // nor the run that waits for it
     if (this.waiting) {
       this.waiting.abort(); // it had not started: it ends now
       return Promise.resolve({});
