@@ -239,7 +239,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
 						if gemmMR == 4 {
-							micro4x2T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+							tile4T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						} else {
 							tile6T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						}
@@ -250,7 +250,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
 					if gemmMR == 4 {
-						micro4x2T(at, a.ColStride, panel, kc, e, nr, accumulate)
+						tile4T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					} else {
 						tile6T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					}
@@ -265,7 +265,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
 					if gemmMR == 4 {
-						micro4x2(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
+						tile4(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
 					} else {
 						tile6(&rows, tile, rs, panel, kc, c[i0*n+j0:], n, accumulate)
 					}
@@ -276,7 +276,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
 					}
 					if gemmMR == 4 {
-						micro4x2(&rows, panel, kc, e, nr, accumulate)
+						tile4(&rows, panel, kc, e, nr, accumulate)
 					} else {
 						tile6(&rows, tile, rs, panel, kc, e, nr, accumulate)
 					}
@@ -289,8 +289,8 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 	}
 }
 
-// micro4x2 is the register tile (called directly: in wasm, a wrapper choosing between the
-// tiles made the product a third slower): row r < 4 of c, c[r*ldc : r*ldc+2L], gets (or, if
+// micro4x2 is the 4-row register tile in Go, the reference for wasm's assembly (tile4,
+// TestTile4AsmSameBits): row r < 4 of c, c[r*ldc : r*ldc+2L], gets (or, if
 // accumulate, adds) Σ_kk a[r][kk] * pb[kk*2L : kk*2L+2L] over kc steps.
 func micro4x2(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
 	l := Lanes()
