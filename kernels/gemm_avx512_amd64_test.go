@@ -28,42 +28,14 @@ func TestTileAsmSameBits(t *testing.T) {
 	if !useAVX512Asm {
 		t.Skip("no AVX-512 here: the assembly tile is not used")
 	}
-	const nr = 32
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, kc := range []int{1, 2, 3, 7, 64, 255, 256} {
-		for _, ldc := range []int{nr, nr + 5, 3 * nr} {
-			for _, accumulate := range []bool{false, true} {
-				lda := 6 + rng.IntN(4)
-				byRows := oddFloats(rng, 6*kc)    // (r, kk) at r*kc + kk
-				byCols := make([]float32, kc*lda) // (r, kk) at kk*lda + r
-				var rows [gemmMR][]float32
-				for r := range 6 {
-					rows[r] = byRows[r*kc : (r+1)*kc]
-					for kk := range kc {
-						byCols[kk*lda+r] = byRows[r*kc+kk]
-					}
-				}
-				pb := oddFloats(rng, kc*nr)
-				c0 := oddFloats(rng, 6*ldc+3)
-				want := append([]float32(nil), c0...)
-				micro6x2(&rows, pb, kc, want, ldc, accumulate)
-				wantT := append([]float32(nil), c0...)
-				micro6x2T(byCols, lda, pb, kc, wantT, ldc, accumulate)
-				got := append([]float32(nil), c0...)
-				tile6x2(byRows, kc, 1, pb, kc, got, ldc, accumulate)
-				gotT := append([]float32(nil), c0...)
-				tile6x2(byCols, 1, lda, pb, kc, gotT, ldc, accumulate)
-				for i := range c0 {
-					for _, p := range [][3][]float32{{got, want, wantT}, {gotT, want, wantT}} {
-						g, w, wt := p[0][i], p[1][i], p[2][i]
-						if !sameFloat(g, w) || !sameFloat(g, wt) {
-							t.Fatalf("kc%d ldc%d acc%v: c[%d] = %v, micro6x2 %v, micro6x2T %v", kc, ldc, accumulate, i, g, w, wt)
-						}
-					}
-				}
-			}
-		}
-	}
+	tileSameBits(t, 7, 6, 32, func(c tileCase) (got, gotT, want, wantT []float32) {
+		want, wantT, got, gotT = clone(c.c0), clone(c.c0), clone(c.c0), clone(c.c0)
+		micro6x2(&c.rows, c.pb, c.kc, want, c.ldc, c.accumulate)
+		micro6x2T(c.byCols, c.lda, c.pb, c.kc, wantT, c.ldc, c.accumulate)
+		tile6x2(c.byRows, c.kc, 1, c.pb, c.kc, got, c.ldc, c.accumulate)
+		tile6x2(c.byCols, 1, c.lda, c.pb, c.kc, gotT, c.ldc, c.accumulate)
+		return got, gotT, want, wantT
+	})
 }
 
 // TestAVX512AsmSameBits proves that MatMul gives the same bits with the assembly kernels as with

@@ -275,3 +275,53 @@ func BenchmarkMatMulBT(b *testing.B) {
 		})
 	}
 }
+
+// tileCase is one case of a register tile's test: mr rows of A over kc steps, by rows (rows, and
+// byRows with (r, kk) at r*kc + kk) and by columns (byCols, (r, kk) at kk*lda + r), B's panel pb
+// of nr columns, and C (c0, rows ldc apart, with 3 floats past the tile), with special values
+// (zeros of both signs, subnormals, infinities, NaN) among them.
+type tileCase struct {
+	kc, ldc, lda int
+	accumulate   bool
+	rows         [gemmMR][]float32
+	byRows       []float32
+	byCols       []float32
+	pb, c0       []float32
+}
+
+// tileSameBits runs check on tile cases of mr rows and nr columns for any number of steps, three
+// row strides of C, and with and without accumulation: check returns the tile's result by rows
+// and by columns, and the two Go tiles' (the reference), each from a copy of c0. It fails at the
+// first element of C, inside the tile or past it, where they differ.
+func tileSameBits(t *testing.T, seed uint64, mr, nr int, check func(c tileCase) (got, gotT, want, wantT []float32)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	for _, kc := range []int{1, 2, 3, 7, 64, 255, 256} {
+		for _, ldc := range []int{nr, nr + 5, 3 * nr} {
+			for _, accumulate := range []bool{false, true} {
+				c := tileCase{kc: kc, ldc: ldc, lda: mr + rng.IntN(4), accumulate: accumulate}
+				c.byRows = oddFloats(rng, mr*kc)
+				c.byCols = make([]float32, kc*c.lda)
+				for r := range mr {
+					c.rows[r] = c.byRows[r*kc : (r+1)*kc]
+					for kk := range kc {
+						c.byCols[kk*c.lda+r] = c.byRows[r*kc+kk]
+					}
+				}
+				c.pb = oddFloats(rng, kc*nr)
+				c.c0 = oddFloats(rng, mr*ldc+3)
+				got, gotT, want, wantT := check(c)
+				for i := range c.c0 {
+					for _, g := range []float32{got[i], gotT[i]} {
+						if !sameFloat(g, want[i]) || !sameFloat(g, wantT[i]) {
+							t.Fatalf("kc%d ldc%d acc%v: c[%d] = %v (by rows %v, by columns %v), Go tiles %v and %v", kc, ldc, accumulate, i, g, got[i], gotT[i], want[i], wantT[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// clone returns a copy of x.
+func clone(x []float32) []float32 { return append([]float32(nil), x...) }

@@ -7,6 +7,57 @@
 // V10. Each product is added as it is made: f32x4.add(f32x4.mul(a, b), c), as micro4x2 does.
 // (Go's assembler drops the offset of a V128Store: row addresses are computed in full.)
 
+// ROW adds A's value at ra, broadcast, times B's two vectors (V8, V9) to row accumulators c0, c1.
+#define ROW(ra, c0, c1) \
+	Get ra \
+	I32WrapI64 \
+	F32Load $0 \
+	F32x4Splat \
+	Tee V10 \
+	Get V8 \
+	F32x4Mul \
+	Get c0 \
+	F32x4Add \
+	Set c0 \
+	Get V10 \
+	Get V9 \
+	F32x4Mul \
+	Get c1 \
+	F32x4Add \
+	Set c1
+
+// NEXT moves r on by the step in bytes in by.
+#define NEXT(r, by) \
+	Get r \
+	by \
+	I64Add \
+	Set r
+
+// LOADROW loads the 8 floats at rc into v0, v1; STOREROW stores v0, v1 there.
+#define LOADROW(rc, v0, v1) \
+	Get rc \
+	I32WrapI64 \
+	V128Load $0 \
+	Set v0 \
+	Get rc \
+	I64Const $16 \
+	I64Add \
+	I32WrapI64 \
+	V128Load $0 \
+	Set v1
+
+#define STOREROW(rc, v0, v1) \
+	Get rc \
+	I32WrapI64 \
+	Get v0 \
+	V128Store $0 \
+	Get rc \
+	I64Const $16 \
+	I64Add \
+	I32WrapI64 \
+	Get v1 \
+	V128Store $0
+
 // func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc, accumulate, step int)
 TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	MOVD a0+0(FP), R0
@@ -59,38 +110,10 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 		Get V0
 		Set V7
 	Else
-		Get R6
-		I32WrapI64
-		V128Load $0
-		Set V0
-		Get R6
-		I32WrapI64
-		V128Load $16
-		Set V1
-		Get R9
-		I32WrapI64
-		V128Load $0
-		Set V2
-		Get R9
-		I32WrapI64
-		V128Load $16
-		Set V3
-		Get R10
-		I32WrapI64
-		V128Load $0
-		Set V4
-		Get R10
-		I32WrapI64
-		V128Load $16
-		Set V5
-		Get R11
-		I32WrapI64
-		V128Load $0
-		Set V6
-		Get R11
-		I32WrapI64
-		V128Load $16
-		Set V7
+		LOADROW(R6, V0, V1)
+		LOADROW(R9, V2, V3)
+		LOADROW(R10, V4, V5)
+		LOADROW(R11, V6, V7)
 	End
 
 	Get R5
@@ -106,95 +129,15 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 		I32WrapI64
 		V128Load $16
 		Set V9
-
-		Get R0
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Tee V10
-		Get V8
-		F32x4Mul
-		Get V0
-		F32x4Add
-		Set V0
-		Get V10
-		Get V9
-		F32x4Mul
-		Get V1
-		F32x4Add
-		Set V1
-
-		Get R1
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Tee V10
-		Get V8
-		F32x4Mul
-		Get V2
-		F32x4Add
-		Set V2
-		Get V10
-		Get V9
-		F32x4Mul
-		Get V3
-		F32x4Add
-		Set V3
-
-		Get R2
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Tee V10
-		Get V8
-		F32x4Mul
-		Get V4
-		F32x4Add
-		Set V4
-		Get V10
-		Get V9
-		F32x4Mul
-		Get V5
-		F32x4Add
-		Set V5
-
-		Get R3
-		I32WrapI64
-		F32Load $0
-		F32x4Splat
-		Tee V10
-		Get V8
-		F32x4Mul
-		Get V6
-		F32x4Add
-		Set V6
-		Get V10
-		Get V9
-		F32x4Mul
-		Get V7
-		F32x4Add
-		Set V7
-
-		Get R0
-		Get R12
-		I64Add
-		Set R0
-		Get R1
-		Get R12
-		I64Add
-		Set R1
-		Get R2
-		Get R12
-		I64Add
-		Set R2
-		Get R3
-		Get R12
-		I64Add
-		Set R3
-		Get R4
-		I64Const $32
-		I64Add
-		Set R4
+		ROW(R0, V0, V1)
+		ROW(R1, V2, V3)
+		ROW(R2, V4, V5)
+		ROW(R3, V6, V7)
+		NEXT(R0, Get R12)
+		NEXT(R1, Get R12)
+		NEXT(R2, Get R12)
+		NEXT(R3, Get R12)
+		NEXT(R4, I64Const $32)
 		Get R5
 		I64Const $1
 		I64Sub
@@ -205,44 +148,8 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	End
 	End
 
-	Get R6
-	I32WrapI64
-	Get V0
-	V128Store $0
-	Get R6
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V1
-	V128Store $0
-	Get R9
-	I32WrapI64
-	Get V2
-	V128Store $0
-	Get R9
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V3
-	V128Store $0
-	Get R10
-	I32WrapI64
-	Get V4
-	V128Store $0
-	Get R10
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V5
-	V128Store $0
-	Get R11
-	I32WrapI64
-	Get V6
-	V128Store $0
-	Get R11
-	I64Const $16
-	I64Add
-	I32WrapI64
-	Get V7
-	V128Store $0
+	STOREROW(R6, V0, V1)
+	STOREROW(R9, V2, V3)
+	STOREROW(R10, V4, V5)
+	STOREROW(R11, V6, V7)
 	RET
