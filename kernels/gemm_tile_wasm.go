@@ -19,7 +19,7 @@ func tile4(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, acc
 	// Every address the assembly reads or writes, checked here.
 	_, _ = pb[8*kc-1], c[3*ldc+7]
 	a0, a1, a2, a3 := a[0][:kc], a[1][:kc], a[2][:kc], a[3][:kc]
-	micro4x2Asm(&a0[0], &a1[0], &a2[0], &a3[0], &pb[0], kc, &c[0], ldc, flag(accumulate), 4)
+	micro4x2Asm(&a0[0], &a1[0], &a2[0], &a3[0], &pb[0], kc, &c[0], ldc, accumulate, 4)
 }
 
 // tile4T is tile4 for an A stored by columns (micro4x2T's layout): step kk's 4 values are
@@ -29,20 +29,12 @@ func tile4T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, ac
 		return
 	}
 	_, _, _ = a[(kc-1)*lda+3], pb[8*kc-1], c[3*ldc+7]
-	micro4x2Asm(&a[0], &a[1], &a[2], &a[3], &pb[0], kc, &c[0], ldc, flag(accumulate), 4*lda)
+	micro4x2Asm(&a[0], &a[1], &a[2], &a[3], &pb[0], kc, &c[0], ldc, accumulate, 4*lda)
 }
 
-// flag is 1 for true, for the assembly.
-func flag(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// micro4x2Asm (gemm_tile_wasm.s) adds to, or with accumulate 0 stores into, rows c, c+ldc,
+// micro4x2Asm (gemm_tile_wasm.s) adds to (accumulate), or stores into, rows c, c+ldc,
 // c+2·ldc and c+3·ldc (8 floats each) Σ_kk a_r[kk·step/4] · pb[8kk : 8kk+8], row r's values
 // starting at a_r and step bytes apart.
 //
 //go:noescape
-func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc, accumulate, step int)
+func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc int, accumulate bool, step int)

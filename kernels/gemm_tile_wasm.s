@@ -58,7 +58,7 @@
 	Get v1 \
 	V128Store $0
 
-// func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc, accumulate, step int)
+// func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc int, accumulate bool, step int)
 TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	MOVD a0+0(FP), R0
 	MOVD a1+8(FP), R1
@@ -68,7 +68,7 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	MOVD kc+40(FP), R5
 	MOVD c+48(FP), R6
 	MOVD ldc+56(FP), R7
-	MOVD accumulate+64(FP), R8
+	MOVB accumulate+64(FP), R8
 	MOVD step+72(FP), R12
 
 	// R7: a row of c in bytes; R9, R10, R11: rows 1, 2 and 3 of c.

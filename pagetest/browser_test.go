@@ -177,6 +177,18 @@ func (p *page) poll(tb testing.TB, timeout time.Duration, expr string) {
 // sets when Quick run settings is pressed (web/configuration.js).
 const quickSettingsShown = `['train-images', 'lr'].every((k) => document.querySelector('#f-' + k).value === window.__mnist.quick[k])`
 
+// quickRun presses Quick run settings, then Train, and returns how long the run took from the
+// click on Train until the page said Finished, waiting at most timeout.
+func (p *page) quickRun(tb testing.TB, timeout time.Duration) time.Duration {
+	tb.Helper()
+	p.click(tb, "#quick")
+	p.poll(tb, 10*time.Second, quickSettingsShown)
+	start := time.Now()
+	p.click(tb, "#train")
+	p.poll(tb, timeout, `document.querySelector('#status').textContent.startsWith('Finished')`)
+	return time.Since(start)
+}
+
 func (p *page) text(tb testing.TB, sel string) string {
 	tb.Helper()
 	return eval[string](tb, p, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))

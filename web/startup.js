@@ -39,11 +39,7 @@ export class Startup extends EventTarget {
       if (this.readyText && state.status.text === this.readyText) this.sayReady(this.readyCounts);
     });
     $('retry').addEventListener('click', () => this.loadData(true));
-    $('restart').addEventListener('click', () => {
-      $('restart').hidden = true;
-      state.say('Restarting the trainer…', 'busy');
-      team.start(team.slots, this.measure);
-    });
+    $('restart').addEventListener('click', () => this.restart('Restarting the trainer…'));
   }
 
   emit(type, detail) {
@@ -135,6 +131,13 @@ export class Startup extends EventTarget {
     this.state.say(this.readyText);
   }
 
+  // restart starts a new team of the same slots, saying text meanwhile: Restart's, or die's own.
+  restart(text) {
+    $('restart').hidden = true;
+    this.state.say(text, 'busy');
+    this.team.start(this.team.slots, this.measure);
+  }
+
   // die shows why the team ended ({message, unstarted}: Team's failed), and offers to start a new
   // one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a worker for
   // good as it starts one, workers.js), a new team starts at once, once a page.
@@ -142,8 +145,7 @@ export class Startup extends EventTarget {
     this.state.set({ training: false, ready: false, loaded: false });
     if (unstarted && !this.restartedAlone) {
       this.restartedAlone = true;
-      this.state.say(`${sentence(message)} The trainer starts again…`, 'busy');
-      this.team.start(this.team.slots, this.measure);
+      this.restart(`${sentence(message)} The trainer starts again…`);
       return;
     }
     this.state.say(`${sentence(message)} Press Restart to start the trainer again.`, 'error');
