@@ -58,6 +58,9 @@ export class Workers {
         throw new Error(`The trainer’s workers could not start: ${err.message}`);
       }
     }
+    // Worker 0 gets twice aliveWait, its script's download included (Firefox once never ran it,
+    // in a frame, and failed it a minute later); the others aliveWait from its alive on.
+    this.watch(2 * aliveWait);
     this.boot();
   }
 
@@ -87,19 +90,19 @@ export class Workers {
     for (const { i, id, op, args } of this.asked) this.workers[i].postMessage({ id, op, args });
   }
 
-  // watch gives the workers that worker 0 starts aliveWait to say alive (see aliveWait). Before
+  // watch gives the workers wait to say alive (see aliveWait): at launch worker 0 too. Before
   // the team was first ready, one that does not gets the team started again, up to relaunches
   // times; after, when a worker was replaced, it fails the team.
-  watch() {
+  watch(wait = aliveWait) {
     clearTimeout(this.aliveTimer);
     this.aliveTimer = setTimeout(() => {
       const i = this.isAlive.indexOf(false);
       if (i < 0 || this.dead || this.failing) return;
-      const why = `worker ${i + 1} of ${this.count} did not start within ${aliveWait / 1000} s`;
-      if (this.wasReady) this.fail(i, `it did not start within ${aliveWait / 1000} s`, true);
+      const why = `worker ${i + 1} of ${this.count} did not start within ${wait / 1000} s`;
+      if (this.wasReady) this.fail(i, `it did not start within ${wait / 1000} s`, true);
       else if (this.relaunched < relaunches) this.relaunch(why);
-      // The last try waits for startWait, as a team of one does.
-    }, aliveWait);
+      // The last try waits for startWait.
+    }, wait);
   }
 
   // spawn starts worker i: the page starts worker 0, and worker 0 the others (worker.js, spawn),
@@ -118,11 +121,12 @@ export class Workers {
     // share once, and only the first worker is then controlled by the service worker, so
     // offline the others could not load wasm_exec.js. sw.js keeps worker.js by its path.
     const w = new Worker(`worker.js?n=${i + 1}`, { name });
-    w.onmessage = (e) => this.receive(i, e.data);
+    // A worker 0 that relaunch replaced is not heard.
+    w.onmessage = (e) => this.workers[0] === w && this.receive(i, e.data);
     // A script that cannot be fetched fires an error without a message.
     w.onerror = (e) => {
       e.preventDefault();
-      this.fail(i, e.message || 'its script (worker.js) could not be loaded or run');
+      if (this.workers[0] === w) this.fail(i, e.message || 'its script (worker.js) could not be loaded or run');
     };
     return w;
   }
@@ -197,7 +201,10 @@ export class Workers {
         return;
       case 'alive':
         this.isAlive[i] = true;
-        if (i === 0 && this.count > 1) this.watch();
+        if (i === 0) {
+          if (this.count > 1) this.watch();
+          else clearTimeout(this.aliveTimer);
+        }
         return;
       case 'ready':
         if (i === 0) this.info = m.info;
