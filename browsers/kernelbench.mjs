@@ -9,8 +9,9 @@
 //
 // It prints one JSON line a benchmark and engine (figure "kernel_ns_per_op: <benchmark>", and
 // its other metrics: GFLOP/s, Gelem/s), and a table of each engine's time against Chromium's on
-// stderr. $KERNELS_BENCHTIME is each benchmark's -test.benchtime (default 400ms); $ENGINES picks
-// engines (default chromium,firefox,webkit).
+// stderr. $KERNELS_BENCHTIME is each benchmark's -test.benchtime (default 400ms); $KERNELS_BENCH
+// picks benchmarks, as -test.bench does (default all); $ENGINES picks engines (default
+// chromium,firefox,webkit).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { ChromiumPage, FirefoxPage, WebKitPage } from './drivers.mjs';
 const binary = process.env.KERNELS_TEST;
 if (!binary) throw new Error('KERNELS_TEST is not set: GOOS=js GOARCH=wasm go test -c -o FILE ./kernels, then KERNELS_TEST=FILE');
 const benchtime = process.env.KERNELS_BENCHTIME || '400ms';
+const pick = process.env.KERNELS_BENCH || '.';
 const engines = { chromium: ChromiumPage, firefox: FirefoxPage, webkit: WebKitPage };
 const names = (process.env.ENGINES || 'chromium,firefox,webkit').split(',');
 const date = new Date().toISOString().slice(0, 10);
@@ -36,7 +38,7 @@ const files = {
     w.onmessage = (e) => { if (e.data.line !== undefined) window.lines.push(e.data.line); else window.done = e.data; };
     // Go's timers may still fire once it has exited: wasm_exec.js then throws, harmlessly.
     w.onerror = (e) => { e.preventDefault(); if (!/already exited/.test(e.message)) window.done = { error: e.message || 'the worker failed' }; };
-    w.postMessage({ args: ['-test.run=^$', '-test.bench=.', '-test.benchtime=${benchtime}'] });
+    w.postMessage({ args: ${JSON.stringify(['-test.run=^$', `-test.bench=${pick}`, `-test.benchtime=${benchtime}`])} });
   </script>`],
   // The test binary runs as the trainer's workers run main.wasm: in a worker, its output line by line.
   '/runner.js': ['text/javascript', `importScripts('wasm_exec.js');

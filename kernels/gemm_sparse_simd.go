@@ -138,8 +138,12 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 // c[i*ldc:]) to Σ v·b[k, j0 : j0+sparseVectors·L] over row i's terms. One call does every row of
 // the block: in wasm a call per row cost a third as much as its work.
 func sparseBlock(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
-	if useAVX512Asm && s.maxK >= 0 {
+	switch {
+	case useAVX512Asm && s.maxK >= 0:
 		sparseBlockAsm(c, ldc, s, m, b, j0)
+		return
+	case useWasmSparseAsm && s.maxK >= 0:
+		sparseBlockWasm(c, ldc, s, m, b, j0)
 		return
 	}
 	l := Lanes()

@@ -325,3 +325,74 @@ func tileSameBits(t *testing.T, seed uint64, mr, nr int, check func(c tileCase) 
 
 // clone returns a copy of x.
 func clone(x []float32) []float32 { return append([]float32(nil), x...) }
+
+// matMulAsmSameBits proves that MatMul gives the same bits with *use true (assembly kernels) as
+// with it false (the Go ones): on dense products around the tile and block edges (if dense) and
+// on Winograd's sparse transforms around the block width, with special values in A and B, A by
+// rows and by columns, and B behind an offset. It leaves *use true.
+func matMulAsmSameBits(t *testing.T, rng *rand.Rand, dense bool, use *bool) {
+	finite := func(v []float32) []float32 {
+		for i := range v {
+			if v[i] != v[i] || math.IsInf(float64(v[i]), 0) {
+				v[i] = 0.5 // NaN payloads and Inf−Inf need not match: the sparse path skips zeros
+			}
+		}
+		return v
+	}
+	type shape struct {
+		m, k, n int
+		sparse  bool
+	}
+	var shapes []shape
+	for _, m := range []int{1, 6, 7, 13, 36} {
+		if !dense {
+			break
+		}
+		for _, k := range []int{1, 9, 256, 300} {
+			for _, n := range []int{5, 32, 33, 100} {
+				shapes = append(shapes, shape{m, k, n, false})
+			}
+		}
+	}
+	for _, mk := range [][2]int{{36, 36}, {16, 36}, {36, 16}, {4, 6}, {6, 4}, {16, 16}} {
+		for _, n := range []int{8 * Lanes(), 8*Lanes() + 1, 128, 129, 1000} {
+			shapes = append(shapes, shape{mk[0], mk[1], n, true})
+		}
+	}
+	for _, s := range shapes {
+		vals := finite(oddFloats(rng, s.m*s.k))
+		if s.sparse {
+			for i := range vals {
+				if rng.IntN(3) != 0 {
+					vals[i] = 0
+				}
+			}
+		}
+		aRow := Matrix{Data: vals, RowStride: s.k, ColStride: 1}
+		aCol := Matrix{Data: make([]float32, s.m*s.k), RowStride: 1, ColStride: s.m}
+		for i := range s.m {
+			for kk := range s.k {
+				aCol.Data[kk*s.m+i] = vals[i*s.k+kk]
+			}
+		}
+		off := rng.IntN(4)
+		b := Matrix{Data: finite(oddFloats(rng, off+s.k*s.n)), Offset: off, RowStride: s.n, ColStride: 1}
+		if s.sparse && sparsify(aRow, b, s.m, s.k, s.n) == nil {
+			t.Fatalf("%v: the sparse path is not taken", s)
+		}
+		for _, a := range []Matrix{aRow, aCol} {
+			name := fmt.Sprintf("%dx%dx%d, A row stride %d", s.m, s.k, s.n, a.RowStride)
+			*use = false
+			want := make([]float32, s.m*s.n)
+			MatMul(want, a, b, s.m, s.k, s.n, 1)
+			*use = true
+			got := make([]float32, s.m*s.n)
+			MatMul(got, a, b, s.m, s.k, s.n, 2)
+			for i := range got {
+				if !sameFloat(got[i], want[i]) {
+					t.Fatalf("%s: c[%d] = %v with the assembly, %v without", name, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -14,3 +14,11 @@ func tile4(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, acc
 func tile4T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
 	micro4x2T(a, lda, pb, kc, c, ldc, accumulate)
 }
+
+// useWasmSparseAsm is false: the sparse block in assembly for wasm is gemm_sparse_wasm.go's.
+const useWasmSparseAsm = false
+
+// sparseBlockWasm is never called where useWasmSparseAsm is false.
+func sparseBlockWasm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
+	panic("kernels: no wasm sparse block on this architecture")
+}

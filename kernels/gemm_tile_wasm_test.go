@@ -2,7 +2,10 @@
 
 package kernels
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 // TestTile4AsmSameBits proves that the wasm tile in assembly (tile4, tile4T) gives micro4x2's and
 // micro4x2T's bits, with special values among the inputs, for any number of steps, either layout
@@ -17,4 +20,14 @@ func TestTile4AsmSameBits(t *testing.T) {
 		tile4T(c.byCols, c.lda, c.pb, c.kc, gotT, c.ldc, c.accumulate)
 		return got, gotT, want, wantT
 	})
+}
+
+// TestSparseWasmAsmSameBits proves that Winograd's sparse products give the same bits with the
+// sparse block in assembly (sparseBlockWasm) as with sparseBlock's Go loop, which the products
+// take by default in wasm.
+func TestSparseWasmAsmSameBits(t *testing.T) {
+	if !useWasmSparseAsm {
+		t.Fatal("the sparse block in assembly is not in use")
+	}
+	matMulAsmSameBits(t, rand.New(rand.NewPCG(11, 12)), false, &useWasmSparseAsm)
 }

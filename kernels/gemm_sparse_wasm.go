@@ -1,0 +1,28 @@
+//go:build goexperiment.simd
+
+package kernels
+
+import "unsafe"
+
+// useWasmSparseAsm is whether sparseBlock runs sparseBlockWasmAsm (gemm_sparse_wasm.s): always in
+// wasm, but for the test that compares it with the Go loop. Go 1.27.3 compiles that loop as it
+// did micro4x2 (see tile4): the jump back through the function's resumption dispatch every term,
+// and accumulators kept in linear memory.
+var useWasmSparseAsm = true
+
+// sparseBlockWasm computes what sparseBlock does, with the same bits, for an A with at least one
+// non-zero entry. It checks every bound the assembly relies on: sparsify builds the terms in
+// order, each k at most maxK.
+func sparseBlockWasm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
+	const w = 8 * 4
+	last := b.Offset + int(s.maxK)*b.RowStride + j0
+	if m < 1 || s.maxK < 0 || len(s.start) < m+1 || int(s.start[m]) > len(s.terms) ||
+		len(c) < (m-1)*ldc+w || b.Offset+j0 < 0 || len(b.Data) < last+w {
+		panic("kernels: sparseBlockWasm out of bounds")
+	}
+	sparseBlockWasmAsm(unsafe.SliceData(c), ldc, unsafe.SliceData(s.terms), unsafe.SliceData(s.start), m,
+		&b.Data[b.Offset+j0], b.RowStride)
+}
+
+//go:noescape
+func sparseBlockWasmAsm(c *float32, ldc int, terms *sparseTerm, start *int32, m int, b *float32, ldb int)

@@ -1,0 +1,159 @@
+//go:build goexperiment.simd
+
+#include "textflag.h"
+
+// sparseBlock of gemm_sparse_simd.go in WebAssembly SIMD128 (8 vectors of 4 columns a block), for
+// the reasons tile4 gives (gemm_tile_wasm.go); sparseBlockWasm checks the bounds it relies on.
+//
+// func sparseBlockWasmAsm(c *float32, ldc int, terms *sparseTerm, start *int32, m int, b *float32, ldb int)
+//
+// Row i < m of C, c[i*ldc : i*ldc+32], gets Σ t.v * b[t.k*ldb : t.k*ldb+32] over row i's terms,
+// terms[start[i]:start[i+1]], in their order: each element starts at +0 and gets f32x4.add of
+// its sum and f32x4.mul of the term and B, in that order, as sparseBlock's MulAdd does in wasm, so the same bits.
+//
+// Locals: V0–V7 the row's 8 accumulators, V8 the broadcast term; R7 the next term's address and
+// R8 the row's end, R9 B's row t.k.
+
+// TERM adds V8 times the vector at byte off of B's row R9 to accumulator acc.
+#define TERM(off, acc) \
+	Get V8 \
+	Get R9 \
+	I32WrapI64 \
+	V128Load $off \
+	F32x4Mul \
+	Get acc \
+	F32x4Add \
+	Set acc
+
+// STORE stores accumulator acc at byte off of C's row R0. (Go's assembler drops a V128Store's
+// offset, so the address is computed in full.)
+#define STORE(off, acc) \
+	Get R0 \
+	I64Const $off \
+	I64Add \
+	I32WrapI64 \
+	Get acc \
+	V128Store $0
+
+TEXT ·sparseBlockWasmAsm(SB), NOSPLIT, $0-56
+	MOVD c+0(FP), R0
+	MOVD ldc+8(FP), R1
+	MOVD terms+16(FP), R2
+	MOVD start+24(FP), R3
+	MOVD m+32(FP), R4
+	MOVD b+40(FP), R5
+	MOVD ldb+48(FP), R6
+
+	// Strides in bytes.
+	Get R1
+	I64Const $2
+	I64Shl
+	Set R1
+	Get R6
+	I64Const $2
+	I64Shl
+	Set R6
+
+	// R7: the address of terms[start[0]].
+	Get R3
+	I32WrapI64
+	I64Load32S $0
+	I64Const $3
+	I64Shl
+	Get R2
+	I64Add
+	Set R7
+
+	Loop
+		// R8: the address of terms[start[i+1]], the row's end.
+		Get R3
+		I32WrapI64
+		I64Load32S $4
+		I64Const $3
+		I64Shl
+		Get R2
+		I64Add
+		Set R8
+
+		F32Const $0.0
+		F32x4Splat
+		Set V0
+		Get V0
+		Set V1
+		Get V0
+		Set V2
+		Get V0
+		Set V3
+		Get V0
+		Set V4
+		Get V0
+		Set V5
+		Get V0
+		Set V6
+		Get V0
+		Set V7
+
+		Get R7
+		Get R8
+		I64LtU
+		If
+		Loop
+			// R9: B's row t.k; V8: t.v in every lane.
+			Get R7
+			I32WrapI64
+			I64Load32S $0
+			Get R6
+			I64Mul
+			Get R5
+			I64Add
+			Set R9
+			Get R7
+			I32WrapI64
+			F32Load $4
+			F32x4Splat
+			Set V8
+			TERM(0, V0)
+			TERM(16, V1)
+			TERM(32, V2)
+			TERM(48, V3)
+			TERM(64, V4)
+			TERM(80, V5)
+			TERM(96, V6)
+			TERM(112, V7)
+			Get R7
+			I64Const $8
+			I64Add
+			Tee R7
+			Get R8
+			I64LtU
+			BrIf $0
+		End
+		End
+
+		STORE(0, V0)
+		STORE(16, V1)
+		STORE(32, V2)
+		STORE(48, V3)
+		STORE(64, V4)
+		STORE(80, V5)
+		STORE(96, V6)
+		STORE(112, V7)
+
+		// The next row of C and of start.
+		Get R0
+		Get R1
+		I64Add
+		Set R0
+		Get R3
+		I64Const $4
+		I64Add
+		Set R3
+		Get R4
+		I64Const $1
+		I64Sub
+		Tee R4
+		I64Eqz
+		I32Eqz
+		BrIf $0
+	End
+	RET
