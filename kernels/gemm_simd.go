@@ -137,17 +137,13 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 			packColumns(panel, b, j0, w, k, nr)
 			continue
 		}
+		if b.ColStride == 1 && w == nr {
+			packRows(panel, b, j0, k, nr)
+			continue
+		}
 		for kk := range k {
 			row := panel[kk*nr : kk*nr+nr]
 			src := b.Offset + kk*b.RowStride + j0*b.ColStride
-			if b.ColStride == 1 && w == nr {
-				// Two vector moves: copy's memmove costs several times more for 32 bytes in wasm,
-				// which showed when B is wide and short (Winograd's transforms, K = 16: 8% of a step).
-				l := nr / 2
-				simd.LoadFloat32s(b.Data[src:]).Store(row)
-				simd.LoadFloat32s(b.Data[src+l:]).Store(row[l:])
-				continue
-			}
 			if b.ColStride == 1 {
 				copy(row, b.Data[src:src+w])
 			} else {
@@ -157,6 +153,29 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 			}
 			clear(row[w:])
 		}
+	}
+}
+
+// packRows is packB's panel of columns [j0, j0+nr) for a B stored by rows: two vector moves a
+// row, where copy's memmove costs several times more for 32 bytes in wasm, which showed when B is
+// wide and short (Winograd's transforms, K = 16: 8% of a step). Two rows an iteration, as
+// Binary's loops take four vectors.
+func packRows(panel []float32, b Matrix, j0, k, nr int) {
+	l := nr / 2
+	kk := 0
+	for ; kk+2 <= k; kk += 2 {
+		r0 := b.Data[b.Offset+kk*b.RowStride+j0:][:nr]
+		r1 := b.Data[b.Offset+(kk+1)*b.RowStride+j0:][:nr]
+		p := panel[kk*nr : kk*nr+2*nr]
+		simd.LoadFloat32s(r0).Store(p)
+		simd.LoadFloat32s(r0[l:]).Store(p[l:])
+		simd.LoadFloat32s(r1).Store(p[nr:])
+		simd.LoadFloat32s(r1[l:]).Store(p[nr+l:])
+	}
+	if kk < k {
+		r := b.Data[b.Offset+kk*b.RowStride+j0:][:nr]
+		simd.LoadFloat32s(r).Store(panel[kk*nr:])
+		simd.LoadFloat32s(r[l:]).Store(panel[kk*nr+l:])
 	}
 }
 

@@ -50,6 +50,13 @@ func SumRows32(dst, src []float32, outer, r, inner, workers int) {
 			for j := range r {
 				row := src[(o*r+j)*inner+c0 : (o*r+j)*inner+c1]
 				i := 0
+				for ; i+4*l <= len(out); i += 4 * l { // four vectors an iteration, as Binary's loops
+					o4, r4 := out[i:i+4*l], row[i:i+4*l]
+					simd.LoadFloat32s(o4).Add(simd.LoadFloat32s(r4)).Store(o4)
+					simd.LoadFloat32s(o4[l:]).Add(simd.LoadFloat32s(r4[l:])).Store(o4[l:])
+					simd.LoadFloat32s(o4[2*l:]).Add(simd.LoadFloat32s(r4[2*l:])).Store(o4[2*l:])
+					simd.LoadFloat32s(o4[3*l:]).Add(simd.LoadFloat32s(r4[3*l:])).Store(o4[3*l:])
+				}
 				for ; i+l <= len(out); i += l {
 					simd.LoadFloat32s(out[i:]).Add(simd.LoadFloat32s(row[i:])).Store(out[i:])
 				}
