@@ -37,22 +37,34 @@ func oddFloats(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// TestBinary proves that Binary computes each op exactly as scalar Go does, on every length
-// from 0 to three vectors and a half (so every tail length), and writes nothing past len(dst).
+// TestBinary proves that Binary, and binaryScalar with the scalar on either side, compute each
+// op exactly as scalar Go does, on every length from 0 to nine vectors (so every number of their
+// four-vector steps, single vectors and tail elements), and write nothing past len(dst).
 func TestBinary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, op := range []BinaryOp{Add, Sub, Mul, Div} {
-		for n := range 3*Lanes() + Lanes()/2 + 1 {
+		for n := range 9*Lanes() + 1 {
 			a, b := oddFloats(rng, n), oddFloats(rng, n)
-			dst := make([]float32, n+1)
-			dst[n] = 42
-			Binary(op, dst[:n], a, b)
-			if dst[n] != 42 {
-				t.Fatalf("op%d n%d: wrote past len(dst)", op, n)
-			}
-			for i := range n {
-				if want := scalarOp(op, a[i], b[i]); !sameFloat(dst[i], want) {
-					t.Fatalf("op%d n%d: [%d] = %v op %v = %v, want %v", op, n, i, a[i], b[i], dst[i], want)
+			s := oddFloats(rng, 1)[0]
+			for _, c := range []struct {
+				name string
+				run  func(dst []float32)
+				want func(i int) float32
+			}{
+				{"Binary", func(dst []float32) { Binary(op, dst, a, b) }, func(i int) float32 { return scalarOp(op, a[i], b[i]) }},
+				{"binaryScalar right", func(dst []float32) { binaryScalar(op, dst, a, s, false) }, func(i int) float32 { return scalarOp(op, a[i], s) }},
+				{"binaryScalar left", func(dst []float32) { binaryScalar(op, dst, a, s, true) }, func(i int) float32 { return scalarOp(op, s, a[i]) }},
+			} {
+				dst := make([]float32, n+1)
+				dst[n] = 42
+				c.run(dst[:n])
+				if dst[n] != 42 {
+					t.Fatalf("%s op%d n%d: wrote past len(dst)", c.name, op, n)
+				}
+				for i := range n {
+					if want := c.want(i); !sameFloat(dst[i], want) {
+						t.Fatalf("%s op%d n%d: [%d] = %v, want %v", c.name, op, n, i, dst[i], want)
+					}
 				}
 			}
 		}

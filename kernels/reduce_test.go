@@ -16,7 +16,7 @@ func rowShapes() [][3]int {
 	var s [][3]int
 	for _, outer := range []int{1, 3} {
 		for _, r := range []int{1, 2, 7} {
-			for _, inner := range []int{1, 2, l - 1, l, l + 1, 2*l + 3} {
+			for _, inner := range []int{1, 2, l - 1, l, l + 1, 2*l + 3, 5*l + 2, 9*l - 1} {
 				s = append(s, [3]int{outer, r, inner})
 			}
 		}
