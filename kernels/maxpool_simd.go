@@ -66,6 +66,21 @@ func MaxPool32(dst, src []float32, p Pool, workers int) {
 				at = p.taps(at, oy, ox)
 				out := dst[(r*p.OutW+ox)*c : (r*p.OutW+ox+1)*c]
 				i := 0
+				// Two vectors of channels at once, the taps the inner loop: in wasm every pass of a
+				// loop goes through the function's resumption dispatch (see Binary). (Four at once
+				// took four times as long in wasm: maxGo's temporaries are more than Go's 16 v128
+				// registers.)
+				for ; i+2*l <= c; i += 2 * l {
+					m0, m1 := floor, floor
+					for _, t := range at {
+						v := image[t*c+i : t*c+i+2*l]
+						m0 = maxGo(m0, simd.LoadFloat32s(v))
+						m1 = maxGo(m1, simd.LoadFloat32s(v[l:]))
+					}
+					o := out[i : i+2*l]
+					m0.Store(o)
+					m1.Store(o[l:])
+				}
 				for ; i+l <= c; i += l {
 					m := floor
 					for _, t := range at {
@@ -115,14 +130,35 @@ func SelectAndScatterMax32(dst, src, grad []float32, p Pool, workers int) {
 					}
 					g := grad[((b*p.OutH+oy)*p.OutW+ox)*c : ((b*p.OutH+oy)*p.OutW+ox+1)*c]
 					i := 0
+					// Four vectors of channels at once, as in MaxPool32.
+					for ; i+4*l <= c; i += 4 * l {
+						v := image[at[0]*c+i : at[0]*c+i+4*l]
+						b0, b1, b2, b3 := simd.LoadFloat32s(v), simd.LoadFloat32s(v[l:]), simd.LoadFloat32s(v[2*l:]), simd.LoadFloat32s(v[3*l:])
+						var a0, a1, a2, a3 simd.Int32s
+						for j := 1; j < len(at); j++ {
+							v := image[at[j]*c+i : at[j]*c+i+4*l]
+							jv := simd.BroadcastInt32s(int32(j))
+							b0, a0 = laterMax(b0, a0, simd.LoadFloat32s(v), jv)
+							b1, a1 = laterMax(b1, a1, simd.LoadFloat32s(v[l:]), jv)
+							b2, a2 = laterMax(b2, a2, simd.LoadFloat32s(v[2*l:]), jv)
+							b3, a3 = laterMax(b3, a3, simd.LoadFloat32s(v[3*l:]), jv)
+						}
+						g4 := g[i : i+4*l]
+						g0, g1, g2, g3 := simd.LoadFloat32s(g4), simd.LoadFloat32s(g4[l:]), simd.LoadFloat32s(g4[2*l:]), simd.LoadFloat32s(g4[3*l:])
+						for j, t := range at {
+							jv := simd.BroadcastInt32s(int32(j))
+							o := out[t*c+i : t*c+i+4*l]
+							simd.LoadFloat32s(o).Add(g0.Masked(a0.Equal(jv))).Store(o)
+							simd.LoadFloat32s(o[l:]).Add(g1.Masked(a1.Equal(jv))).Store(o[l:])
+							simd.LoadFloat32s(o[2*l:]).Add(g2.Masked(a2.Equal(jv))).Store(o[2*l:])
+							simd.LoadFloat32s(o[3*l:]).Add(g3.Masked(a3.Equal(jv))).Store(o[3*l:])
+						}
+					}
 					for ; i+l <= c; i += l {
 						best := simd.LoadFloat32s(image[at[0]*c+i:])
 						var arg simd.Int32s
 						for j := 1; j < len(at); j++ {
-							v := simd.LoadFloat32s(image[at[j]*c+i:])
-							m := v.Greater(best).Or(v.NotEqual(v))
-							best = v.IfElse(m, best)
-							arg = simd.BroadcastInt32s(int32(j)).IfElse(m, arg)
+							best, arg = laterMax(best, arg, simd.LoadFloat32s(image[at[j]*c+i:]), simd.BroadcastInt32s(int32(j)))
 						}
 						// Each tap adds the gradient in the lanes it won and +0 in the others: dst
 						// starts at +0 and a sum is never -0 in round-to-nearest, so +0 changes
@@ -146,4 +182,11 @@ func SelectAndScatterMax32(dst, src, grad []float32, p Pool, workers int) {
 			}
 		}
 	})
+}
+
+// laterMax is one tap of SelectAndScatterMax32's search, in every lane: tap j (its value v, j in
+// every lane of jv) takes over from the best so far where it is greater, or NaN.
+func laterMax(best simd.Float32s, arg simd.Int32s, v simd.Float32s, jv simd.Int32s) (simd.Float32s, simd.Int32s) {
+	m := v.Greater(best).Or(v.NotEqual(v))
+	return v.IfElse(m, best), jv.IfElse(m, arg)
 }

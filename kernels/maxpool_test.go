@@ -24,10 +24,11 @@ type poolCase struct {
 
 // poolCases cover the model's pools (3×3 at stride 2, TF's SAME padding), pools without padding
 // or overlap, a window larger than the image, padding as large as the window (windows with no
-// tap inside), and channel counts around the vector widths (4, 8 or 16 lanes).
+// tap inside), and channel counts around the vector widths (4, 8 or 16 lanes) and past four
+// vectors.
 func poolCases() []poolCase {
 	var cases []poolCase
-	for _, c := range []int{1, 3, 4, 16, 17, 33} {
+	for _, c := range []int{1, 3, 4, 16, 17, 33, 5*kernels.Lanes() + 3} { // the last: four vectors at once, one, and a tail
 		for _, g := range []struct {
 			b, h, w, window, stride int
 			padH, padW              [2]int
