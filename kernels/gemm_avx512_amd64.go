@@ -38,15 +38,9 @@ func tile6x2(a []float32, rs, cs int, pb []float32, kc int, c []float32, ldc int
 }
 
 // sparseBlockAsm computes what sparseBlock does, with the same bits, for an A with at least one
-// non-zero entry. It checks every bound the assembly relies on: sparsify builds the terms in
-// order, each k at most maxK.
+// non-zero entry, after checkSparseBlock.
 func sparseBlockAsm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
-	const w = 8 * 16
-	last := b.Offset + int(s.maxK)*b.RowStride + j0
-	if m < 1 || s.maxK < 0 || len(s.start) < m+1 || int(s.start[m]) > len(s.terms) ||
-		len(c) < (m-1)*ldc+w || b.Offset+j0 < 0 || len(b.Data) < last+w {
-		panic("kernels: sparseBlockAsm out of bounds")
-	}
+	checkSparseBlock(c, ldc, s, m, b, j0, 8*16)
 	sparseBlockAVX512(unsafe.SliceData(c), ldc, unsafe.SliceData(s.terms), unsafe.SliceData(s.start), m,
 		&b.Data[b.Offset+j0], b.RowStride)
 }

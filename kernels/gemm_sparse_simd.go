@@ -134,6 +134,17 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	}
 }
 
+// checkSparseBlock panics unless every element that a block of w columns from j0 reads of b and
+// of s, and writes of c (m rows, ldc apart), is in bounds: the blocks in assembly rely on it, with
+// sparsify's terms in order and each k at most maxK.
+func checkSparseBlock(c []float32, ldc int, s *sparseA, m int, b Matrix, j0, w int) {
+	last := b.Offset + int(s.maxK)*b.RowStride + j0
+	if m < 1 || s.maxK < 0 || len(s.start) < m+1 || int(s.start[m]) > len(s.terms) ||
+		len(c) < (m-1)*ldc+w || b.Offset+j0 < 0 || len(b.Data) < last+w {
+		panic("kernels: a sparse block out of bounds")
+	}
+}
+
 // sparseBlock sets the sparseVectors·L columns from j0 of each of the m rows of c (row i at
 // c[i*ldc:]) to Σ v·b[k, j0 : j0+sparseVectors·L] over row i's terms. One call does every row of
 // the block: in wasm a call per row cost a third as much as its work.

@@ -11,15 +11,9 @@ import "unsafe"
 var useWasmSparseAsm = true
 
 // sparseBlockWasm computes what sparseBlock does, with the same bits, for an A with at least one
-// non-zero entry. It checks every bound the assembly relies on: sparsify builds the terms in
-// order, each k at most maxK.
+// non-zero entry, after checkSparseBlock.
 func sparseBlockWasm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
-	const w = 8 * 4
-	last := b.Offset + int(s.maxK)*b.RowStride + j0
-	if m < 1 || s.maxK < 0 || len(s.start) < m+1 || int(s.start[m]) > len(s.terms) ||
-		len(c) < (m-1)*ldc+w || b.Offset+j0 < 0 || len(b.Data) < last+w {
-		panic("kernels: sparseBlockWasm out of bounds")
-	}
+	checkSparseBlock(c, ldc, s, m, b, j0, 8*4)
 	sparseBlockWasmAsm(unsafe.SliceData(c), ldc, unsafe.SliceData(s.terms), unsafe.SliceData(s.start), m,
 		&b.Data[b.Offset+j0], b.RowStride)
 }

@@ -1,6 +1,7 @@
 //go:build goexperiment.simd
 
 #include "textflag.h"
+#include "wasm_simd.h"
 
 // sparseBlock of gemm_sparse_simd.go in WebAssembly SIMD128 (8 vectors of 4 columns a block), for
 // the reasons tile4 gives (gemm_tile_wasm.go); sparseBlockWasm checks the bounds it relies on.
@@ -75,23 +76,7 @@ TEXT ·sparseBlockWasmAsm(SB), NOSPLIT, $0-56
 		I64Add
 		Set R8
 
-		F32Const $0.0
-		F32x4Splat
-		Set V0
-		Get V0
-		Set V1
-		Get V0
-		Set V2
-		Get V0
-		Set V3
-		Get V0
-		Set V4
-		Get V0
-		Set V5
-		Get V0
-		Set V6
-		Get V0
-		Set V7
+		ZERO8
 
 		Get R7
 		Get R8

@@ -1,6 +1,7 @@
 //go:build goexperiment.simd
 
 #include "textflag.h"
+#include "wasm_simd.h"
 
 // The 4×8 register tile in WebAssembly SIMD128 (see tile4 in gemm_tile_wasm.go): rows 0–3 of C
 // in V0–V7 (two vectors each), B's two vectors of a step in V8 and V9, the broadcast of A in
@@ -92,23 +93,7 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	Get R8
 	I64Eqz
 	If
-		F32Const $0.0
-		F32x4Splat
-		Set V0
-		Get V0
-		Set V1
-		Get V0
-		Set V2
-		Get V0
-		Set V3
-		Get V0
-		Set V4
-		Get V0
-		Set V5
-		Get V0
-		Set V6
-		Get V0
-		Set V7
+		ZERO8
 	Else
 		LOADROW(R6, V0, V1)
 		LOADROW(R9, V2, V3)
