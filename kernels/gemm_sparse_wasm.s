@@ -10,7 +10,8 @@
 //
 // Row i < m of C, c[i*ldc : i*ldc+32], gets Σ t.v * b[t.k*ldb : t.k*ldb+32] over row i's terms,
 // terms[start[i]:start[i+1]], in their order: each element starts at +0 and gets f32x4.add of
-// its sum and f32x4.mul of the term and B, in that order, as sparseBlock's MulAdd does in wasm, so the same bits.
+// its sum and f32x4.mul of the term and B, in that order, as sparseBlock's MulAdd does in wasm,
+// so the same bits.
 //
 // Locals: V0–V7 the row's 8 accumulators, V8 the broadcast term; R7 the next term's address and
 // R8 the row's end, R9 B's row t.k.

@@ -130,7 +130,7 @@ func SelectAndScatterMax32(dst, src, grad []float32, p Pool, workers int) {
 					}
 					g := grad[((b*p.OutH+oy)*p.OutW+ox)*c : ((b*p.OutH+oy)*p.OutW+ox+1)*c]
 					i := 0
-					// Four vectors of channels at once, as in MaxPool32.
+					// Four vectors of channels at once (MaxPool32 takes two, for maxGo's temporaries).
 					for ; i+4*l <= c; i += 4 * l {
 						v := image[at[0]*c+i : at[0]*c+i+4*l]
 						b0, b1, b2, b3 := simd.LoadFloat32s(v), simd.LoadFloat32s(v[l:]), simd.LoadFloat32s(v[2*l:]), simd.LoadFloat32s(v[3*l:])
