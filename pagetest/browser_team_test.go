@@ -137,4 +137,39 @@ func TestBrowserTeamChosen(t *testing.T) {
 		t.Errorf("an evaluation right after Ready: status %q", status)
 	}
 	t.Logf("the evaluation came while the team was being measured: %v", eval[bool](t, p, `window.__mnist.team.measured === null`))
+
+	// Settings changed while the team is chosen are taken, however often: Quick run pressed every
+	// few ms from Ready until the team has been chosen and changed (a worker ended or started
+	// afresh). A configuration on its way to a worker that was then ended or replaced used to fail
+	// with it ("Check the settings: Worker 2 was ended: the team chosen leaves it idle.", 3 times
+	// in 4 here).
+	eval[any](t, p, forget)
+	p.open(t, run)
+	type spam struct {
+		Error   string
+		Presses int
+		Team    int
+		Running int
+	}
+	r := eval[spam](t, p, `new Promise((resolve) => {
+		let presses = 0, chosenAt = 0;
+		const tick = () => {
+			const status = document.querySelector('#status');
+			if (status.classList.contains('error')) return resolve({error: status.textContent, presses});
+			if (window.__mnist.team.measured && !chosenAt) chosenAt = performance.now();
+			if (chosenAt && performance.now() - chosenAt > 3000) return resolve({error: '', presses, team: window.__mnist.team.training, running: window.__mnist.workers});
+			document.querySelector('#quick').click();
+			presses++;
+			setTimeout(tick, 5);
+		};
+		tick();
+	})`)
+	switch {
+	case r.Error != "":
+		t.Errorf("after Quick run pressed %d times while the team was chosen: %q", r.Presses, r.Error)
+	case r.Running != r.Team:
+		t.Errorf("%d workers run, where the team chosen is %d", r.Running, r.Team)
+	default:
+		t.Logf("Quick run pressed %d times while the team was chosen: taken every time (a team of %d)", r.Presses, r.Team)
+	}
 }

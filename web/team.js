@@ -68,6 +68,18 @@ export class Team extends EventTarget {
     // while a Train waits for it, {stopped}, which stop sets.
     this.choosing = null;
     this.choiceWait = null;
+    // configure and the changes of the team (renew, shrink) take turns (inTurn): a configuration
+    // on its way to a worker that renew then replaced, or shrink ended, failed with it, so a Quick
+    // run pressed while the team was chosen could show "Check the settings: Worker 2 was replaced
+    // by a fresh one." (pagetest's TestBrowserTeamChosen).
+    this.turn = Promise.resolve();
+  }
+
+  // inTurn runs fn once the configure, renew or shrink before it has ended, and answers as fn.
+  inTurn(fn) {
+    const r = this.turn.then(fn);
+    this.turn = r.catch(() => {});
+    return r;
   }
 
   emit(type, detail) {
@@ -82,6 +94,7 @@ export class Team extends EventTarget {
   start(count, measure = false) {
     this.runNumber = 0;
     this.runs.clear();
+    this.turn = Promise.resolve(); // the failed team's requests failed with it
     this.slots = count;
     this.measured = measure && count > 1 ? readKept(this.teamKey()) : null;
     this.chosen = measure && count > 1 ? this.measured?.team ?? 0 : count;
@@ -153,10 +166,12 @@ export class Team extends EventTarget {
   // ---- Settings and data ----------------------------------------------------------------------
 
   /** configure sets the next run's settings on every worker: a query string or {key: text}. → {values, summary} */
-  async configure(settings) {
-    const r = await this.each('configure', () => [[settings]]);
-    this.given.settings = settings;
-    return r;
+  configure(settings) {
+    return this.inTurn(async () => {
+      const r = await this.each('configure', () => [[settings]]);
+      this.given.settings = settings;
+      return r;
+    });
   }
 
   /** describe answers what configure would for settings, and changes nothing. → {values, summary} */
@@ -365,8 +380,8 @@ export class Team extends EventTarget {
     this.emit('team', this.measured);
     // The workers the team leaves idle, the one that measured alone among them, end. Otherwise
     // that one, which keeps a worker alone's memory, starts afresh, and the run waits for it.
-    if (team < this.count) return this.shrink(team);
-    return this.renew(alone, true);
+    // Either once no configuration is on its way to the workers (inTurn).
+    return this.inTurn(() => !measuring.stopped && (team < this.count ? this.shrink(team) : this.renew(alone, true)));
   }
 
   /**
