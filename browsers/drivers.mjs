@@ -17,6 +17,11 @@ import { Builder, By } from 'selenium-webdriver';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// pageState is what a poll that waited in vain reports of the page (testhooks.js).
+const pageState = `window.__mnist && {timings: window.__mnist.timings, team: window.__mnist.team, workers: window.__mnist.workers,
+  training: document.body.classList.contains('training'), train: document.querySelector('#train').disabled ? 'disabled' : 'enabled',
+  failure: window.__mnist.failure, keeping: window.__mnist.keeping}`;
+
 // bootErrors reads the uncaught errors boot.js kept on the page shown now.
 const bootErrors = 'window.mnistBoot ? window.mnistBoot.errors.slice() : []';
 
@@ -38,7 +43,10 @@ class Page {
       }
       if (Date.now() > deadline) {
         const status = await this.eval(`document.querySelector('#status') && document.querySelector('#status').textContent`).catch((err) => err.message);
-        throw new Error(`waited ${ms / 1000} s for ${what}; last ${JSON.stringify(last)}; status ${JSON.stringify(status)}`);
+        // What the page did meanwhile: when it saw a click on Train, how far its team and its
+        // offline copy got.
+        const page = await this.eval(pageState).catch((err) => err.message);
+        throw new Error(`waited ${ms / 1000} s for ${what}; last ${JSON.stringify(last)}; status ${JSON.stringify(status)}; page ${JSON.stringify(page)}`);
       }
       await sleep(100);
     }

@@ -53,7 +53,7 @@ export async function quickRun(page) {
     report: [...document.querySelectorAll('#report tbody tr')].map((tr) => tr.textContent),
     run: window.__mnist.runs[0], workers: window.__mnist.team.training, running: window.__mnist.workers,
     speed: document.querySelector('#stat-speed').textContent, timings: window.__mnist.timings})`);
-  const sha256 = r.run.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
+  const sha256 = r.run?.status === 'finished' ? await page.eval(`window.__mnist.weightsSHA256(${JSON.stringify(r.run.id)})`) : '';
   return { ...r, sha256, ms, steps, engine: page.engine };
 }
 

@@ -65,10 +65,12 @@ async function snapshot(urls) {
 }
 
 self.addEventListener('message', (e) => {
-  if (e.data && e.data.type === 'snapshot' && Array.isArray(e.data.urls)) {
+  // The page sends a port to answer on (offline.js).
+  const [port] = e.ports;
+  if (e.data && e.data.type === 'snapshot' && Array.isArray(e.data.urls) && port) {
     e.waitUntil(snapshot(e.data.urls).then(
-      () => e.source?.postMessage({ type: 'snapshot', ok: true }),
-      (err) => e.source?.postMessage({ type: 'snapshot', ok: false, error: err.message }),
+      () => port.postMessage({ ok: true }),
+      (err) => port.postMessage({ ok: false, error: err.message }),
     ));
   }
 });

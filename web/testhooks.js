@@ -7,7 +7,8 @@ import { recordTest } from './store.js';
  * exposeTestHooks defines window.__mnist:
  * - chart: the data the loss chart draws;
  * - offline: whether the page runs from the service worker's copy; snapshot: the service
- *   worker's answer to this visit's snapshot ({ok, error}), once it has given one;
+ *   worker's answer to this visit's snapshot ({ok, error}), once it has given one; keeping: how
+ *   far the page got in asking for it (offline.js);
  * - wasmSection(name): the text of main.wasm's custom section name, or null (which main.wasm runs);
  * - timings: ms since the page started loading: ready, downloaded, loaded, train (the click),
  *   measured (the team chosen, when the run measured it), started (the run under way on its
@@ -42,6 +43,9 @@ export function exposeTestHooks({ state, team, chart, recorder, library, offline
     },
     get snapshot() {
       return offline.snapshot;
+    },
+    get keeping() {
+      return offline.keeping;
     },
     get timings() {
       return { ...timings };
