@@ -380,8 +380,10 @@ export class Team extends EventTarget {
     this.emit('team', this.measured);
     // The workers the team leaves idle, the one that measured alone among them, end. Otherwise
     // that one, which keeps a worker alone's memory, starts afresh, and the run waits for it.
-    // Either once no configuration is on its way to the workers (inTurn).
-    return this.inTurn(() => !measuring.stopped && (team < this.count ? this.shrink(team) : this.renew(alone, true)));
+    // Either once no configuration is on its way to the workers (inTurn); a Stop pressed while
+    // it waited for its turn stops the run all the same.
+    const changed = await this.inTurn(() => (team < this.count ? this.shrink(team) : this.renew(alone, true)));
+    return changed && !measuring.stopped;
   }
 
   /**
