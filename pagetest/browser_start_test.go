@@ -9,6 +9,7 @@ package pagetest
 // and every panel fits its frame from 360 px up.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -215,6 +216,48 @@ func TestBrowserStart(t *testing.T) {
 		if n := eval[int](t, p, `window.__mnist.workers`); n != 2 {
 			t.Errorf("the new team has %d workers, want the 2 measured", n)
 		}
+		p.trainTiny(t)
+	})
+
+	t.Run("a first team that never starts, nor its relaunches, has the page reload itself once, and it trains", func(t *testing.T) {
+		// Firefox 153 now and then runs no worker of a first team nor of both relaunches, where a
+		// reload gets ready at once. Here worker 1's first two copies never run (two relaunches)
+		// and the third is missing (the last try fails at once, not after 60 s); the reload's is
+		// whole.
+		script := string(readFile(t, "../web/worker.js"))
+		var served atomic.Int32
+		s := brokenServer(t, p.base, map[string]http.HandlerFunc{"/worker.js": func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("n") == "1" {
+				switch served.Add(1) {
+				case 1, 2:
+					serveText("text/javascript", strings.Replace(script, "'use strict';\n", "'use strict';\nfor (;;);\n", 1))(w, r)
+					return
+				case 3:
+					http.NotFound(w, r)
+					return
+				}
+			}
+			serveText("text/javascript", script)(w, r)
+		}})
+		p.do(t, chromedp.Navigate(s.URL+"/?"+tinyRun+"&panels=train,loss"))
+		// The page reloads itself: an evaluation meanwhile may find no page to run in.
+		const ready = `window.__mnist && window.__mnist.timings.loaded !== undefined && performance.getEntriesByType('navigation')[0].type === 'reload'
+			|| document.querySelector('#status.error') !== null`
+		for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+			done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](ready))
+			cancel()
+			if err == nil && done {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no reload to Ready within 90 s: worker.js?n=1 served %d times; status %q", served.Load(), p.text(t, "#status"))
+			}
+		}
+		if status := p.text(t, "#status"); !strings.HasPrefix(status, "Ready") {
+			t.Fatalf("after the page reloaded itself: status %q, want Ready", status)
+		}
+		t.Logf("Ready after the page reloaded itself (worker.js?n=1 served %d times)", served.Load())
 		p.trainTiny(t)
 	})
 

@@ -18,6 +18,20 @@ const mnistBytes = 11594722; // the four files, for messages before the workers 
 // bits. It is also where the default team stops: each worker holds its own copy of the network.
 const maxWorkers = 4;
 
+// reloadOnce reloads the page, unless it reloaded itself in the last ten minutes (a loop
+// otherwise, where the failure does not pass): it answers whether it did.
+function reloadOnce() {
+  const key = 'mnist-trainer.reloaded';
+  try {
+    if (Date.now() - Number(sessionStorage.getItem(key) || 0) < 10 * 60000) return false;
+    sessionStorage.setItem(key, String(Date.now()));
+  } catch {
+    return false; // no storage to guard a loop with
+  }
+  location.reload();
+  return true;
+}
+
 export class Startup extends EventTarget {
   // params: the page's URL parameters; timings: ms since the page started loading, for the tests.
   constructor({ state, team, form, config, offline, params, timings }) {
@@ -138,11 +152,18 @@ export class Startup extends EventTarget {
     this.team.start(this.team.slots, this.measure);
   }
 
-  // die shows why the team ended ({message, unstarted}: Team's failed), and offers to start a new
-  // one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a worker for
-  // good as it starts one, workers.js), a new team starts at once, once a page.
-  die({ message, unstarted }) {
+  // die shows why the team ended ({message, unstarted, stuck}: Team's failed), and offers to
+  // start a new one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a
+  // worker for good as it starts one, workers.js), a new team starts at once, once a page; when
+  // the first team never started, the page reloads, once in ten minutes.
+  die({ message, unstarted, stuck }) {
     this.state.set({ training: false, ready: false, loaded: false });
+    // Firefox 153 now and then runs no worker of a page's first team, nor of both relaunches,
+    // where a reload of the page gets ready at once (1 first visit in 40; BENCHMARKS.md).
+    if (stuck && reloadOnce()) {
+      this.state.say(`${sentence(message)} The page reloads to start the trainer again…`, 'busy');
+      return;
+    }
     if (unstarted && !this.restartedAlone) {
       this.restartedAlone = true;
       this.restart(`${sentence(message)} The trainer starts again…`);

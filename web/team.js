@@ -7,9 +7,10 @@
 //
 // Every method returns a Promise, which rejects with a CodedError (errors.js): code, key, message.
 // The team is an EventTarget of CustomEvents named as the workers' (protocol.md: ready, progress,
-// evaluating, epoch), with the message as detail; and failed {message, unstarted} once a worker has
-// failed and the team has ended (unstarted: a fresh worker did not start, workers.js), waiting
-// while a run waits for another page's team, and measuring {count}, then team {team, speeds, at},
+// evaluating, epoch), with the message as detail; and failed {message, unstarted, stuck} once a
+// worker has failed and the team has ended (unstarted: a fresh worker did not start; stuck: the
+// team never got ready after every relaunch; workers.js), waiting while a run waits for another
+// page's team, and measuring {count}, then team {team, speeds, at},
 // while it chooses how many workers train (chooseTeam, also before any Train: prepare).
 import { CodedError } from './errors.js';
 import { withLock } from './locks.js';
@@ -103,9 +104,9 @@ export class Team extends EventTarget {
       // A renewed team's ready is renew's, not the page's: the page configured this team already.
       event: (m) => (m.event === 'ready' && this.renewing ? this.renewing.resolve() : this.emit(m.event, m)),
       failing: (i, message) => this.endRuns(i, message),
-      failed: (message, unstarted) => {
+      failed: (message, unstarted, stuck) => {
         this.renewing?.reject(new CodedError('worker-failed', message));
-        this.emit('failed', { message, unstarted });
+        this.emit('failed', { message, unstarted, stuck });
       },
     });
     this.workers = workers;

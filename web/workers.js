@@ -23,8 +23,10 @@ export class Workers {
    * on.event(message): worker 0's events (protocol.md), and 'ready' once every worker is.
    * on.failing(i, message): worker i has failed; it resolves, before the workers are terminated,
    *   with how the others' runs ended (failure.others, for the tests).
-   * on.failed(message, unstarted): once, when a worker has failed and every worker has been
-   *   terminated; unstarted when a fresh worker did not start (watch), which a fresh team may.
+   * on.failed(message, unstarted, stuck): once, when a worker has failed and every worker has been
+   *   terminated; unstarted when a fresh worker did not start (watch), which a fresh team may;
+   *   stuck when the team never got ready after every relaunch, which a reload of the page may
+   *   fix (Startup.die).
    */
   constructor(count, module, on) {
     this.count = count;
@@ -245,7 +247,7 @@ export class Workers {
     const others = await this.on.failing(i, message);
     this.failure = { worker: i, message, others };
     this.terminate(message);
-    this.on.failed(message, unstarted);
+    this.on.failed(message, unstarted, !this.wasReady && this.relaunched === relaunches);
   }
 
   // rejectPending fails worker i's requests still pending with message (code worker-failed).
