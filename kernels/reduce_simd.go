@@ -50,7 +50,9 @@ func SumRows32(dst, src []float32, outer, r, inner, workers int) {
 			for j := range r {
 				row := src[(o*r+j)*inner+c0 : (o*r+j)*inner+c1]
 				i := 0
-				for ; i+4*l <= len(out); i += 4 * l { // four vectors an iteration, as Binary's loops
+				// Four vectors an iteration, as Binary's Add, written here: Binary(Add, out, out, row)
+				// a row took 2.2× as long for 32 channels (1.4× for 1,024) in wasm, a call a row.
+				for ; i+4*l <= len(out); i += 4 * l {
 					o4, r4 := out[i:i+4*l], row[i:i+4*l]
 					simd.LoadFloat32s(o4).Add(simd.LoadFloat32s(r4)).Store(o4)
 					simd.LoadFloat32s(o4[l:]).Add(simd.LoadFloat32s(r4[l:])).Store(o4[l:])
