@@ -155,11 +155,11 @@ export class Startup extends EventTarget {
   // die shows why the team ended ({message, unstarted, stuck}: Team's failed), and offers to
   // start a new one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a
   // worker for good as it starts one, workers.js), a new team starts at once, once a page; when
-  // the first team never started, the page reloads, once in ten minutes.
+  // a team never got ready, nor either relaunch, the page reloads, once in ten minutes.
   die({ message, unstarted, stuck }) {
     this.state.set({ training: false, ready: false, loaded: false });
-    // Firefox 153 now and then runs no worker of a page's first team, nor of both relaunches,
-    // where a reload of the page gets ready at once (1 first visit in 40; BENCHMARKS.md).
+    // Firefox 153 now and then runs no worker of a team, nor of either relaunch, where a reload
+    // of the page gets ready at once (4 first visits in 80 here; BENCHMARKS.md).
     if (stuck && reloadOnce()) {
       this.state.say(`${sentence(message)} The page reloads to start the trainer again…`, 'busy');
       return;
