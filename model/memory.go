@@ -113,6 +113,20 @@ const (
 // the comment at the top of memory.go for what it counts).
 func (c Config) MemoryEstimate() MemoryEstimate { return c.ReplicaMemoryEstimate(1) }
 
+// CombineBytes is what the first of a team of n replicas holds beyond its own share of a step to
+// combine the step's gradients (Shard's last exchange), where it alone combines, as worker 0 of
+// a browser team does (wasm/peers_js.go): the other replicas' virtual shards' gradients, as they
+// arrive, and their sum. 4.5 MB for the notebook's network in a team of two; 0 alone.
+func (c Config) CombineBytes(n int) int64 {
+	if n < 2 {
+		return 0
+	}
+	first := Shard{Index: 0, Count: n}
+	v0, v1 := first.span(c.BatchSize)
+	others := int64(virtualShards(c.BatchSize) - (v1 - v0))
+	return 4 * int64(c.NumParams()) * (others + 1)
+}
+
 // ReplicaMemoryEstimate estimates the memory of n replicas of c's model in one process, as
 // TrainReplicas runs them (the native command's -workers): each holds its own weights and Adam's
 // state, trains on its share of every batch (its virtual shards, see Shard) and evaluates batches

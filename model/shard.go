@@ -75,7 +75,8 @@ import (
 // worker computes, sends and adds.
 const VirtualShards = 4
 
-// Combine makes one vector of the shards' vectors, parts[i] from shard i.
+// Combine makes one vector of the shards' vectors, parts[i] from shard i. It only reads parts, and
+// returns a vector of its own: the team may reuse their memory once it returns.
 type Combine func(parts [][]float32) ([]float32, error)
 
 // Shard is one participant of a data-parallel training run. Every shard holds a replica of the

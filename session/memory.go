@@ -51,6 +51,13 @@ const memoryHeadroom = 8<<20 + 5_800_000
 // a team of two trained 14–18% faster in Chromium, Firefox and WebKit (alternating builds),
 // worker 0's WebAssembly memory grew to 73–78 MB (was 70) and the tab's peak by 10 MB (480–482
 // MB; BENCHMARKS.md).
+//
+// Worker 0 of a team also holds what it alone combines (model.Config.CombineBytes: the other
+// workers' gradients and their sum), and gets room for it. Without it, with the same limit as
+// worker 1, worker 0 of two collected 2.5 times a step and allocated 18 MB a step afresh (every
+// collection emptied simplego's pools, whose buffers the next step allocated again), against 0.5
+// and 1.9 MB on worker 1; with it, 0.1 and 0.5 MB (Chromium, the notebook network, Go's
+// runtime.MemStats read from each worker over 10 s of training; BENCHMARKS.md).
 // A worker of a team that measures alone (web/team.js) gets none: those steps are few, and with
 // it, beside the other workers, which hold a team's memory by then, a fresh page's quick run
 // peaked at 504 MB. The page then replaces that worker with a fresh one; a worker that trains
@@ -65,6 +72,13 @@ func (s *Session) memoryLimit() int64 {
 	limit := mnistBytes + peak + memoryHeadroom
 	if s.peers == nil || s.team > 1 || !s.measuring {
 		limit += peak / 2
+	}
+	if s.peers != nil && s.peers.Index() == 0 && team > 1 {
+		combine := s.cfg.CombineBytes(team)
+		if s.current != nil {
+			combine = max(combine, s.current.Config().CombineBytes(team))
+		}
+		limit += combine
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {
 		limit = math.MaxInt64 // no limit: the estimate is out of range

@@ -414,12 +414,17 @@ func TestTeam(t *testing.T) {
 
 // TestMemoryLimitRoom: every worker that trains, alone or in a team, has half its estimated peak
 // of room above it for simplego's buffer pools, and measures with it too, but for a worker of
-// several measuring alone, whose room would come beside the others' memory (memory.go).
+// several measuring alone, whose room would come beside the others' memory; worker 0 of a team
+// has room for what it combines as well (memory.go).
 func TestMemoryLimitRoom(t *testing.T) {
 	cfg := model.DefaultConfig()
 	peak1 := cfg.ReplicaMemoryEstimate(1).Peak
 	peak2 := cfg.ReplicaMemoryEstimate(2).Peak / 2
 	base := int64(mnistBytes + memoryHeadroom)
+	combine2 := cfg.CombineBytes(2)
+	if want := int64(4 * 3 * cfg.NumParams()); combine2 != want { // the other worker's two virtual shards, and the sum
+		t.Errorf("CombineBytes(2) = %d, want %d", combine2, want)
+	}
 	for _, c := range []struct {
 		name      string
 		peers     Peers
@@ -429,8 +434,11 @@ func TestMemoryLimitRoom(t *testing.T) {
 	}{
 		{"the page's only worker", nil, 1, false, base + peak1 + peak1/2},
 		{"the page's only worker, measuring", nil, 1, true, base + peak1 + peak1/2},
-		{"a worker of two, training", &fakePeers{count: 2}, 2, false, base + peak2 + peak2/2},
-		{"a worker of two, measuring", &fakePeers{count: 2}, 2, true, base + peak2 + peak2/2},
+		{"worker 1 of two, training", &fakePeers{index: 1, count: 2}, 2, false, base + peak2 + peak2/2},
+		{"worker 1 of two, measuring", &fakePeers{index: 1, count: 2}, 2, true, base + peak2 + peak2/2},
+		// Worker 0 combines the team's gradients: room for them too.
+		{"worker 0 of two, training", &fakePeers{count: 2}, 2, false, base + peak2 + peak2/2 + combine2},
+		{"worker 0 of two, measuring", &fakePeers{count: 2}, 2, true, base + peak2 + peak2/2 + combine2},
 		{"a worker of two, training alone", &fakePeers{count: 2}, 1, false, base + peak1 + peak1/2},
 		{"a worker of two, measuring alone", &fakePeers{count: 2}, 1, true, base + peak1},
 	} {

@@ -46,6 +46,11 @@ type peers struct {
 	// the spare: Firefox's team of two trained at 172 images/s when the 1.5 MB buffer also
 	// carried them, and at 334–352 without (Chromium's memory is the same either way).
 	spare []safejs.Value
+	// parts, on worker 0, per port, is the Go memory the vectors from there are read into for the
+	// combine, which only reads them: one slice per port and size, reused from exchange to
+	// exchange within a run, and counted in worker 0's memory limit (session's memoryLimit). A new
+	// slice each time was 3 MB a step afresh for the gradients of worker 1 of two.
+	parts []map[int][]float32
 
 	mu     sync.Mutex
 	inbox  [][]peerMessage // per port, in arrival order
@@ -152,6 +157,7 @@ func (p *peers) Shard(ctx context.Context, run, team int) *model.Shard {
 		return nil // alone: the same bits as any team (model.Shard), with no exchanges
 	}
 	seq := 0
+	p.parts = make([]map[int][]float32, len(p.ports)) // the sizes of the last run's network: gone
 	return &model.Shard{Index: p.index, Count: team, Start: func(v []float32, combine model.Combine) func() ([]float32, error) {
 		seq++
 		seq := seq
@@ -176,7 +182,7 @@ func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, com
 		if err != nil {
 			return nil, err
 		}
-		if parts[i], err = p.read(i-1, m); err != nil {
+		if parts[i], err = p.read(i-1, m, true); err != nil {
 			return nil, fmt.Errorf("reduce: worker %d: %v", i, err)
 		}
 	}
@@ -192,9 +198,25 @@ func (p *peers) gather(ctx context.Context, run, seq, team int, v []float32, com
 	return total, nil
 }
 
-// read copies the vector of m, which came from port i, into Go, and keeps its buffer for the
-// next large vector sent there.
-func (p *peers) read(i int, m peerMessage) ([]float32, error) {
+// part returns worker 0's slice of n float32 for the vectors from port i (peers.parts). A team
+// exchanges vectors of a few sizes only (a normalisation's sums, the gradients), so a slice per
+// size holds them all.
+func (p *peers) part(i, n int) []float32 {
+	if p.parts[i] == nil {
+		p.parts[i] = map[int][]float32{}
+	}
+	v, ok := p.parts[i][n]
+	if !ok {
+		v = make([]float32, n)
+		p.parts[i][n] = v
+	}
+	return v
+}
+
+// read copies the vector of m, which came from port i, into Go: into the port's slice of its size
+// if reuse (peers.parts), else into a new one. It keeps m's buffer for the next large vector sent
+// there.
+func (p *peers) read(i int, m peerMessage, reuse bool) ([]float32, error) {
 	class, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
 		return nil, err
@@ -203,7 +225,12 @@ func (p *peers) read(i int, m peerMessage) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expected an ArrayBuffer of at least %d float32: %v", m.n, err)
 	}
-	v := make([]float32, m.n)
+	var v []float32
+	if reuse {
+		v = p.part(i, m.n)
+	} else {
+		v = make([]float32, m.n)
+	}
 	if _, err := safejs.CopyBytesToGo(asBytes(v), arr); err != nil {
 		return nil, err
 	}
@@ -263,7 +290,7 @@ func (p *peers) receive0(ctx context.Context, run, seq int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.read(0, m)
+	return p.read(0, m, false) // the model's to keep
 }
 
 // next waits for the next message of run on port i, which must be the seq-th. Messages of earlier
