@@ -243,6 +243,12 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 	edge := getScratch(gemmMR * nr)
 	defer scratch.Put(edge)
 	var rows [gemmMR][]float32
+	var spread []float32 // wasm's tile reads A spread, once per tile and block of k (tile4)
+	if gemmMR == 4 {
+		sp := getScratch(16 * gemmKC)
+		defer scratch.Put(sp)
+		spread = *sp
+	}
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kc := min(gemmKC, k-k0)
 		accumulate := k0 > 0
@@ -254,11 +260,14 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				// are contiguous, so the tile reads them in place instead of packing them.
 				base := a.Offset + i0 + k0*a.ColStride
 				at := a.Data[base : base+(kc-1)*a.ColStride+gemmMR]
+				if gemmMR == 4 {
+					spreadCols4(spread, at, a.ColStride, kc)
+				}
 				for j0 := 0; j0 < n; j0 += nr {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
 						if gemmMR == 4 {
-							tile4T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
+							tile4(spread, panel, kc, c[i0*n+j0:], n, accumulate)
 						} else {
 							tile6T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						}
@@ -269,7 +278,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
 					if gemmMR == 4 {
-						tile4T(at, a.ColStride, panel, kc, e, nr, accumulate)
+						tile4(spread, panel, kc, e, nr, accumulate)
 					} else {
 						tile6T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					}
@@ -280,11 +289,14 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				continue
 			}
 			tile, rs := aRows(&rows, *pa, a, i0, k0, kc, m)
+			if gemmMR == 4 {
+				spreadRows4(spread, &rows, kc)
+			}
 			for j0 := 0; j0 < n; j0 += nr {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
 					if gemmMR == 4 {
-						tile4(&rows, panel, kc, c[i0*n+j0:], n, accumulate)
+						tile4(spread, panel, kc, c[i0*n+j0:], n, accumulate)
 					} else {
 						tile6(&rows, tile, rs, panel, kc, c[i0*n+j0:], n, accumulate)
 					}
@@ -295,7 +307,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
 					}
 					if gemmMR == 4 {
-						tile4(&rows, panel, kc, e, nr, accumulate)
+						tile4(spread, panel, kc, e, nr, accumulate)
 					} else {
 						tile6(&rows, tile, rs, panel, kc, e, nr, accumulate)
 					}

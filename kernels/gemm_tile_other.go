@@ -5,14 +5,18 @@ package kernels
 // gemmMR is the rows of C per register tile: 6, the AVX2 tile (see gemm_simd.go).
 const gemmMR = 6
 
-// tile4 and tile4T are the 4-row tiles, which gemmTiles calls only where gemmMR is 4 (wasm, in
-// assembly: gemm_tile_wasm.go); here they are the Go tiles.
-func tile4(a *[gemmMR][]float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
-	micro4x2(a, pb, kc, c, ldc, accumulate)
+// tile4, spreadRows4 and spreadCols4 are wasm's tile on A spread (gemm_tile_wasm.go), which
+// gemmTiles calls only where gemmMR is 4: never here.
+func tile4(spread []float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
+	panic("kernels: no 4-row tile on this architecture")
 }
 
-func tile4T(a []float32, lda int, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
-	micro4x2T(a, lda, pb, kc, c, ldc, accumulate)
+func spreadRows4(dst []float32, a *[gemmMR][]float32, kc int) {
+	panic("kernels: no 4-row tile on this architecture")
+}
+
+func spreadCols4(dst []float32, a []float32, lda, kc int) {
+	panic("kernels: no 4-row tile on this architecture")
 }
 
 // useWasmSparseAsm is false: the sparse block in assembly for wasm is gemm_sparse_wasm.go's.

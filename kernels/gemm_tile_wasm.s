@@ -4,16 +4,17 @@
 #include "wasm_simd.h"
 
 // The 4×8 register tile in WebAssembly SIMD128 (see tile4 in gemm_tile_wasm.go): rows 0–3 of C
-// in V0–V7 (two vectors each), B's two vectors of a step in V8 and V9, the broadcast of A in
-// V10. Each product is added as it is made: f32x4.add(f32x4.mul(a, b), c), as micro4x2 does.
+// in V0–V7 (two vectors each), B's two vectors of a step in V8 and V9, A's value of a row in
+// every lane in V10, read from A spread by spread4Asm (16 floats a step). Each product is added
+// as it is made: f32x4.add(f32x4.mul(a, b), c), as micro4x2 does.
 // (Go's assembler drops the offset of a V128Store: row addresses are computed in full.)
 
-// ROW adds A's value at ra, broadcast, times B's two vectors (V8, V9) to row accumulators c0, c1.
-#define ROW(ra, c0, c1) \
-	Get ra \
+// SROW adds A's spread value at byte off of R0 times B's two vectors (V8, V9) to row accumulators
+// c0, c1.
+#define SROW(off, c0, c1) \
+	Get R0 \
 	I32WrapI64 \
-	F32Load $0 \
-	F32x4Splat \
+	V128Load $off \
 	Tee V10 \
 	Get V8 \
 	F32x4Mul \
@@ -26,6 +27,18 @@
 	Get c1 \
 	F32x4Add \
 	Set c1
+
+// SPREAD stores the value at ra in every lane of the vector at byte off of R4.
+#define SPREAD(ra, off) \
+	Get R4 \
+	I64Const $off \
+	I64Add \
+	I32WrapI64 \
+	Get ra \
+	I32WrapI64 \
+	F32Load $0 \
+	F32x4Splat \
+	V128Store $0
 
 // NEXT moves r on by the step in bytes in by.
 #define NEXT(r, by) \
@@ -59,18 +72,14 @@
 	Get v1 \
 	V128Store $0
 
-// func micro4x2Asm(a0, a1, a2, a3, pb *float32, kc int, c *float32, ldc int, accumulate bool, step int)
-TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
-	MOVD a0+0(FP), R0
-	MOVD a1+8(FP), R1
-	MOVD a2+16(FP), R2
-	MOVD a3+24(FP), R3
-	MOVD pb+32(FP), R4
-	MOVD kc+40(FP), R5
-	MOVD c+48(FP), R6
-	MOVD ldc+56(FP), R7
-	MOVB accumulate+64(FP), R8
-	MOVD step+72(FP), R12
+// func micro4x2Asm(pa, pb *float32, kc int, c *float32, ldc int, accumulate bool)
+TEXT ·micro4x2Asm(SB), NOSPLIT, $0-41
+	MOVD pa+0(FP), R0
+	MOVD pb+8(FP), R4
+	MOVD kc+16(FP), R5
+	MOVD c+24(FP), R6
+	MOVD ldc+32(FP), R7
+	MOVB accumulate+40(FP), R8
 
 	// R7: a row of c in bytes; R9, R10, R11: rows 1, 2 and 3 of c.
 	Get R7
@@ -114,14 +123,11 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 		I32WrapI64
 		V128Load $16
 		Set V9
-		ROW(R0, V0, V1)
-		ROW(R1, V2, V3)
-		ROW(R2, V4, V5)
-		ROW(R3, V6, V7)
-		NEXT(R0, Get R12)
-		NEXT(R1, Get R12)
-		NEXT(R2, Get R12)
-		NEXT(R3, Get R12)
+		SROW(0, V0, V1)
+		SROW(16, V2, V3)
+		SROW(32, V4, V5)
+		SROW(48, V6, V7)
+		NEXT(R0, I64Const $64)
 		NEXT(R4, I64Const $32)
 		Get R5
 		I64Const $1
@@ -137,4 +143,39 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-80
 	STOREROW(R9, V2, V3)
 	STOREROW(R10, V4, V5)
 	STOREROW(R11, V6, V7)
+	RET
+
+// func spread4Asm(dst, a0, a1, a2, a3 *float32, kc, step int)
+TEXT ·spread4Asm(SB), NOSPLIT, $0-56
+	MOVD dst+0(FP), R4
+	MOVD a0+8(FP), R0
+	MOVD a1+16(FP), R1
+	MOVD a2+24(FP), R2
+	MOVD a3+32(FP), R3
+	MOVD kc+40(FP), R5
+	MOVD step+48(FP), R12
+
+	Get R5
+	I64Eqz
+	I32Eqz
+	If
+	Loop
+		SPREAD(R0, 0)
+		SPREAD(R1, 16)
+		SPREAD(R2, 32)
+		SPREAD(R3, 48)
+		NEXT(R0, Get R12)
+		NEXT(R1, Get R12)
+		NEXT(R2, Get R12)
+		NEXT(R3, Get R12)
+		NEXT(R4, I64Const $64)
+		Get R5
+		I64Const $1
+		I64Sub
+		Tee R5
+		I64Eqz
+		I32Eqz
+		BrIf $0
+	End
+	End
 	RET
