@@ -47,6 +47,16 @@
 	I64Add \
 	Set r
 
+// AGAIN counts r down by one and goes back to the loop's head while it is not zero.
+#define AGAIN(r) \
+	Get r \
+	I64Const $1 \
+	I64Sub \
+	Tee r \
+	I64Eqz \
+	I32Eqz \
+	BrIf $0
+
 // LOADROW loads the 8 floats at rc into v0, v1; STOREROW stores v0, v1 there.
 #define LOADROW(rc, v0, v1) \
 	Get rc \
@@ -129,13 +139,7 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-41
 		SROW(48, V6, V7)
 		NEXT(R0, I64Const $64)
 		NEXT(R4, I64Const $32)
-		Get R5
-		I64Const $1
-		I64Sub
-		Tee R5
-		I64Eqz
-		I32Eqz
-		BrIf $0
+		AGAIN(R5)
 	End
 	End
 
@@ -169,13 +173,7 @@ TEXT ·spread4Asm(SB), NOSPLIT, $0-56
 		NEXT(R2, Get R12)
 		NEXT(R3, Get R12)
 		NEXT(R4, I64Const $64)
-		Get R5
-		I64Const $1
-		I64Sub
-		Tee R5
-		I64Eqz
-		I32Eqz
-		BrIf $0
+		AGAIN(R5)
 	End
 	End
 	RET
