@@ -64,21 +64,21 @@ const memoryHeadroom = 8<<20 + 5_800_000
 // alone beside idle ones gets the room.
 func (s *Session) memoryLimit() int64 {
 	team := max(s.team, 1)
-	estimate := func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) }
-	peak := estimate(s.cfg)
-	if s.current != nil {
-		peak = max(peak, estimate(s.current.Config()))
+	// larger is the larger of f's bytes for the next run's network and the current one's.
+	larger := func(f func(model.Config) int64) int64 {
+		n := f(s.cfg)
+		if s.current != nil {
+			n = max(n, f(s.current.Config()))
+		}
+		return n
 	}
+	peak := larger(func(c model.Config) int64 { return c.ReplicaMemoryEstimate(team).Peak / int64(team) })
 	limit := mnistBytes + peak + memoryHeadroom
 	if s.peers == nil || s.team > 1 || !s.measuring {
 		limit += peak / 2
 	}
 	if s.peers != nil && s.peers.Index() == 0 && team > 1 {
-		combine := s.cfg.CombineBytes(team)
-		if s.current != nil {
-			combine = max(combine, s.current.Config().CombineBytes(team))
-		}
-		limit += combine
+		limit += larger(func(c model.Config) int64 { return c.CombineBytes(team) })
 	}
 	if peak <= 0 || limit > math.MaxInt64/2 {
 		limit = math.MaxInt64 // no limit: the estimate is out of range
