@@ -34,7 +34,7 @@ func Binary(op BinaryOp, dst, a, b []float32) {
 	n := len(dst)
 	a, b = a[:n], b[:n]
 	l := Lanes()
-	i := 0
+	i := binaryBlocks(op, dst, a, b) // in wasm, the blocks of 16 in assembly
 	switch op {
 	case Add:
 		for ; i+4*l <= n; i += 4 * l {

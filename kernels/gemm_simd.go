@@ -156,29 +156,6 @@ func packB(dst []float32, b Matrix, k, n, nr int) {
 	}
 }
 
-// packRows is packB's panel of columns [j0, j0+nr) for a B stored by rows: two vector moves a
-// row, where copy's memmove costs several times more for 32 bytes in wasm, which showed when B is
-// wide and short (Winograd's transforms, K = 16: 8% of a step). Two rows an iteration, as
-// Binary's loops take four vectors.
-func packRows(panel []float32, b Matrix, j0, k, nr int) {
-	l := nr / 2
-	kk := 0
-	for ; kk+2 <= k; kk += 2 {
-		r0 := b.Data[b.Offset+kk*b.RowStride+j0:][:nr]
-		r1 := b.Data[b.Offset+(kk+1)*b.RowStride+j0:][:nr]
-		p := panel[kk*nr : kk*nr+2*nr]
-		simd.LoadFloat32s(r0).Store(p)
-		simd.LoadFloat32s(r0[l:]).Store(p[l:])
-		simd.LoadFloat32s(r1).Store(p[nr:])
-		simd.LoadFloat32s(r1[l:]).Store(p[nr+l:])
-	}
-	if kk < k {
-		r := b.Data[b.Offset+kk*b.RowStride+j0:][:nr]
-		simd.LoadFloat32s(r).Store(panel[kk*nr:])
-		simd.LoadFloat32s(r[l:]).Store(panel[kk*nr+l:])
-	}
-}
-
 // packColumns is packB's panel of columns [j0, j0+w) for a B stored by columns (the Wᵀ of a
 // dense layer's input gradient, Winograd's transposed filters): each column is contiguous in k,
 // so it is read in one run and written down the panel. Reading a row across the columns instead
@@ -189,10 +166,7 @@ func packColumns(panel []float32, b Matrix, j0, w, k, nr int) {
 		clear(panel)
 	}
 	for j := range w {
-		col := b.Data[b.Offset+(j0+j)*b.ColStride:][:k]
-		for kk, v := range col {
-			panel[kk*nr+j] = v
-		}
+		packColumn(panel[j:], b.Data[b.Offset+(j0+j)*b.ColStride:][:k], nr)
 	}
 }
 
@@ -260,17 +234,16 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				// are contiguous, so the tile reads them in place instead of packing them.
 				base := a.Offset + i0 + k0*a.ColStride
 				at := a.Data[base : base+(kc-1)*a.ColStride+gemmMR]
-				if gemmMR == 4 {
+				j0 := 0
+				if gemmMR == 4 { // wasm: every whole panel in one call
 					spreadCols4(spread, at, a.ColStride, kc)
+					tile4(spread, pb[k0*nr:], kc, c[i0*n:], n, accumulate, n/nr, k*nr)
+					j0 = n / nr * nr
 				}
-				for j0 := 0; j0 < n; j0 += nr {
+				for ; j0 < n; j0 += nr {
 					panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 					if cols := min(nr, n-j0); cols == nr {
-						if gemmMR == 4 {
-							tile4(spread, panel, kc, c[i0*n+j0:], n, accumulate)
-						} else {
-							tile6T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
-						}
+						tile6T(at, a.ColStride, panel, kc, c[i0*n+j0:], n, accumulate)
 						continue
 					}
 					e := *edge
@@ -278,7 +251,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+nr], c[(i0+r)*n+j0:(i0+r)*n+n])
 					}
 					if gemmMR == 4 {
-						tile4(spread, panel, kc, e, nr, accumulate)
+						tile4(spread, panel, kc, e, nr, accumulate, 1, 0)
 					} else {
 						tile6T(at, a.ColStride, panel, kc, e, nr, accumulate)
 					}
@@ -289,17 +262,18 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 				continue
 			}
 			tile, rs := aRows(&rows, *pa, a, i0, k0, kc, m)
+			j0 := 0
 			if gemmMR == 4 {
 				spreadRows4(spread, &rows, kc)
+				if valid == gemmMR { // wasm: every whole panel in one call
+					tile4(spread, pb[k0*nr:], kc, c[i0*n:], n, accumulate, n/nr, k*nr)
+					j0 = n / nr * nr
+				}
 			}
-			for j0 := 0; j0 < n; j0 += nr {
+			for ; j0 < n; j0 += nr {
 				panel := pb[j0*k+k0*nr : j0*k+(k0+kc)*nr]
 				if cols := min(nr, n-j0); valid == gemmMR && cols == nr {
-					if gemmMR == 4 {
-						tile4(spread, panel, kc, c[i0*n+j0:], n, accumulate)
-					} else {
-						tile6(&rows, tile, rs, panel, kc, c[i0*n+j0:], n, accumulate)
-					}
+					tile6(&rows, tile, rs, panel, kc, c[i0*n+j0:], n, accumulate)
 				} else {
 					// Edge tile: compute the whole tile into a scratch tile, keep what fits.
 					e := *edge
@@ -307,7 +281,7 @@ func gemmTiles(c []float32, a Matrix, pb []float32, lo, hi, m, k, n, nr int) {
 						copy(e[r*nr:r*nr+cols], c[(i0+r)*n+j0:])
 					}
 					if gemmMR == 4 {
-						tile4(spread, panel, kc, e, nr, accumulate)
+						tile4(spread, panel, kc, e, nr, accumulate, 1, 0)
 					} else {
 						tile6(&rows, tile, rs, panel, kc, e, nr, accumulate)
 					}

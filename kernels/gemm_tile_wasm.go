@@ -18,13 +18,17 @@ const gemmMR = 4
 // in the tile: the tile runs once per panel of B (8 to 16 times per spread in the network), and
 // its 4 broadcasts a step (f32.load, f32x4.splat) for 16 products cost every engine, and Firefox
 // most (BENCHMARKS.md).
-func tile4(spread []float32, pb []float32, kc int, c []float32, ldc int, accumulate bool) {
-	if kc < 1 {
+//
+// It computes panels tiles side by side in one call: tile p reads the panel of B at
+// pb[p*pstride:] and writes c's 8 columns from p*8 on. One call for a row of tiles rather than
+// one a tile saved Go's call, its bounds checks and its dispatch per tile (BENCHMARKS.md).
+func tile4(spread []float32, pb []float32, kc int, c []float32, ldc int, accumulate bool, panels, pstride int) {
+	if kc < 1 || panels < 1 {
 		return
 	}
 	// Every address the assembly reads or writes, checked here.
-	_, _, _ = spread[16*kc-1], pb[8*kc-1], c[3*ldc+7]
-	micro4x2Asm(&spread[0], &pb[0], kc, &c[0], ldc, accumulate)
+	_, _, _ = spread[16*kc-1], pb[(panels-1)*pstride+8*kc-1], c[3*ldc+8*panels-1]
+	micro4x2Asm(&spread[0], &pb[0], kc, &c[0], ldc, accumulate, panels, pstride)
 }
 
 // spreadRows4 writes a's 4 rows of kc steps into dst spread: step kk's values of rows 0–3, each 4
@@ -50,13 +54,58 @@ func spreadCols4(dst []float32, a []float32, lda, kc int) {
 
 // micro4x2Asm (gemm_tile_wasm.s) adds to (accumulate), or stores into, rows c, c+ldc,
 // c+2·ldc and c+3·ldc (8 floats each) Σ_kk pa[16kk+4r] · pb[8kk : 8kk+8] for row r, pa being A
-// spread (spread4Asm).
+// spread (spread4Asm); and so for each of panels tiles, c moving on 8 floats and pb pstride.
 //
 //go:noescape
-func micro4x2Asm(pa, pb *float32, kc int, c *float32, ldc int, accumulate bool)
+func micro4x2Asm(pa, pb *float32, kc int, c *float32, ldc int, accumulate bool, panels, pstride int)
 
 // spread4Asm (gemm_tile_wasm.s) writes, for each of kc steps, the values at a0, a1, a2 and a3,
 // each in a vector's 4 lanes, to dst (16 floats a step); each a_r moves on step bytes a step.
 //
 //go:noescape
 func spread4Asm(dst, a0, a1, a2, a3 *float32, kc, step int)
+
+// packRows is packB's panel of columns [j0, j0+nr) for a B stored by rows (nr is 8 in wasm): two
+// vector moves a row, by packRowsAsm. copy's memmove costs several times more for 32 bytes in
+// wasm, which showed when B is wide and short (Winograd's transforms, K = 16: 8% of a step); the
+// same moves in Go took every engine 1.2 to 4 times as long as the assembly (BENCHMARKS.md), as
+// each row goes back through the function's resumption dispatch (see tile4).
+func packRows(panel []float32, b Matrix, j0, k, nr int) {
+	if k < 1 {
+		return
+	}
+	// Every address the assembly reads or writes, checked here.
+	first := b.Offset + j0
+	_, _, _ = panel[8*k-1], b.Data[first], b.Data[first+(k-1)*b.RowStride+7]
+	if nr != 8 {
+		panic("kernels: wasm's panels are 8 columns wide")
+	}
+	packRowsAsm(&panel[0], &b.Data[first], k, b.RowStride)
+}
+
+// packRowsAsm (gemm_tile_wasm.s) copies the 8 floats at src to panel, k times, src moving on
+// stride floats and panel 8 a time.
+//
+//go:noescape
+func packRowsAsm(panel, src *float32, k, stride int)
+
+// packColumn writes col down a panel nr columns wide (8 in wasm), dst[kk*8] = col[kk], by
+// packColumnAsm: Go's loop went back through the function's resumption dispatch for every
+// element (see tile4), which made packing B's columns (dense layers' Wᵀ, Winograd's filters)
+// about 4% of a worker's step in WebKit (BENCHMARKS.md).
+func packColumn(dst, col []float32, nr int) {
+	if len(col) == 0 {
+		return
+	}
+	if nr != 8 {
+		panic("kernels: wasm's panels are 8 columns wide")
+	}
+	_ = dst[(len(col)-1)*8] // every address the assembly writes, checked here
+	packColumnAsm(&dst[0], &col[0], len(col))
+}
+
+// packColumnAsm (gemm_tile_wasm.s) copies the k floats at src, bit for bit, to every 8th float
+// from dst.
+//
+//go:noescape
+func packColumnAsm(dst, src *float32, k int)

@@ -46,7 +46,7 @@ func SumVectors32(dst []float32, srcs [][]float32, workers int) {
 	}
 	parallelFor(workers, len(dst), parallelGrain/max(1, len(srcs)), func(lo, hi int) {
 		l := Lanes()
-		i := lo
+		i := sumVectorBlocks(dst, srcs, lo, hi) // in wasm, the blocks of 32 in assembly
 		for ; i+l <= hi; i += l {
 			acc := simd.Float32s{} // +0
 			for _, s := range srcs {

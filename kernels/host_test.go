@@ -46,7 +46,8 @@ func TestAdamStep32(t *testing.T) {
 }
 
 // TestSumVectors32 holds SumVectors32 to scalar Go, bit for bit, on every length to three
-// vectors and a half and one to four vectors, with special values (all -0 sums to +0, as the
+// vectors and a half and a few longer (wasm's blocks of 32 in assembly, and what follows them),
+// and one to four vectors, with special values (all -0 sums to +0, as the
 // adds from +0 do), split into chunks of 5 among goroutines and on one, and checks it writes
 // nothing past dst.
 func TestSumVectors32(t *testing.T) {
@@ -55,7 +56,11 @@ func TestSumVectors32(t *testing.T) {
 	defer restore()
 	negZero := float32(math.Copysign(0, -1))
 	for k := 1; k <= 4; k++ {
+		lengths := make([]int, 0, 3*Lanes()+Lanes()/2+5)
 		for n := range 3*Lanes() + Lanes()/2 + 1 {
+			lengths = append(lengths, n)
+		}
+		for _, n := range append(lengths, 32, 33, 64+Lanes()+3, 300) {
 			srcs := make([][]float32, k)
 			for j := range srcs {
 				srcs[j] = oddFloats(rng, n+1)

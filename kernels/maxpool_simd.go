@@ -53,6 +53,10 @@ var lowest = float32(math.Inf(-1))
 // folds it from -Inf over the window's taps in row-major order: a NaN gives NaN and +0 is above
 // -0 (simplego's ReduceWindow, bit for bit). workers > 1 splits the output rows among goroutines.
 func MaxPool32(dst, src []float32, p Pool, workers int) {
+	if poolAsm(p) {
+		maxPoolWasm(dst, src, p)
+		return
+	}
 	rows := p.Batch * p.OutH
 	perRow := max(1, p.OutW*p.Channels*p.WindowH*p.WindowW)
 	parallelFor(workers, rows, max(1, parallelGrain/perRow), func(lo, hi int) {
@@ -114,6 +118,10 @@ func maxGo(m, v simd.Float32s) simd.Float32s {
 // the windows' gradients that land on one element are added in window order. workers > 1 splits
 // the images among goroutines: windows overlap only within an image.
 func SelectAndScatterMax32(dst, src, grad []float32, p Pool, workers int) {
+	if poolAsm(p) {
+		selectAndScatterMaxWasm(dst, src, grad, p)
+		return
+	}
 	size := p.Height * p.Width * p.Channels
 	perImage := max(1, p.OutH*p.OutW*p.Channels*p.WindowH*p.WindowW)
 	parallelFor(workers, p.Batch, max(1, parallelGrain/perImage), func(lo, hi int) {

@@ -28,7 +28,7 @@ type poolCase struct {
 // vectors.
 func poolCases() []poolCase {
 	var cases []poolCase
-	for _, c := range []int{1, 3, 4, 16, 17, 33, 5*kernels.Lanes() + 3} { // the last: four vectors at once, one, and a tail
+	for _, c := range []int{1, 3, 4, 16, 17, 32, 33, 48, 5*kernels.Lanes() + 3} { // 16, 32 and 48: wasm's assembly; the last: four vectors at once, one, and a tail
 		for _, g := range []struct {
 			b, h, w, window, stride int
 			padH, padW              [2]int

@@ -12,11 +12,12 @@ package kernels
 
 import "simd"
 
-// sumBlock returns the width of the column blocks a sum over r rows of width inner is cut into:
-// the whole row when r·inner fits one chunk of work, else about a chunk's worth of columns, a
-// whole number of vectors of l lanes. It depends on the shape alone.
-func sumBlock(r, inner, l int) int {
-	if r*inner <= parallelGrain {
+// sumBlock returns the width of the column blocks a sum over r rows of width inner is cut into,
+// for workers goroutines to share: the whole row when one sums them all (always in wasm) or
+// r·inner fits one chunk of work, else about a chunk's worth of columns, a whole number of
+// vectors of l lanes. Each output element is summed whole by one goroutine, whatever the blocks.
+func sumBlock(r, inner, l, workers int) int {
+	if Workers(workers) == 1 || r*inner <= parallelGrain {
 		return inner
 	}
 	w := max(parallelGrain/r, l)
@@ -39,35 +40,54 @@ func SumRows32(dst, src []float32, outer, r, inner, workers int) {
 		})
 		return
 	}
-	bw := sumBlock(r, inner, l)
+	bw := sumBlock(r, inner, l, workers)
 	blocks := (inner + bw - 1) / bw // per output row
 	parallelFor(workers, outer*blocks, max(1, parallelGrain/max(r*bw, 1)), func(lo, hi int) {
 		for u := lo; u < hi; u++ {
 			o, c0 := u/blocks, u%blocks*bw
 			c1 := min(c0+bw, inner)
-			out := dst[o*inner+c0 : o*inner+c1]
-			clear(out) // from +0, as simplego: copying the first row would keep its -0s
-			for j := range r {
-				row := src[(o*r+j)*inner+c0 : (o*r+j)*inner+c1]
-				i := 0
-				// Four vectors an iteration, as Binary's Add, written here: Binary(Add, out, out, row)
-				// a row took 2.2× as long for 32 channels (1.4× for 1,024) in wasm, a call a row.
-				for ; i+4*l <= len(out); i += 4 * l {
-					o4, r4 := out[i:i+4*l], row[i:i+4*l]
-					simd.LoadFloat32s(o4).Add(simd.LoadFloat32s(r4)).Store(o4)
-					simd.LoadFloat32s(o4[l:]).Add(simd.LoadFloat32s(r4[l:])).Store(o4[l:])
-					simd.LoadFloat32s(o4[2*l:]).Add(simd.LoadFloat32s(r4[2*l:])).Store(o4[2*l:])
-					simd.LoadFloat32s(o4[3*l:]).Add(simd.LoadFloat32s(r4[3*l:])).Store(o4[3*l:])
-				}
-				for ; i+l <= len(out); i += l {
-					simd.LoadFloat32s(out[i:]).Add(simd.LoadFloat32s(row[i:])).Store(out[i:])
-				}
-				for ; i < len(out); i++ {
-					out[i] += row[i]
-				}
-			}
+			sumColumns32(dst[o*inner+c0:o*inner+c1], src[o*r*inner+c0:], r, inner)
 		}
 	})
+}
+
+// sumColumns32 sets out[i] = Σ_j rows[j*stride+i] over j < r, in order from +0 (so a column of
+// -0 alone sums to +0, as simplego's): four vectors of columns at a time, whose sums stay in
+// registers over all r rows and are stored once. Adding each row into out in memory instead (a
+// load and a store of out for every row's load) took about twice as long, in every engine.
+func sumColumns32(out, rows []float32, r, stride int) {
+	l := Lanes()
+	w := len(out)
+	i := sumBlocks32(out, rows, r, stride) // in wasm, the blocks of 32 columns in assembly
+	for ; i+4*l <= w; i += 4 * l {
+		var s0, s1, s2, s3 simd.Float32s // +0 in every lane
+		for j := range r {
+			v := rows[j*stride+i : j*stride+i+4*l]
+			s0 = s0.Add(simd.LoadFloat32s(v))
+			s1 = s1.Add(simd.LoadFloat32s(v[l:]))
+			s2 = s2.Add(simd.LoadFloat32s(v[2*l:]))
+			s3 = s3.Add(simd.LoadFloat32s(v[3*l:]))
+		}
+		o := out[i : i+4*l]
+		s0.Store(o)
+		s1.Store(o[l:])
+		s2.Store(o[2*l:])
+		s3.Store(o[3*l:])
+	}
+	for ; i+l <= w; i += l {
+		var s simd.Float32s
+		for j := range r {
+			s = s.Add(simd.LoadFloat32s(rows[j*stride+i:]))
+		}
+		s.Store(out[i:])
+	}
+	for ; i < w; i++ {
+		var s float32
+		for j := range r {
+			s += rows[j*stride+i]
+		}
+		out[i] = s
+	}
 }
 
 // SumRows64 is SumRows32 in float64.
@@ -85,7 +105,7 @@ func SumRows64(dst, src []float64, outer, r, inner, workers int) {
 		})
 		return
 	}
-	bw := sumBlock(r, inner, l)
+	bw := sumBlock(r, inner, l, workers)
 	blocks := (inner + bw - 1) / bw
 	parallelFor(workers, outer*blocks, max(1, parallelGrain/max(r*bw, 1)), func(lo, hi int) {
 		for u := lo; u < hi; u++ {

@@ -21,7 +21,8 @@ func rowShapes() [][3]int {
 			}
 		}
 	}
-	return s
+	// Rows too many for one chunk of work, cut into blocks of columns with workers > 1 (sumBlock).
+	return append(s, [3]int{2, 1000, 8*l + 1})
 }
 
 // TestSumRows proves that SumRows32 and SumRows64 equal, bit for bit, a sum from +0 over j in
@@ -125,4 +126,21 @@ func TestGatherAddRows(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkSumRows times the network's sums over rows, one worker's of a team of two (32 images of
+// a batch of 64), by [outer, r, inner]: the normalisations' per-image sums, along each row of an
+// image and then over its rows' sums (model.imageMoments), and a virtual shard's bias gradient.
+func BenchmarkSumRows(b *testing.B) {
+	for _, s := range [][3]int{{448, 14, 32}, {224, 7, 128}, {32, 196, 32}, {32, 49, 128}, {2, 3136, 32}, {2, 784, 128}} {
+		outer, r, inner := s[0], s[1], s[2]
+		src := oddFloats(rand.New(rand.NewPCG(33, 34)), outer*r*inner)
+		dst := make([]float32, outer*inner)
+		b.Run(fmt.Sprintf("%dx%dx%d", outer, r, inner), func(b *testing.B) {
+			for b.Loop() {
+				SumRows32(dst, src, outer, r, inner, 1)
+			}
+			b.ReportMetric(float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
 }

@@ -43,7 +43,7 @@ func MaxScalar32(dst, src []float32, c float32, workers int) {
 	dst = dst[:len(src)]
 	parallelFor(workers, len(src), parallelGrain, func(lo, hi int) {
 		d, s := dst[lo:hi], src[lo:hi]
-		l, i := Lanes(), 0
+		l, i := Lanes(), maxScalarBlocks(d, s, c) // in wasm, the blocks of 16 in assembly
 		cv := simd.BroadcastFloat32s(c)
 		for ; i+l <= len(s); i += l {
 			x := simd.LoadFloat32s(s[i:])
@@ -64,7 +64,7 @@ func Sign32(dst, src []float32, workers int) {
 	dst = dst[:len(src)]
 	parallelFor(workers, len(src), parallelGrain, func(lo, hi int) {
 		d, s := dst[lo:hi], src[lo:hi]
-		l, i := Lanes(), 0
+		l, i := Lanes(), signBlocks(d, s) // in wasm, the blocks of 16 in assembly
 		zero, one, minusOne := simd.BroadcastFloat32s(0), simd.BroadcastFloat32s(1), simd.BroadcastFloat32s(-1)
 		for ; i+l <= len(s); i += l {
 			x := simd.LoadFloat32s(s[i:])

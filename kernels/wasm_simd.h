@@ -1,4 +1,4 @@
-// Macros the wasm assembly kernels share (gemm_tile_wasm.s, gemm_sparse_wasm.s).
+// Macros the wasm assembly kernels share (gemm_tile_wasm.s, gemm_sparse_wasm.s, reduce_wasm.s).
 
 // ZERO8 sets the 8 accumulators V0–V7 to +0 in every lane.
 #define ZERO8 \
@@ -19,3 +19,20 @@
 	Set V6 \
 	Get V0 \
 	Set V7
+
+// NEXT moves r on by the step in bytes in by.
+#define NEXT(r, by) \
+	Get r \
+	by \
+	I64Add \
+	Set r
+
+// AGAIN counts r down by one and goes back to the loop's head while it is not zero.
+#define AGAIN(r) \
+	Get r \
+	I64Const $1 \
+	I64Sub \
+	Tee r \
+	I64Eqz \
+	I32Eqz \
+	BrIf $0

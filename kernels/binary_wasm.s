@@ -1,0 +1,68 @@
+//go:build goexperiment.simd
+
+#include "textflag.h"
+#include "wasm_simd.h"
+
+// Binary's loop in WebAssembly SIMD128 (see binary_wasm.go): 16 floats (4 vectors) a pass, a
+// loop for each op.
+
+// BINV stores a op b for the vector at byte off of R1 and R2 into R0's: op is the instruction.
+// (Go's assembler drops a V128Store's offset, so the address is computed in full.)
+#define BINV(off, op) \
+	Get R0 \
+	I64Const $off \
+	I64Add \
+	I32WrapI64 \
+	Get R1 \
+	I32WrapI64 \
+	V128Load $off \
+	Get R2 \
+	I32WrapI64 \
+	V128Load $off \
+	op \
+	V128Store $0
+
+// BINLOOP runs op over the blocks: R3 of them, from R0, R1 and R2.
+#define BINLOOP(op) \
+	Loop \
+		BINV(0, op) \
+		BINV(16, op) \
+		BINV(32, op) \
+		BINV(48, op) \
+		NEXT(R0, I64Const $64) \
+		NEXT(R1, I64Const $64) \
+		NEXT(R2, I64Const $64) \
+		AGAIN(R3) \
+	End
+
+// func binaryAsm(op int, dst, a, b *float32, blocks int)
+TEXT ·binaryAsm(SB), NOSPLIT, $0-40
+	MOVD op+0(FP), R4
+	MOVD dst+8(FP), R0
+	MOVD a+16(FP), R1
+	MOVD b+24(FP), R2
+	MOVD blocks+32(FP), R3
+
+	// Add 0, Sub 1, Mul 2, Div 3 (BinaryOp).
+	Get R4
+	I64Eqz
+	If
+		BINLOOP(F32x4Add)
+	Else
+		Get R4
+		I64Const $1
+		I64Eq
+		If
+			BINLOOP(F32x4Sub)
+		Else
+			Get R4
+			I64Const $2
+			I64Eq
+			If
+				BINLOOP(F32x4Mul)
+			Else
+				BINLOOP(F32x4Div)
+			End
+		End
+	End
+	RET

@@ -1,0 +1,11 @@
+//go:build goexperiment.simd && !wasm
+
+package kernels
+
+// sumBlocks32 is wasm's assembly for sumColumns32 (reduce_wasm.go); elsewhere the Go loops sum
+// every column.
+func sumBlocks32(out, rows []float32, r, stride int) int { return 0 }
+
+// sumVectorBlocks is wasm's assembly for SumVectors32 (reduce_wasm.go); elsewhere the Go loop sums
+// every element from lo.
+func sumVectorBlocks(dst []float32, srcs [][]float32, lo, hi int) int { return lo }

@@ -1,0 +1,49 @@
+//go:build goexperiment.simd
+
+package kernels
+
+// sumBlocks32 is sumColumns32's loop over blocks of 32 columns in wasm: sumColumnsAsm keeps a
+// block's 8 sums in locals over every row and loops with br_if, where Go 1.27.3 compiles the
+// loop over the rows to jump back through the function's resumption dispatch (see tile4). It sums
+// the first 32·blocks columns of out, and returns how many that is.
+func sumBlocks32(out, rows []float32, r, stride int) int {
+	blocks := len(out) / 32
+	if blocks == 0 || r < 1 {
+		return 0
+	}
+	// Every address the assembly reads or writes, checked here.
+	_, _ = out[32*blocks-1], rows[(r-1)*stride+32*blocks-1]
+	sumColumnsAsm(&out[0], &rows[0], r, stride, blocks)
+	return 32 * blocks
+}
+
+// sumColumnsAsm (reduce_wasm.s) sets out[i] for i < 32·blocks to Σ_j rows[j·stride+i] over
+// j < r (r ≥ 1, blocks ≥ 1), in order from +0, with f32x4.add.
+//
+//go:noescape
+func sumColumnsAsm(out, rows *float32, r, stride, blocks int)
+
+// sumVectorBlocks is SumVectors32's loop over blocks of 32 elements in wasm, by sumVectorsAsm,
+// which keeps a block's 8 sums in locals over every vector (for the reasons sumBlocks32 gives).
+// It sums dst[lo:hi]'s whole blocks of 32 from lo, and returns where it stopped.
+func sumVectorBlocks(dst []float32, srcs [][]float32, lo, hi int) int {
+	blocks := (hi - lo) / 32
+	if blocks == 0 || len(srcs) == 0 {
+		return lo
+	}
+	end := lo + 32*blocks
+	_ = dst[end-1] // every address the assembly reads or writes, checked here
+	at := make([]*float32, len(srcs))
+	for i, s := range srcs {
+		_ = s[end-1]
+		at[i] = &s[lo]
+	}
+	sumVectorsAsm(&dst[lo], &at[0], len(srcs), blocks)
+	return end
+}
+
+// sumVectorsAsm (reduce_wasm.s) sets dst[i] for i < 32·blocks to Σ_s srcs[s][i] over s < nsrc
+// (nsrc ≥ 1, blocks ≥ 1), in order from +0, with f32x4.add.
+//
+//go:noescape
+func sumVectorsAsm(dst *float32, srcs **float32, nsrc, blocks int)

@@ -1,0 +1,125 @@
+//go:build goexperiment.simd
+
+#include "textflag.h"
+#include "wasm_simd.h"
+
+// Sums of rows in WebAssembly SIMD128 (see reduce_wasm.go), 32 columns at a time: a block's 8
+// sums in V0–V7 over every row, then stored. sumColumnsAsm's rows are a fixed stride apart
+// (SumRows32), sumVectorsAsm's anywhere (SumVectors32, from a table of their addresses).
+
+// ADDV adds the vector at byte off of the row's block at R5 to accumulator acc: f32x4.add(acc, v), as
+// Go's acc.Add(v).
+#define ADDV(off, acc) \
+	Get acc \
+	Get R5 \
+	I32WrapI64 \
+	V128Load $off \
+	F32x4Add \
+	Set acc
+
+// STOREV stores accumulator acc at byte off of R0. (Go's assembler drops a V128Store's offset,
+// so the address is computed in full.)
+#define STOREV(off, acc) \
+	Get R0 \
+	I64Const $off \
+	I64Add \
+	I32WrapI64 \
+	Get acc \
+	V128Store $0
+
+// func sumColumnsAsm(out, rows *float32, r, stride, blocks int)
+TEXT ·sumColumnsAsm(SB), NOSPLIT, $0-40
+	MOVD out+0(FP), R0
+	MOVD rows+8(FP), R1
+	MOVD r+16(FP), R2
+	MOVD stride+24(FP), R3
+	MOVD blocks+32(FP), R4
+
+	// R3: the rows' stride in bytes.
+	Get R3
+	I64Const $2
+	I64Shl
+	Set R3
+
+	Loop
+		ZERO8
+		// R5: the block's column in row j; R6: the rows left.
+		Get R1
+		Set R5
+		Get R2
+		Set R6
+		Loop
+			ADDV(0, V0)
+			ADDV(16, V1)
+			ADDV(32, V2)
+			ADDV(48, V3)
+			ADDV(64, V4)
+			ADDV(80, V5)
+			ADDV(96, V6)
+			ADDV(112, V7)
+			NEXT(R5, Get R3)
+			AGAIN(R6)
+		End
+		STOREV(0, V0)
+		STOREV(16, V1)
+		STOREV(32, V2)
+		STOREV(48, V3)
+		STOREV(64, V4)
+		STOREV(80, V5)
+		STOREV(96, V6)
+		STOREV(112, V7)
+		NEXT(R0, I64Const $128)
+		NEXT(R1, I64Const $128)
+		AGAIN(R4)
+	End
+	RET
+
+// func sumVectorsAsm(dst *float32, srcs **float32, nsrc, blocks int)
+TEXT ·sumVectorsAsm(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD srcs+8(FP), R1
+	MOVD nsrc+16(FP), R2
+	MOVD blocks+24(FP), R4
+
+	// R3: the block's byte offset in every vector.
+	I64Const $0
+	Set R3
+	Loop
+		ZERO8
+		// R7: the entry of srcs at hand; R6: the vectors left.
+		Get R1
+		Set R7
+		Get R2
+		Set R6
+		Loop
+			// R5: this vector's block.
+			Get R7
+			I32WrapI64
+			I64Load $0
+			Get R3
+			I64Add
+			Set R5
+			ADDV(0, V0)
+			ADDV(16, V1)
+			ADDV(32, V2)
+			ADDV(48, V3)
+			ADDV(64, V4)
+			ADDV(80, V5)
+			ADDV(96, V6)
+			ADDV(112, V7)
+			NEXT(R7, I64Const $8)
+			AGAIN(R6)
+		End
+		STOREV(0, V0)
+		STOREV(16, V1)
+		STOREV(32, V2)
+		STOREV(48, V3)
+		STOREV(64, V4)
+		STOREV(80, V5)
+		STOREV(96, V6)
+		STOREV(112, V7)
+		NEXT(R0, I64Const $128)
+		NEXT(R3, I64Const $128)
+		AGAIN(R4)
+	End
+	RET
