@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // sumBlocks32 is wasm's assembly for sumColumns32 (reduce_wasm.go); elsewhere the Go loops sum
 // every column.
 func sumBlocks32(out, rows []float32, r, stride int) int { return 0 }
@@ -9,3 +11,8 @@ func sumBlocks32(out, rows []float32, r, stride int) int { return 0 }
 // sumVectorBlocks is wasm's assembly for SumVectors32 (reduce_wasm.go); elsewhere the Go loop sums
 // every element from lo.
 func sumVectorBlocks(dst []float32, srcs [][]float32, lo, hi int) int { return lo }
+
+// gatherRowBytes is wasm's assembly for GatherRows (reduce_wasm.go); elsewhere copy moves the rows.
+func gatherRowBytes(dst, src unsafe.Pointer, srcRows int, idx []int32, rowBytes int) bool {
+	return false
+}

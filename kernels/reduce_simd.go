@@ -10,7 +10,10 @@ package kernels
 // Natively the outputs are shared among goroutines (parallel.go), never the sums: every output
 // element is summed whole, over j in order, by one goroutine, so the split changes no bit.
 
-import "simd"
+import (
+	"simd"
+	"unsafe"
+)
 
 // sumBlock returns the width of the column blocks a sum over r rows of width inner is cut into,
 // for workers goroutines to share: the whole row when one sums them all (always in wasm) or
@@ -185,6 +188,12 @@ func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner, workers in
 				d[i] = src[min(max(int(t), 0), srcRows-1)]
 			}
 			return
+		}
+		if lo < hi && srcRows > 0 {
+			_, _ = dst[hi*inner-1], src[srcRows*inner-1] // every address the assembly touches
+			if gatherRowBytes(unsafe.Pointer(&dst[lo*inner]), unsafe.Pointer(&src[0]), srcRows, idx[lo:hi], inner*int(unsafe.Sizeof(src[0]))) {
+				return // wasm's assembly
+			}
 		}
 		for i := lo; i < hi; i++ {
 			r := min(max(int(idx[i]), 0), srcRows-1)

@@ -79,7 +79,7 @@ func TestGatherAddRows(t *testing.T) {
 		rng := rand.New(rand.NewPCG(35, 36))
 		l := Lanes()
 		for _, rows := range []int{1, 5} {
-			for _, inner := range []int{1, 3, l - 1, l, l + 1, 2*l + 3} {
+			for _, inner := range []int{1, 3, l - 1, l, l + 1, 2 * l, 2*l + 3, 8 * l} {
 				const n = 20
 				idx := make([]int32, n)
 				for i := range idx {
@@ -141,6 +141,39 @@ func BenchmarkSumRows(b *testing.B) {
 				SumRows32(dst, src, outer, r, inner, 1)
 			}
 			b.ReportMetric(float64(len(src))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+}
+
+// BenchmarkGatherRows times conv2's im2col on one worker's 32 images of a batch of 64 (3×3 taps
+// of 7×7 positions of 32 channels, a pad row last) and the same of 64 channels, in rows a second.
+func BenchmarkGatherRows(b *testing.B) {
+	for _, inner := range []int{32, 64} {
+		const images, side = 32, 7
+		rows := images*side*side + 1
+		src := oddFloats(rand.New(rand.NewPCG(37, 38)), rows*inner)
+		idx := make([]int32, 0, images*side*side*9)
+		for img := range images {
+			for y := range side {
+				for x := range side {
+					for ky := -1; ky <= 1; ky++ {
+						for kx := -1; kx <= 1; kx++ {
+							r := int32(rows - 1) // the pad row
+							if yy, xx := y+ky, x+kx; yy >= 0 && yy < side && xx >= 0 && xx < side {
+								r = int32((img*side+yy)*side + xx)
+							}
+							idx = append(idx, r)
+						}
+					}
+				}
+			}
+		}
+		dst := make([]float32, len(idx)*inner)
+		b.Run(fmt.Sprintf("%dx%d", len(idx), inner), func(b *testing.B) {
+			for b.Loop() {
+				GatherRows(dst, src, rows, idx, inner, 1)
+			}
+			b.ReportMetric(float64(len(idx))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 		})
 	}
 }

@@ -123,3 +123,65 @@ TEXT ·sumVectorsAsm(SB), NOSPLIT, $0-32
 		AGAIN(R4)
 	End
 	RET
+
+// func gatherRowsAsm(dst, src unsafe.Pointer, idx *int32, n, srcRows, vectors int)
+TEXT ·gatherRowsAsm(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD idx+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD srcRows+32(FP), R7
+	MOVD vectors+40(FP), R5
+
+	// R7: the last row of src; R8: a row in bytes.
+	Get R7
+	I64Const $1
+	I64Sub
+	Set R7
+	Get R5
+	I64Const $4
+	I64Shl
+	Set R8
+
+	Loop
+		// R6: row idx[i] of src, its number clamped into [0, srcRows).
+		Get R2
+		I32WrapI64
+		I64Load32S $0
+		Set R6
+		I64Const $0
+		Get R6
+		Get R6
+		I64Const $0
+		I64LtS
+		Select
+		Set R6
+		Get R7
+		Get R6
+		Get R6
+		Get R7
+		I64GtS
+		Select
+		Get R8
+		I64Mul
+		Get R1
+		I64Add
+		Set R6
+		// The row, a vector at a time, bits unchanged.
+		Get R5
+		Set R9
+		Loop
+			Get R0
+			I32WrapI64
+			Get R6
+			I32WrapI64
+			V128Load $0
+			V128Store $0
+			NEXT(R0, I64Const $16)
+			NEXT(R6, I64Const $16)
+			AGAIN(R9)
+		End
+		NEXT(R2, I64Const $4)
+		AGAIN(R3)
+	End
+	RET
