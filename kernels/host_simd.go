@@ -17,6 +17,7 @@ func AdamStep32(theta, m, v, g []float32, c AdamCoefficients) {
 	l := Lanes()
 	i := 0
 	if Enabled() {
+		i = adamBlocks(theta, m, v, g, c) // in wasm, the blocks of 16 in assembly
 		b1, c1 := simd.BroadcastFloat32s(c.B1), simd.BroadcastFloat32s(c.C1)
 		b2, c2 := simd.BroadcastFloat32s(c.B2), simd.BroadcastFloat32s(c.C2)
 		lr, eps := simd.BroadcastFloat32s(c.LR), simd.BroadcastFloat32s(c.Eps)

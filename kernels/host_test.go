@@ -9,15 +9,24 @@ import (
 	"testing"
 )
 
+// shortLengths returns every length up to three vectors and a half (so every tail), then longer.
+func shortLengths(longer ...int) []int {
+	var n []int
+	for i := range 3*Lanes() + Lanes()/2 + 1 {
+		n = append(n, i)
+	}
+	return append(n, longer...)
+}
+
 // TestAdamStep32 holds the vector loop to the scalar reference, bit for bit, on every length up
-// to three vectors and a half (each tail), with special values among the gradients and
+// to three vectors and a half (each tail) and a few longer, with special values among the gradients and
 // moments, and with the kernels switched off.
 func TestAdamStep32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	c := AdamCoefficients{B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, LR: 0.0049, Eps: 1e-8}
 	for _, enabled := range []bool{true, false} {
 		SetEnabled(enabled)
-		for n := range 3*Lanes() + Lanes()/2 + 1 {
+		for _, n := range shortLengths(16, 17, 64+Lanes()+3, 300) { // wasm's blocks of 16 in assembly
 			theta, m, g := oddFloats(rng, n), oddFloats(rng, n), oddFloats(rng, n)
 			v := oddFloats(rng, n)
 			for i := range v {
@@ -56,11 +65,7 @@ func TestSumVectors32(t *testing.T) {
 	defer restore()
 	negZero := float32(math.Copysign(0, -1))
 	for k := 1; k <= 4; k++ {
-		lengths := make([]int, 0, 3*Lanes()+Lanes()/2+5)
-		for n := range 3*Lanes() + Lanes()/2 + 1 {
-			lengths = append(lengths, n)
-		}
-		for _, n := range append(lengths, 32, 33, 64+Lanes()+3, 300) {
+		for _, n := range shortLengths(32, 33, 64+Lanes()+3, 300) { // wasm's blocks of 32 in assembly
 			srcs := make([][]float32, k)
 			for j := range srcs {
 				srcs[j] = oddFloats(rng, n+1)
@@ -91,4 +96,19 @@ func TestSumVectors32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkAdamStep32 times one Adam step of the notebook network's 372,000 parameters.
+func BenchmarkAdamStep32(b *testing.B) {
+	const n = 372_000
+	rng := rand.New(rand.NewPCG(39, 40))
+	theta, m, v, g := oddFloats(rng, n), oddFloats(rng, n), oddFloats(rng, n), oddFloats(rng, n)
+	for i := range v {
+		v[i] *= v[i]
+	}
+	c := AdamCoefficients{B1: 0.9, C1: 0.1, B2: 0.999, C2: 0.001, LR: 0.0049, Eps: 1e-8}
+	for b.Loop() {
+		AdamStep32(theta, m, v, g, c)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gparams/s")
 }
