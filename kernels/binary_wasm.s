@@ -7,18 +7,10 @@
 // loop for each op.
 
 // BINV stores a op b for the vector at byte off of R1 and R2 into R0's: op is the instruction.
-// (Go's assembler drops a V128Store's offset, so the address is computed in full.)
 #define BINV(off, op) \
-	Get R0 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get R1 \
-	I32WrapI64 \
-	V128Load $off \
-	Get R2 \
-	I32WrapI64 \
-	V128Load $off \
+	AT(R0, off) \
+	VLOAD(R1, off) \
+	VLOAD(R2, off) \
 	op \
 	V128Store $0
 

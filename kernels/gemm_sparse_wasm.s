@@ -27,16 +27,6 @@
 	F32x4Add \
 	Set acc
 
-// STORE stores accumulator acc at byte off of C's row R0. (Go's assembler drops a V128Store's
-// offset, so the address is computed in full.)
-#define STORE(off, acc) \
-	Get R0 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get acc \
-	V128Store $0
-
 TEXT ·sparseBlockWasmAsm(SB), NOSPLIT, $0-56
 	MOVD c+0(FP), R0
 	MOVD ldc+8(FP), R1
@@ -116,14 +106,14 @@ TEXT ·sparseBlockWasmAsm(SB), NOSPLIT, $0-56
 		End
 		End
 
-		STORE(0, V0)
-		STORE(16, V1)
-		STORE(32, V2)
-		STORE(48, V3)
-		STORE(64, V4)
-		STORE(80, V5)
-		STORE(96, V6)
-		STORE(112, V7)
+		VSTORE(R0, 0, V0)
+		VSTORE(R0, 16, V1)
+		VSTORE(R0, 32, V2)
+		VSTORE(R0, 48, V3)
+		VSTORE(R0, 64, V4)
+		VSTORE(R0, 80, V5)
+		VSTORE(R0, 96, V6)
+		VSTORE(R0, 112, V7)
 
 		// The next row of C and of start.
 		Get R0

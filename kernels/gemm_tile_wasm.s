@@ -7,14 +7,12 @@
 // in V0–V7 (two vectors each), B's two vectors of a step in V8 and V9, A's value of a row in
 // every lane in V10, read from A spread by spread4Asm (16 floats a step). Each product is added
 // as it is made: f32x4.add(f32x4.mul(a, b), c), as micro4x2 does.
-// (Go's assembler drops the offset of a V128Store: row addresses are computed in full.)
+// (Go's assembler drops the offset of a V128Store: VSTORE computes its address in full, wasm_simd.h.)
 
 // SROW adds A's spread value at byte off of R0 times B's two vectors (V8, V9) to row accumulators
 // c0, c1.
 #define SROW(off, c0, c1) \
-	Get R0 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R0, off) \
 	Tee V10 \
 	Get V8 \
 	F32x4Mul \
@@ -42,28 +40,14 @@
 
 // LOADROW loads the 8 floats at rc into v0, v1; STOREROW stores v0, v1 there.
 #define LOADROW(rc, v0, v1) \
-	Get rc \
-	I32WrapI64 \
-	V128Load $0 \
+	VLOAD(rc, 0) \
 	Set v0 \
-	Get rc \
-	I64Const $16 \
-	I64Add \
-	I32WrapI64 \
-	V128Load $0 \
+	VLOAD(rc, 16) \
 	Set v1
 
 #define STOREROW(rc, v0, v1) \
-	Get rc \
-	I32WrapI64 \
-	Get v0 \
-	V128Store $0 \
-	Get rc \
-	I64Const $16 \
-	I64Add \
-	I32WrapI64 \
-	Get v1 \
-	V128Store $0
+	VSTORE(rc, 0, v0) \
+	VSTORE(rc, 16, v1)
 
 // func micro4x2Asm(pa, pb *float32, kc int, c *float32, ldc int, accumulate bool, panels, pstride int)
 TEXT ·micro4x2Asm(SB), NOSPLIT, $0-64
@@ -124,13 +108,9 @@ TEXT ·micro4x2Asm(SB), NOSPLIT, $0-64
 		I32Eqz
 		If
 		Loop
-			Get R4
-			I32WrapI64
-			V128Load $0
+			VLOAD(R4, 0)
 			Set V8
-			Get R4
-			I32WrapI64
-			V128Load $16
+			VLOAD(R4, 16)
 			Set V9
 			SROW(0, V0, V1)
 			SROW(16, V2, V3)
@@ -195,20 +175,8 @@ TEXT ·packRowsAsm(SB), NOSPLIT, $0-32
 	Set R3
 
 	Loop
-		Get R0
-		I32WrapI64
-		Get R1
-		I32WrapI64
-		V128Load $0
-		V128Store $0
-		Get R0
-		I64Const $16
-		I64Add
-		I32WrapI64
-		Get R1
-		I32WrapI64
-		V128Load $16
-		V128Store $0
+		VCOPY(R0, R1, 0)
+		VCOPY(R0, R1, 16)
 		NEXT(R0, I64Const $32)
 		NEXT(R1, Get R3)
 		AGAIN(R2)

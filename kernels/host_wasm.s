@@ -10,13 +10,9 @@
 // ADAMV updates the vector at byte off: m = m·β₁ + g·(1−β₁); v = v·β₂ + (g·g)·(1−β₂);
 // θ = θ − lr_t·(m / (√v + ε)), each operation rounded on its own, in AdamStep32's order.
 #define ADAMV(off) \
-	Get R3 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R3, off) \
 	Set V0 \
-	Get R1 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R1, off) \
 	Get V10 \
 	F32x4Mul \
 	Get V0 \
@@ -24,9 +20,7 @@
 	F32x4Mul \
 	F32x4Add \
 	Set V1 \
-	Get R2 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R2, off) \
 	Get V12 \
 	F32x4Mul \
 	Get V0 \
@@ -36,25 +30,10 @@
 	F32x4Mul \
 	F32x4Add \
 	Set V2 \
-	Get R1 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get V1 \
-	V128Store $0 \
-	Get R2 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get V2 \
-	V128Store $0 \
-	Get R0 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get R0 \
-	I32WrapI64 \
-	V128Load $off \
+	VSTORE(R1, off, V1) \
+	VSTORE(R2, off, V2) \
+	AT(R0, off) \
+	VLOAD(R0, off) \
 	Get V14 \
 	Get V1 \
 	Get V2 \

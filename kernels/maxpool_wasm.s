@@ -56,9 +56,7 @@
 // MAXV folds the vector at byte off of R12 into m as Go's max(m, v) does: v where v > m or v is
 // NaN, else m; and where they are equal, m AND v, which is +0 for +0 and -0 (maxGo).
 #define MAXV(off, m) \
-	Get R12 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R12, off) \
 	Set V4 \
 	Get m \
 	Get V4 \
@@ -78,16 +76,6 @@
 	F32x4Eq \
 	V128Bitselect \
 	Set m
-
-// STOREAT stores v at byte off of address r. (Go's assembler drops a V128Store's offset, so the
-// address is computed in full.)
-#define STOREAT(r, off, v) \
-	Get r \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get v \
-	V128Store $0
 
 // func maxPoolAsm(out, image *float32, taps, start *int32, windows, c int)
 TEXT ·maxPoolAsm(SB), NOSPLIT, $0-48
@@ -135,10 +123,10 @@ TEXT ·maxPoolAsm(SB), NOSPLIT, $0-48
 			Get R8
 			I64Add
 			Set R12
-			STOREAT(R12, 0, V0)
-			STOREAT(R12, 16, V1)
-			STOREAT(R12, 32, V2)
-			STOREAT(R12, 48, V3)
+			VSTORE(R12, 0, V0)
+			VSTORE(R12, 16, V1)
+			VSTORE(R12, 32, V2)
+			VSTORE(R12, 48, V3)
 			NEXT(R8, I64Const $64)
 			AGAIN(R10)
 		End
@@ -158,9 +146,7 @@ TEXT ·maxPoolAsm(SB), NOSPLIT, $0-48
 // it is greater than best b, or NaN, it becomes b and the tap's number (V10, in every lane)
 // becomes a's.
 #define LATER(off, b, a) \
-	Get R12 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R12, off) \
 	Set V8 \
 	Get V8 \
 	Get b \
@@ -184,13 +170,8 @@ TEXT ·maxPoolAsm(SB), NOSPLIT, $0-48
 // SCATTER adds gradient g where a names the tap at hand (V10) to the image's gradient at byte off
 // of R12, and +0 elsewhere: f32x4.add(dst, g AND (a == V10)).
 #define SCATTER(off, g, a) \
-	Get R12 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get R12 \
-	I32WrapI64 \
-	V128Load $off \
+	AT(R12, off) \
+	VLOAD(R12, off) \
 	Get g \
 	Get a \
 	Get V10 \
@@ -233,22 +214,7 @@ TEXT ·scatterMaxAsm(SB), NOSPLIT, $0-56
 			Get R6
 			Set R11
 			TAP
-			Get R12
-			I32WrapI64
-			V128Load $0
-			Set V0
-			Get R12
-			I32WrapI64
-			V128Load $16
-			Set V1
-			Get R12
-			I32WrapI64
-			V128Load $32
-			Set V2
-			Get R12
-			I32WrapI64
-			V128Load $48
-			Set V3
+			LOAD4(R12)
 			I32Const $0
 			I32x4Splat
 			Tee V4
@@ -281,22 +247,7 @@ TEXT ·scatterMaxAsm(SB), NOSPLIT, $0-56
 			Get R8
 			I64Add
 			Set R12
-			Get R12
-			I32WrapI64
-			V128Load $0
-			Set V0
-			Get R12
-			I32WrapI64
-			V128Load $16
-			Set V1
-			Get R12
-			I32WrapI64
-			V128Load $32
-			Set V2
-			Get R12
-			I32WrapI64
-			V128Load $48
-			Set V3
+			LOAD4(R12)
 			I64Const $0
 			Set R13
 			Get R6

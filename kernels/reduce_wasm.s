@@ -11,21 +11,20 @@
 // Go's acc.Add(v).
 #define ADDV(off, acc) \
 	Get acc \
-	Get R5 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R5, off) \
 	F32x4Add \
 	Set acc
 
-// STOREV stores accumulator acc at byte off of R0. (Go's assembler drops a V128Store's offset,
-// so the address is computed in full.)
-#define STOREV(off, acc) \
-	Get R0 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get acc \
-	V128Store $0
+// ADD8 adds the 8 vectors of the block at R5 to V0–V7.
+#define ADD8 \
+	ADDV(0, V0) \
+	ADDV(16, V1) \
+	ADDV(32, V2) \
+	ADDV(48, V3) \
+	ADDV(64, V4) \
+	ADDV(80, V5) \
+	ADDV(96, V6) \
+	ADDV(112, V7)
 
 // func sumColumnsAsm(out, rows *float32, r, stride, blocks int)
 TEXT ·sumColumnsAsm(SB), NOSPLIT, $0-40
@@ -49,25 +48,11 @@ TEXT ·sumColumnsAsm(SB), NOSPLIT, $0-40
 		Get R2
 		Set R6
 		Loop
-			ADDV(0, V0)
-			ADDV(16, V1)
-			ADDV(32, V2)
-			ADDV(48, V3)
-			ADDV(64, V4)
-			ADDV(80, V5)
-			ADDV(96, V6)
-			ADDV(112, V7)
+			ADD8
 			NEXT(R5, Get R3)
 			AGAIN(R6)
 		End
-		STOREV(0, V0)
-		STOREV(16, V1)
-		STOREV(32, V2)
-		STOREV(48, V3)
-		STOREV(64, V4)
-		STOREV(80, V5)
-		STOREV(96, V6)
-		STOREV(112, V7)
+		STORE8(R0)
 		NEXT(R0, I64Const $128)
 		NEXT(R1, I64Const $128)
 		AGAIN(R4)
@@ -99,25 +84,11 @@ TEXT ·sumVectorsAsm(SB), NOSPLIT, $0-32
 			Get R3
 			I64Add
 			Set R5
-			ADDV(0, V0)
-			ADDV(16, V1)
-			ADDV(32, V2)
-			ADDV(48, V3)
-			ADDV(64, V4)
-			ADDV(80, V5)
-			ADDV(96, V6)
-			ADDV(112, V7)
+			ADD8
 			NEXT(R7, I64Const $8)
 			AGAIN(R6)
 		End
-		STOREV(0, V0)
-		STOREV(16, V1)
-		STOREV(32, V2)
-		STOREV(48, V3)
-		STOREV(64, V4)
-		STOREV(80, V5)
-		STOREV(96, V6)
-		STOREV(112, V7)
+		STORE8(R0)
 		NEXT(R0, I64Const $128)
 		NEXT(R3, I64Const $128)
 		AGAIN(R4)
@@ -171,12 +142,7 @@ TEXT ·gatherRowsAsm(SB), NOSPLIT, $0-48
 		Get R5
 		Set R9
 		Loop
-			Get R0
-			I32WrapI64
-			Get R6
-			I32WrapI64
-			V128Load $0
-			V128Store $0
+			VCOPY(R0, R6, 0)
 			NEXT(R0, I64Const $16)
 			NEXT(R6, I64Const $16)
 			AGAIN(R9)

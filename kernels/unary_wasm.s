@@ -9,13 +9,8 @@
 // UNARY stores f of the vector at byte off of R1 into R0's, f being the macro's instructions on
 // the vector in V0.
 #define UNARY(off, f) \
-	Get R0 \
-	I64Const $off \
-	I64Add \
-	I32WrapI64 \
-	Get R1 \
-	I32WrapI64 \
-	V128Load $off \
+	AT(R0, off) \
+	VLOAD(R1, off) \
 	Set V0 \
 	f \
 	V128Store $0

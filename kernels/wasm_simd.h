@@ -36,3 +36,51 @@
 	I64Eqz \
 	I32Eqz \
 	BrIf $0
+
+// AT pushes the address off bytes past the one in r, as an i32: where a store goes. (Go's
+// assembler drops a V128Store's offset operand, so a store's address is computed in full.)
+#define AT(r, off) \
+	Get r \
+	I64Const $off \
+	I64Add \
+	I32WrapI64
+
+// VLOAD pushes the vector off bytes past the address in r.
+#define VLOAD(r, off) \
+	Get r \
+	I32WrapI64 \
+	V128Load $off
+
+// VSTORE stores v off bytes past the address in r.
+#define VSTORE(r, off, v) \
+	AT(r, off) \
+	Get v \
+	V128Store $0
+
+// VCOPY copies the vector off bytes past src to off bytes past dst, bits unchanged.
+#define VCOPY(dst, src, off) \
+	AT(dst, off) \
+	VLOAD(src, off) \
+	V128Store $0
+
+// LOAD4 sets V0–V3 to the 4 vectors from the address in r.
+#define LOAD4(r) \
+	VLOAD(r, 0) \
+	Set V0 \
+	VLOAD(r, 16) \
+	Set V1 \
+	VLOAD(r, 32) \
+	Set V2 \
+	VLOAD(r, 48) \
+	Set V3
+
+// STORE8 stores V0–V7 to the 8 vectors from the address in r.
+#define STORE8(r) \
+	VSTORE(r, 0, V0) \
+	VSTORE(r, 16, V1) \
+	VSTORE(r, 32, V2) \
+	VSTORE(r, 48, V3) \
+	VSTORE(r, 64, V4) \
+	VSTORE(r, 80, V5) \
+	VSTORE(r, 96, V6) \
+	VSTORE(r, 112, V7)
