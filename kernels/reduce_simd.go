@@ -189,7 +189,7 @@ func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner, workers in
 			}
 			return
 		}
-		if lo < hi && srcRows > 0 {
+		if lo < hi && srcRows > 0 && inner > 0 { // (rows of no width: nothing to copy, nothing to check)
 			_, _ = dst[hi*inner-1], src[srcRows*inner-1] // every address the assembly touches
 			if gatherRowBytes(unsafe.Pointer(&dst[lo*inner]), unsafe.Pointer(&src[0]), srcRows, idx[lo:hi], inner*int(unsafe.Sizeof(src[0]))) {
 				return // wasm's assembly

@@ -73,13 +73,13 @@ func TestSumRows(t *testing.T) {
 
 // TestGatherAddRows proves that GatherRows copies row clamp(idx[i], 0, rows-1) into row i, and
 // that AddRows32 adds row i into row idx[i] in order, skipping indices outside [0, rows), on
-// row widths around the vector width and with repeated indices.
+// row widths of none and around the vector width, and with repeated indices.
 func TestGatherAddRows(t *testing.T) {
 	forEachSplit(t, func(t *testing.T, workers int) {
 		rng := rand.New(rand.NewPCG(35, 36))
 		l := Lanes()
 		for _, rows := range []int{1, 5} {
-			for _, inner := range []int{1, 3, l - 1, l, l + 1, 2 * l, 2*l + 3, 8 * l} {
+			for _, inner := range []int{0, 1, 3, l - 1, l, l + 1, 2 * l, 2*l + 3, 8 * l} {
 				const n = 20
 				idx := make([]int32, n)
 				for i := range idx {
