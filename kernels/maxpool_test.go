@@ -160,6 +160,22 @@ func TestMaxPoolGradientMatchesReference(t *testing.T) {
 	requireExact(t, "float64", got, want)
 }
 
+// TestMaxPoolEmptyImages: images of no pixel, whose windows lie wholly in the padding, pool to
+// -Inf (simplego's start) and take no gradient, on every path (wasm's assembly takes 16 channels).
+func TestMaxPoolEmptyImages(t *testing.T) {
+	for _, c := range []int{3, 16} {
+		p := kernels.Pool{Batch: 2, Channels: c, WindowH: 1, WindowW: 1, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, OutH: 1, OutW: 1}
+		dst := make([]float32, 2*c)
+		kernels.MaxPool32(dst, nil, p, 1)
+		for i, v := range dst {
+			if !math.IsInf(float64(v), -1) {
+				t.Fatalf("%d channels: pool[%d] = %v, want -Inf", c, i, v)
+			}
+		}
+		kernels.SelectAndScatterMax32(nil, nil, make([]float32, 2*c), p, 1)
+	}
+}
+
 // BenchmarkMaxPool times the network's two pools, on one worker's 32 images of a batch of 64
 // (3×3 windows at stride 2, TF's SAME padding), forward and back, in input elements a second.
 func BenchmarkMaxPool(b *testing.B) {

@@ -10,9 +10,10 @@ package kernels
 // once per call, where the Go loops work them out again for every window of every image.
 var useWasmPoolAsm = true
 
-// poolAsm says whether the assembly takes p: channels a positive multiple of 16 (4 vectors).
+// poolAsm says whether the assembly takes p: channels a positive multiple of 16 (4 vectors), and
+// images, pixels and windows to address (the Go loops take the rest, which holds no address).
 func poolAsm(p Pool) bool {
-	return useWasmPoolAsm && p.Channels > 0 && p.Channels%16 == 0 && p.Batch > 0 && p.OutH*p.OutW > 0
+	return useWasmPoolAsm && p.Channels > 0 && p.Channels%16 == 0 && p.Batch > 0 && p.Height*p.Width > 0 && p.OutH*p.OutW > 0
 }
 
 // tapTable returns, for the assembly, the in-image taps of every window of p in row-major window
