@@ -215,7 +215,8 @@ func (p *peers) part(i, n int) []float32 {
 
 // read copies the vector of m, which came from port i, into Go: into the port's slice of its size
 // if reuse (peers.parts), else into a new one. It keeps m's buffer for the next large vector sent
-// there.
+// there. The slice is had only once m.n has proved to fit m's buffer, so that a malformed message
+// gets an error, not an allocation of whatever size it claims.
 func (p *peers) read(i int, m peerMessage, reuse bool) ([]float32, error) {
 	class, err := safejs.Global().Get("Uint8Array")
 	if err != nil {
