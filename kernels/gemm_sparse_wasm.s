@@ -19,9 +19,7 @@
 // TERM adds V8 times the vector at byte off of B's row R9 to accumulator acc.
 #define TERM(off, acc) \
 	Get V8 \
-	Get R9 \
-	I32WrapI64 \
-	V128Load $off \
+	VLOAD(R9, off) \
 	F32x4Mul \
 	Get acc \
 	F32x4Add \
@@ -106,14 +104,7 @@ TEXT ·sparseBlockWasmAsm(SB), NOSPLIT, $0-56
 		End
 		End
 
-		VSTORE(R0, 0, V0)
-		VSTORE(R0, 16, V1)
-		VSTORE(R0, 32, V2)
-		VSTORE(R0, 48, V3)
-		VSTORE(R0, 64, V4)
-		VSTORE(R0, 80, V5)
-		VSTORE(R0, 96, V6)
-		VSTORE(R0, 112, V7)
+		STORE8(R0)
 
 		// The next row of C and of start.
 		Get R0
