@@ -13,7 +13,7 @@ import (
 // workers then drop), trains with it, says so, and keeps the choice: a reload trains at once with
 // the same team, without measuring again.
 func TestBrowserTeamChosen(t *testing.T) {
-	const run = "?train-images=128&batch=32&epochs=1&loss-images=32&test-images=50"
+	const run = "?train-images=128&batch=64&epochs=1&loss-images=32&test-images=50"
 	p := openBrowser(t)
 	p.open(t, run)
 	if n := eval[int](t, p, `window.__mnist.workers`); n < 2 {
@@ -93,17 +93,19 @@ func TestBrowserTeamChosen(t *testing.T) {
 	}
 	// WebAssembly memory never shrinks, and measuring trained each worker in a team, the last
 	// alone: that one starts afresh, so that the team's workers hold no more than those of a team
-	// that did not measure (the same run after the reload). The same run leaves
-	// fresh workers a few MB apart (60.3 and 60.8 MB after measuring, 68.7 and 58.7 kept); workers
-	// that were not renewed held 20–35 MB more (82.8 and 60.8 against 79.2 and 25.2 when one
-	// worker was chosen; a worker alone's 83 against a team's 60).
+	// that did not measure (the same run after the reload). The run trains at batch 64, the
+	// measurement's, so that both leave a worker the same share of a batch. Go's heap still peaks
+	// a few MB apart from one run to the next: worker 1, which measured in a team, held 0.8 to
+	// 8.9 MB more than the kept team's in six runs here (10.5 in CI when this run trained at
+	// batch 32, half the measurement's); the worker that measured alone, when renew was taken out,
+	// held 26 and 29 MB more (90.2 and 92.3 against 64.5 and 62.9).
 	keptMB := eval[[]float64](t, p, memory)
 	if measured := eval[bool](t, p, `window.__mnist.timings.measured !== undefined`); measured {
 		t.Errorf("after a reload the run measured the team again")
 	}
 	t.Logf("WebAssembly memory per worker, MB: %.1f after measuring and the run, %.1f after the same run by the kept team", measuredMB, keptMB)
 	for i := range keptMB {
-		if measuredMB[i] > keptMB[i]+10 {
+		if measuredMB[i] > keptMB[i]+15 {
 			t.Errorf("worker %d holds %.1f MB after measuring and the run, %.1f after the same run without measuring: the team that measured was not started afresh", i+1, measuredMB[i], keptMB[i])
 		}
 	}
