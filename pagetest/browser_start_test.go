@@ -16,6 +16,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -188,30 +189,65 @@ func TestBrowserStart(t *testing.T) {
 		}
 	})
 
-	t.Run("a worker that renew starts and does not start gets a new team at once, which trains", func(t *testing.T) {
+	// renewBroken serves a worker.js whose copies of worker 2 numbered in broken (the first is the
+	// team's, the second the fresh worker 2 that renew starts once the page has measured its team,
+	// worker 2 having measured alone, the next its starts again) never run, and counts worker 2's.
+	renewBroken := func(broken ...int32) (*httptest.Server, *atomic.Int32) {
 		script := string(readFile(t, "../web/worker.js"))
-		// The second copy of worker 2's script never runs: the first is the team's, the second the
-		// fresh worker 2 that starts once the page has measured its team (it measured alone).
 		var served atomic.Int32
-		s := brokenServer(t, p.base, map[string]http.HandlerFunc{"/worker.js": func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Query().Get("n") == "2" && served.Add(1) == 2 {
+		return brokenServer(t, p.base, map[string]http.HandlerFunc{"/worker.js": func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("n") == "2" && slices.Contains(broken, served.Add(1)) {
 				serveText("text/javascript", strings.Replace(script, "'use strict';\n", "'use strict';\nfor (;;);\n", 1))(w, r)
 				return
 			}
 			serveText("text/javascript", script)(w, r)
-		}})
+		}}), &served
+	}
+	// trainAtLoad presses Train as soon as MNIST is loaded, while the page measures its team: the
+	// run waits for the choice, and for renew's worker (TestBrowserTeamChosen).
+	trainAtLoad := func(t *testing.T, s *httptest.Server) (readyAt float64) {
 		p.do(t, chromedp.Navigate(s.URL+"/?train-images=64&batch=32&epochs=1&loss-images=32&test-images=50&panels=train,loss"))
-		for deadline := time.Now().Add(time.Minute); served.Load() < 3; time.Sleep(200 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("worker.js?n=2 served %d times in a minute, want 3 (the team's, the broken fresh one, the new team's); status %q", served.Load(), p.text(t, "#status"))
-			}
-			if eval[int](t, p, `window.__mnist && window.__mnist.team.measured ? window.__mnist.team.training : 0`) == 1 {
-				t.Skip("this browser measured one worker the fastest: no worker is started afresh")
-			}
+		p.poll(t, time.Minute, `window.__mnist && window.__mnist.timings.loaded !== undefined || document.querySelector('#status.error') !== null`)
+		if status := p.text(t, "#status"); !strings.HasPrefix(status, "Ready") || !strings.Contains(status, "being measured") {
+			t.Fatalf("status %q, want Ready, the team being measured", status)
 		}
-		p.poll(t, time.Minute, `/^Ready/.test(document.querySelector('#status').textContent) || document.querySelector('#status.error') !== null`)
-		if status := p.text(t, "#status"); !strings.HasPrefix(status, "Ready") || !eval[bool](t, p, `document.querySelector('#restart').hidden`) {
-			t.Fatalf("after the fresh worker did not start: status %q, want Ready without Restart", status)
+		readyAt = eval[float64](t, p, `window.__mnist.timings.ready`)
+		p.click(t, "#train")
+		p.poll(t, 2*time.Minute, `/^(Finished|Stopped|Training failed|The run did not train)/.test(document.querySelector('#status').textContent) ||
+			document.querySelector('#status.error') !== null`)
+		if eval[int](t, p, `window.__mnist.team.training`) == 1 {
+			t.Skip("this browser measured one worker the fastest: no worker is started afresh")
+		}
+		return readyAt
+	}
+
+	t.Run("a worker that renew starts and does not start is started again, and the Train pressed meanwhile trains", func(t *testing.T) {
+		s, served := renewBroken(2)
+		readyAt := trainAtLoad(t, s)
+		r := eval[struct {
+			Status                string
+			Ready                 float64
+			Respawned, Relaunched int
+		}](t, p, `({Status: document.querySelector('#status').textContent, Ready: window.__mnist.timings.ready,
+			Respawned: window.__mnist.team.respawned, Relaunched: window.__mnist.team.relaunched})`)
+		t.Logf("worker.js?n=2 served %d times; %+v", served.Load(), r)
+		if !strings.HasPrefix(r.Status, "Finished: 1 epoch.") {
+			t.Errorf("the Train pressed while renew's worker did not start: status %q, want Finished", r.Status)
+		}
+		if served.Load() != 3 || r.Respawned != 1 || r.Relaunched != 0 || r.Ready != readyAt {
+			t.Errorf("worker.js?n=2 served %d times, renew's worker started again %d times, the team %d times, the page ready at %v ms then %v; "+
+				"want 3, once, never, the same team", served.Load(), r.Respawned, r.Relaunched, readyAt, r.Ready)
+		}
+	})
+
+	t.Run("a worker that renew starts, nor its starts again, does not start: a new team at once, and Ready says the run did not train", func(t *testing.T) {
+		s, served := renewBroken(2, 3, 4)
+		trainAtLoad(t, s)
+		status := p.text(t, "#status")
+		t.Logf("worker.js?n=2 served %d times: %s", served.Load(), status)
+		const want = "The run did not train: Worker 2 of 2 failed: it did not start within 5 s, 3 times. The trainer started again. Ready: "
+		if !strings.HasPrefix(status, want) || !eval[bool](t, p, `document.querySelector('#restart').hidden`) {
+			t.Fatalf("after renew's worker and its starts again did not start: status %q, want it to start %q, without Restart", status, want)
 		}
 		if n := eval[int](t, p, `window.__mnist.workers`); n != 2 {
 			t.Errorf("the new team has %d workers, want the 2 measured", n)

@@ -44,6 +44,7 @@ export class Startup extends EventTarget {
     // for a batch at a time (trainset.js), and the other three files, name -> bytes.
     this.mnist = null;
     this.restartedAlone = false; // die started a new team by itself
+    this.lostRun = ''; // why the run under way when die started a new team did not train, for sayReady
     this.readyText = ''; // the Ready status last said, and MNIST's counts in it (sayReady)
     this.readyCounts = null;
     team.addEventListener('ready', ({ detail }) => this.ready(detail.info));
@@ -142,7 +143,10 @@ export class Startup extends EventTarget {
       ` Training uses up to ${team.count} workers: how many train fastest in this browser is being measured (a few seconds).`;
     this.readyText = `Ready: ${r.train.toLocaleString('en')} training and ${r.test.toLocaleString('en')} test images, checked.${workers} Press Train.`;
     this.readyCounts = r;
-    this.state.say(this.readyText);
+    // A Train pressed before die started this team is not lost without a word: Ready says once
+    // that the run did not train, and why, before the student presses Train again.
+    this.state.say(this.lostRun ? `${this.lostRun} ${this.readyText}` : this.readyText);
+    this.lostRun = '';
   }
 
   // restart starts a new team of the same slots, saying text meanwhile: Restart's, or die's own.
@@ -153,10 +157,12 @@ export class Startup extends EventTarget {
   }
 
   // die shows why the team ended ({message, unstarted, stuck}: Team's failed), and offers to
-  // start a new one. When a fresh worker did not start (renew's: Firefox 153 now and then blocks a
-  // worker for good as it starts one, workers.js), a new team starts at once, once a page; when
+  // start a new one. When a fresh worker did not start, nor either of its starts again (renew's:
+  // Firefox 153 now and then blocks a worker for good as it starts one, workers.js), a new team
+  // starts at once, once a page, and its Ready says that a run under way did not train; when
   // a team never got ready, nor either relaunch, the page reloads, once in ten minutes.
   die({ message, unstarted, stuck }) {
+    const training = this.state.training;
     this.state.set({ training: false, ready: false, loaded: false });
     // Firefox 153 now and then runs no worker of a team, nor of either relaunch, where a reload
     // of the page gets ready at once (4 first visits in 80 here; BENCHMARKS.md).
@@ -166,6 +172,7 @@ export class Startup extends EventTarget {
     }
     if (unstarted && !this.restartedAlone) {
       this.restartedAlone = true;
+      if (training) this.lostRun = `The run did not train: ${sentence(message)} The trainer started again.`;
       this.restart(`${sentence(message)} The trainer starts again…`);
       return;
     }

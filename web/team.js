@@ -139,6 +139,11 @@ export class Team extends EventTarget {
     return this.workers ? this.workers.relaunched : 0;
   }
 
+  /** respawned is how many times a worker renew started afresh was started again, not starting (workers.js). */
+  get respawned() {
+    return this.workers ? this.workers.respawned : 0;
+  }
+
   /** failing is true once a worker has failed and the team is ending. */
   get failing() {
     return Boolean(this.workers && this.workers.failing);

@@ -15,9 +15,10 @@ import { recordTest } from './store.js';
  *   team), firstProgress, ended (its last step and evaluation done); and cachedFiles, how many
  *   MNIST files came from Cache Storage;
  * - quick: what Quick run settings sets (configuration.js, quickSettings), by URL key;
- * - workers: the team's size; team: {training, measured, relaunched}, how many workers train,
- *   what was measured to choose them (null before), and how many times the workers were started
- *   again because one did not start; failure: how the team ended ({worker, message, others});
+ * - workers: the team's size; team: {training, measured, relaunched, respawned}, how many
+ *   workers train, what was measured to choose them (null before), how many times the workers
+ *   were started again because one did not start, and how many times a worker renew started
+ *   afresh was, for the same reason; failure: how the team ended ({worker, message, others});
  * - memory(): each worker's WebAssembly memory in bytes; crashWorker(i, how): makes worker i
  *   fail, how 'throw', 'panic' or 'oom' (team.js);
  * - runs: the Runs list: each run's id, name, status, test accuracy, whether it is kept, why not,
@@ -55,7 +56,7 @@ export function exposeTestHooks({ state, team, chart, recorder, library, offline
       return team.count;
     },
     get team() {
-      return { training: team.active, measured: team.measured && structuredClone(team.measured), relaunched: team.relaunched };
+      return { training: team.active, measured: team.measured && structuredClone(team.measured), relaunched: team.relaunched, respawned: team.respawned };
     },
     get failure() {
       return team.failure;

@@ -13,7 +13,10 @@ const startWait = 60000;
 // even in WebKit on a busy machine. Firefox 153 now and then blocks a worker for good in `new
 // Worker` (worker 0 in 2 of 40 reloads of the page, in a loop) or never runs a nested worker's
 // script; a fresh team, started at once, starts. So a team not alive by then is started again,
-// up to relaunches times before it is first ready; the last try has startWait.
+// up to relaunches times before it is first ready; the last try has startWait. A worker that
+// replace started afresh (renew's) is started afresh again, as many times, before it fails the
+// team: a CI run's Firefox never ran renew's worker, and the team that die then started lost the
+// Train pressed meanwhile.
 const aliveWait = 5000;
 const relaunches = 2;
 
@@ -35,13 +38,17 @@ export class Workers {
     this.failing = false;
     this.failure = null; // {worker, message, others}
     this.pending = new Map(); // request id -> {resolve, reject, worker, moved}
-    this.asked = []; // the requests before the team was first ready, {i, id, op, args}, for relaunch
+    // The requests to workers not yet ready, {i, id, op, args}: before the team was first ready,
+    // for relaunch; after, to a worker replace started, for respawn.
+    this.asked = [];
     this.nextId = 1;
     this.readyCount = 0;
     this.isReady = new Array(count).fill(false);
     this.wasReady = false; // every worker has been ready once
     this.isAlive = new Array(count).fill(false);
     this.relaunched = 0; // how many times the team was started again (aliveWait)
+    this.respawned = 0; // how many times a worker replace started was started afresh again (aliveWait)
+    this.respawns = new Array(count).fill(0); // of worker i, since replace
     this.startTimer = 0;
     this.aliveTimer = 0;
     this.module = module;
@@ -94,17 +101,39 @@ export class Workers {
 
   // watch gives the workers wait to say alive (see aliveWait): at launch worker 0 too. Before
   // the team was first ready, one that does not gets the team started again, up to relaunches
-  // times; after, when a worker was replaced, it fails the team.
+  // times; after, a worker that replace started is started afresh again as many times (respawn),
+  // and then fails the team.
   watch(wait = aliveWait) {
     clearTimeout(this.aliveTimer);
     this.aliveTimer = setTimeout(() => {
       const i = this.isAlive.indexOf(false);
       if (i < 0 || this.dead || this.failing) return;
       const why = `worker ${i + 1} of ${this.count} did not start within ${wait / 1000} s`;
-      if (this.wasReady) this.fail(i, `it did not start within ${wait / 1000} s`, true);
-      else if (this.relaunched < relaunches) this.relaunch(why);
+      if (this.wasReady) {
+        if (this.respawns[i] < relaunches) this.respawn(i, why);
+        else this.fail(i, `it did not start within ${wait / 1000} s, ${relaunches + 1} times`, true);
+      } else if (this.relaunched < relaunches) this.relaunch(why);
       // The last try waits for startWait.
     }, wait);
+  }
+
+  // respawn starts worker i afresh again, in place of the one replace started, which never said
+  // alive, and asks it what that one was asked, in order (Team.renew's join and whatever came
+  // since): a request that moved buffers fails, since they went to the worker that never ran.
+  respawn(i, why) {
+    console.warn(`${why}: it starts again`);
+    this.respawned++;
+    this.respawns[i]++;
+    this.workers[i].terminate();
+    this.workers[i] = this.spawn(i);
+    for (const [id, p] of this.pending) {
+      if (p.worker === i && p.moved) {
+        this.pending.delete(id);
+        p.reject(new CodedError('worker-failed', `Worker ${i + 1} started again (${why}).`));
+      }
+    }
+    for (const { i: j, id, op, args } of this.asked) if (j === i && this.pending.has(id)) this.workers[i].postMessage({ id, op, args });
+    this.watch();
   }
 
   // spawn starts worker i: the page starts worker 0, and worker 0 the others (worker.js, spawn),
@@ -163,6 +192,8 @@ export class Workers {
     if (this.isReady[i]) this.readyCount--;
     this.isReady[i] = false;
     this.isAlive[i] = false;
+    this.respawns[i] = 0;
+    this.asked = this.asked.filter((a) => a.i !== i);
     this.workers[i] = this.spawn(i);
     this.watch();
     this.boot();
@@ -181,6 +212,7 @@ export class Workers {
     this.workers.length = Math.min(this.workers.length, n);
     this.isReady.length = Math.min(this.isReady.length, n);
     this.isAlive.length = Math.min(this.isAlive.length, n);
+    this.respawns.length = Math.min(this.respawns.length, n);
     this.readyCount = this.isReady.filter(Boolean).length;
     this.count = Math.min(this.count, n);
   }
@@ -211,6 +243,7 @@ export class Workers {
       case 'ready':
         if (i === 0) this.info = m.info;
         this.isReady[i] = true;
+        if (this.wasReady) this.asked = this.asked.filter((a) => a.i !== i); // respawn's, once replace's worker is ready
         if (++this.readyCount === this.count) {
           this.wasReady = true;
           this.asked = [];
@@ -230,8 +263,8 @@ export class Workers {
     const promise = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: i, moved: transfer.length > 0 });
     });
-    // What moved cannot be asked again (relaunch).
-    if (!this.wasReady && !transfer.length) this.asked.push({ i, id, op, args });
+    // What moved cannot be asked again (relaunch, respawn).
+    if ((!this.wasReady || !this.isReady[i]) && !transfer.length) this.asked.push({ i, id, op, args });
     this.workers[i].postMessage({ id, op, args }, transfer);
     return promise;
   }
