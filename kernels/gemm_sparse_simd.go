@@ -107,6 +107,12 @@ func sparseColumns(c []float32, s *sparseA, b Matrix, m, n, lo, hi int) {
 	l := Lanes()
 	w := sparseVectors * l
 	j := lo
+	if useWasmSparseAsm && s.maxK >= 0 && hi-lo >= w {
+		// Every whole block in one call of the assembly, as gemmTiles takes a row of panels.
+		blocks := (hi - lo) / w
+		sparseBlockWasm(c[j:], n, s, m, b, j, blocks)
+		j += blocks * w
+	}
 	for ; j+w <= hi; j += w {
 		sparseBlock(c[j:], n, s, m, b, j)
 	}
@@ -154,7 +160,7 @@ func sparseBlock(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
 		sparseBlockAsm(c, ldc, s, m, b, j0)
 		return
 	case useWasmSparseAsm && s.maxK >= 0:
-		sparseBlockWasm(c, ldc, s, m, b, j0)
+		sparseBlockWasm(c, ldc, s, m, b, j0, 1)
 		return
 	}
 	l := Lanes()

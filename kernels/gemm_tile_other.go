@@ -25,7 +25,7 @@ func spreadCols4(dst []float32, a []float32, lda, kc int) {
 const useWasmSparseAsm = false
 
 // sparseBlockWasm is never called where useWasmSparseAsm is false.
-func sparseBlockWasm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0 int) {
+func sparseBlockWasm(c []float32, ldc int, s *sparseA, m int, b Matrix, j0, blocks int) {
 	panic("kernels: no wasm sparse block on this architecture")
 }
 
