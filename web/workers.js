@@ -74,8 +74,7 @@ export class Workers {
   }
 
   // relaunch ends the workers and starts fresh ones, before the team was first ready (watch), and
-  // asks them what the others were asked, in order (Team's join): the answers to requests
-  // answered already are dropped. Requests still pending that moved buffers fail.
+  // asks them what the others were asked (askAgain).
   relaunch(why) {
     console.warn(`${why}: the trainer’s workers start again`);
     this.relaunched++;
@@ -90,13 +89,21 @@ export class Workers {
       this.fail(0, err.message);
       return;
     }
+    this.askAgain(() => true, `The trainer’s workers started again (${why}).`);
+  }
+
+  // askAgain asks the workers started afresh (started(i)) what the ones they replaced were asked
+  // (asked), in order (Team's join, and what came since): the answers to requests answered already
+  // are dropped. Their requests still pending that moved buffers fail with message: the buffers
+  // went to the workers ended.
+  askAgain(started, message) {
     for (const [id, p] of this.pending) {
-      if (p.moved) {
+      if (started(p.worker) && p.moved) {
         this.pending.delete(id);
-        p.reject(new CodedError('worker-failed', `The trainer’s workers started again (${why}).`));
+        p.reject(new CodedError('worker-failed', message));
       }
     }
-    for (const { i, id, op, args } of this.asked) this.workers[i].postMessage({ id, op, args });
+    for (const { i, id, op, args } of this.asked) if (started(i)) this.workers[i].postMessage({ id, op, args });
   }
 
   // watch gives the workers wait to say alive (see aliveWait): at launch worker 0 too. Before
@@ -118,21 +125,14 @@ export class Workers {
   }
 
   // respawn starts worker i afresh again, in place of the one replace started, which never said
-  // alive, and asks it what that one was asked, in order (Team.renew's join and whatever came
-  // since): a request that moved buffers fails, since they went to the worker that never ran.
+  // alive, and asks it what that one was asked (askAgain).
   respawn(i, why) {
     console.warn(`${why}: it starts again`);
     this.respawned++;
     this.respawns[i]++;
     this.workers[i].terminate();
     this.workers[i] = this.spawn(i);
-    for (const [id, p] of this.pending) {
-      if (p.worker === i && p.moved) {
-        this.pending.delete(id);
-        p.reject(new CodedError('worker-failed', `Worker ${i + 1} started again (${why}).`));
-      }
-    }
-    for (const { i: j, id, op, args } of this.asked) if (j === i && this.pending.has(id)) this.workers[i].postMessage({ id, op, args });
+    this.askAgain((j) => j === i, `Worker ${i + 1} started again (${why}).`);
     this.watch();
   }
 
