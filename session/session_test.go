@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/mnist-trainer/mnist/internal/mnisttest"
 	"github.com/mnist-trainer/mnist/mnist"
@@ -332,6 +333,45 @@ func TestDivergedRunRestoresTheModel(t *testing.T) {
 	}
 	if !slices.Equal(before, after) {
 		t.Error("after a diverged run, the current model is not the one from before it")
+	}
+}
+
+// TestTrainDropsTheModelsBefore: a training run keeps the model before it as its weights file only,
+// and drops the stored runs' models Inspect loaded: both are collected while the run trains. Kept
+// live, the model before a run (its graphs, Adam's moments, a team's vectors) was outside the
+// worker's memory limit, and every run after a page's first trained half as slow again.
+func TestTrainDropsTheModelsBefore(t *testing.T) {
+	s := loaded(t, small+"&train-images=128&epochs=1")
+	if _, err := s.Train(TrainOptions{TestImages: 10, Run: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	first := weak.Make(s.model())
+	data, err := s.ExportWeights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.LoadStored("run-1", func() ([]byte, error) { return data, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := weak.Make(st.m)
+	st = Stored{}
+	var checked bool
+	_, err = s.Train(TrainOptions{TestImages: 10, Run: 2}, func(e Event) {
+		if checked {
+			return
+		}
+		checked = true
+		runtime.GC()
+		if first.Value() != nil {
+			t.Error("the model before the run is still live while the run trains")
+		}
+		if stored.Value() != nil {
+			t.Error("a model Inspect loaded is still live while the run trains")
+		}
+	})
+	if err != nil || !checked {
+		t.Fatalf("the second run: %v, events %v", err, checked)
 	}
 }
 

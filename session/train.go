@@ -4,6 +4,7 @@ package session
 // team (Measure), and the evaluations of the current model (Evaluate, CellDigits).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,7 +148,21 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 		s.mu.Unlock()
 		return TrainResult{}, err // code "memory", with the setting that drives it
 	}
-	before, beforeEval := s.current, s.eval // the model again if the run diverges
+	// The model before the run comes back if the run diverges. It is kept as its weights file
+	// (1.5 MB for the notebook's network), which fits in memoryHeadroom. Kept as the model, with
+	// its compiled graphs, Adam's moments and a team's vectors, it stayed live beside the run's
+	// model, outside the memory limit (memoryLimit counts one model), and the collector then ran
+	// so often that every run after a page's first took 1.4 to 1.6 times as long a step, in every
+	// engine (a quick run's 100 steps: Chromium 4.3–4.5 s against 2.7–2.9; BENCHMARKS.md).
+	var before bytes.Buffer
+	if err := s.current.Save(&before); err != nil {
+		s.mu.Unlock()
+		return TrainResult{}, err
+	}
+	beforeEval := s.eval
+	// The stored runs' models Inspect loaded go too: the page sends a model's file again when it
+	// asks for one no longer loaded (LoadStored).
+	s.inspected.drop()
 	m, r, ctx, err := s.startRun(opts.Run, cfg, func(m *model.Model) { s.current, s.eval = m, nil })
 	if err != nil {
 		return TrainResult{}, err
@@ -231,9 +246,13 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 	case errors.Is(err, model.ErrDiverged):
 		// Weights that diverged are of no use, and would show as noise (kernels) or NaN
 		// (predictions): the model before the run comes back.
+		back, loadErr := model.Load(s.backend, before.Bytes())
+		if loadErr != nil { // the file Save wrote: never seen
+			return TrainResult{}, fmt.Errorf("%w, and the model from before this run could not come back: %v", err, loadErr)
+		}
 		s.mu.Lock()
 		if s.current == m {
-			s.current, s.eval = before, beforeEval
+			s.current, s.eval = back, beforeEval
 		}
 		s.mu.Unlock()
 		return TrainResult{}, fmt.Errorf("%w. The model is back to the one from before this run", err) // code "diverged"

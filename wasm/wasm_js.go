@@ -74,8 +74,9 @@
 //	inspect({key, weights}, source)          -> {kernels, features}
 //	    kernels() and featureMaps(source) of the model in weights (a Uint8Array), loaded as
 //	    importWeights loads one (a bad file fails with model.Load's message) but kept aside: the
-//	    current model and a run in progress are untouched. The last 4 keys' models stay loaded, so
-//	    weights may then be null; for a key not loaded, inspect fails and asks for the weights.
+//	    current model and a run in progress are untouched. The last 4 keys' models stay loaded
+//	    until a training run starts, so weights may then be null; for a key not loaded, inspect
+//	    fails and asks for the weights.
 //	predict({pixels, width, height})         -> {probabilities, input}
 //	    pixels: a grey-scale drawing (Uint8Array, 0 background, 255 ink), centred as MNIST digits are.
 //	exportWeights()                          -> Uint8Array         a safetensors weights file.
