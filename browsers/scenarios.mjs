@@ -43,10 +43,12 @@ export async function quickRun(page) {
   const quick = await page.eval('window.__mnist.quick');
   const steps = quick['train-images'] / quick.batch;
   await page.poll(`document.querySelector('#estimate').textContent.includes('${steps} steps of ${quick.batch}')`, 10000, 'the quick-run settings');
+  const runs = await page.eval('window.__mnist.runs.length');
   const start = Date.now();
   await page.click('#train');
-  // The run is recorded as finished a moment after the status says so (its weights are kept).
-  await page.poll(`/^(Finished|Stopped|Training failed)/.test(${status}) && window.__mnist.runs[0].status !== 'training'
+  // The run is recorded as finished a moment after the status says so (its weights are kept). It
+  // is a new one in the Runs list: the status says Finished already after an earlier run.
+  await page.poll(`window.__mnist.runs.length > ${runs} && /^(Finished|Stopped|Training failed)/.test(${status}) && window.__mnist.runs[0].status !== 'training'
     || document.querySelector('#status').classList.contains('error')`, 8 * 60000, 'the run to end');
   const ms = Date.now() - start;
   const r = await page.eval(`({status: ${status}, loss: window.__mnist.chart.loss, epochs: window.__mnist.chart.epochs,
