@@ -148,8 +148,9 @@ type Stored struct{ m *model.Model }
 
 // LoadStored returns the model of the page's key, which names one weights file: loaded from the
 // file weights returns, as ImportWeights loads one, the first time, and kept among the last
-// inspectModels keys' after that, when weights is not called, until a training run starts (Train). When weights returns no file (nil,
-// nil) for a key not loaded, it fails with code "no-model", and the page sends the file.
+// inspectModels keys' after that, when weights is not called, until a training run starts
+// (Train). When weights returns no file (nil, nil) for a key not loaded, it fails with code
+// "no-model", and the page sends the file.
 func (s *Session) LoadStored(key string, weights func() ([]byte, error)) (Stored, error) {
 	if m := s.inspected.get(key); m != nil {
 		return Stored{m}, nil

@@ -157,7 +157,8 @@ export class RunLibrary {
   }
 
   // showFigures shows the first kernels and feature maps of each compared run for the chosen
-  // image. Go keeps the last few runs' models (inspect) until a run starts, so the weights travel only the first time.
+  // image. Go keeps the last few runs' models (inspect) until a run starts, so the weights travel
+  // only the first time.
   async showFigures() {
     const { comparePanel, inspection, state } = this;
     if (comparePanel.section.hidden || !state.ready) return;
