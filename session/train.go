@@ -4,7 +4,6 @@ package session
 // team (Measure), and the evaluations of the current model (Evaluate, CellDigits).
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,8 +153,8 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 	// model, outside the memory limit (memoryLimit counts one model), and the collector then ran
 	// so often that every run after a page's first took 1.4 to 1.6 times as long a step, in every
 	// engine (a quick run's 100 steps: Chromium 4.3–4.5 s against 2.7–2.9; BENCHMARKS.md).
-	var before bytes.Buffer
-	if err := s.current.Save(&before); err != nil {
+	before, err := weightsFile(s.current)
+	if err != nil {
 		s.mu.Unlock()
 		return TrainResult{}, err
 	}
@@ -246,7 +245,7 @@ func (s *Session) Train(opts TrainOptions, onEvent func(Event)) (TrainResult, er
 	case errors.Is(err, model.ErrDiverged):
 		// Weights that diverged are of no use, and would show as noise (kernels) or NaN
 		// (predictions): the model before the run comes back.
-		back, loadErr := model.Load(s.backend, before.Bytes())
+		back, loadErr := model.Load(s.backend, before)
 		if loadErr != nil { // the file Save wrote: never seen
 			return TrainResult{}, fmt.Errorf("%w, and the model from before this run could not come back: %v", err, loadErr)
 		}

@@ -15,8 +15,14 @@ import (
 
 // ExportWeights returns the current model as a safetensors weights file.
 func (s *Session) ExportWeights() ([]byte, error) {
+	return weightsFile(s.model())
+}
+
+// weightsFile returns m as a safetensors weights file (model.Save): what ExportWeights gives the
+// page, and what Train keeps of the model before a run.
+func weightsFile(m *model.Model) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := s.model().Save(&buf); err != nil {
+	if err := m.Save(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
