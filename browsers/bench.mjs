@@ -26,6 +26,13 @@ function emit(engine, figure, value, unit, batch, workers) {
   console.log(JSON.stringify(line));
 }
 
+// timedQuickRun is quickRun, saying when its time includes a restart of the workers (scenarios.mjs, lost).
+async function timedQuickRun(page, engine) {
+  const r = await quickRun(page);
+  if (r.lost) console.error(`${engine}: this quick run's time includes a restart of the workers, after: ${r.lost}`);
+  return r;
+}
+
 async function ready(page, url) {
   await page.goto(url);
   await page.poll(`window.__mnist && window.__mnist.timings.loaded !== undefined && /^Ready/.test(document.querySelector('#status').textContent)
@@ -48,17 +55,17 @@ async function measure(engine, open, origin, query, quick) {
         console.error(`${engine}: the team chosen ${(ms / 1000).toFixed(1)} s after MNIST was loaded`);
         emit(engine, 'browser_team_chosen_after_loaded_ms', ms, 'ms', 64, workers);
       }
-      const r = await quickRun(page);
+      const r = await timedQuickRun(page, engine);
       console.error(`${engine}, ${r.workers} workers: the quick run, pressed once the team was chosen, took ${(r.ms / 1000).toFixed(1)} s: ${r.status}`);
       emit(engine, 'browser_quick_run_chosen_seconds', r.ms / 1000, 's', 64, r.workers);
       // And again in the same page: a student's next run (as pagetest/browser_bench_test.go).
-      const again = await quickRun(page);
+      const again = await timedQuickRun(page, engine);
       console.error(`${engine}: the quick run again took ${(again.ms / 1000).toFixed(1)} s: ${again.status}`);
       emit(engine, 'browser_quick_run_again_seconds', again.ms / 1000, 's', 64, again.workers);
       return r.workers;
     }
     if (quick) {
-      const r = await quickRun(page);
+      const r = await timedQuickRun(page, engine);
       const accuracy = Number(/Test accuracy ([\d.]+)%/.exec(r.status)?.[1]);
       const team = await page.eval('window.__mnist.team');
       if (team.measured) console.error(`${engine}, quick run: measured ${JSON.stringify(team.measured.speeds)} images/s by team size; chose ${team.training}`);
