@@ -104,6 +104,14 @@ export class Training extends EventTarget {
     let status = 'finished';
     let error = '';
     let code = ''; // error's
+    // A team that fails says why itself (startup.js, die), and may have started a new team before
+    // this run's request fails, when failing is false again: the failure is not said again over
+    // what die says (a red "Training failed" flashed before "The run did not train").
+    let teamFailed = false;
+    const onFailed = () => {
+      teamFailed = true;
+    };
+    team.addEventListener('failed', onFailed);
     try {
       // My digits go with the run (mydigits.js): tested after each epoch, mixed in by mix-digits.
       const digits = state.digits && { images: state.digits.images, labels: state.digits.labels };
@@ -124,11 +132,12 @@ export class Training extends EventTarget {
       error = err.message;
       code = err.code || 'failed';
       if (status === 'diverged') state.set({ currentRunId: before }); // the model from before the run is back
-      if (!team.failing) {
+      if (!team.failing && !teamFailed) {
         state.say(`Training failed: ${sentence(err.message)}`, 'error');
         this.form.mark(err.key, err.message); // a run that diverged: the learning rate
       }
     } finally {
+      team.removeEventListener('failed', onFailed);
       this.flushProgress();
       timings.ended = Math.round(performance.now());
       this.row = null;
