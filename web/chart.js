@@ -26,7 +26,16 @@ class Plot {
     this.empty.textContent = emptyText;
     box.append(this.empty);
     this.frame = 0;
-    this.observer = new ResizeObserver(() => this.plot?.setSize(this.size()));
+    // The plot takes its box's new width in the next frame, not in the observer's callback: there
+    // its new size changed the layout again, which Firefox and WebKit report as an uncaught
+    // "ResizeObserver loop completed with undelivered notifications" (as a window is resized).
+    this.resizeFrame = 0;
+    this.observer = new ResizeObserver(() => {
+      this.resizeFrame ||= requestAnimationFrame(() => {
+        this.resizeFrame = 0;
+        this.plot?.setSize(this.size());
+      });
+    });
     this.observer.observe(box);
   }
 
@@ -88,6 +97,7 @@ class Plot {
 
   destroy() {
     cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.resizeFrame);
     this.observer.disconnect();
     this.plot?.destroy();
   }
