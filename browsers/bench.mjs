@@ -83,14 +83,14 @@ async function measure(engine, open, origin, query, quick) {
     emit(engine, 'browser_mnist_loaded_ms', timings.loaded, 'ms', 0, workers);
     await page.click('#train');
     await sleep(trainSeconds * 1000);
-    const speed = await page.eval(`document.querySelector('#stat-speed').textContent`); // "304.6 img/s · SIMD ×4"
+    const speed = await page.eval(`document.querySelector('#stat-speed').textContent`); // "2,208 img/s"
     const team = await page.eval('window.__mnist.team'); // without workers=, the team the page measured as fastest
     if (team.measured) console.error(`${engine}: measured ${JSON.stringify(team.measured.speeds)} images/s by team size; chose ${team.training}`);
     workers = team.training;
     await page.click('#stop');
     await page.poll(`!document.querySelector('#train').disabled`, 60000, 'the run to stop');
     console.error(`${engine}, ${workers} workers: ${speed} after ${trainSeconds} s`);
-    emit(engine, 'browser_train_images_per_sec', parseFloat(speed), 'images/s', 64, workers);
+    emit(engine, 'browser_train_images_per_sec', parseFloat(speed.replaceAll(',', '')), 'images/s', 64, workers);
     const memory = await page.eval(`window.__mnist.memory().then((m) => m.map((b) => b / 1e6))`);
     emit(engine, 'browser_worker_wasm_memory_training_mb', Math.max(...memory), 'MB', 64, workers);
     return workers;

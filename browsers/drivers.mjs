@@ -4,8 +4,9 @@
 //
 // A Page has goto(url), reload(), eval(expression) (awaiting a Promise; the value as JSON),
 // poll(expression, ms), click(selector), stroke(selector, points) (a mouse drag through points
-// given as fractions of the element's box), frame(selector) (the same, inside that iframe), and
-// errors(): the uncaught errors of every page it has shown. The page's boot.js keeps its
+// given as fractions of the element's box), frame(selector) (the same, inside that iframe),
+// resize(width) (of the window, resolving with the width the page then has), and errors(): the
+// uncaught errors of every page it has shown. The page's boot.js keeps its
 // uncaught errors (mnistBoot.errors); Firefox also reports them over BiDi.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -70,6 +71,12 @@ class Page {
   async errors() {
     return [...this.seen, ...(await this.eval(bootErrors).catch(() => []))];
   }
+
+  async resize(width) {
+    await this.setWidth(width);
+    // Laid out again, and drawn, at the new width.
+    return this.eval('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(window.innerWidth))))');
+  }
 }
 
 // A browser that puppeteer-core drives, headless, with a fresh profile: Firefox over WebDriver
@@ -101,6 +108,10 @@ class PuppeteerPage extends Page {
 
   refresh() {
     return this.page.reload({ timeout: 60000 });
+  }
+
+  setWidth(width) {
+    return this.page.setViewport({ width, height: 900 });
   }
 
   async click(sel) {
@@ -217,6 +228,11 @@ export class WebKitPage extends Page {
 
   refresh() {
     return this.driver.navigate().refresh();
+  }
+
+  // setWidth sets the window's: MiniBrowser keeps it 447 px wide at least, its toolbar's width.
+  setWidth(width) {
+    return this.driver.manage().window().setRect({ width, height: 900 });
   }
 
   click(sel) {

@@ -147,6 +147,25 @@ export function engineSuite(name, open) {
       await noErrors(page);
     });
 
+    test('every panel fits its frame from 360 px up', async (t) => {
+      // After the quick run and a prediction every panel holds its figures: the speed, the report,
+      // the confusion matrix. Phones, the two-column layout at its narrowest and at 790 px, a small
+      // laptop, and the three-column layout, whose Train panel is as narrow.
+      const got = [];
+      try {
+        for (const width of [360, 390, 760, 790, 1024, 1280]) {
+          const w = await page.resize(width);
+          if (got.includes(w)) continue; // WebKit's narrowest window, again
+          got.push(w);
+          assert.deepEqual(await page.eval('window.__mnist.overflows()'), [], `at ${w} px, what does not fit`);
+        }
+      } finally {
+        await page.resize(1280);
+      }
+      t.diagnostic(`${name}: every panel fits at ${got.join(', ')} px`);
+      await noErrors(page);
+    });
+
     test('the run is kept across a reload', async () => {
       assert.ok(runId, 'the quick run did not finish');
       await page.reload();

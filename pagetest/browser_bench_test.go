@@ -75,12 +75,12 @@ func TestBrowserBench(t *testing.T) {
 		emit("browser_first_progress_ms", first, "ms", batch, workers)
 
 		time.Sleep(time.Until(start.Add(benchTrainTime)))
-		speed := p.text(t, "#stat-speed") // "304.6 img/s · SIMD ×4": the latest progress event's, since step 2
+		speed := p.text(t, "#stat-speed") // "2,208 img/s": the latest progress event's, since step 2
 		steps := p.text(t, "#stat-step")
 		p.click(t, "#stop")
 		p.poll(t, time.Minute, `!document.querySelector('#train').disabled`)
 		number, _, _ := strings.Cut(speed, " img/s")
-		perSec, err := strconv.ParseFloat(number, 64)
+		perSec, err := strconv.ParseFloat(strings.ReplaceAll(number, ",", ""), 64)
 		if err != nil {
 			t.Fatalf("the speed shows %q", speed)
 		}

@@ -25,6 +25,9 @@ type Info struct {
 	// kernels/README.md) or "generic" (simplego as shipped); KernelList names each family.
 	Kernels    string   `json:"kernels"`
 	KernelList []string `json:"kernelList"`
+	// NotebookMACs is the notebook network's multiply-adds per image: the page's estimates scale
+	// its typical speed, which is that network's, by it (web/estimate.js).
+	NotebookMACs int `json:"notebookMacs"`
 }
 
 // FieldInfo is one setting of model.Fields.
@@ -59,7 +62,8 @@ type FileInfo struct {
 }
 
 // NewInfo returns the page's Info: the settings with the notebook's values, the presets, the
-// MNIST files, the largest weights file and the kernels of this build.
+// MNIST files, the largest weights file, the kernels of this build and the notebook network's
+// multiply-adds.
 func NewInfo() Info {
 	var in Info
 	def := model.DefaultConfig()
@@ -75,6 +79,7 @@ func NewInfo() Info {
 	}
 	in.MaxWeightsBytes = model.MaxWeightsFileSize()
 	in.Kernels, in.KernelList = kernels.Summary(), kernels.Active()
+	in.NotebookMACs = def.MACsPerImage()
 	return in
 }
 

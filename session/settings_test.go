@@ -169,11 +169,11 @@ func TestInfo(t *testing.T) {
 			}
 		}
 	}
-	if trainImages != 1 || in.MaxWeightsBytes != model.MaxWeightsFileSize() || in.Kernels == "" {
+	if trainImages != 1 || in.MaxWeightsBytes != model.MaxWeightsFileSize() || in.Kernels == "" || in.NotebookMACs != model.DefaultConfig().MACsPerImage() {
 		t.Errorf("info %+v", in)
 	}
 	b, _ := json.Marshal(in)
-	for _, key := range []string{`"fields":`, `"presets":`, `"files":`, `"maxWeightsBytes":`, `"kernels":`, `"kernelList":`, `"trainImages":true`, `"sha256":`, `"usage":`} {
+	for _, key := range []string{`"fields":`, `"presets":`, `"files":`, `"maxWeightsBytes":`, `"kernels":`, `"kernelList":`, `"notebookMacs":`, `"trainImages":true`, `"sha256":`, `"usage":`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("info's JSON has no %s", key)
 		}

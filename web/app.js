@@ -36,7 +36,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
 const state = new PageState({
-  info: null, // what the workers said when ready: {fields, presets, files, maxWeightsBytes, kernels, kernelList}
+  info: null, // what the workers said when ready: {fields, presets, files, maxWeightsBytes, kernels, kernelList, notebookMacs}
   ready: false, // the workers run
   loaded: false, // MNIST is loaded
   training: false, // a run is under way (Train pressed, until it has ended)

@@ -9,7 +9,7 @@ import { drawImage, layerFigure } from './images.js';
 import { recordTest } from './store.js';
 import { recordDigits } from './digitstore.js';
 import { columnHeads } from './table.js';
-import { wall } from './format.js';
+import { rate, wall } from './format.js';
 
 const shown = 3; // kernels and feature maps per conv layer, as in the notebook's figures
 
@@ -81,7 +81,7 @@ export class ComparePanel {
         if (k === 0) myDigitsCells(tr, r, i === 0 ? null : this.runs[0].record); // beside MNIST's accuracy
       });
       tr.insertCell().textContent = r.params ? r.params.toLocaleString('en') : '–';
-      tr.insertCell().textContent = r.imagesPerSec ? r.imagesPerSec.toFixed(1) : '–';
+      tr.insertCell().textContent = r.imagesPerSec ? rate(r.imagesPerSec) : '–';
       tr.insertCell().textContent = r.wallMs ? wall(r.wallMs) : '–';
     });
     const note = this.runs.some(({ record }) => !recordTest(record)) ? 'A run stopped before its first epoch ended has no test results (–).' : '';

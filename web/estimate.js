@@ -1,23 +1,24 @@
 // How long a run takes: the speed of the latest run, scaled by the networks' multiply-adds per
 // image, or else a typical speed; the Train panel and the experiments' queue say it.
-import { roughDuration } from './format.js';
+import { rate, roughDuration } from './format.js';
 
 // typicalSpeed is the notebook network's training speed with the default team (two workers) on
-// the reference 2-core machine (BENCHMARKS.md, 2026-12-04: 521–602 images/s in Chromium, 386–455
-// in Firefox, 368–418 in WebKit): with the SIMD kernels, and with simplego's generic code.
-const typicalSpeed = { simd: 450, generic: 60 };
-
-/** notebookMacs is model.DefaultConfig().MACsPerImage(). */
-export const notebookMacs = 4849408;
+// the reference 2-core machine, with the SIMD kernels (make bench, 2026-12-06: 2,208 images/s in
+// Chromium, 2,187 in Firefox and 1,913 in WebKit over 30 s; a page's first quick run showed about
+// 2,000, and 1,500 in WebKit, which compiles its code further for seconds), and with simplego's
+// generic code (72 in Chromium). It was 450 until then, so a first quick run was said to take 15 s
+// where it took 4 to 8.
+const typicalSpeed = { simd: 1800, generic: 70 };
 
 /**
  * estimatedSpeed is the training speed, in images/s, expected for a network of macs multiply-adds
- * per image: the latest run's (state.speed, of a network of state.speedMacs), or a typical one.
+ * per image (the notebook network's: state.info.notebookMacs, from Go): the latest run's
+ * (state.speed, of a network of state.speedMacs), or a typical one.
  */
-export function estimatedSpeed(state, macs = state.summary?.macs || notebookMacs) {
+export function estimatedSpeed(state, macs = state.summary.macs) {
   if (state.speed && state.speedMacs) return (state.speed * state.speedMacs) / macs;
-  const simd = state.info && state.info.kernels !== 'generic';
-  return ((simd ? typicalSpeed.simd : typicalSpeed.generic) * notebookMacs) / macs;
+  const { kernels, notebookMacs } = state.info;
+  return ((kernels !== 'generic' ? typicalSpeed.simd : typicalSpeed.generic) * notebookMacs) / macs;
 }
 
 /**
@@ -52,6 +53,6 @@ export function estimateText(state, testN) {
   const speed = estimatedSpeed(state);
   const seconds = runSeconds(state, values, testN, state.summary.macs);
   return `${Number(values.epochs)} × ${perEpoch.toLocaleString('en')} steps of ${Number(values.batch)} images. ` +
-    `About ${roughDuration(seconds)} at ${speed < 10 ? speed.toPrecision(2) : Math.round(speed)} images/s` +
+    `About ${roughDuration(seconds)} at ${rate(speed)} images/s` +
     (state.speed ? ' (measured in the latest run).' : ' (typical of a 2-core laptop; the real speed shows once training starts).');
 }

@@ -2,7 +2,7 @@
 // other with the same seed and data (every other setting as the student left it), then compared.
 // The queue survives a reload in localStorage, so that a stopped one can be continued. It does
 // not know how a run trains or how the queue is shown: the page hands it those.
-import { roughDuration } from './format.js';
+import { rate, roughDuration } from './format.js';
 
 const queueKey = 'mnist-trainer.experiments';
 
@@ -68,7 +68,7 @@ export class Experiments {
     const { seconds, speed } = await this.page.estimate(q.remaining, q.base, q.testImages).catch(() => ({ seconds: 0 }));
     const names = q.remaining.map((n) => this.page.title(n)).join(', ');
     q.text = `${prefix}${names ? ` Still to run: ${names}` : ''}` +
-      `${seconds ? `, about ${roughDuration(seconds)} at ${Math.round(speed)} images/s for the notebook network` : ''}.`;
+      `${seconds ? `, about ${roughDuration(seconds)} at ${rate(speed)} images/s for the notebook network` : ''}.`;
     this.save();
     this.page.show();
   }

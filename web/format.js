@@ -12,6 +12,9 @@ export function quoted(text) {
 /** percent writes a share 0..1 as "93.4%". */
 export const percent = (x) => `${(100 * x).toFixed(1)}%`;
 
+/** rate writes a training speed in images/s: "1,996", or "4.2" below 10. */
+export const rate = (x) => (x < 10 ? x.toPrecision(2) : Math.round(x).toLocaleString('en'));
+
 /** plural writes "1 epoch", "2 epochs". */
 export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -3,7 +3,7 @@
 // Compare panel, with each run's kernels and feature maps), and the notebook's experiments, three
 // runs and then their comparison (experiments.js). The records themselves are recorder.js's.
 import { ComparePanel } from './compare.js';
-import { estimatedSpeed, notebookMacs, runSeconds } from './estimate.js';
+import { estimatedSpeed, runSeconds } from './estimate.js';
 import { Experiments } from './experiments.js';
 import { storageAdvice } from './features.js';
 import { plural } from './format.js';
@@ -32,7 +32,7 @@ export class RunLibrary {
           const r = await team.describe(this.presetSettings(base, name));
           seconds += runSeconds(state, r.values, testImages, r.summary.macs);
         }
-        return { seconds, speed: estimatedSpeed(state, notebookMacs) };
+        return { seconds, speed: estimatedSpeed(state, state.info.notebookMacs) };
       },
       title: presetTitle,
       show: () => this.showQueue(),

@@ -28,7 +28,8 @@ import { recordTest } from './store.js';
  * - compare: the comparison, {series (each one's name and points), rows, figures}; queue: the
  *   experiments' queue, {remaining, done, running}, or null;
  * - digits: My digits, {count, counts (per digit), rows ({id, label, kept, mark}: its reading in
- *   the latest test, or null), tested (how many the latest test was of)}.
+ *   the latest test, or null), tested (how many the latest test was of)};
+ * - overflows(): what does not fit the window, in words (none: []).
  */
 export function exposeTestHooks({ state, team, chart, recorder, library, offline, timings, compiled, myDigits }) {
   window.__mnist = Object.freeze({
@@ -82,5 +83,37 @@ export function exposeTestHooks({ state, team, chart, recorder, library, offline
     get digits() {
       return myDigits.view();
     },
+    overflows,
   });
+}
+
+// tables are the tables that sit in a scroll box (.table-scroll), which must not need scrolling.
+const tables = ['#report', '#confusion', '#summary'];
+
+/**
+ * overflows lists what does not fit the window, in words: the page wider than it, a panel wider
+ * inside than its box, one of tables whose scroll box would need scrolling, and text cut short
+ * where it is clipped (an ellipsis or hidden overflow), such as a figure in the Train panel's
+ * stats. The Runs list may scroll inside its panel (seven columns of names and dates), and form
+ * controls scroll their own text.
+ */
+function overflows() {
+  const out = [];
+  const wider = (el) => el.scrollWidth > el.clientWidth + 1;
+  const root = document.documentElement;
+  if (wider(root)) out.push(`the page: ${root.scrollWidth} px in ${root.clientWidth}`);
+  for (const panel of document.querySelectorAll('.panel')) {
+    if (!panel.hidden && wider(panel)) out.push(`${panel.dataset.panel}: ${panel.scrollWidth} px in ${panel.clientWidth}`);
+  }
+  for (const sel of tables) {
+    const box = document.querySelector(sel)?.closest('.table-scroll');
+    if (box && wider(box)) out.push(`${sel}: ${box.scrollWidth} px in ${box.clientWidth}`);
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.matches('input, select, textarea') || el.clientWidth <= 1 || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const clips = style.textOverflow === 'ellipsis' || style.overflowX === 'hidden' || style.overflowX === 'clip';
+    if (clips && wider(el)) out.push(`${el.id ? `#${el.id}` : el.className || el.tagName}: "${el.textContent.trim().slice(0, 40)}" cut at ${el.clientWidth} px of ${el.scrollWidth}`);
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
 // 'finished', 'stopped', 'diverged' or 'failed'), and record-problem {message} when the browser
 // refuses to keep part of it.
 import { runShape } from './estimate.js';
-import { clock, percent, plural } from './format.js';
+import { clock, percent, plural, rate } from './format.js';
 import { sentence } from './util.js';
 
 const $ = (id) => document.getElementById(id);
@@ -232,7 +232,8 @@ export class Training extends EventTarget {
     $('stat-epoch').textContent = `${m.epoch} / ${m.epochs}`;
     $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
     $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
-    $('stat-speed').textContent = `${m.imagesPerSec.toFixed(1)} img/s · ${info.kernels}`;
+    $('stat-speed').textContent = `${rate(m.imagesPerSec)} img/s`;
+    $('stat-kernels').textContent = info.kernels;
     $('stat-speed').title = this.teamText() +
       (info.kernelList.length ? `; SIMD kernels: ${info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
     $('stat-elapsed').textContent = clock(m.elapsedMs);
@@ -247,7 +248,7 @@ export class Training extends EventTarget {
     const m = team.measured;
     const who = n > 1 ? `Training uses ${n} workers, each on its share of every batch` : 'Training uses one worker';
     if (!m) return team.chosen ? who : `${who} (to be measured in this browser)`;
-    const speeds = Object.entries(m.speeds).map(([size, v]) => `${plural(Number(size), 'worker')} ${Math.round(v)} img/s`).join(', ');
+    const speeds = Object.entries(m.speeds).map(([size, v]) => `${plural(Number(size), 'worker')} ${rate(v)} img/s`).join(', ');
     return `${who}, the fastest measured in this browser (${speeds})`;
   }
 }
