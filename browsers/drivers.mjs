@@ -6,8 +6,8 @@
 // poll(expression, ms), click(selector), stroke(selector, points) (a mouse drag through points
 // given as fractions of the element's box), frame(selector) (the same, inside that iframe),
 // resize(width) (of the window, resolving with the width the page then has), and errors(): the
-// uncaught errors of every page it has shown. The page's boot.js keeps its
-// uncaught errors (mnistBoot.errors); Firefox also reports them over BiDi.
+// uncaught errors of every page it has shown. The page's boot.js keeps its uncaught errors
+// (mnistBoot.errors); Firefox also reports them over BiDi.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';

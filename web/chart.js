@@ -27,7 +27,7 @@ class Plot {
     box.append(this.empty);
     this.frame = 0;
     // The plot takes its box's new width in the next frame, not in the observer's callback: there
-    // its new size changed the layout again, which Firefox and WebKit report as an uncaught
+    // its new size changed the layout again, which every engine reports as an uncaught
     // "ResizeObserver loop completed with undelivered notifications" (as a window is resized).
     this.resizeFrame = 0;
     this.observer = new ResizeObserver(() => {

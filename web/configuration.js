@@ -14,10 +14,11 @@ const $ = (id) => document.getElementById(id);
  * quickSettings are what "Quick run settings" sets, by URL key: 100 steps of 64 images at learning
  * rate 0.001, then the loss and the test accuracy on 1,000 images each. On the reference 2-core
  * machine (about 2,000 images/s with two workers in Chromium) that is about 3 s of training and
- * half a second of evaluation (the whole quick run: 3.5–5.3 s, make bench). Natively over 16 seeds it ends at 93.5–96.0%, 94.3% on average; at higher
- * rates a run this short ends wherever Adam's larger steps left it (0.00125: 92.9–95.9%; 0.0015:
- * 92.6–96.5%; the notebook's 0.005 at 10,240 images: 92.9–94.8%), and the earlier quick run,
- * 10,240 images at 0.002, took 60% longer for 93.2–95.7% (BENCHMARKS.md).
+ * half a second of evaluation (the whole quick run: 3.5–5.3 s, make bench). Natively over 16
+ * seeds it ends at 93.5–96.0%, 94.3% on average; at higher rates a run this short ends wherever
+ * Adam's larger steps left it (0.00125: 92.9–95.9%; 0.0015: 92.6–96.5%; the notebook's 0.005 at
+ * 10,240 images: 92.9–94.8%), and the earlier quick run, 10,240 images at 0.002, took 60% longer
+ * for 93.2–95.7% (BENCHMARKS.md).
  */
 export const quickSettings = Object.freeze({ 'train-images': '6400', 'loss-images': '1000', epochs: '1', batch: '64', lr: '0.001', 'test-images': '1000' });
 
