@@ -6,7 +6,7 @@ import { rate, roughDuration } from './format.js';
 // the reference 2-core machine, with the SIMD kernels (make bench, 2026-12-06: 2,208 images/s in
 // Chromium, 2,187 in Firefox and 1,913 in WebKit over 30 s; a page's first quick run showed about
 // 2,000, and 1,500 in WebKit, which compiles its code further for seconds), and with simplego's
-// generic code (72 in Chromium). It was 450 until then, so a first quick run was said to take 15 s
+// generic code (72 in Chromium). It was 450 until then, so a first quick run was said to take 16 s
 // where it took 4 to 8.
 const typicalSpeed = { simd: 1800, generic: 70 };
 
