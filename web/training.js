@@ -43,6 +43,10 @@ export class Training extends EventTarget {
       if (!state.training) return;
       state.say(`Training: measuring how many of the ${m.count} workers train fastest in this browser, once (a few seconds)…`, 'busy');
     });
+    // The kernels this build runs, beside "Speed": they change only with main.wasm.
+    state.watch(['info'], ({ info }) => {
+      $('stat-kernels').textContent = info ? info.kernels : '';
+    });
     team.addEventListener('team', () => {
       $('stat-speed').title = this.teamText();
       if (!state.training) return;
@@ -233,7 +237,6 @@ export class Training extends EventTarget {
     $('stat-loss').textContent = `${m.smoothLoss.toFixed(3)}`;
     $('stat-loss').title = `this batch: ${m.loss.toFixed(3)}; smoothed: ${m.smoothLoss.toFixed(3)}`;
     $('stat-speed').textContent = `${rate(m.imagesPerSec)} img/s`;
-    $('stat-kernels').textContent = info.kernels;
     $('stat-speed').title = this.teamText() +
       (info.kernelList.length ? `; SIMD kernels: ${info.kernelList.join(', ')}` : '; generic kernels (built without SIMD)');
     $('stat-elapsed').textContent = clock(m.elapsedMs);
