@@ -16,3 +16,9 @@ func sumVectorBlocks(dst []float32, srcs [][]float32, lo, hi int) int { return l
 func gatherRowBytes(dst, src unsafe.Pointer, srcRows int, idx []int32, rowBytes int) bool {
 	return false
 }
+
+// gatherScalarBytes is wasm's assembly for GatherRows of one value a row (reduce_wasm.go);
+// elsewhere the Go loop copies them.
+func gatherScalarBytes(dst, src unsafe.Pointer, srcRows int, idx []int32, size int) bool {
+	return false
+}

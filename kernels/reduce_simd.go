@@ -183,6 +183,12 @@ func addRowsRange(dst, src []float32, idx []int32, inner, lo, hi int) {
 func GatherRows[T any](dst, src []T, srcRows int, idx []int32, inner, workers int) {
 	parallelFor(workers, len(idx), max(1, parallelGrain/max(inner, 1)), func(lo, hi int) {
 		if inner == 1 { // rows of one value (conv1's im2col of the images): no copy call per value
+			if lo < hi && srcRows > 0 {
+				_, _ = dst[hi-1], src[srcRows-1] // every address the assembly touches
+				if gatherScalarBytes(unsafe.Pointer(&dst[lo]), unsafe.Pointer(&src[0]), srcRows, idx[lo:hi], int(unsafe.Sizeof(src[0]))) {
+					return // wasm's assembly
+				}
+			}
 			d := dst[lo:hi]
 			for i, t := range idx[lo:hi] {
 				d[i] = src[min(max(int(t), 0), srcRows-1)]

@@ -146,20 +146,25 @@ func BenchmarkSumRows(b *testing.B) {
 }
 
 // BenchmarkGatherRows times conv2's im2col on one worker's 32 images of a batch of 64 (3×3 taps
-// of 7×7 positions of 32 channels, a pad row last) and the same of 64 channels, in rows a second.
+// of 7×7 positions of 32 channels, a pad row last) and the same of 64 channels, and conv1's (3×3
+// taps at stride 2 of the 28×28 images' one channel: rows of one value), in rows a second.
 func BenchmarkGatherRows(b *testing.B) {
-	for _, inner := range []int{32, 64} {
-		const images, side = 32, 7
+	for _, inner := range []int{32, 64, 1} {
+		const images = 32
+		side, out, stride := 7, 7, 1
+		if inner == 1 {
+			side, out, stride = 28, 14, 2
+		}
 		rows := images*side*side + 1
 		src := oddFloats(rand.New(rand.NewPCG(37, 38)), rows*inner)
-		idx := make([]int32, 0, images*side*side*9)
+		idx := make([]int32, 0, images*out*out*9)
 		for img := range images {
-			for y := range side {
-				for x := range side {
+			for y := range out {
+				for x := range out {
 					for ky := -1; ky <= 1; ky++ {
 						for kx := -1; kx <= 1; kx++ {
 							r := int32(rows - 1) // the pad row
-							if yy, xx := y+ky, x+kx; yy >= 0 && yy < side && xx >= 0 && xx < side {
+							if yy, xx := y*stride+ky, x*stride+kx; yy >= 0 && yy < side && xx >= 0 && xx < side {
 								r = int32((img*side+yy)*side + xx)
 							}
 							idx = append(idx, r)

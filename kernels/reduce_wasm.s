@@ -151,3 +151,54 @@ TEXT ·gatherRowsAsm(SB), NOSPLIT, $0-48
 		AGAIN(R3)
 	End
 	RET
+
+// func gatherScalarsAsm(dst, src unsafe.Pointer, idx *int32, n, srcRows int)
+TEXT ·gatherScalarsAsm(SB), NOSPLIT, $0-40
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD idx+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD srcRows+32(FP), R7
+
+	// R7: the last value of src.
+	Get R7
+	I64Const $1
+	I64Sub
+	Set R7
+
+	Loop
+		// R6: value idx[i] of src, its number clamped into [0, srcRows), as gatherRowsAsm.
+		Get R2
+		I32WrapI64
+		I64Load32S $0
+		Set R6
+		I64Const $0
+		Get R6
+		Get R6
+		I64Const $0
+		I64LtS
+		Select
+		Set R6
+		Get R7
+		Get R6
+		Get R6
+		Get R7
+		I64GtS
+		Select
+		I64Const $2
+		I64Shl
+		Get R1
+		I64Add
+		Set R6
+		// The value as 4 bytes of an integer: a float's bits, a NaN's payload included, unchanged.
+		Get R0
+		I32WrapI64
+		Get R6
+		I32WrapI64
+		I32Load $0
+		I32Store $0
+		NEXT(R0, I64Const $4)
+		NEXT(R2, I64Const $4)
+		AGAIN(R3)
+	End
+	RET
