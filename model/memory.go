@@ -115,16 +115,28 @@ func (c Config) MemoryEstimate() MemoryEstimate { return c.ReplicaMemoryEstimate
 
 // CombineBytes is what the first of a team of n replicas holds beyond its own share of a step to
 // combine the step's gradients (Shard's last exchange), where it alone combines, as worker 0 of
-// a browser team does (wasm/peers_js.go): the other replicas' virtual shards' gradients, as they
-// arrive, and their sum. 4.5 MB for the notebook's network in a team of two; 0 alone.
+// a browser team does (wasm/peers_js.go): the other replicas' vectors of gradients
+// (gradientPieces), as they arrive, the sums of the pairs of virtual shards that two replicas sent
+// halves of, and the total. 3 MB for the notebook's network in a team of two; 0 alone.
 func (c Config) CombineBytes(n int) int64 {
 	if n < 2 {
 		return 0
 	}
-	first := Shard{Index: 0, Count: n}
-	v0, v1 := first.span(c.BatchSize)
-	others := int64(virtualShards(c.BatchSize) - (v1 - v0))
-	return 4 * int64(c.NumParams()) * (others + 1)
+	shards := virtualShards(c.BatchSize)
+	vectors := 1 // the total
+	for i := range n {
+		s := Shard{Index: i, Count: n}
+		v0, v1 := s.span(c.BatchSize)
+		for _, piece := range gradientPieces(v0, v1, shards) {
+			if i > 0 {
+				vectors++
+			}
+			if !wholePair(piece, shards) && piece[0]%2 == 0 { // a pair's first half: its sum too
+				vectors++
+			}
+		}
+	}
+	return 4 * int64(c.NumParams()) * int64(vectors)
 }
 
 // ReplicaMemoryEstimate estimates the memory of n replicas of c's model in one process, as

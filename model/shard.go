@@ -35,7 +35,9 @@ package model
 //     shard: one product per virtual shard (a batched DotGeneral whose batch axis is the virtual
 //     shard), whose inner loop runs over that shard's rows in order whatever else the op holds
 //     (the matrix kernel's k-loop order depends on k alone: kernels/README.md). The virtual
-//     shards' gradients are then added left to right, ((g1+g2)+g3)+g4 (foldGradients).
+//     shards' gradients are then added in pairs, (g1+g2)+(g3+g4) (foldGradients): a worker that
+//     holds a pair adds it before it sends, so a worker of two sends one vector of gradients, not
+//     two (gradientPieces).
 //   - Everything else is per image (element-wise ops, gathers, each row of a forward product,
 //     whose k-loop order again depends on k alone), so it does not depend on which images share
 //     an op. (simplego's own DotGeneral, without the SIMD kernels, picks its path by M·N: see
@@ -314,39 +316,80 @@ func foldMoments(channels, positions, rows int, epsilon float64) Combine {
 	}
 }
 
+// gradientPieces lists the vectors a shard holding virtual shards [v0, v1) of n sends of a step's
+// gradients, in order, each as the virtual shards [from, to) it stands for. The virtual shards
+// are paired, {1, 2}, {3, 4} (the last alone when n is odd), and a pair's sum is always
+// SumVectors32 of its members in order, from +0, whoever adds them: a shard that holds a whole
+// pair sends its sum, a shard that holds part of one sends that part's gradients as they are,
+// and the fold adds them (foldGradients). A worker of a team of two thus sends 1.5 MB a step for
+// the notebook's network, not 3, and worker 0 adds two vectors, not four.
+func gradientPieces(v0, v1, n int) [][2]int {
+	var pieces [][2]int
+	for a := v0 - v0%2; a < v1; a += 2 {
+		if b := min(a+2, n); a >= v0 && b <= v1 {
+			pieces = append(pieces, [2]int{a, b}) // the whole pair: its sum
+			continue
+		}
+		for v := max(a, v0); v < min(a+2, v1); v++ {
+			pieces = append(pieces, [2]int{v, v + 1}) // part of a pair: as it is
+		}
+	}
+	return pieces
+}
+
+// wholePair says whether a piece of gradientPieces is a whole pair of n virtual shards (its sum).
+func wholePair(piece [2]int, n int) bool { return piece[0]%2 == 0 && piece[1] == min(piece[0]+2, n) }
+
 // foldGradients returns the Combine of a step's gradients, for a batch of batch images, a team of
-// count and size gradient values: each shard sends, for each of its virtual shards in order, that
-// shard's gradients (size values), then the loss of each of its images. The result is the
-// virtual shards' gradients added left to right from +0, ((g1+g2)+g3)+g4, then the batch's mean
-// loss, in *total (grown when short): a step's result is read before the next step's combine
-// runs, since every shard reads it before it sends its next gradients. Natively the sum uses
-// every core: the other shards wait for it.
+// count and size gradient values: each shard sends its gradientPieces, size values each, then the
+// loss of each of its images. The result is the pairs' sums added in order from +0,
+// (g1+g2)+(g3+g4), then the batch's mean loss, in *total (grown when short; it also holds the
+// sums of pairs that two shards sent halves of): a step's result is read before the next step's
+// combine runs, since every shard reads it before it sends its next gradients. Natively the sums
+// use every core: the other shards wait for them.
 func foldGradients(batch, count, size int, total *[]float32) Combine {
 	return func(parts [][]float32) ([]float32, error) {
 		if len(parts) != count {
 			return nil, fmt.Errorf("reduce: %d shards sent gradients, want %d", len(parts), count)
 		}
-		var grads [][]float32 // each virtual shard's, in order
+		n := virtualShards(batch)
+		sums := make([][]float32, (n+1)/2)       // each pair's sum, in order
+		halves := make([][][]float32, len(sums)) // the members of a pair that two shards sent, in order
 		var loss float64
 		for i, p := range parts {
 			s := Shard{Index: i, Count: count}
 			v0, v1 := s.span(batch)
 			lo, hi := s.part(batch)
-			if want := (v1-v0)*size + hi - lo; len(p) != want {
+			pieces := gradientPieces(v0, v1, n)
+			if want := len(pieces)*size + hi - lo; len(p) != want {
 				return nil, fmt.Errorf("reduce: shard %d sent %d values, want %d", i, len(p), want)
 			}
-			for v := range v1 - v0 {
-				grads = append(grads, p[v*size:(v+1)*size])
+			for k, piece := range pieces {
+				if v := p[k*size : (k+1)*size]; wholePair(piece, n) {
+					sums[piece[0]/2] = v
+				} else {
+					halves[piece[0]/2] = append(halves[piece[0]/2], v)
+				}
 			}
-			for _, l := range p[(v1-v0)*size:] {
+			for _, l := range p[len(pieces)*size:] {
 				loss += float64(l)
 			}
 		}
-		if cap(*total) < size+1 {
-			*total = make([]float32, size+1)
+		split := 0
+		for _, h := range halves {
+			split += min(len(h), 1)
 		}
-		t := (*total)[:size+1]
-		kernels.SumVectors32(t[:size], grads, -1)
+		if need := size + 1 + split*size; cap(*total) < need {
+			*total = make([]float32, need)
+		}
+		t, room := (*total)[:size+1], (*total)[size+1:cap(*total)]
+		for j, h := range halves {
+			if len(h) > 0 {
+				sums[j], room = room[:size], room[size:]
+				kernels.SumVectors32(sums[j], h, -1)
+			}
+		}
+		kernels.SumVectors32(t[:size], sums, -1)
 		t[size] = float32(loss / float64(batch))
 		return t, nil
 	}
@@ -619,23 +662,41 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 
 	_ = inputs[0].FinalizeAll() // the images
 
-	// Combine the gradients, each virtual shard's in turn, and the images' losses, in one vector
-	// (for the notebook's network, 1.5 MB a virtual shard: copied once), kept for the next step.
+	// Combine the gradients, each of gradientPieces in turn (a whole pair of virtual shards added
+	// here), and the images' losses, in one vector (for the notebook's network, 1.5 MB a piece:
+	// written once), kept for the next step.
 	params := m.cfg.Params()
+	size := m.cfg.NumParams()
 	v0, v1 := s.span(globalBatch)
-	if need := (v1-v0)*m.cfg.NumParams() + len(losses); cap(m.combined) < need {
-		m.combined = make([]float32, 0, need)
+	n := virtualShards(globalBatch)
+	pieces := gradientPieces(v0, v1, n)
+	if need := len(pieces)*size + len(losses); cap(m.combined) < need {
+		m.combined = make([]float32, need)
 	}
-	all := m.combined[:0]
-	for v := range v1 - v0 {
+	all := m.combined[:len(pieces)*size+len(losses)]
+	at := 0
+	for _, piece := range pieces {
 		for _, p := range params {
-			tensors.MustConstFlatData(grads[p.Name], func(g []float32) { all = append(all, g[v*p.Size():(v+1)*p.Size()]...) })
+			dst := all[at : at+p.Size()]
+			tensors.MustConstFlatData(grads[p.Name], func(g []float32) { // this shard's virtual shards, from v0
+				var srcs [2][]float32
+				for v := piece[0]; v < piece[1]; v++ {
+					srcs[v-piece[0]] = g[(v-v0)*p.Size() : (v-v0+1)*p.Size()]
+				}
+				if wholePair(piece, n) {
+					kernels.SumVectors32(dst, srcs[:piece[1]-piece[0]], 1)
+				} else {
+					copy(dst, srcs[0])
+				}
+			})
+			at += p.Size()
 		}
 	}
+	copy(all[at:], losses)
 	for _, t := range grads {
 		_ = t.FinalizeAll()
 	}
-	return s.Reduce(append(all, losses...), foldGradients(globalBatch, s.Count, m.cfg.NumParams(), &m.folded))
+	return s.Reduce(all, foldGradients(globalBatch, s.Count, size, &m.folded))
 }
 
 // startMeans starts the team's exchange of a normalisation's two per-image sums, sums and
@@ -1071,10 +1132,16 @@ func (m *Model) soloGraph(images, labels *Node) []*Node {
 		}
 	}
 
-	// foldGradients: the virtual shards' gradients added left to right, then the update.
+	// foldGradients: the virtual shards' gradients added in pairs, then the pairs (each sum from
+	// zero, row by row, as SumVectors32 adds), then the update.
 	var total []*Node
 	for _, p := range m.cfg.Params() {
-		total = append(total, ReduceSum(grads[p.Name], 0))
+		g := grads[p.Name]
+		var pairs []*Node
+		for a, n := 0, g.Shape().Dimensions[0]; a < n; a += 2 {
+			pairs = append(pairs, ReduceSum(SliceAxis(g, 0, AxisRange(a, min(a+2, n))), 0))
+		}
+		total = append(total, ReduceSum(Stack(pairs, 0), 0))
 	}
 	loss := fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
 	if m.hostAdam {

@@ -47,7 +47,9 @@ func sameBitsAnyTeam(t *testing.T) {
 	if runtime.GOOS == "js" {
 		teams = []int{1, 2}
 	}
-	for _, batch := range []int{64, 66} {
+	// Batch 3 has 3 virtual shards: a pair and one alone (gradientPieces), the pair split between
+	// two workers of a team of two or three.
+	for _, batch := range []int{64, 66, 3} {
 		cfg := smallConfig(20 * batch)
 		cfg.BatchSize, cfg.LossImages = batch, 2*batch
 		if batch != 64 {
@@ -55,6 +57,9 @@ func sameBitsAnyTeam(t *testing.T) {
 		}
 		var want teamRun
 		for _, n := range teams {
+			if n > batch {
+				break
+			}
 			got := trainTeam(t, cfg, train, test, n)
 			if t.Failed() {
 				return

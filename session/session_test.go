@@ -462,7 +462,7 @@ func TestMemoryLimitRoom(t *testing.T) {
 	peak2 := cfg.ReplicaMemoryEstimate(2).Peak / 2
 	base := int64(mnistBytes + memoryHeadroom)
 	combine2 := cfg.CombineBytes(2)
-	if want := int64(4 * 3 * cfg.NumParams()); combine2 != want { // the other worker's two virtual shards, and the sum
+	if want := int64(4 * 2 * cfg.NumParams()); combine2 != want { // the sum of the other worker's two virtual shards, and the total
 		t.Errorf("CombineBytes(2) = %d, want %d", combine2, want)
 	}
 	for _, c := range []struct {

@@ -13,10 +13,9 @@ package main
 // computes what does not need the result, so the messages travel meanwhile. The vectors travel
 // as ArrayBuffers of float32, transferred, not copied, wherever a buffer has one receiver.
 //
-// Worker 0 alone combines: a step's gradients are larger than their total (a worker of two sends
-// its two virtual shards' gradients and gets back their sum), and every worker combining all of
-// them (each sending its vector to each other worker) held 7-15 MB more WebAssembly memory on
-// worker 1, for no speed measured (Chromium, Firefox and WebKit, a team of two, alternating).
+// Worker 0 alone combines: every worker combining all of a step's vectors (each sending its own to
+// each other worker) held 7-15 MB more WebAssembly memory on worker 1, for no speed measured
+// (Chromium, Firefox and WebKit, a team of two, alternating).
 
 import (
 	"context"
