@@ -117,6 +117,22 @@ func toJS(v any) (safejs.Value, error) {
 	return jsonObj.Call("parse", string(data))
 }
 
+// newObject returns a JS object with fields set in order (name, value, name, value...): for the
+// messages of every step, the sums between workers and the requests for images, where toJS
+// encoded the fields as JSON in Go and parsed them in JS, 7 times a step on each worker of a team
+// (and kept encoding/json's map encoder among the functions WebKit compiles in a first run).
+func newObject(fields ...any) (safejs.Value, error) {
+	class, err := safejs.Global().Get("Object")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	obj, err := class.New()
+	for i := 0; err == nil && i+1 < len(fields); i += 2 {
+		err = obj.Set(fields[i].(string), fields[i+1])
+	}
+	return obj, err
+}
+
 func bytesToJS(data []byte) (safejs.Value, error) {
 	class, err := safejs.Global().Get("Uint8Array")
 	if err != nil {

@@ -273,10 +273,7 @@ func (p *peers) send(i, run, seq int, v []float32) error {
 	if _, err := safejs.CopyBytesToJS(arr, asBytes(v)); err != nil {
 		return err
 	}
-	msg, err := toJS(map[string]any{"run": run, "seq": seq, "n": len(v)})
-	if err == nil {
-		err = msg.Set("v", buf)
-	}
+	msg, err := newObject("run", run, "seq", seq, "n", len(v), "v", buf)
 	if err == nil {
 		_, err = p.ports[i].Call("postMessage", msg, []any{buf})
 	}

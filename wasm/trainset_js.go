@@ -120,15 +120,12 @@ func (p *pageImages) send(indices []int32) (int, error) {
 	p.wanted[seq] = true
 	p.mu.Unlock()
 	arr, err := bytesToJS(asBytes(indices))
-	var msg safejs.Value
+	var msg, buf safejs.Value
 	if err == nil {
-		msg, err = toJS(map[string]any{"seq": seq})
+		buf, err = arr.Get("buffer")
 	}
 	if err == nil {
-		var buf safejs.Value
-		if buf, err = arr.Get("buffer"); err == nil {
-			err = msg.Set("indices", buf) // an ArrayBuffer of int32
-		}
+		msg, err = newObject("seq", seq, "indices", buf) // indices: an ArrayBuffer of int32
 	}
 	if err == nil {
 		_, err = p.port.Call("postMessage", msg)
