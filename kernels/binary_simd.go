@@ -11,6 +11,7 @@ package kernels
 import (
 	"math"
 	"simd"
+	"unsafe"
 )
 
 // BinaryOp is an element-wise float32 operation.
@@ -317,7 +318,11 @@ func BroadcastCopy[T float32 | float64](dst, src []T, out, srcDims []int, worker
 			if v := src[is]; v == 0 && !math.Signbit(float64(v)) {
 				clear(run) // the zeros of gradients: memclr beats any loop (but -0 must stay -0)
 			} else {
-				for i := range run {
+				i := 0
+				if unsafe.Sizeof(v) == 4 && n > 0 { // float32: wasm's assembly stores its bits, NaN's payload and -0 kept
+					i = fill32Blocks(unsafe.Pointer(&run[0]), n, math.Float32bits(float32(v)))
+				}
+				for ; i < len(run); i++ {
 					run[i] = v
 				}
 			}

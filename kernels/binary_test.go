@@ -247,6 +247,32 @@ func TestBroadcastCopy(t *testing.T) {
 	})
 }
 
+// TestBroadcastFill proves that BroadcastCopy's runs of one value, long enough for wasm's
+// assembly (fill32Blocks) and with a tail after its blocks, keep each value's bits: -0, a NaN with
+// a payload, and an ordinary float, in float32 and float64.
+func TestBroadcastFill(t *testing.T) {
+	forEachSplit(t, func(t *testing.T, workers int) {
+		vals := []float32{float32(math.Copysign(0, -1)), math.Float32frombits(0x7fc0_1234), 1.5, 0}
+		for _, n := range []int{1, 15, 16, 17, 53, 64, 1000} {
+			out, src := []int{len(vals), n}, []int{len(vals), 1}
+			d32, d64 := make([]float32, len(vals)*n), make([]float64, len(vals)*n)
+			v64 := make([]float64, len(vals))
+			for i, v := range vals {
+				v64[i] = float64(v)
+			}
+			if !BroadcastCopy(d32, vals, out, src, workers) || !BroadcastCopy(d64, v64, out, src, workers) {
+				t.Fatalf("n %d: not ok", n)
+			}
+			for i := range d32 {
+				want := vals[i/n]
+				if math.Float32bits(d32[i]) != math.Float32bits(want) || math.Float64bits(d64[i]) != math.Float64bits(v64[i/n]) {
+					t.Fatalf("n %d: [%d] = %v (%#x) and %v, want %v (%#x)", n, i, d32[i], math.Float32bits(d32[i]), d64[i], want, math.Float32bits(want))
+				}
+			}
+		}
+	})
+}
+
 // TestBroadcastRejects proves that shapes that do not broadcast, or an empty output, leave dst
 // untouched: a rank that differs, a dimension that is neither 1 nor the output's.
 func TestBroadcastRejects(t *testing.T) {

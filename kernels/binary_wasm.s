@@ -58,3 +58,21 @@ TEXT ·binaryAsm(SB), NOSPLIT, $0-40
 		End
 	End
 	RET
+
+// func fill32Asm(dst unsafe.Pointer, bits uint32, blocks int)
+TEXT ·fill32Asm(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD blocks+16(FP), R2
+	Get SP
+	I32Load bits+8(FP)
+	I32x4Splat
+	Set V0
+	Loop
+		VSTORE(R0, 0, V0)
+		VSTORE(R0, 16, V0)
+		VSTORE(R0, 32, V0)
+		VSTORE(R0, 48, V0)
+		NEXT(R0, I64Const $64)
+		AGAIN(R2)
+	End
+	RET
