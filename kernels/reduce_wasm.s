@@ -95,6 +95,27 @@ TEXT ·sumVectorsAsm(SB), NOSPLIT, $0-32
 	End
 	RET
 
+// CLAMPED pushes idx[i], the int32 at R2, clamped into [0, R7] (R7: the last row of src), as
+// XLA's Gather clamps a start index.
+#define CLAMPED \
+	Get R2 \
+	I32WrapI64 \
+	I64Load32S $0 \
+	Set R6 \
+	I64Const $0 \
+	Get R6 \
+	Get R6 \
+	I64Const $0 \
+	I64LtS \
+	Select \
+	Set R6 \
+	Get R7 \
+	Get R6 \
+	Get R6 \
+	Get R7 \
+	I64GtS \
+	Select
+
 // func gatherRowsAsm(dst, src unsafe.Pointer, idx *int32, n, srcRows, vectors int)
 TEXT ·gatherRowsAsm(SB), NOSPLIT, $0-48
 	MOVD dst+0(FP), R0
@@ -116,23 +137,7 @@ TEXT ·gatherRowsAsm(SB), NOSPLIT, $0-48
 
 	Loop
 		// R6: row idx[i] of src, its number clamped into [0, srcRows).
-		Get R2
-		I32WrapI64
-		I64Load32S $0
-		Set R6
-		I64Const $0
-		Get R6
-		Get R6
-		I64Const $0
-		I64LtS
-		Select
-		Set R6
-		Get R7
-		Get R6
-		Get R6
-		Get R7
-		I64GtS
-		Select
+		CLAMPED
 		Get R8
 		I64Mul
 		Get R1
@@ -167,24 +172,8 @@ TEXT ·gatherScalarsAsm(SB), NOSPLIT, $0-40
 	Set R7
 
 	Loop
-		// R6: value idx[i] of src, its number clamped into [0, srcRows), as gatherRowsAsm.
-		Get R2
-		I32WrapI64
-		I64Load32S $0
-		Set R6
-		I64Const $0
-		Get R6
-		Get R6
-		I64Const $0
-		I64LtS
-		Select
-		Set R6
-		Get R7
-		Get R6
-		Get R6
-		Get R7
-		I64GtS
-		Select
+		// R6: value idx[i] of src, its number clamped into [0, srcRows).
+		CLAMPED
 		I64Const $2
 		I64Shl
 		Get R1
