@@ -1137,11 +1137,17 @@ func (m *Model) soloGraph(images, labels *Node) []*Node {
 	var total []*Node
 	for _, p := range m.cfg.Params() {
 		g := grads[p.Name]
-		var pairs []*Node
-		for a, n := 0, g.Shape().Dimensions[0]; a < n; a += 2 {
-			pairs = append(pairs, ReduceSum(SliceAxis(g, 0, AxisRange(a, min(a+2, n))), 0))
+		n := g.Shape().Dimensions[0]
+		if n%2 == 0 { // [pairs, 2, ...]: each pair summed along its own axis, with no copy
+			g = ReduceSum(Reshape(g, append([]int{n / 2, 2}, g.Shape().Dimensions[1:]...)...), 1)
+		} else {
+			var pairs []*Node
+			for a := 0; a < n; a += 2 {
+				pairs = append(pairs, ReduceSum(SliceAxis(g, 0, AxisRange(a, min(a+2, n))), 0))
+			}
+			g = Stack(pairs, 0)
 		}
-		total = append(total, ReduceSum(Stack(pairs, 0), 0))
+		total = append(total, ReduceSum(g, 0))
 	}
 	loss := fold(losses, func(sum *Node) *Node { return Div(sum, f64(float64(batch))) })
 	if m.hostAdam {
