@@ -244,7 +244,7 @@ func (m *Model) trainStepOnDevice(images, labels, indices *tensors.Tensor) (floa
 		}
 		m.deviceExec = exec
 	}
-	out, err := m.deviceExec.Exec(images, labels, indices)
+	out, err := m.exec(m.deviceExec, images, labels, indices)
 	if err != nil {
 		return 0, err
 	}
@@ -265,7 +265,7 @@ func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
 	bounds := splitEven(n, (n+chunk-1)/chunk)
 	chunks := make([]*tensors.Tensor, len(bounds)-1)
 	for i := range chunks {
-		chunks[i] = m.onDevice(imageTensor(images[bounds[i]*pixels : bounds[i+1]*pixels]))
+		chunks[i] = imageTensor(images[bounds[i]*pixels : bounds[i+1]*pixels])
 	}
 	g := m.forwardFor(bounds[1]-bounds[0], bounds[len(bounds)-1]-bounds[len(bounds)-2])
 	inputs, _, _, stats, err := m.forwardStats(g, chunks, soloShard().Reduce, n, false)
@@ -282,7 +282,7 @@ func (m *Model) logProbsInChunks(images []byte, chunk int) ([]float32, error) {
 	}()
 	lp := make([]float32, 0, n*mnist.NumClasses)
 	for _, a := range inputs[numSegments-1] {
-		out, err := g.logProbs.Exec(a, stats[numSegments-2].mean, stats[numSegments-2].std)
+		out, err := m.exec(g.logProbs, a, stats[numSegments-2].mean, stats[numSegments-2].std)
 		_ = a.FinalizeAll()
 		if err != nil {
 			return nil, err
@@ -502,13 +502,18 @@ func imageTensor(images []byte) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(images[:n*mnist.ImageSize*mnist.ImageSize], n, mnist.ImageSize, mnist.ImageSize, 1)
 }
 
-// onDevice places t on the model's device, where a graph takes it from, and returns it. A graph
-// first asks each tensor it takes for its device, and one that has none answers with an error
-// that records the stack (pkg/errors): about 20 µs in wasm, a dozen times a training step (1% of a
-// worker's step in Chromium and WebKit). A failure is left for Exec to report.
-func (m *Model) onDevice(t *tensors.Tensor) *tensors.Tensor {
-	_ = t.MaterializeOnDevice(m.backend, false, 0)
-	return t
+// exec runs e on args, each tensor among them placed on the model's device first, as Exec would
+// place it (a shared buffer where the backend has them). Exec first asks each tensor for its
+// device, and one that has none answers with an error that records the stack (pkg/errors): about
+// 20 µs in wasm, a dozen times a training step (1% of a worker's step in Chromium and WebKit). A
+// tensor already there costs a lock; a failure is left for Exec to report.
+func (m *Model) exec(e *mlctx.Exec, args ...any) ([]*tensors.Tensor, error) {
+	for _, a := range args {
+		if t, ok := a.(*tensors.Tensor); ok {
+			_ = t.MaterializeOnDevice(m.backend, true, 0)
+		}
+	}
+	return e.Exec(args...)
 }
 
 // scalar reads a float32 scalar tensor and frees its buffer.

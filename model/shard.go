@@ -501,7 +501,7 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 			if k > 0 {
 				args = append(args, stats[k-1].mean, stats[k-1].std)
 			}
-			out, err := exec.Exec(args...)
+			out, err := m.exec(exec, args...)
 			if err != nil {
 				return inputs, normalised, cols, stats, err
 			}
@@ -528,8 +528,8 @@ func (m *Model) forwardStats(g *forwardGraphs, chunks []*tensors.Tensor, reduce 
 		if err != nil {
 			return inputs, normalised, cols, stats, err
 		}
-		stats[k] = batchStats{mean: m.onDevice(tensors.FromFlatDataAndDimensions(moments[:c], c)),
-			std: m.onDevice(tensors.FromFlatDataAndDimensions(moments[c:], c)), rows: rows}
+		stats[k] = batchStats{mean: tensors.FromFlatDataAndDimensions(moments[:c], c),
+			std: tensors.FromFlatDataAndDimensions(moments[c:], c), rows: rows}
 	}
 	return inputs, normalised, cols, stats, nil
 }
@@ -571,7 +571,7 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 		for i, p := range m.cfg.Params() {
 			args[i] = tensors.FromFlatDataAndDimensions(grads[i], p.Shape...)
 		}
-		_, err = g.apply.Exec(args...)
+		_, err = m.exec(g.apply, args...)
 	}
 	if err != nil {
 		return 0, err
@@ -583,7 +583,7 @@ func (m *Model) shardStep(s *Shard, images []byte, labels []int32, globalBatch i
 // the parameters in Config.Params order, concatenated, followed by the loss itself.
 func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels []int32, globalBatch int) ([]float32, error) {
 	// Forward: segment by segment, with the batch statistics of each output.
-	chunks, normChunks, colChunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{m.onDevice(imageTensor(images))}, s.Reduce, globalBatch, true)
+	chunks, normChunks, colChunks, stats, err := m.forwardStats(m.forwardFor(len(labels)), []*tensors.Tensor{imageTensor(images)}, s.Reduce, globalBatch, true)
 	if err != nil {
 		return nil, err
 	}
@@ -601,8 +601,8 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 	// the slowest). Meanwhile each shard computes the segment's parameter gradients (backW), which
 	// need nothing from the exchange.
 	grads := make(map[string]*tensors.Tensor) // per parameter: its gradient of each of this shard's virtual shards
-	labelsT := m.onDevice(tensors.FromFlatDataAndDimensions(labels, len(labels)))
-	out, err := g.backIn[3].Exec(inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
+	labelsT := tensors.FromFlatDataAndDimensions(labels, len(labels))
+	out, err := m.exec(g.backIn[3], inputs[3], stats[2].mean, stats[2].std, labelsT, float32(globalBatch))
 	_ = labelsT.FinalizeAll()
 	if err != nil {
 		return nil, err
@@ -630,8 +630,8 @@ func (m *Model) shardGradients(g *shardGraphs, s *Shard, images []byte, labels [
 		if k > 0 {
 			x = normalised[k]
 		}
-		meanG, meanGY := m.onDevice(tensors.FromFlatDataAndDimensions(means[:c], c)), m.onDevice(tensors.FromFlatDataAndDimensions(means[c:], c))
-		out, err = g.backIn[k].Exec(x, inputs[k+1], normalised[k+1], gOut, stats[k].std, meanG, meanGY)
+		meanG, meanGY := tensors.FromFlatDataAndDimensions(means[:c], c), tensors.FromFlatDataAndDimensions(means[c:], c)
+		out, err = m.exec(g.backIn[k], x, inputs[k+1], normalised[k+1], gOut, stats[k].std, meanG, meanGY)
 		// No later segment reads these: their buffers go back to the backend's pools now, where
 		// the collector would take them later and the next step would allocate afresh (in a
 		// browser's team worker, whose memory limit leaves little room, 2 MB a step that made
@@ -716,7 +716,7 @@ func (m *Model) weightGradients(g *shardGraphs, k int, in []*tensors.Tensor, gra
 	for i, t := range in {
 		args[i] = t
 	}
-	out, err := g.backW[k].Exec(args...)
+	out, err := m.exec(g.backW[k], args...)
 	if err != nil {
 		return err
 	}
@@ -1051,8 +1051,8 @@ func (m *Model) soloStep(images []byte, labels []int32) (float64, error) {
 		}
 		m.soloExec = exec
 	}
-	imagesT, labelsT := m.onDevice(imageTensor(images)), m.onDevice(tensors.FromFlatDataAndDimensions(labels, len(labels)))
-	out, err := m.soloExec.Exec(imagesT, labelsT)
+	imagesT, labelsT := imageTensor(images), tensors.FromFlatDataAndDimensions(labels, len(labels))
+	out, err := m.exec(m.soloExec, imagesT, labelsT)
 	_, _ = imagesT.FinalizeAll(), labelsT.FinalizeAll() // their buffers back to the backend's pools now
 	if err != nil {
 		return 0, err

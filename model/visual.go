@@ -94,7 +94,7 @@ func (m *Model) FeatureMaps(image []byte) (out [3]FeatureMaps, err error) {
 		}
 		m.featureExec = exec
 	}
-	results, err := m.featureExec.Exec(imageTensor(image))
+	results, err := m.exec(m.featureExec, imageTensor(image))
 	if err != nil {
 		return out, err
 	}
